@@ -1,0 +1,28 @@
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/neurosim run protocols/cuba.yaml -o results/cuba
+	@echo "Results: results/cuba/results.h5   plots: results/cuba/*.png"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --set standard
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run --set quick
+
+clean:
+	rm -rf $(VENV) results
