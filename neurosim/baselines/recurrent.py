@@ -1,0 +1,164 @@
+"""Recurrent networks trained with backpropagation through time on the adding problem.
+
+Vanilla (Elman) RNN, GRU (Cho et al. 2014), LSTM (Hochreiter & Schmidhuber 1997, forget gate
+of Gers et al. 2000) and minGRU (Feng et al. 2024). The first three step through the sequence;
+minGRU's gates depend on the input only, so its hidden states are one linear recurrence solved
+by a parallel (associative) scan, :func:`autodiff.linear_recurrence`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ParameterError, did_you_mean
+from . import autodiff as ad
+from .layers import Dense, Module
+from .losses import mse
+from .optim import Adam, clip_grad_norm
+
+
+def adding_problem(n: int, length: int, rng: np.random.Generator):
+    """Inputs (n, length, 2): a value in [0, 1) and a marker; target: the sum of the two marked values.
+
+    One marker falls in the first half of the sequence, one in the second (Le et al. 2015).
+    Predicting the mean, 1, gives MSE 1/6.
+    """
+    if length < 2:
+        raise ParameterError("adding_problem: length", length, ">= 2")
+    values = rng.random((n, length))
+    markers = np.zeros((n, length))
+    rows = np.arange(n)
+    first, second = rng.integers(length // 2, size=n), rng.integers(length // 2, length, size=n)
+    markers[rows, first] = markers[rows, second] = 1.0
+    return np.stack([values, markers], axis=2), values[rows, first] + values[rows, second]
+
+
+class _Recurrent(Module):
+    """Shared input check; subclasses map (batch, time, inputs) to the final hidden state."""
+
+    def __init__(self, inputs: int, hidden: int):
+        self.inputs, self.hidden = inputs, hidden
+
+    def _check(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 3 or x.shape[2] != self.inputs:
+            raise ParameterError(f"{type(self).__name__}({self.inputs}->{self.hidden}): input shape", x.shape,
+                                 f"(batch, time, {self.inputs})")
+        return x
+
+
+class VanillaRNN(_Recurrent):
+    """h_t = tanh(x_t W_x + h_{t-1} W_h + b)."""
+
+    def __init__(self, inputs: int, hidden: int, rng: np.random.Generator):
+        super().__init__(inputs, hidden)
+        self.input_layer = Dense(inputs, hidden, rng)
+        self.recurrent = ad.parameter(np.linalg.qr(rng.standard_normal((hidden, hidden)))[0])  # orthogonal
+
+    def forward(self, x) -> ad.Tensor:
+        x = self._check(x)
+        h = ad.Tensor(np.zeros((x.shape[0], self.hidden)))
+        for t in range(x.shape[1]):
+            h = ad.tanh(self.input_layer(x[:, t]) + h @ self.recurrent)
+        return h
+
+
+class GRU(_Recurrent):
+    """Update gate z, reset gate r: h_t = (1 - z) h_{t-1} + z tanh([x_t, r h_{t-1}] W_n + b_n)."""
+
+    def __init__(self, inputs: int, hidden: int, rng: np.random.Generator):
+        super().__init__(inputs, hidden)
+        self.gates = Dense(inputs + hidden, 2 * hidden, rng)
+        self.candidate = Dense(inputs + hidden, hidden, rng)
+
+    def forward(self, x) -> ad.Tensor:
+        x = self._check(x)
+        H = self.hidden
+        h = ad.Tensor(np.zeros((x.shape[0], H)))
+        for t in range(x.shape[1]):
+            gates = ad.sigmoid(self.gates(ad.concat([x[:, t], h], axis=1)))
+            z, r = gates[:, :H], gates[:, H:]
+            n = ad.tanh(self.candidate(ad.concat([x[:, t], r * h], axis=1)))
+            h = h + z * (n - h)
+        return h
+
+
+class LSTM(_Recurrent):
+    """Input, forget and output gates around a cell state c; h_t = o tanh(c_t). Forget bias starts at 1."""
+
+    def __init__(self, inputs: int, hidden: int, rng: np.random.Generator):
+        super().__init__(inputs, hidden)
+        self.gates = Dense(inputs + hidden, 4 * hidden, rng)
+        self.gates.bias.data[hidden:2 * hidden] = 1.0
+
+    def forward(self, x) -> ad.Tensor:
+        x = self._check(x)
+        H = self.hidden
+        h = c = ad.Tensor(np.zeros((x.shape[0], H)))
+        for t in range(x.shape[1]):
+            z = self.gates(ad.concat([x[:, t], h], axis=1))
+            sig = ad.sigmoid(z[:, :3 * H])
+            i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 2 * H:]
+            c = f * c + i * ad.tanh(z[:, 3 * H:])
+            h = o * ad.tanh(c)
+        return h
+
+
+class MinGRU(_Recurrent):
+    """z_t = sigmoid(x_t W_z), h~_t = x_t W_h, h_t = (1 - z_t) h_{t-1} + z_t h~_t, solved by a parallel scan.
+
+    ``layers`` minGRU layers are stacked, each followed by a ReLU layer (except the last), since a
+    single minGRU is linear in its candidate. The scan runs in linear space; the paper's
+    log-space variant is not needed because no division or exponentiation of the states occurs.
+    """
+
+    def __init__(self, inputs: int, hidden: int, rng: np.random.Generator, layers: int = 2):
+        super().__init__(inputs, hidden)
+        sizes = [inputs] + [hidden] * layers
+        self.projections = [Dense(a, 2 * hidden, rng) for a in sizes[:-1]]
+        self.mixers = [Dense(hidden, hidden, rng, gain=np.sqrt(2.0)) for _ in range(layers - 1)]
+
+    def forward(self, x) -> ad.Tensor:
+        h = ad.Tensor(self._check(x))
+        H = self.hidden
+        h0 = ad.Tensor(np.zeros(H))
+        for k, projection in enumerate(self.projections):
+            if k:
+                h = ad.relu(self.mixers[k - 1](h))
+            zh = projection(h)
+            z = ad.sigmoid(zh[:, :, :H])
+            h = ad.linear_recurrence(1.0 - z, z * zh[:, :, H:], h0)
+        return h[:, -1]
+
+
+MODELS = {"rnn": VanillaRNN, "gru": GRU, "lstm": LSTM, "mingru": MinGRU}
+
+
+class SequenceRegressor(Module):
+    """A recurrent network followed by a linear read-out of its final hidden state."""
+
+    def __init__(self, kind: str, inputs: int, hidden: int, rng: np.random.Generator):
+        if kind not in MODELS:
+            raise ParameterError("recurrent model", kind, f"one of {sorted(MODELS)}{did_you_mean(kind, MODELS)}")
+        self.body = MODELS[kind](inputs, hidden, rng)
+        self.head = Dense(hidden, 1, rng)
+
+    def forward(self, x) -> ad.Tensor:
+        return self.head(self.body(x))[:, 0]
+
+
+def train_adding(kind: str, length: int, rng: np.random.Generator, hidden: int = 32, steps: int = 600,
+                 batch_size: int = 64, learning_rate: float = 3e-3, clip: float = 1.0, test_size: int = 1000):
+    """Train ``kind`` on fresh adding-problem batches; returns (model, training-loss curve, test MSE)."""
+    model = SequenceRegressor(kind, 2, hidden, rng)
+    optimizer = Adam(model.parameters(), learning_rate)
+    losses = np.zeros(steps)
+    for step in range(steps):
+        x, y = adding_problem(batch_size, length, rng)
+        optimizer.zero_grad()
+        loss = mse(model(x), y)
+        loss.backward()
+        clip_grad_norm(optimizer.params, clip)
+        optimizer.step()
+        losses[step] = loss.item()
+    x, y = adding_problem(test_size, length, rng)
+    return model, losses, float(mse(model(x), y).item())

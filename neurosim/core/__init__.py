@@ -1,0 +1,1 @@
+"""The simulation engine: numpy arrays and Numba kernels, no I/O."""

@@ -1,0 +1,218 @@
+"""Connection rules and sparse projections stored as CSR by presynaptic neuron.
+
+Rules follow NEST's ``conn_spec`` names: ``all_to_all``, ``one_to_one``, ``fixed_probability``,
+``fixed_indegree``, explicit index arrays and a dense weight matrix. Weights are peak amplitudes
+(A for current-based, S for conductance-based receptors; see ``synapses``) and delays are in
+seconds, converted to whole steps at build. Spikes propagate event-driven: each spike of
+presynaptic neuron ``i`` walks CSR row ``i`` and adds its weights into the postsynaptic
+receptor's ring buffer at slot ``(step + delay) mod L`` (NEST-style).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from ..errors import ParameterError, did_you_mean
+from .distributions import sample
+from .network import Population, check_name
+
+
+@dataclass(frozen=True)
+class AllToAll:
+    """Every presynaptic neuron to every postsynaptic neuron."""
+
+    def pairs(self, n_pre, n_post, rng):
+        pre, post = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_post)
+        return pre, post
+
+
+@dataclass(frozen=True)
+class OneToOne:
+    """Neuron ``i`` to neuron ``i`` (equal sizes)."""
+
+    def pairs(self, n_pre, n_post, rng):
+        if n_pre != n_post:
+            raise ParameterError("one_to_one", f"{n_pre} -> {n_post}", "populations of equal size")
+        index = np.arange(n_pre, dtype=np.int64)
+        return index, index
+
+
+@dataclass(frozen=True)
+class FixedProbability:
+    """Each pair independently with probability ``p``."""
+
+    p: float
+
+    def __post_init__(self):
+        if not 0 <= self.p <= 1:
+            raise ParameterError("fixed_probability: p", self.p, "a probability in [0, 1]")
+
+    def pairs(self, n_pre, n_post, rng):
+        pre_list, post_list = [], []
+        block = max(1, 2_000_000 // max(n_post, 1))  # bounded memory for large networks
+        for start in range(0, n_pre, block):
+            rows = min(block, n_pre - start)
+            counts = rng.binomial(n_post, self.p, rows)
+            for row, count in enumerate(counts):
+                pre_list.append(np.full(count, start + row, np.int64))
+                post_list.append(np.sort(rng.choice(n_post, count, replace=False)))
+        if not pre_list:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(pre_list), np.concatenate(post_list).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FixedIndegree:
+    """Each postsynaptic neuron receives exactly ``k`` distinct presynaptic partners."""
+
+    k: int
+
+    def __post_init__(self):
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 0:
+            raise ParameterError("fixed_indegree: k", self.k, "a non-negative integer")
+
+    def pairs(self, n_pre, n_post, rng):
+        if self.k > n_pre:
+            raise ParameterError("fixed_indegree: k", self.k, f"at most the {n_pre} presynaptic neurons")
+        pre = np.concatenate([rng.choice(n_pre, self.k, replace=False) for _ in range(n_post)]) \
+            if self.k else np.zeros(0, np.int64)
+        post = np.repeat(np.arange(n_post, dtype=np.int64), self.k)
+        return pre.astype(np.int64), post
+
+
+@dataclass(frozen=True)
+class Explicit:
+    """Given index arrays ``pre[k] -> post[k]``."""
+
+    pre: np.ndarray
+    post: np.ndarray
+
+    def pairs(self, n_pre, n_post, rng):
+        pre, post = np.asarray(self.pre), np.asarray(self.post)
+        if pre.shape != post.shape or pre.ndim != 1:
+            raise ParameterError("explicit connection indices", f"shapes {pre.shape} and {post.shape}",
+                                 "two 1-D index arrays of equal length")
+        if pre.size and (pre.min() < 0 or pre.max() >= n_pre or post.min() < 0 or post.max() >= n_post):
+            raise ParameterError("explicit connection indices", "out of range",
+                                 f"pre in [0, {n_pre}) and post in [0, {n_post})")
+        return pre.astype(np.int64), post.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DenseMatrix:
+    """A dense ``(n_post, n_pre)`` weight matrix; zero entries make no synapse."""
+
+    matrix: np.ndarray
+
+    def pairs(self, n_pre, n_post, rng):
+        matrix = np.asarray(self.matrix, float)
+        if matrix.shape != (n_post, n_pre):
+            raise ParameterError("dense weight matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(n_post, n_pre)}")
+        post, pre = np.nonzero(matrix)
+        return pre.astype(np.int64), post.astype(np.int64)
+
+    def weights(self, pre, post):
+        return np.asarray(self.matrix, float)[post, pre]
+
+
+RULES = {"all_to_all": AllToAll, "one_to_one": OneToOne, "fixed_probability": FixedProbability,
+         "fixed_indegree": FixedIndegree, "explicit": Explicit, "dense": DenseMatrix}
+
+
+def rule(name: str, **params):
+    """A connection rule by its NEST-style name, e.g. ``rule("fixed_probability", p=0.02)``."""
+    if name not in RULES:
+        raise ParameterError("connection rule", name, f"one of {sorted(RULES)}{did_you_mean(name, RULES)}")
+    try:
+        return RULES[name](**params)
+    except TypeError:
+        fields = list(RULES[name].__dataclass_fields__)
+        raise ParameterError(f"connection rule '{name}'", params, f"the parameters {fields}") from None
+
+
+class Projection:
+    """Sparse synapses from ``pre`` to receptor ``receptor`` of ``post``, event-driven, with delays.
+
+    ``weight`` and ``delay`` are scalars, arrays (one per synapse, in the rule's order) or
+    distributions. ``allow_autapses=False`` drops ``i -> i`` when ``pre is post``.
+    ``weight_dtype`` may be ``float32`` to halve the memory per synapse.
+    """
+
+    def __init__(self, pre: Population, post: Population, receptor: str, rule=AllToAll(), weight=0.0,
+                 delay=0.0, allow_autapses: bool = True, name: str | None = None, weight_dtype=np.float64):
+        self.pre, self.post, self.receptor, self.rule = pre, post, receptor, rule
+        self.name = check_name(name or f"{pre.name}_to_{post.name}_{receptor}", "projection")
+        self.weight, self.delay, self.allow_autapses = weight, delay, allow_autapses
+        self.weight_dtype = np.dtype(weight_dtype)
+        if not post.spiking and not hasattr(post, "receptors"):
+            raise ParameterError(f"projection '{self.name}': post", post.name, "a population with receptors")
+        if not pre.spiking:
+            raise ParameterError(f"projection '{self.name}': pre", pre.name,
+                                 "a spiking population (use a DenseProjection for rate units)")
+        self.receptor_index = post.receptor_index(receptor)
+
+    def build(self, dt: float, rng: np.random.Generator) -> None:
+        """Draw the synapses and store them as CSR by presynaptic neuron; delays in steps."""
+        pre, post = self.rule.pairs(self.pre.n, self.post.n, rng)
+        if not self.allow_autapses and self.pre is self.post:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        weights = self.rule.weights(pre, post) if hasattr(self.rule, "weights") else \
+            sample(self.weight, rng, len(pre), f"projection '{self.name}': weight")
+        delays = sample(self.delay, rng, len(pre), f"projection '{self.name}': delay")
+        if len(delays) and (not np.all(np.isfinite(delays)) or delays.min() < 0):
+            raise ParameterError(f"projection '{self.name}': delay", float(delays.min()), "delays >= 0 s")
+        if not np.all(np.isfinite(weights)):
+            raise ParameterError(f"projection '{self.name}': weight", "non-finite", "finite weights")
+        steps = np.round(delays / dt).astype(np.int64)
+        if len(steps) and steps.max() > np.iinfo(np.uint16).max:
+            raise ParameterError(f"projection '{self.name}': delay", float(delays.max()),
+                                 f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
+        order = np.lexsort((post, pre))
+        self.indices = post[order].astype(np.int32)
+        self.weights = weights[order].astype(self.weight_dtype)
+        self.indptr = np.zeros(self.pre.n + 1, np.int64)
+        np.add.at(self.indptr, pre + 1, 1)
+        self.indptr = np.cumsum(self.indptr)
+        steps = steps[order]
+        self.uniform_delay = int(steps[0]) if len(steps) and np.all(steps == steps[0]) else -1
+        self.delay_steps = steps.astype(np.uint16) if self.uniform_delay < 0 else np.zeros(0, np.uint16)
+        self.max_delay = int(steps.max()) if len(steps) else 0
+
+    @property
+    def n_synapses(self) -> int:
+        return len(self.indices)
+
+    def nbytes(self) -> int:
+        """Memory of the synapse arrays (bytes)."""
+        return self.indices.nbytes + self.weights.nbytes + self.delay_steps.nbytes + self.indptr.nbytes
+
+    def emit(self, w) -> None:
+        r = (lambda local: w.ref(self, local))
+        for local, value in (("indptr", self.indptr), ("indices", self.indices), ("weights", self.weights),
+                             ("delays", self.delay_steps)):
+            w.args[r(local)] = value
+        w.imports.add("from neurosim.core.connectivity import propagate")
+        pre = (lambda local: w.ref(self.pre, local))
+        w.lines["propagate"].append(
+            f"propagate({pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}, "
+            f"{r('delays')}, {self.uniform_delay}, {w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step):
+    """Add the weights of every spiking neuron's CSR row into the ring buffer at its delay."""
+    length = ring.shape[0]
+    if uniform_delay >= 0:
+        target = ring[(step + uniform_delay) % length, receptor]
+        for k in range(n_spikes):
+            i = spikes[k]
+            for s in range(indptr[i], indptr[i + 1]):
+                target[indices[s]] += weights[s]
+    else:
+        for k in range(n_spikes):
+            i = spikes[k]
+            for s in range(indptr[i], indptr[i + 1]):
+                ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]

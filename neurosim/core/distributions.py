@@ -1,0 +1,67 @@
+"""Random value specifications for initial values, weights and delays, drawn at build time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ParameterError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform on [low, high) (SI units)."""
+
+    low: float
+    high: float
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, n)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Gaussian with ``mean`` and standard deviation ``std`` (SI units)."""
+
+    mean: float
+    std: float
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.normal(self.mean, self.std, n)
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Log-normal whose logarithm has ``mu`` and ``sigma`` (the value itself is in SI units)."""
+
+    mu: float
+    sigma: float
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.lognormal(self.mu, self.sigma, n)
+
+
+DISTRIBUTIONS = {"uniform": Uniform, "normal": Normal, "lognormal": LogNormal}
+
+
+def distribution(name: str, **params):
+    """A distribution by name, e.g. ``distribution("uniform", low=0, high=1)``."""
+    if name not in DISTRIBUTIONS:
+        raise ParameterError("distribution", name, f"one of {sorted(DISTRIBUTIONS)}{did_you_mean(name, DISTRIBUTIONS)}")
+    try:
+        return DISTRIBUTIONS[name](**params)
+    except TypeError:
+        fields = list(DISTRIBUTIONS[name].__dataclass_fields__)
+        raise ParameterError(f"distribution '{name}'", params, f"the parameters {fields}") from None
+
+
+def sample(value, rng: np.random.Generator, n: int, name: str) -> np.ndarray:
+    """``value`` (scalar, array of length n, or a distribution) as ``n`` floats."""
+    if hasattr(value, "draw"):
+        return np.asarray(value.draw(rng, n), float)
+    array = np.asarray(value, float)
+    if array.ndim == 0:
+        return np.full(n, float(array))
+    if array.shape != (n,):
+        raise ParameterError(name, f"array of shape {array.shape}", f"a scalar, a distribution or shape ({n},)")
+    return array.copy()

@@ -1,0 +1,173 @@
+"""Monitors: spikes (all neurons or a subset), state variables (subset, every k-th step) and
+population rates. Buffers are preallocated per chunk and flushed to growing lists between chunks.
+
+State monitors record at the start of a step, before the update (Brian2's ``when='start'``), so
+the first sample is the initial value at ``t = 0``.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..errors import ParameterError, did_you_mean
+from .network import Population
+from .results import RateRecord, SpikeTrains, StateRecord
+
+
+class Monitor:
+    """Base of the recorders."""
+
+    def __init__(self, population: Population):
+        self.population = population
+
+    def prepare_chunk(self, n_steps: int) -> None:
+        """Make room for ``n_steps`` more steps."""
+
+    def flush(self, step0: int, n_done: int, dt: float) -> None:
+        """Move what the chunk recorded out of the buffers."""
+
+
+def _subset(population, neurons, what):
+    if neurons is None:
+        return np.arange(population.n, dtype=np.int64)
+    index = np.unique(np.asarray(neurons, np.int64).ravel())
+    if index.size == 0 or index.min() < 0 or index.max() >= population.n:
+        raise ParameterError(f"{what} of '{population.name}': neurons", neurons, f"indices in [0, {population.n})")
+    return index
+
+
+class SpikeMonitor(Monitor):
+    """Records (neuron, time) of every spike of the chosen neurons."""
+
+    def __init__(self, population, neurons=None, capacity: int = 1 << 20):
+        super().__init__(population)
+        if not population.spiking:
+            raise ParameterError("spike monitor", population.name, "a spiking population")
+        self.neurons = _subset(population, neurons, "spike monitor")
+        self.mask = np.zeros(population.n, np.bool_)
+        self.mask[self.neurons] = True
+        self.capacity = max(int(capacity), 2 * population.n)
+        self.buffer_ids = np.zeros(self.capacity, np.int32)
+        self.buffer_steps = np.zeros(self.capacity, np.int64)
+        self.count = np.zeros(1, np.int64)
+        self._ids, self._steps = [], []
+
+    def emit(self, w):
+        r = (lambda local: w.ref(self, local))
+        p = (lambda local: w.ref(self.population, local))
+        w.args.update({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
+                       r("count"): self.count})
+        w.imports.add("from neurosim.core.monitors import record_spikes")
+        w.lines["precheck"].append(f"if {r('count')}[0] + {self.population.n} > {self.capacity}: return k")
+        w.lines["record"].append(f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "
+                                 f"{r('ids')}, {r('steps')}, {r('count')})")
+
+    def flush(self, step0, n_done, dt):
+        n = int(self.count[0])
+        self._ids.append(self.buffer_ids[:n].copy())
+        self._steps.append(self.buffer_steps[:n].copy())
+        self.count[0] = 0
+
+    def result(self, dt) -> SpikeTrains:
+        ids = np.concatenate(self._ids) if self._ids else np.zeros(0, np.int32)
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return SpikeTrains(node_ids=ids.astype(np.int64), times=steps * dt, n_neurons=self.population.n)
+
+
+class StateMonitor(Monitor):
+    """Records ``variable`` of the chosen neurons every ``every`` steps (from step 0)."""
+
+    def __init__(self, population, variable: str, neurons=None, every: int = 1):
+        super().__init__(population)
+        names = population.recordable()
+        if variable not in names:
+            raise ParameterError(f"state monitor of '{population.name}': variable", variable,
+                                 f"one of {names}{did_you_mean(variable, names)}")
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ParameterError(f"state monitor of '{population.name}': every", every, "a positive integer")
+        self.variable, self.every = variable, int(every)
+        self.neurons = _subset(population, neurons, "state monitor")
+        self.count = np.zeros(1, np.int64)
+        self.buffer = np.zeros((1, len(self.neurons)))
+        self._data, self._steps = [], []
+
+    def prepare_chunk(self, n_steps):
+        rows = n_steps // self.every + 1
+        if self.buffer.shape[0] < rows:
+            self.buffer = np.zeros((rows, len(self.neurons)))
+
+    def emit(self, w):
+        r = (lambda local: w.ref(self, local))
+        w.args.update({r("neurons"): self.neurons, r("count"): self.count})
+        w.chunk_args[r("buffer")] = self
+        value = self.population.record_expression(self.variable, f"{r('neurons')}[j]", w)
+        w.lines["record_state"] += [
+            f"if step % {self.every} == 0:",
+            f"    for j in range({r('neurons')}.shape[0]):",
+            f"        {r('buffer')}[{r('count')}[0], j] = {value}",
+            f"    {r('count')}[0] += 1"]
+
+    def chunk_values(self, step0, n_steps):
+        return self.buffer
+
+    def flush(self, step0, n_done, dt):
+        n = int(self.count[0])
+        first = -(-step0 // self.every) * self.every
+        self._steps.append(first + self.every * np.arange(n))
+        self._data.append(self.buffer[:n].copy())
+        self.count[0] = 0
+
+    def result(self, dt) -> StateRecord:
+        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.neurons)))
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        dimension = self.population.variable_dimension(self.variable)
+        return StateRecord(self.variable, self.neurons.copy(), steps * dt, data,
+                           unit={"dimensionless": ""}.get(dimension, _SI.get(dimension, "")))
+
+
+_SI = {"voltage": "V", "time": "s", "current": "A", "conductance": "S", "frequency": "Hz",
+       "current_density": "A/m^2", "conductance_density": "S/m^2"}
+
+
+class RateMonitor(Monitor):
+    """Population rate: number of spikes in each step divided by ``n * dt`` (Hz)."""
+
+    def __init__(self, population):
+        super().__init__(population)
+        if not population.spiking:
+            raise ParameterError("rate monitor", population.name, "a spiking population")
+        self.buffer = np.zeros(1, np.int64)
+        self._counts, self._steps = [], []
+
+    def prepare_chunk(self, n_steps):
+        if self.buffer.shape[0] < n_steps:
+            self.buffer = np.zeros(n_steps, np.int64)
+
+    def emit(self, w):
+        w.chunk_args[w.ref(self, "counts")] = self
+        w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {w.ref(self.population, 'nspk')}[0]")
+
+    def chunk_values(self, step0, n_steps):
+        return self.buffer
+
+    def flush(self, step0, n_done, dt):
+        self._counts.append(self.buffer[:n_done].copy())
+        self._steps.append(step0 + np.arange(n_done))
+
+    def result(self, dt) -> RateRecord:
+        counts = np.concatenate(self._counts) if self._counts else np.zeros(0)
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return RateRecord(times=steps * dt, rate=counts / (self.population.n * dt))
+
+
+@numba.njit(cache=True, nogil=True)
+def record_spikes(spikes, n_spikes, mask, step, ids, steps, count):
+    """Append the step's spikes of monitored neurons to the buffers."""
+    position = count[0]
+    for k in range(n_spikes):
+        i = spikes[k]
+        if mask[i]:
+            ids[position] = i
+            steps[position] = step
+            position += 1
+    count[0] = position

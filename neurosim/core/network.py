@@ -1,0 +1,210 @@
+"""Population, Network: validated containers of arrays that the simulator turns into one loop.
+
+A :class:`Population` is ``n`` units of one model with per-neuron parameter arrays, state
+arrays, receptor ports (synaptic filters) and an input array ``i_ext`` (the model's input:
+amperes for dimensional neurons, dimensionless for the course notes' LIF and rate units) that
+stimuli and dense projections add to in each step. Concrete models live in ``core/neurons``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import ParameterError, did_you_mean
+from ..units import to_si
+from .distributions import sample
+from .params import Param, resolve
+from .synapses import Synapse, SynapseBank, make_bank
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ParameterError(f"{what} name", name, "an identifier (letters, digits, underscores)")
+    return name
+
+
+def check_size(n, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ParameterError(f"population '{name}': n", n, "a positive integer number of neurons")
+    return int(n)
+
+
+class Population:
+    """Base class of neuron models. Subclasses set the class attributes and write the kernel call.
+
+    ``param_spec``: the model's parameters; ``state_spec``: state variable -> (dimension, initial
+    value, or the name of the parameter that gives the initial value).
+    """
+
+    model = ""
+    spiking = True
+    param_spec: dict[str, Param] = {}
+    state_spec: dict[str, tuple[str, object]] = {}
+    convention = ""
+
+    def __init__(self, name: str, n: int, params: dict | None = None,
+                 receptors: dict[str, Synapse] | None = None, initial: dict | None = None):
+        self.name = check_name(name, "population")
+        self.n = check_size(n, name)
+        self.params = resolve(self.param_spec, params or {}, self.n, f"population '{name}'")
+        self.receptors = dict(receptors or {})
+        for key, synapse in self.receptors.items():
+            check_name(key, f"population '{name}': receptor")
+            if not isinstance(synapse, Synapse):
+                raise ParameterError(f"population '{name}': receptor '{key}'", synapse, "a Synapse")
+        self.initial = dict(initial or {})
+        for key in self.initial:
+            if key not in self.state_spec:
+                raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
+                                     f"a state variable, one of {sorted(self.state_spec)}"
+                                     f"{did_you_mean(key, self.state_spec)}")
+        self.state: dict[str, np.ndarray] = {}
+        self.bank: SynapseBank | None = None
+        self.ring_length = 1
+
+    # -- build ---------------------------------------------------------------------------------
+    def build(self, dt: float, dtype, rng: np.random.Generator) -> None:
+        """Allocate state (initial values drawn from ``rng``), receptors and buffers for step ``dt``."""
+        self.dt, self.dtype = dt, dtype
+        for var, (dimension, default) in self.state_spec.items():
+            value = self.initial.get(var, default)
+            if isinstance(value, str) and value in self.params:
+                value = self.params[value]
+            elif isinstance(value, (str, list, tuple)):
+                value = to_si(value, dimension, f"population '{self.name}': initial {var}")
+            self.state[var] = sample(value, rng, self.n, f"population '{self.name}': initial {var}").astype(dtype)
+        self.bank = make_bank(self.receptors, dt)
+        self.z = np.zeros((self.bank.n_rows, self.n), dtype)
+        self.i_ext = np.zeros(self.n, dtype)
+        self.spikes = np.zeros(self.n, np.int32)
+        self.n_spikes = np.zeros(1, np.int64)
+        self.prepare(dt)
+
+    def prepare(self, dt: float) -> None:
+        """Derived arrays (propagators) and checks of ``dt`` against the model's time constants."""
+
+    def receptor_index(self, receptor: str) -> int:
+        if receptor not in self.receptors:
+            raise ParameterError(f"population '{self.name}': receptor", receptor,
+                                 f"one of {sorted(self.receptors)}{did_you_mean(receptor, self.receptors)}")
+        return list(self.receptors).index(receptor)
+
+    def allocate_ring(self, length: int) -> None:
+        self.ring_length = max(1, int(length))
+        self.ring = np.zeros((self.ring_length, max(1, len(self.receptors)), self.n), self.dtype)
+
+    # -- code generation -----------------------------------------------------------------------
+    def arrays(self) -> dict[str, object]:
+        arrays = {f"p_{key}": value.astype(self.dtype) for key, value in self.params.items()}
+        arrays.update(self.state)
+        arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
+        if self.receptors:
+            arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype),
+                          syn_row=self.bank.row_receptor)
+        return arrays
+
+    def emit(self, w) -> None:
+        """Add this population's arrays and per-phase code to the code writer ``w``."""
+        r = (lambda local: w.ref(self, local))
+        for key, value in self.arrays().items():
+            w.args[r(key)] = value
+        w.lines["clear"].append(f"{r('i_ext')}[:] = 0.0")
+        w.imports.add("from neurosim.core.synapses import deliver")
+        if self.receptors:
+            w.lines["deliver"].append(
+                f"deliver({r('ring')}, step % {self.ring_length}, {r('z')}, {r('syn_b')}, {r('syn_row')})")
+        self.emit_update(w)
+
+    def emit_update(self, w) -> None:
+        raise NotImplementedError
+
+    def recordable(self) -> list[str]:
+        """Variables a state monitor can record: the state plus each receptor's current/conductance."""
+        names = list(self.state_spec) + [f"syn_{key}" for key in self.receptors]
+        return names + ["i_ext"]
+
+    input_dimension = "current"
+
+    def variable_dimension(self, variable: str) -> str:
+        """SI dimension of a recordable variable."""
+        if variable in self.state_spec:
+            return self.state_spec[variable][0]
+        if variable.startswith("syn_") and variable[4:] in self.receptors:
+            return "current" if self.receptors[variable[4:]].kind == "current" else "conductance"
+        return self.input_dimension
+
+    def record_expression(self, variable: str, index: str, w) -> str:
+        """Code for the value of ``variable`` of neuron ``index`` (a code expression)."""
+        if variable.startswith("syn_") and variable[4:] in self.receptors:
+            rows = self.bank.rows(variable[4:])
+            coef = self.bank.i_coef + self.bank.g_coef
+            return " + ".join(f"{coef[s]!r} * {w.ref(self, 'z')}[{s}, {index}]" for s in rows)
+        return f"{w.ref(self, variable)}[{index}]"
+
+
+class Network:
+    """Populations, projections, stimuli and monitors, plus the seed all random draws come from."""
+
+    def __init__(self, seed: int = 0):
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ParameterError("seed", seed, "a non-negative integer")
+        self.seed = int(seed)
+        self.populations: dict[str, Population] = {}
+        self.projections: list = []
+        self.stimuli: list = []
+        self.monitors: list = []
+
+    def add(self, component):
+        """Add a population, projection, stimulus or monitor; returns it."""
+        from .monitors import Monitor
+        from .stimuli import Stimulus
+
+        if isinstance(component, Population):
+            if component.name in self.populations:
+                raise ParameterError("population name", component.name, "a name not used yet in this network")
+            self.populations[component.name] = component
+        elif isinstance(component, Stimulus):
+            self._check_member(component.target)
+            self.stimuli.append(component)
+        elif isinstance(component, Monitor):
+            self._check_member(component.population)
+            self.monitors.append(component)
+        else:
+            self._check_member(component.pre)
+            self._check_member(component.post)
+            self.projections.append(component)
+        return component
+
+    def _check_member(self, population: Population) -> None:
+        if self.populations.get(population.name) is not population:
+            raise ParameterError("population", population.name, "a population added to this network first")
+
+    def population(self, name: str) -> Population:
+        if name not in self.populations:
+            raise ParameterError("population", name,
+                                 f"one of {sorted(self.populations)}{did_you_mean(name, self.populations)}")
+        return self.populations[name]
+
+    # -- conveniences for the Python API -------------------------------------------------------
+    def add_population(self, name: str, n: int, model: str, **kwargs) -> Population:
+        from .neurons import make_population
+        return self.add(make_population(model, name, n, **kwargs))
+
+    def connect(self, pre, post, **kwargs):
+        from .connectivity import Projection
+        return self.add(Projection(pre, post, **kwargs))
+
+    def record_spikes(self, population, neurons=None):
+        from .monitors import SpikeMonitor
+        return self.add(SpikeMonitor(population, neurons))
+
+    def record_state(self, population, variable: str, neurons=None, every: int = 1):
+        from .monitors import StateMonitor
+        return self.add(StateMonitor(population, variable, neurons, every))
+
+    def record_rate(self, population):
+        from .monitors import RateMonitor
+        return self.add(RateMonitor(population))

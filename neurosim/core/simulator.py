@@ -1,0 +1,160 @@
+"""The clock: builds a network for a time step, compiles its step loop and runs it in chunks.
+
+Inside a step, in order (Brian2's schedule): state monitors record; inputs are cleared and
+stimuli and dense projections add to them; every population updates its state, applies its
+threshold and reset; spikes propagate into ring buffers; receptor states receive what arrives
+now; spike and rate monitors record. A chunk of steps runs entirely inside one compiled call.
+Between chunks: monitor buffers are flushed, states are checked for NaN/inf, progress is
+reported and Ctrl-C is honoured (the run stops cleanly and its results are marked incomplete).
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import numba
+import numpy as np
+
+from ..errors import ParameterError, SimulationError
+from ..rng import generator
+from .codegen import CodeWriter, compile_chunk
+from .monitors import RateMonitor, SpikeMonitor, StateMonitor
+from .network import Network
+from .results import Results
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+class Simulator:
+    """Runs a :class:`Network` with a fixed step ``dt`` (s).
+
+    ``dtype`` ('float64' or 'float32') sets the precision of state arrays; ``threads`` the number
+    of threads of the compiled loop (results are identical for a fixed seed and thread count).
+    """
+
+    def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
+                 target_chunk_seconds: float = 0.25):
+        if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
+            raise ParameterError("dt", dt, "a time step > 0 s")
+        if dtype not in DTYPES:
+            raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
+        self.network, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
+        self.target_chunk_seconds = target_chunk_seconds
+        self.step = 0
+        self.complete = True
+        self.timings = {"build": 0.0, "first_chunk": 0.0, "run": 0.0}
+        started = time.perf_counter()
+        self._build()
+        self.timings["build"] = time.perf_counter() - started
+
+    # -- build ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        net, dt, seed = self.network, self.dt, self.network.seed
+        for pop in net.populations.values():
+            pop.build(dt, self.dtype, generator(seed, "build", f"population:{pop.name}"))
+            pop.run_rng = generator(seed, "run", f"population:{pop.name}")
+        ring = {name: 1 for name in net.populations}
+        for projection in net.projections:
+            projection.build(dt, generator(seed, "build", f"projection:{projection.name}"))
+            ring[projection.post.name] = max(ring[projection.post.name], projection.max_delay + 1)
+        for pop in net.populations.values():
+            pop.allocate_ring(ring[pop.name])
+        for stimulus in net.stimuli:
+            stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
+            stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
+        seen = set()
+        for monitor in net.monitors:
+            key = (type(monitor).__name__, monitor.population.name, getattr(monitor, "variable", ""))
+            if key in seen:
+                raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
+            seen.add(key)
+        writer = CodeWriter()
+        for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:
+            component.emit(writer)
+        self.writer = writer
+        self.source = writer.source(parallel=self.threads > 1)
+        self._chunk = None
+
+    def _compiled(self):
+        if self._chunk is None:
+            self._chunk = compile_chunk(self.source)
+        return self._chunk
+
+    # -- run -----------------------------------------------------------------------------------
+    def run(self, duration: float, progress=None) -> Results:
+        """Advance by ``duration`` (s); returns the results so far (``complete`` False if interrupted).
+
+        ``progress(done_steps, total_steps)`` is called after every chunk.
+        """
+        if not isinstance(duration, (int, float)) or not np.isfinite(duration) or duration < 0:
+            raise ParameterError("duration", duration, "a time >= 0 s")
+        total = int(round(duration / self.dt))
+        interrupted = threading.Event()
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
+        numba.set_num_threads(self.threads)
+        chunk = self._compiled()
+        started = time.perf_counter()
+        try:
+            done, n_chunk = 0, min(total, 100)
+            while done < total and not interrupted.is_set():
+                n_chunk = max(1, min(n_chunk, total - done))
+                for monitor in self.network.monitors:
+                    monitor.prepare_chunk(n_chunk)
+                args = list(self.writer.args.values())
+                args += [component.chunk_values(self.step, n_chunk) for component in self.writer.chunk_args.values()]
+                chunk_start = time.perf_counter()
+                n_done = chunk(self.step, n_chunk, self.dt, *args)
+                elapsed = time.perf_counter() - chunk_start
+                if self.step == 0:
+                    self.timings["first_chunk"] = elapsed
+                for monitor in self.network.monitors:
+                    monitor.flush(self.step, n_done, self.dt)
+                self.step += n_done
+                done += n_done
+                self._check_finite(self.step - n_done)
+                if progress is not None:
+                    progress(done, total)
+                if n_done == n_chunk and elapsed > 0:
+                    n_chunk = int(np.clip(n_chunk * self.target_chunk_seconds / elapsed, 10, 1_000_000))
+        except SimulationError:
+            self.complete = False
+            raise
+        finally:
+            self.timings["run"] += time.perf_counter() - started
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted.is_set():
+            self.complete = False
+        return self.results()
+
+    def _check_finite(self, chunk_start: int) -> None:
+        for pop in self.network.populations.values():
+            for variable, array in [*pop.state.items(), ("synaptic state", pop.z)]:
+                if array.size and not np.all(np.isfinite(array)):
+                    bad = np.argwhere(~np.isfinite(np.atleast_2d(array)))[0][-1]
+                    value = np.atleast_2d(array)[:, bad]
+                    raise SimulationError(
+                        f"population '{pop.name}': {variable} of neuron {bad} became {value[~np.isfinite(value)][0]} "
+                        f"between t = {chunk_start * self.dt:.6g} s and t = {self.step * self.dt:.6g} s "
+                        f"(dt = {self.dt} s; check parameters, inputs and dt)",
+                        time=self.step * self.dt, population=pop.name, index=int(bad))
+
+    def results(self) -> Results:
+        """Everything recorded so far."""
+        results = Results(dt=self.dt, duration=self.step * self.dt, seed=self.network.seed, complete=self.complete,
+                          population_sizes={name: pop.n for name, pop in self.network.populations.items()},
+                          timings=dict(self.timings))
+        for monitor in self.network.monitors:
+            name = monitor.population.name
+            if isinstance(monitor, SpikeMonitor):
+                results.spikes[name] = monitor.result(self.dt)
+            elif isinstance(monitor, StateMonitor):
+                results.states.setdefault(name, {})[monitor.variable] = monitor.result(self.dt)
+            elif isinstance(monitor, RateMonitor):
+                results.rates[name] = monitor.result(self.dt)
+        return results

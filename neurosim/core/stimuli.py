@@ -1,0 +1,313 @@
+"""Stimuli: injected currents (constant, step, ramp, sine, time series, Ornstein-Uhlenbeck noise)
+and spike sources (Poisson with fixed or time-varying rate, explicit spike lists).
+
+Currents are in the target population's input units (amperes for dimensional neurons,
+dimensionless ``J`` for the notes' LIF and rate units) and are added to ``i_ext`` of the chosen
+neurons. Deterministic waveforms are evaluated with numpy once per chunk (value at ``t = k dt``
+held over step ``k``); noise and Poisson spikes are drawn inside the compiled loop from the
+component's own ``numpy.random.Generator`` (run phase of the protocol seed).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..errors import ParameterError
+from .network import Population, check_name
+from .params import Param, check_value, to_value
+
+
+class Stimulus:
+    """Base of everything that drives a population's ``i_ext``."""
+
+    dimension = "current"
+
+    def __init__(self, target: Population, neurons=None, name: str | None = None):
+        self.target = target
+        self.name = check_name(name or f"{type(self).__name__.lower()}_{target.name}", "stimulus")
+        index = np.arange(target.n) if neurons is None else np.asarray(neurons, np.int64).ravel()
+        if index.size == 0 or index.min() < 0 or index.max() >= target.n:
+            raise ParameterError(f"stimulus '{self.name}': neurons", neurons, f"indices in [0, {target.n})")
+        self.neurons = index.astype(np.int64)
+
+    def quantity(self, value, key: str, constraint: str = "any", dimension: str | None = None):
+        """A scalar or per-neuron parameter in SI, checked like a model parameter."""
+        dimension = dimension or self.target_dimension()
+        return check_value(value, Param(key, dimension, 0.0, constraint), len(self.neurons), f"stimulus '{self.name}'")
+
+    def target_dimension(self) -> str:
+        return self.target.input_dimension
+
+    def build(self, dt: float, dtype, rng: np.random.Generator) -> None:
+        """Prepare for step ``dt``; ``rng`` is the build-phase stream (``run_rng`` is set by the simulator)."""
+        self.dt, self.dtype = dt, dtype
+
+
+class Waveform(Stimulus):
+    """A deterministic current ``values(t)`` (shape ``(T,)`` or ``(T, len(neurons))``)."""
+
+    def values(self, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
+        t = (step0 + np.arange(n_steps)) * self.dt
+        values = np.asarray(self.values(t), float)
+        if values.ndim == 1:
+            values = values[:, None]
+        return np.ascontiguousarray(values, self.dtype)
+
+    def emit(self, w) -> None:
+        r = (lambda local: w.ref(self, local))
+        w.args[r("neurons")] = self.neurons
+        w.chunk_args[r("values")] = self
+        w.imports.add("from neurosim.core.stimuli import add_waveform")
+        w.lines["input"].append(f"add_waveform({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('values')}, k)")
+
+
+def _window(t, start, stop):
+    return (t >= start - 1e-12) & (t < stop - 1e-12)
+
+
+class Constant(Waveform):
+    """``amplitude`` between ``start`` and ``stop`` (s), zero outside."""
+
+    def __init__(self, target, amplitude, start=0.0, stop=np.inf, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        self.amplitude = self.quantity(amplitude, "amplitude")
+        self.start, self.stop = float(to_value(start, "time", "start")), float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
+
+    def values(self, t):
+        return _window(t, self.start, self.stop)[:, None] * self.amplitude[None, :]
+
+
+class Step(Waveform):
+    """NEST's ``step_current_generator``: ``amplitudes[j]`` from ``times[j]`` on (zero before the first)."""
+
+    def __init__(self, target, times, amplitudes, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        self.times = np.asarray(to_value(times, "time", "times"), float).ravel()
+        self.amplitudes = np.asarray(to_value(amplitudes, self.target_dimension(), "amplitudes"), float).ravel()
+        if self.times.shape != self.amplitudes.shape or np.any(np.diff(self.times) <= 0):
+            raise ParameterError(f"stimulus '{self.name}': times", self.times,
+                                 "strictly increasing times, one per amplitude")
+
+    def values(self, t):
+        index = np.searchsorted(self.times, t + 1e-12, side="right") - 1
+        return np.where(index >= 0, self.amplitudes[np.maximum(index, 0)], 0.0)
+
+
+class Ramp(Waveform):
+    """Linear from ``amplitude_start`` at ``start`` to ``amplitude_stop`` at ``stop``; zero outside."""
+
+    def __init__(self, target, amplitude_start, amplitude_stop, start, stop, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        self.a0, self.a1 = (float(to_value(a, self.target_dimension(), k)) for a, k in
+                            ((amplitude_start, "amplitude_start"), (amplitude_stop, "amplitude_stop")))
+        self.start, self.stop = float(to_value(start, "time", "start")), float(to_value(stop, "time", "stop"))
+        if self.stop <= self.start:
+            raise ParameterError(f"stimulus '{self.name}': stop", self.stop, f"a time after start = {self.start} s")
+
+    def values(self, t):
+        fraction = (t - self.start) / (self.stop - self.start)
+        return np.where(_window(t, self.start, self.stop), self.a0 + (self.a1 - self.a0) * fraction, 0.0)
+
+
+class Sine(Waveform):
+    """``offset + amplitude * sin(2 pi frequency t + phase)`` between ``start`` and ``stop``."""
+
+    def __init__(self, target, amplitude, frequency, phase=0.0, offset=0.0, start=0.0, stop=np.inf,
+                 neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        self.amplitude = self.quantity(amplitude, "amplitude")
+        self.offset = self.quantity(offset, "offset")
+        self.frequency = float(to_value(frequency, "frequency", "frequency"))
+        self.phase = float(phase)
+        self.start = float(to_value(start, "time", "start"))
+        self.stop = float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
+
+    def values(self, t):
+        wave = np.sin(2 * np.pi * self.frequency * t + self.phase)[:, None]
+        return _window(t, self.start, self.stop)[:, None] * (self.offset + self.amplitude * wave)
+
+
+class TimeSeries(Waveform):
+    """Samples ``values`` (``(T,)`` or ``(T, len(neurons))``) every ``sample_dt`` s, each held until the next;
+    the last sample holds after the end."""
+
+    def __init__(self, target, values, sample_dt, start=0.0, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        self.samples = np.asarray(values, float)
+        if self.samples.ndim not in (1, 2) or (self.samples.ndim == 2 and self.samples.shape[1] != len(self.neurons)):
+            raise ParameterError(f"stimulus '{self.name}': values", f"shape {self.samples.shape}",
+                                 f"(T,) or (T, {len(self.neurons)})")
+        if not np.all(np.isfinite(self.samples)):
+            raise ParameterError(f"stimulus '{self.name}': values", "non-finite samples", "finite values")
+        self.sample_dt = float(to_value(sample_dt, "time", "sample_dt"))
+        if self.sample_dt <= 0:
+            raise ParameterError(f"stimulus '{self.name}': sample_dt", self.sample_dt, "a time > 0 s")
+        self.start = float(to_value(start, "time", "start"))
+
+    def values(self, t):
+        index = np.clip(np.floor((t - self.start) / self.sample_dt + 1e-9).astype(np.int64), 0, len(self.samples) - 1)
+        values = self.samples[index]
+        inside = (t >= self.start - 1e-12)
+        return values * (inside[:, None] if values.ndim == 2 else inside)
+
+
+@numba.njit(cache=True, nogil=True)
+def add_waveform(i_ext, neurons, values, k):
+    """Add row ``k`` of a chunk's waveform values to the chosen neurons' input."""
+    row = values[k]
+    if row.shape[0] == 1:
+        for j in range(neurons.shape[0]):
+            i_ext[neurons[j]] += row[0]
+    else:
+        for j in range(neurons.shape[0]):
+            i_ext[neurons[j]] += row[j]
+
+
+class OUNoise(Stimulus):
+    """Ornstein-Uhlenbeck current, independent per neuron: ``tau dI = (mean - I) dt + sigma sqrt(2 tau) dW``.
+
+    ``sigma`` is the stationary standard deviation; the update is exact for any ``dt``:
+    ``I <- mean + (I - mean) a + sigma sqrt(1 - a^2) xi`` with ``a = exp(-dt/tau)``. The current
+    starts at a draw from the stationary distribution.
+    """
+
+    def __init__(self, target, mean, sigma, tau, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        self.mean = self.quantity(mean, "mean")
+        self.sigma = self.quantity(sigma, "sigma", "nonnegative")
+        self.tau = self.quantity(tau, "tau", "positive", "time")
+
+    def build(self, dt, dtype, rng):
+        super().build(dt, dtype, rng)
+        self.decay = np.exp(-dt / self.tau)
+        self.kick = self.sigma * np.sqrt(-np.expm1(-2 * dt / self.tau))
+        self.current = (self.mean + self.sigma * rng.standard_normal(len(self.neurons))).astype(dtype)
+
+    def emit(self, w) -> None:
+        r = (lambda local: w.ref(self, local))
+        for local, value in (("neurons", self.neurons), ("mean", self.mean), ("decay", self.decay),
+                             ("kick", self.kick), ("current", self.current), ("rng", self.run_rng)):
+            w.args[r(local)] = value
+        w.imports.add("from neurosim.core.stimuli import ou_step")
+        w.lines["input"].append(f"ou_step({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('current')}, "
+                                f"{r('mean')}, {r('decay')}, {r('kick')}, {r('rng')})")
+
+
+@numba.njit(cache=True, nogil=True)
+def ou_step(i_ext, neurons, current, mean, decay, kick, rng):
+    """Add the OU current to the input, then advance it exactly by one step."""
+    for j in range(neurons.shape[0]):
+        i_ext[neurons[j]] += current[j]
+        current[j] = mean[j] + (current[j] - mean[j]) * decay[j] + kick[j] * rng.standard_normal()
+
+
+class PoissonSource(Population):
+    """``n`` independent Poisson spike trains: a spike in a step with probability ``rate * dt``.
+
+    ``rate`` (Hz) is a scalar, a per-neuron array, or a callable ``rate(t) -> (T,) or (T, n)`` for
+    time-varying rates (evaluated once per chunk). Same rule as Brian2's ``PoissonGroup``.
+    """
+
+    model = "poisson"
+    param_spec = {}
+    state_spec = {}
+
+    def __init__(self, name, n, rate):
+        super().__init__(name, n)
+        self.rate_function = rate if callable(rate) else None
+        if self.rate_function is None:
+            self.rate = check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), self.n, f"population '{name}'")
+
+    def chunk_values(self, step0, n_steps):
+        t = (step0 + np.arange(n_steps)) * self.dt
+        if self.rate_function is None:
+            rates = np.broadcast_to(self.rate, (1, self.n))
+        else:
+            rates = np.asarray(self.rate_function(t), float)
+            rates = rates[:, None] if rates.ndim == 1 else rates
+            if rates.shape[0] != n_steps or rates.shape[1] not in (1, self.n) or np.any(rates < 0) \
+                    or not np.all(np.isfinite(rates)):
+                raise ParameterError(f"population '{self.name}': rate(t)", f"shape {rates.shape}",
+                                     f"finite rates >= 0 Hz of shape ({n_steps},) or ({n_steps}, {self.n})")
+        return np.ascontiguousarray(rates * self.dt, np.float64)
+
+    def emit_update(self, w):
+        r = (lambda local: w.ref(self, local))
+        w.chunk_args[r("p_spike")] = self
+        w.args[r("rng")] = self.run_rng
+        w.imports.add("from neurosim.core.stimuli import poisson_step")
+        varying = self.rate_function is not None
+        w.lines["update"].append(f"poisson_step({r('p_spike')}, {'k' if varying else 0}, {r('rng')}, "
+                                 f"{r('spikes')}, {r('nspk')})")
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_step(p_spike, k, rng, spikes, nspk):
+    """Spike neuron ``i`` with probability ``p_spike[k, i]`` (or ``p_spike[k, 0]`` for all)."""
+    row = p_spike[k]
+    n = spikes.shape[0]
+    count = 0
+    for i in range(n):
+        p = row[0] if row.shape[0] == 1 else row[i]
+        if rng.random() < p:
+            spikes[count] = i
+            count += 1
+    nspk[0] = count
+
+
+class SpikeSource(Population):
+    """Emits the given spikes: neuron ``indices[j]`` at time ``times[j]`` (s), rounded to the step grid
+    (Brian2's ``SpikeGeneratorGroup``; a neuron may spike at most once per step)."""
+
+    model = "spike_source"
+    param_spec = {}
+    state_spec = {}
+
+    def __init__(self, name, n, indices, times):
+        super().__init__(name, n)
+        self.indices = np.asarray(indices, np.int64).ravel()
+        self.times = np.asarray(to_value(times, "time", "times"), float).ravel()
+        if self.indices.shape != self.times.shape:
+            raise ParameterError(f"population '{name}': indices", f"{self.indices.size} indices",
+                                 f"one index per spike time ({self.times.size} times)")
+        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= n):
+            raise ParameterError(f"population '{name}': indices", "out of range", f"indices in [0, {n})")
+        if self.times.size and (self.times.min() < 0 or not np.all(np.isfinite(self.times))):
+            raise ParameterError(f"population '{name}': times", "negative or non-finite", "finite times >= 0 s")
+
+    def build(self, dt, dtype, rng):
+        super().build(dt, dtype, rng)
+        steps = np.round(self.times / dt).astype(np.int64)
+        order = np.lexsort((self.indices, steps))
+        self.steps, self.order_indices = steps[order], self.indices[order].astype(np.int32)
+        pairs = self.steps * self.n + self.order_indices
+        if np.any(np.diff(pairs) == 0):
+            raise ParameterError(f"population '{self.name}': times", "two spikes of one neuron in one step",
+                                 f"spikes of each neuron at least dt = {dt} s apart")
+        self.cursor = np.zeros(1, np.int64)
+
+    def emit_update(self, w):
+        r = (lambda local: w.ref(self, local))
+        w.args.update({r("steps"): self.steps, r("order"): self.order_indices, r("cursor"): self.cursor})
+        w.imports.add("from neurosim.core.stimuli import spike_source_step")
+        w.lines["update"].append(f"spike_source_step({r('steps')}, {r('order')}, {r('cursor')}, step, "
+                                 f"{r('spikes')}, {r('nspk')})")
+
+
+@numba.njit(cache=True, nogil=True)
+def spike_source_step(steps, order, cursor, step, spikes, nspk):
+    """Emit the listed spikes whose step is ``step``."""
+    position = cursor[0]
+    while position < steps.shape[0] and steps[position] < step:
+        position += 1
+    count = 0
+    while position < steps.shape[0] and steps[position] == step:
+        spikes[count] = order[position]
+        count += 1
+        position += 1
+    cursor[0] = position
+    nspk[0] = count
+
