@@ -16,8 +16,10 @@ import sys
 import tempfile
 
 #: Order of the phases inside one time step (Brian2's order: state update, threshold and reset
-#: inside "update", then spike propagation; state monitors record at the start of the step).
-PHASES = ("precheck", "record_state", "clear", "input", "update", "propagate", "deliver", "record")
+#: inside "update", then spike propagation). State monitors record after the step's input is
+#: summed but before the update, so ``v`` is the value at the start of the step (Brian2's
+#: ``when='start'``) and ``i_ext`` the input applied during the step.
+PHASES = ("precheck", "clear", "input", "record_state", "update", "propagate", "deliver", "record")
 
 _PACKAGE_ROOT = pathlib.Path(__file__).resolve().parents[1]
 

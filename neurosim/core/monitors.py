@@ -1,8 +1,8 @@
 """Monitors: spikes (all neurons or a subset), state variables (subset, every k-th step) and
 population rates. Buffers are preallocated per chunk and flushed to growing lists between chunks.
 
-State monitors record at the start of a step, before the update (Brian2's ``when='start'``), so
-the first sample is the initial value at ``t = 0``.
+State monitors record before a step's update (Brian2's ``when='start'``), so the first sample is
+the initial value at ``t = 0``; ``i_ext`` is recorded as the input applied during the step.
 """
 from __future__ import annotations
 

@@ -36,8 +36,10 @@ class Param:
 
 def to_value(value, dimension: str, name: str):
     """A scalar or array parameter in SI: strings and lists with units are converted, numbers kept."""
-    if isinstance(value, (str, list, tuple)):
+    if isinstance(value, str):
         return to_si(value, dimension, name)
+    if isinstance(value, (list, tuple)):
+        return np.array([to_value(v, dimension, f"{name}[{i}]") for i, v in enumerate(value)], float)
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, np.ndarray):
