@@ -15,6 +15,8 @@ import pathlib
 import sys
 import tempfile
 
+import numpy as np
+
 #: Order of the phases inside one time step (Brian2's order: state update, threshold and reset
 #: inside "update", then spike propagation). State monitors record after the step's input is
 #: summed but before the update, so ``v`` is the value at the start of the step (Brian2's
@@ -96,6 +98,15 @@ class CodeWriter:
     def ref(self, component, local: str) -> str:
         """The name under which ``component``'s array or local ``local`` appears in the code."""
         return f"{self.prefix(component)}_{local}"
+
+    def value(self, component, key: str, array: np.ndarray, index: str = "i") -> str:
+        """Code for element ``index`` of a per-neuron parameter: a literal when all elements are
+        equal (homogeneous parameters then cost no memory traffic), else an array argument."""
+        array = np.asarray(array)
+        if array.size and np.all(array == array.flat[0]):
+            return repr(float(array.flat[0]))
+        self.args[self.ref(component, key)] = array
+        return f"{self.ref(component, key)}[{index}]"
 
     def source(self, parallel: bool) -> str:
         names = list(self.args) + list(self.chunk_args)

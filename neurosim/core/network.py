@@ -64,6 +64,7 @@ class Population:
         self.state: dict[str, np.ndarray] = {}
         self.bank: SynapseBank | None = None
         self.ring_length = 1
+        self.has_input = True  # the simulator clears this when no stimulus or dense projection targets it
 
     # -- build ---------------------------------------------------------------------------------
     def build(self, dt: float, dtype, rng: np.random.Generator) -> None:
@@ -111,7 +112,8 @@ class Population:
         r = (lambda local: w.ref(self, local))
         for key, value in self.arrays().items():
             w.args[r(key)] = value
-        w.lines["clear"].append(f"{r('i_ext')}[:] = 0.0")
+        if self.has_input:
+            w.lines["clear"].append(f"{r('i_ext')}[:] = 0.0")
         w.imports.add("from neurosim.core.synapses import deliver")
         if self.receptors:
             w.lines["deliver"].append(

@@ -65,6 +65,9 @@ class Simulator:
         for stimulus in net.stimuli:
             stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
+        driven = {id(s.target) for s in net.stimuli} | {id(p.post) for p in net.projections if not hasattr(p, "receptor")}
+        for pop in net.populations.values():
+            pop.has_input = id(pop) in driven
         seen = set()
         for monitor in net.monitors:
             key = (type(monitor).__name__, monitor.population.name, getattr(monitor, "variable", ""))

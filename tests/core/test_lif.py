@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from neurosim.core.connectivity import OneToOne, Projection
+from neurosim.core.connectivity import AllToAll, OneToOne, Projection
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF, LIFDimensionless, lif_rate, lif_update
+from neurosim.core.neurons.lif import LIF, LIFDimensionless, lif_rate
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import SpikeSource
 from neurosim.core.synapses import Synapse
@@ -142,21 +142,28 @@ def test_delay_shifts_delivery_by_exactly_delay_steps():
     assert np.all(late[:17 + 51] == 0)
 
 
-def test_compiled_kernel_equals_python_version():
-    rng = np.random.default_rng(4)
-    n, rows = 50, 2
-    args = dict(v=rng.uniform(-0.07, -0.05, n), ref_left=rng.choice([0.0, 2e-4, 1e-3], n),
-                i_ext=rng.normal(0, 1e-9, n), i_offset=np.full(n, 0.5e-9), v_rest=np.full(n, -0.065),
-                r_m=np.full(n, 2e7), tau_m=np.full(n, 0.02), decay=np.full(n, np.exp(-1e-4 / 0.02)),
-                v_thresh=np.full(n, -0.05), v_reset=np.full(n, -0.065), ref_time=np.full(n, 2e-3),
-                v_min=np.full(n, -np.inf), z=rng.normal(0, 1e-9, (rows, n)), phi=np.diag([0.98, 0.99]),
-                coupling=rng.normal(0, 1e-3, (rows, n)) * 2e7, i_coef=np.ones(rows), g_coef=np.zeros(rows),
-                ge_coef=np.zeros(rows))
-    outputs = []
-    for function in (lif_update, lif_update.py_func):
-        copy = {k: v.copy() for k, v in args.items()}
-        spikes, nspk = np.zeros(n, np.int32), np.zeros(1, np.int64)
-        function(*copy.values(), False, False, 1e-4, spikes, nspk)
-        outputs.append((copy["v"], copy["z"], copy["ref_left"], spikes[: nspk[0]]))
-    for compiled, python in zip(*outputs):
-        np.testing.assert_allclose(compiled, python, rtol=1e-14, atol=0)
+@pytest.mark.parametrize("receptors, spike_timing", [
+    ({"e": Synapse("exponential", 5e-3), "i": Synapse("alpha", 10e-3)}, "step"),
+    ({"e": Synapse("exponential", 5e-3, kind="conductance", e_rev=0.0)}, "step"),
+    ({}, "precise")], ids=["current", "conductance", "precise"])
+def test_compiled_loop_equals_its_python_version(receptors, spike_timing):
+    """The generated step loop, compiled by Numba and run as plain Python, gives the same numbers."""
+    def build():
+        net = Network(seed=9)
+        src = net.add(SpikeSource("src", 5, indices=np.arange(40) % 5, times=np.linspace(1e-3, 40e-3, 40)))
+        pop = net.add(LIF("a", 8, params={"i_offset": np.linspace(0.3e-9, 1.2e-9, 8), "tau_refrac": 2e-3},
+                          receptors=receptors, spike_timing=spike_timing))
+        for name in receptors:
+            net.add(Projection(src, pop, name, rule=AllToAll(), weight=2e-9 if name == "e" and len(receptors) > 1
+                               else (5e-9 if receptors[name].kind == "conductance" else 1e-9), delay=1e-3))
+        net.record_spikes(pop)
+        net.record_state(pop, "v")
+        return Simulator(net, dt=1e-4)
+
+    compiled, python = build(), build()
+    python._chunk = python._compiled().py_func
+    first, second = compiled.run(0.06), python.run(0.06)
+    np.testing.assert_array_equal(first.spikes["a"].times, second.spikes["a"].times)
+    assert len(first.spikes["a"].times) > 5
+    np.testing.assert_allclose(first.states["a"]["v"].data, second.states["a"]["v"].data, rtol=1e-13, atol=0)
+

@@ -1,6 +1,6 @@
 """Leaky integrate-and-fire neurons: ``tau_m dv/dt = -(v - v_rest) + R*I`` with ``R = tau_m/cm``.
 
-Two parameterisations share one kernel:
+Two parameterisations share one update:
 
 - :class:`LIF`, dimensional, with PyNN's ``IF_curr_exp`` / ``IF_cond_exp`` names and defaults
   (cm 1 nF, tau_m 20 ms, v_rest = v_reset = -65 mV, v_thresh -50 mV, tau_refrac 0.1 ms).
@@ -20,9 +20,6 @@ period starts there, so rates have no dt quantisation; requires receptor-free in
 """
 from __future__ import annotations
 
-import math
-
-import numba
 import numpy as np
 
 from ...errors import ParameterError
@@ -32,64 +29,6 @@ from ..synapses import current_coupling
 
 mV, ms, nF, nA = 1e-3, 1e-3, 1e-9, 1e-9
 SPIKE_TIMINGS = ("step", "precise")
-
-
-@numba.njit(cache=True, nogil=True)
-def lif_update(v, ref_left, i_ext, i_offset, v_rest, r_m, tau_m, decay, v_thresh, v_reset, ref_time,
-               v_min, z, phi, coupling, i_coef, g_coef, ge_coef, conductance, precise, dt, spikes, nspk):
-    """Advance ``v`` and the receptor states ``z`` by one step; write spiking indices to ``spikes``.
-
-    ``ref_left`` is the refractory time (s) still to run at the start of the step; ``decay`` is
-    ``exp(-dt/tau_m)`` and ``coupling`` the exact propagator from current-based receptor states
-    to ``v`` (see ``synapses.current_coupling``).
-    """
-    n_rows = z.shape[0]
-    count = 0
-    zs = np.empty(n_rows)
-    for i in range(v.shape[0]):
-        ref = ref_left[i]
-        if precise:
-            active = min(max(dt - ref, 0.0), dt)
-        else:
-            active = 0.0 if ref - dt > 0.5 * dt else dt
-        ref_left[i] = ref - dt
-        current = i_ext[i] + i_offset[i]
-        for s in range(n_rows):
-            zs[s] = z[s, i]
-        v_inf = v_rest[i] + r_m[i] * current
-        if active > 0.0:
-            vi = v[i]
-            if conductance:
-                g_total = 0.0
-                drive = current
-                for s in range(n_rows):
-                    g_total += g_coef[s] * zs[s]
-                    drive += ge_coef[s] * zs[s] + i_coef[s] * zs[s]
-                leak = 1.0 + r_m[i] * g_total
-                v_inf = (v_rest[i] + r_m[i] * drive) / leak
-                vi = v_inf + (vi - v_inf) * math.exp(-active * leak / tau_m[i])
-            elif active == dt:
-                vi = v_inf + (vi - v_inf) * decay[i]
-                for s in range(n_rows):
-                    vi += coupling[s, i] * zs[s]
-            else:
-                vi = v_inf + (vi - v_inf) * math.exp(-active / tau_m[i])
-            if vi > v_thresh[i]:
-                spikes[count] = i
-                count += 1
-                if precise:
-                    after = -tau_m[i] * math.log1p((vi - v_thresh[i]) / (v_thresh[i] - v_inf))
-                    ref_left[i] = ref_time[i] - after
-                else:
-                    ref_left[i] = ref_time[i]
-                vi = v_reset[i]
-            v[i] = max(vi, v_min[i])
-        for s in range(n_rows):
-            acc = 0.0
-            for q in range(n_rows):
-                acc += phi[s, q] * zs[q]
-            z[s, i] = acc
-    nspk[0] = count
 
 
 class _LIFBase(Population):
@@ -118,7 +57,7 @@ class _LIFBase(Population):
         else:
             ref_time = m["tau_refrac"]
         bank = self.bank
-        self.kernel = {
+        self.kernel = {  # arrays of the dimensional form, in SI units
             "i_offset": m["i_offset"], "v_rest": m["v_rest"], "r_m": m["r_m"], "tau_m": m["tau_m"],
             "decay": np.exp(-dt / m["tau_m"]), "v_thresh": m["v_thresh"], "v_reset": m["v_reset"],
             "ref_time": ref_time, "v_min": m["v_min"], "phi": bank.phi,
@@ -126,20 +65,68 @@ class _LIFBase(Population):
             "i_coef": bank.i_coef, "g_coef": bank.g_coef, "ge_coef": bank.ge_coef,
         }
 
-    def arrays(self):
-        arrays = super().arrays()
-        arrays.update({f"k_{key}": np.ascontiguousarray(value, self.dtype) for key, value in self.kernel.items()})
-        return arrays
-
     def emit_update(self, w):
-        r = (lambda local: w.ref(self, local))
-        w.imports.add("from neurosim.core.neurons.lif import lif_update")
-        k = (lambda key: r(f"k_{key}"))
-        w.lines["update"].append(
-            f"lif_update({r('v')}, {r('ref_left')}, {r('i_ext')}, {k('i_offset')}, {k('v_rest')}, {k('r_m')}, "
-            f"{k('tau_m')}, {k('decay')}, {k('v_thresh')}, {k('v_reset')}, {k('ref_time')}, {k('v_min')}, "
-            f"{r('z')}, {k('phi')}, {k('coupling')}, {k('i_coef')}, {k('g_coef')}, {k('ge_coef')}, "
-            f"{self.bank.has_conductance}, {self.spike_timing == 'precise'}, dt, {r('spikes')}, {r('nspk')})")
+        """Emit the update specialised to this population: homogeneous parameters become literals,
+        receptor rows are unrolled, and the membrane loop has no branches so that it vectorises;
+        threshold and reset follow in a second, cheap loop (Brian2's order)."""
+        q = w.prefix(self) + "__"  # prefix of this update's local variables
+        arr = (lambda local: w.ref(self, local))
+        k = (lambda key: w.value(self, f"k_{key}", self.kernel[key].astype(self.dtype)))
+        v, ref, z = arr("v"), arr("ref_left"), arr("z")
+        current = f"({arr('i_ext')}[i] + {k('i_offset')})" if self.has_input else k("i_offset")
+        bank, rows = self.bank, range(self.bank.n_rows)
+        body = [f"{q}z{s} = {z}[{s}, i]" for s in rows]
+        v_min = "" if np.all(np.isneginf(self.kernel["v_min"])) else k("v_min")
+        if self.spike_timing == "precise":
+            body += [f"{q}ref = {ref}[i]",
+                     f"{q}active = min(max(dt - {q}ref, 0.0), dt)",
+                     f"{ref}[i] = {q}ref - dt",
+                     f"{q}vinf = {k('v_rest')} + {k('r_m')} * {current}",
+                     f"{q}v = {v}[i]",
+                     f"if {q}active == dt:",
+                     f"    {q}v = {q}vinf + ({q}v - {q}vinf) * {k('decay')}",
+                     f"elif {q}active > 0.0:",
+                     f"    {q}v = {q}vinf + ({q}v - {q}vinf) * math.exp(-{q}active / {k('tau_m')})",
+                     f"if {q}active > 0.0 and {q}v > {k('v_thresh')}:",
+                     f"    {arr('spikes')}[{q}count] = i",
+                     f"    {q}count += 1",
+                     f"    {ref}[i] = {k('ref_time')} + {k('tau_m')} * math.log1p(({q}v - {k('v_thresh')}) / "
+                     f"({k('v_thresh')} - {q}vinf))",
+                     f"    {q}v = {k('v_reset')}",
+                     f"{v}[i] = max({q}v, {v_min})" if v_min else f"{v}[i] = {q}v"]
+            lines = [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body]
+            lines.append(f"{arr('nspk')}[0] = {q}count")
+        else:
+            body += [f"{q}ref = {ref}[i] - dt", f"{ref}[i] = {q}ref"]
+            if bank.has_conductance:
+                g = " + ".join([f"{float(bank.g_coef[s])!r} * {q}z{s}" for s in rows if bank.g_coef[s]] or ["0.0"])
+                drive = " + ".join([current] + [f"{float(bank.ge_coef[s] + bank.i_coef[s])!r} * {q}z{s}" for s in rows
+                                                if bank.ge_coef[s] or bank.i_coef[s]])
+                body += [f"{q}leak = 1.0 + {k('r_m')} * ({g})",
+                         f"{q}vinf = ({k('v_rest')} + {k('r_m')} * ({drive})) / {q}leak",
+                         f"{q}v = {q}vinf + ({v}[i] - {q}vinf) * math.exp(-dt * {q}leak / {k('tau_m')})"]
+            else:
+                coupled = "".join(f" + {w.value(self, f'k_coupling{s}', self.kernel['coupling'][s].astype(self.dtype))}"
+                                  f" * {q}z{s}" for s in rows)
+                body += [f"{q}vinf = {k('v_rest')} + {k('r_m')} * {current}",
+                         f"{q}v = {q}vinf + ({v}[i] - {q}vinf) * {k('decay')}{coupled}"]
+            if v_min:
+                body.append(f"{q}v = max({q}v, {v_min})")
+            body.append(f"{v}[i] = {v}[i] if {q}ref > 0.5 * dt else {q}v")
+            # receptor states propagate exactly, also during the refractory period
+            body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows if bank.phi[s, col])
+                     for s in rows]
+            lines = [f"for i in range({self.n}):"] + ["    " + line for line in body]
+            lines += [f"{q}count = 0",
+                      f"for i in range({self.n}):",
+                      f"    if {ref}[i] <= 0.5 * dt and {v}[i] > {k('v_thresh')}:",
+                      f"        {arr('spikes')}[{q}count] = i",
+                      f"        {q}count += 1",
+                      f"        {v}[i] = {k('v_reset')}",
+                      f"        {ref}[i] = {k('ref_time')}",
+                      f"{arr('nspk')}[0] = {q}count"]
+        w.imports.add("import math")
+        w.lines["update"] += lines
 
 
 class LIF(_LIFBase):
