@@ -1,0 +1,190 @@
+"""The ``neurosim`` command: ``run``, ``validate``, ``plot`` and ``compare`` protocols.
+
+Exit status: 0 success, 2 invalid input (the message names file, line and key), 130 interrupted
+by Ctrl-C (results so far are written with ``complete = False``).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import pathlib
+import sys
+import time
+
+from .errors import NeurosimError
+
+EXIT_INVALID, EXIT_INTERRUPTED = 2, 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no windows
+    try:
+        return args.handler(args)
+    except NeurosimError as exc:
+        print(f"neurosim: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neurosim", description="Run spiking-network protocols written in YAML.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a protocol, write results.h5 and its plots")
+    run.add_argument("protocol", help="protocol YAML file")
+    run.add_argument("-o", "--output", help="output directory (default: results/<protocol name>/)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     help="override a protocol value, e.g. --set duration='200 ms' (repeatable)")
+    run.add_argument("--seed", type=int, help="override the protocol's seed")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    run.set_defaults(handler=_run)
+
+    validate = commands.add_parser("validate", help="check a protocol without running it")
+    validate.add_argument("protocol")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    validate.set_defaults(handler=_validate)
+
+    plot = commands.add_parser("plot", help="re-draw the plots of a results file")
+    plot.add_argument("results", help="results.h5 written by 'neurosim run'")
+    plot.add_argument("-o", "--output", help="output directory (default: next to the results file)")
+    plot.set_defaults(handler=_plot)
+
+    compare = commands.add_parser("compare", help="run a protocol in neurosim and in another simulator")
+    compare.add_argument("protocol")
+    compare.add_argument("--against", required=True, choices=["brian2"])
+    compare.add_argument("-o", "--output", help="output directory")
+    compare.add_argument("--target", choices=["runtime", "cpp_standalone"], default="runtime",
+                         help="Brian2 code-generation target")
+    compare.set_defaults(handler=_compare)
+    return parser
+
+
+def _validate(args) -> int:
+    from .protocol import load
+
+    protocol = load(args.protocol, args.set)
+    kind = f"experiment '{protocol.spec.experiment}'" if protocol.is_experiment else "network protocol"
+    print(f"{args.protocol}: ok ({kind} '{protocol.name}')")
+    return 0
+
+
+class _Progress:
+    """A tqdm bar that appears once a run has taken more than a second; ``(done, total)`` updates."""
+
+    def __init__(self, quiet: bool, unit: str):
+        self.quiet, self.unit, self.bar = quiet, unit, None
+
+    def __call__(self, done, total) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=self.unit, delay=1.0, file=sys.stderr, dynamic_ncols=True,
+                            unit_scale=self.unit == "step", leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _run(args) -> int:
+    from . import io
+    from .protocol import build, load
+    from .protocol.run import finish, run
+
+    started = time.perf_counter()
+    protocol = load(args.protocol, args.set, args.seed)
+    output = pathlib.Path(args.output or pathlib.Path("results") / protocol.name)
+    status = (lambda text: None) if args.quiet else (lambda text: print(f"neurosim: {text}", file=sys.stderr))
+    progress = _Progress(args.quiet, "step" if not protocol.is_experiment else "")
+    simulator, outcome = None, None
+    try:
+        if protocol.is_experiment:
+            status(f"running experiment '{protocol.spec.experiment}' ({protocol.name})")
+        else:
+            spec = protocol.spec
+            simulator = build(protocol)
+            status(f"running '{protocol.name}': {spec.duration:g} s of model time in steps of {spec.dt * 1e3:g} ms")
+        outcome = run(protocol, progress, simulator)
+        results = outcome.results
+    except KeyboardInterrupt:
+        if simulator is None:
+            print("neurosim: interrupted before the simulation started; nothing written", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        simulator.complete = False
+        results = finish(protocol, simulator.results())
+    finally:
+        progress.close()
+    results.timings["total"] = time.perf_counter() - started
+    path = io.save(results, output / "results.h5")
+    written = _save_figures(outcome.figures if outcome else {}, output)
+    if not protocol.is_experiment:
+        print(format_summary(results.analysis["summary"], results.duration))
+    else:
+        _print_metrics(results.analysis[protocol.spec.experiment]["metrics"])
+    status(f"wrote {path}" + "".join(f", {name}" for name in written))
+    if not results.complete:
+        print(f"neurosim: interrupted at t = {results.duration:g} s; results so far written with complete = False",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _plot(args) -> int:
+    from . import io
+    from .protocol import loads
+    from .protocol.figures import draw
+
+    path = pathlib.Path(args.results)
+    try:
+        results = io.load(path)
+    except OSError as exc:
+        print(f"neurosim: error: {path}: cannot read results ({exc})", file=sys.stderr)
+        return EXIT_INVALID
+    protocol = loads(results.attributes["protocol_yaml"], f"{path}:protocol_yaml")
+    output = pathlib.Path(args.output) if args.output else path.parent
+    written = _save_figures(draw(protocol, results), output)
+    print(f"wrote {', '.join(str(output / name) for name in written) or 'no plots (none in the protocol)'}")
+    return 0
+
+
+def _compare(args) -> int:
+    try:
+        command = importlib.import_module("neurosim.compare.command")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("neurosim.compare", "neurosim.compare.command"):
+            raise
+        print("neurosim: error: comparison support (neurosim.compare.command) is not installed in this "
+              "version of neurosim", file=sys.stderr)
+        return EXIT_INVALID
+    return command.run(args)
+
+
+def _save_figures(figures: dict, output: pathlib.Path) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    output.mkdir(parents=True, exist_ok=True)
+    for name, figure in figures.items():
+        figure.savefig(output / name, dpi=120)
+        plt.close(figure)
+    return list(figures)
+
+
+def format_summary(summary: dict, duration: float) -> str:
+    """The per-population table printed after a run."""
+    lines = [f"{'population':<12}{'neurons':>9}{'spikes':>10}{'rate (Hz)':>11}{'ISI CV':>8}   over {duration:g} s"]
+    for name, row in summary.items():
+        cv = "-" if math.isnan(row["isi_cv"]) else f"{row['isi_cv']:.2f}"
+        lines.append(f"{name:<12}{row['neurons']:>9}{row['spikes']:>10}{row['mean_rate']:>11.2f}{cv:>8}")
+    return "\n".join(lines)
+
+
+def _print_metrics(metrics: dict) -> None:
+    for name, value in metrics.items():
+        print(f"{name:<32}{value:>12.6g}")

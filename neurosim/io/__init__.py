@@ -1,0 +1,4 @@
+"""Results files: HDF5 in the SONATA spike and report layouts with provenance, written atomically."""
+from .hdf5 import load, save
+
+__all__ = ["load", "save"]

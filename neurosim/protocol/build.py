@@ -1,0 +1,102 @@
+"""``build(protocol)``: a validated network protocol -> :class:`~neurosim.core.simulator.Simulator`.
+
+A ``ParameterError`` raised by the core while building is reported as a ``ProtocolError`` at the
+YAML entry of the component that raised it.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import numpy as np
+
+from ..core import connectivity, stimuli
+from ..core.network import Network
+from ..core.neurons import make_population
+from ..core.simulator import Simulator
+from ..core.synapses import Synapse
+from ..errors import ParameterError
+from . import schema
+from .load import Protocol
+
+_OWNER = re.compile(r"(population|projection|stimulus) '([A-Za-z0-9_]+)'")
+
+
+@contextlib.contextmanager
+def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
+    """Turn a core ``ParameterError`` into a located ``ProtocolError`` (at the named component if known)."""
+    try:
+        yield
+    except ParameterError as exc:
+        match = _OWNER.search(str(exc))
+        where = (owners or {}).get(match.groups()) if match else None
+        raise protocol.error(where or path, f"{exc}") from None
+
+
+def build(protocol: Protocol) -> Simulator:
+    """Populations, projections, stimuli and monitors of the protocol, built for its ``dt``."""
+    spec = protocol.spec
+    net = Network(seed=spec.seed)
+    owners = {}
+    for name, population in spec.network.populations.items():
+        path = ("network", "populations", name)
+        owners[("population", name)] = path
+        with _located(protocol, path):
+            net.add(_population(name, population))
+    for index, connection in enumerate(spec.network.connections):
+        path = ("network", "connections", index)
+        with _located(protocol, path):
+            projection = net.add(connectivity.Projection(
+                net.population(connection.pre), net.population(connection.post), connection.receptor,
+                rule=connectivity.rule(**connection.rule), weight=connection.weight, delay=connection.delay,
+                allow_autapses=connection.allow_autapses, name=connection.name))
+        owners[("projection", projection.name)] = path
+    for index, stimulus in enumerate(spec.stimuli):
+        path = ("stimuli", index)
+        with _located(protocol, path):
+            component = net.add(_stimulus(stimulus, net.population(stimulus.population)))
+        owners[("stimulus", component.name)] = path
+    _monitors(protocol, net)
+    with _located(protocol, (), owners):
+        return Simulator(net, dt=spec.dt, dtype=spec.dtype, threads=spec.threads)
+
+
+def _population(name: str, population: schema.Population):
+    if population.model == "poisson":
+        return stimuli.PoissonSource(name, population.n, population.rate)
+    receptors = {key: Synapse(kernel=r.kernel, tau=r.tau, kind=r.kind, e_rev=r.e_rev, tau_rise=r.tau_rise)
+                 for key, r in population.receptors.items()}
+    options = {"spike_timing": population.spike_timing} if population.spike_timing else {}
+    return make_population(population.model, name, population.n, params=population.params,
+                           receptors=receptors, initial=population.initial, **options)
+
+
+def _stimulus(stimulus, target):
+    common = {"neurons": stimulus.neurons, "name": stimulus.name}
+    if isinstance(stimulus, schema.ConstantStimulus):
+        stop = np.inf if stimulus.stop is None else stimulus.stop
+        return stimuli.Constant(target, stimulus.amplitude, stimulus.start, stop, **common)
+    if isinstance(stimulus, schema.StepStimulus):
+        return stimuli.Step(target, np.array(stimulus.times), np.array(stimulus.amplitudes), **common)
+    if isinstance(stimulus, schema.RampStimulus):
+        return stimuli.Ramp(target, stimulus.amplitude_start, stimulus.amplitude_stop, stimulus.start,
+                            stimulus.stop, **common)
+    if isinstance(stimulus, schema.SineStimulus):
+        stop = np.inf if stimulus.stop is None else stimulus.stop
+        return stimuli.Sine(target, stimulus.amplitude, stimulus.frequency, stimulus.phase, stimulus.offset,
+                            stimulus.start, stop, **common)
+    return stimuli.OUNoise(target, stimulus.mean, stimulus.sigma, stimulus.tau, **common)
+
+
+def _monitors(protocol: Protocol, net: Network) -> None:
+    record = protocol.spec.record
+    spiking = [name for name, pop in net.populations.items() if pop.spiking]
+    for index, name in enumerate(spiking if record.spikes is None else record.spikes):
+        with _located(protocol, ("record", "spikes", index) if record.spikes is not None else ("record",)):
+            net.record_spikes(net.population(name))
+    for index, name in enumerate(record.rates):
+        with _located(protocol, ("record", "rates", index)):
+            net.record_rate(net.population(name))
+    for index, state in enumerate(record.states):
+        with _located(protocol, ("record", "states", index)):
+            net.record_state(net.population(state.population), state.variable, state.neurons, state.every)

@@ -1,0 +1,387 @@
+"""``load(path)``: YAML -> includes and overrides -> schema check -> SI values -> :class:`Protocol`.
+
+Every error is a :class:`~neurosim.errors.ProtocolError` naming the file, the line and the key
+path of the offending value and saying what was expected.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+
+import numpy as np
+import pydantic
+
+from .. import experiment as experiments
+from ..core import connectivity, distributions
+from ..core.neurons import models
+from ..errors import ParameterError, ProtocolError, did_you_mean
+from ..units import to_si
+from . import schema
+from .compose import apply_set, resolve_includes
+from .source import Map, dump, locate, parse, read
+
+
+@dataclass
+class Protocol:
+    """A validated protocol: ``spec`` (SI values), the composed YAML ``tree`` and where it came from."""
+
+    spec: schema.NetworkProtocol | schema.ExperimentProtocol
+    tree: Map
+    file: str
+    sets: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def is_experiment(self) -> bool:
+        return isinstance(self.spec, schema.ExperimentProtocol)
+
+    def yaml(self) -> str:
+        """The composed protocol as self-contained YAML (includes expanded, overrides applied)."""
+        header = f"# composed from {self.file}" + "".join(f"\n# --set {s}" for s in self.sets)
+        return f"{header}\n{dump(self.tree)}"
+
+    def error(self, path: tuple, message: str) -> ProtocolError:
+        """A :class:`ProtocolError` located at key ``path`` of the composed tree."""
+        where = locate(self.tree, path)
+        return ProtocolError(message, where.file if where else self.file, where.line if where else None,
+                             _dotted(path))
+
+
+def load(path, sets=(), seed: int | None = None) -> Protocol:
+    """Load and validate a protocol file; ``sets`` are ``key.path=value`` overrides."""
+    return _finish(read(path), str(path), list(sets), seed)
+
+
+def loads(text: str, label: str) -> Protocol:
+    """Validate protocol ``text`` (e.g. the copy stored in a results file); ``label`` names it in errors."""
+    return _finish(parse(text, label), label, [], None)
+
+
+def _finish(tree, file: str, sets: list[str], seed: int | None) -> Protocol:
+    if not isinstance(tree, Map):
+        raise ProtocolError("a protocol must be a YAML mapping (name: ..., network: ... or experiment: ...)", file, 1)
+    tree = resolve_includes(tree, (), (file,))
+    for assignment in sets:
+        apply_set(tree, assignment)
+    if seed is not None:
+        apply_set(tree, f"seed={int(seed)}")
+    model = schema.ExperimentProtocol if "experiment" in tree else schema.NetworkProtocol
+    try:
+        spec = model.model_validate(tree)
+    except pydantic.ValidationError as exc:
+        raise _schema_error(exc, model, tree, file) from None
+    protocol = Protocol(spec, tree, file, sets)
+    if protocol.is_experiment:
+        _check_experiment(protocol)
+    else:
+        Checker(protocol).run()
+    return protocol
+
+
+# -- schema errors -------------------------------------------------------------------------------
+def _dotted(path) -> str:
+    return ".".join(str(key) for key in path)
+
+
+def _unwrap(annotation):
+    """Strip ``Annotated`` and ``X | None``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _walk(model, loc) -> tuple[tuple, list[str]]:
+    """Map a pydantic error ``loc`` to a key path in the tree, and the keys allowed at its end."""
+    path, allowed, annotation = [], [], model
+    for item in loc:
+        annotation = _unwrap(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            allowed = list(annotation.model_fields)
+            path.append(item)
+            annotation = annotation.model_fields[item].annotation if item in annotation.model_fields else None
+        elif origin in (dict, list, tuple):
+            path.append(item)
+            annotation = typing.get_args(annotation)[-1 if origin is dict else 0]
+        elif origin in (typing.Union, types.UnionType):  # discriminated union: loc holds the tag
+            for member in typing.get_args(annotation):
+                fields = getattr(member, "model_fields", {})
+                if "type" in fields and item in typing.get_args(fields["type"].annotation):
+                    annotation = member
+                    break
+        else:
+            break
+    return tuple(path), allowed
+
+
+def _describe(error: dict, allowed: list[str], key) -> str:
+    kind, given = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return f"unknown key '{key}'{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"required key '{key}' is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error"):
+        return message
+    return f"{message} (got {given!r})" if not isinstance(given, dict) else message
+
+
+def _schema_error(exc: pydantic.ValidationError, model, tree, file: str) -> ProtocolError:
+    lines = []
+    for error in exc.errors():
+        path, allowed = _walk(model, error["loc"])
+        message = _describe(error, allowed, path[-1] if path else "")
+        where = locate(tree, path)
+        lines.append((where, _dotted(path), message))
+    (where, key_path, message), rest = lines[0], lines[1:]
+    for other_where, other_path, other_message in rest:
+        place = f"{other_where.file}:{other_where.line}" if other_where and other_where.line else file
+        message += f"\n  also {place}: {other_path}: {other_message}"
+    return ProtocolError(message, where.file if where else file, where.line if where else None, key_path)
+
+
+# -- experiments ---------------------------------------------------------------------------------
+def _check_experiment(protocol: Protocol) -> None:
+    spec = protocol.spec
+    experiments._load_all()  # registers the experiments (no public name for this yet)
+    if spec.experiment not in experiments.EXPERIMENTS:
+        names = sorted(experiments.EXPERIMENTS)
+        raise protocol.error(("experiment",), f"unknown experiment '{spec.experiment}'"
+                             f"{did_you_mean(spec.experiment, names)}; registered: {', '.join(names)}")
+    allowed = experiments.config_keys(spec.experiment)
+    for key in spec.config:
+        if key not in allowed:
+            raise protocol.error(("config", key), f"unknown key '{key}' for experiment '{spec.experiment}'"
+                                 f"{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}")
+
+
+# -- network protocols: model-dependent checks and SI conversion ---------------------------------
+class Checker:
+    """Checks names across the protocol and converts model-dependent values to SI, in place."""
+
+    def __init__(self, protocol: Protocol):
+        self.protocol, self.spec = protocol, protocol.spec
+        self.models = models()
+        self.populations = self.spec.network.populations
+
+    def fail(self, path, message):
+        raise self.protocol.error(tuple(path), message)
+
+    def run(self) -> None:
+        for name, population in self.populations.items():
+            self.population(name, population)
+        for index, connection in enumerate(self.spec.network.connections):
+            self.connection(("network", "connections", index), connection)
+        for index, stimulus in enumerate(self.spec.stimuli):
+            self.stimulus(("stimuli", index), stimulus)
+        self.record(self.spec.record)
+        for index, analysis in enumerate(self.spec.analyses):
+            self.analysis(("analyses", index), analysis)
+        for index, plot in enumerate(self.spec.plots):
+            self.plot(("plots", index), plot)
+
+    # values
+    def value(self, raw, dimension: str, n: int, path, random: bool = False):
+        """A scalar, per-neuron list, ``{linspace: [a, b]}`` or (if ``random``) a distribution, in SI."""
+        if isinstance(raw, dict):
+            if "linspace" in raw:
+                ends = raw["linspace"]
+                if set(raw) != {"linspace"} or not isinstance(ends, list) or len(ends) != 2:
+                    self.fail((*path, "linspace"), "expected {linspace: [start, stop]} (one value per neuron)")
+                low, high = (self.value(end, dimension, 1, (*path, "linspace", i)) for i, end in enumerate(ends))
+                return np.linspace(low, high, n)
+            if "distribution" in raw and random:
+                return self.distribution(raw, dimension, path)
+            expected = "{linspace: [start, stop]}" + (" or {distribution: ..., ...}" if random else "")
+            self.fail(path, f"expected a {dimension}, a list with one per neuron, or {expected}")
+        if isinstance(raw, list):
+            if len(raw) != n:
+                self.fail(path, f"expected {n} values (one per neuron), got {len(raw)}")
+            return np.array([self.value(item, dimension, 1, (*path, i)) for i, item in enumerate(raw)])
+        try:
+            return to_si(raw, dimension, _dotted(path))
+        except ParameterError as exc:
+            self.fail(path, f"{exc.value!r} is not valid: expected {exc.expected}")
+
+    def distribution(self, raw: dict, dimension: str, path):
+        name = raw["distribution"]
+        kinds = distributions.DISTRIBUTIONS
+        if name not in kinds:
+            self.fail((*path, "distribution"), f"unknown distribution '{name}'{did_you_mean(name, kinds)}; "
+                                               f"one of {', '.join(kinds)}")
+        fields = list(kinds[name].__dataclass_fields__)
+        for key in raw:
+            if key != "distribution" and key not in fields:
+                self.fail((*path, key), f"unknown key '{key}' for a {name} distribution{did_you_mean(key, fields)}; "
+                                        f"allowed keys: {', '.join(fields)}")
+        for key in fields:
+            if key not in raw:
+                self.fail(path, f"required key '{key}' of a {name} distribution is missing")
+        # lognormal's mu and sigma describe the logarithm: dimensionless
+        unit_of = (lambda key: "dimensionless" if name == "lognormal" else dimension)
+        return kinds[name](**{key: self.value(raw[key], unit_of(key), 1, (*path, key)) for key in fields})
+
+    def population_class(self, name: str, path):
+        if name not in self.populations:
+            names = list(self.populations)
+            self.fail(path, f"unknown population '{name}'{did_you_mean(name, names)}; defined: {', '.join(names)}")
+        return self.models[self.populations[name].model]
+
+    def neurons(self, neurons, n: int, path):
+        if neurons is not None and (not neurons or min(neurons) < 0 or max(neurons) >= n):
+            self.fail(path, f"expected neuron indices in [0, {n})")
+
+    # sections
+    def population(self, name: str, population: schema.Population) -> None:
+        path = ("network", "populations", name)
+        if population.model not in self.models:
+            names = sorted(self.models)
+            self.fail((*path, "model"), f"unknown model '{population.model}'{did_you_mean(population.model, names)}; "
+                                        f"available: {', '.join(names)}")
+        cls, n = self.models[population.model], population.n
+        if population.model == "poisson":
+            if population.rate is None:
+                self.fail(path, "required key 'rate' of a Poisson population is missing")
+            population.rate = self.value(population.rate, "frequency", n, (*path, "rate"))
+            for key in ("params", "receptors", "initial"):
+                if getattr(population, key):
+                    self.fail((*path, key), "a Poisson population takes only n, model and rate")
+            return
+        if population.rate is not None:
+            self.fail((*path, "rate"), "'rate' is for Poisson populations (model: poisson)")
+        for key, raw in population.params.items():
+            if key not in cls.param_spec:
+                self.fail((*path, "params", key), f"unknown parameter '{key}' of model '{population.model}'"
+                                                  f"{did_you_mean(key, cls.param_spec)}; "
+                                                  f"parameters: {', '.join(cls.param_spec)}")
+            population.params[key] = self.value(raw, cls.param_spec[key].dimension, n, (*path, "params", key))
+        for key, raw in population.initial.items():
+            if key not in cls.state_spec:
+                self.fail((*path, "initial", key), f"unknown state variable '{key}' of model '{population.model}'"
+                                                   f"{did_you_mean(key, cls.state_spec)}; "
+                                                   f"variables: {', '.join(cls.state_spec)}")
+            population.initial[key] = self.value(raw, cls.state_spec[key][0], n, (*path, "initial", key), random=True)
+
+    def connection(self, path, connection: schema.Connection) -> None:
+        self.population_class(connection.pre, (*path, "pre"))
+        post_class = self.population_class(connection.post, (*path, "post"))
+        receptors = self.populations[connection.post].receptors
+        if connection.receptor not in receptors:
+            self.fail((*path, "receptor"), f"population '{connection.post}' has no receptor '{connection.receptor}'"
+                                           f"{did_you_mean(connection.receptor, receptors)}; "
+                                           f"receptors: {', '.join(receptors) or 'none'}")
+        rule = dict(connection.rule)
+        name = rule.pop("name", None)
+        if name not in connectivity.RULES:
+            self.fail((*path, "rule", "name") if name else (*path, "rule"),
+                      f"expected a rule name, one of {', '.join(connectivity.RULES)}{did_you_mean(name, connectivity.RULES)}")
+        fields = list(connectivity.RULES[name].__dataclass_fields__)
+        for key in rule:
+            if key not in fields:
+                self.fail((*path, "rule", key), f"unknown key '{key}' for rule '{name}'{did_you_mean(key, fields)}; "
+                                                f"allowed keys: name, {', '.join(fields)}")
+        try:
+            connectivity.rule(name, **rule)
+        except ParameterError as exc:
+            self.fail((*path, "rule"), str(exc))
+        kind = receptors[connection.receptor].kind
+        dimension = post_class.input_dimension if kind == "current" else "conductance"
+        connection.weight = self.value(connection.weight, dimension, 1, (*path, "weight"), random=True)
+        connection.delay = self.value(connection.delay, "time", 1, (*path, "delay"), random=True)
+
+    def stimulus(self, path, stimulus) -> None:
+        cls = self.population_class(stimulus.population, (*path, "population"))
+        n = self.populations[stimulus.population].n
+        self.neurons(stimulus.neurons, n, (*path, "neurons"))
+        count = len(stimulus.neurons) if stimulus.neurons else n
+        dimension = cls.input_dimension
+        for key in ("amplitude", "amplitude_start", "amplitude_stop", "offset", "mean", "sigma"):
+            if hasattr(stimulus, key):
+                per_neuron = key not in ("amplitude_start", "amplitude_stop")
+                setattr(stimulus, key, self.value(getattr(stimulus, key), dimension, count if per_neuron else 1,
+                                                  (*path, key)))
+        if isinstance(stimulus, schema.StepStimulus):
+            if len(stimulus.times) != len(stimulus.amplitudes):
+                self.fail((*path, "amplitudes"), f"expected one amplitude per time ({len(stimulus.times)})")
+            stimulus.amplitudes = [self.value(a, dimension, 1, (*path, "amplitudes", i))
+                                   for i, a in enumerate(stimulus.amplitudes)]
+
+    def recordable(self, name: str) -> list[str]:
+        population = self.populations[name]
+        cls = self.models[population.model]
+        return list(cls.state_spec) + [f"syn_{key}" for key in population.receptors] + ["i_ext"]
+
+    def record(self, record: schema.Record) -> None:
+        for key in ("spikes", "rates"):
+            for index, name in enumerate(getattr(record, key) or []):
+                self.population_class(name, ("record", key, index))
+        for index, state in enumerate(record.states):
+            path = ("record", "states", index)
+            self.population_class(state.population, (*path, "population"))
+            names = self.recordable(state.population)
+            if state.variable not in names:
+                self.fail((*path, "variable"), f"'{state.variable}' cannot be recorded{did_you_mean(state.variable, names)}; "
+                                               f"recordable: {', '.join(names)}")
+            self.neurons(state.neurons, self.populations[state.population].n, (*path, "neurons"))
+
+    def analysis(self, path, analysis: schema.Analysis) -> None:
+        self.population_class(analysis.population, (*path, "population"))
+        if analysis.type != "tuning_curve":
+            return
+        if analysis.input is None:
+            self.fail(path, "required key 'input' (key path of the per-neuron input, "
+                            "e.g. network.populations.P.params.i_offset) is missing")
+        keys = analysis.input.split(".")
+        n = self.populations[analysis.population].n
+        values = resolve_path(self.spec, analysis.input)
+        of_population = keys[:3] == ["network", "populations", analysis.population] and len(keys) == 5 \
+            and keys[3] in ("params", "initial")
+        of_stimulus = len(keys) == 3 and keys[0] == "stimuli" and keys[1].isdigit() \
+            and values is not None and self.spec.stimuli[int(keys[1])].population == analysis.population
+        if not (of_population or of_stimulus) or np.ndim(values) != 1 or len(values) != n:
+            self.fail((*path, "input"), f"'{analysis.input}' must name a per-neuron value of population "
+                                        f"'{analysis.population}' ({n} values, e.g. a linspace)")
+
+    def plot(self, path, plot: schema.Plot) -> None:
+        for index, name in enumerate(plot.populations or []):
+            self.population_class(name, (*path, "populations", index))
+        if plot.type == "traces":
+            recorded = [state.variable for state in self.spec.record.states]
+            if plot.variable not in recorded:
+                self.fail((*path, "variable"), f"traces need a recorded variable (record.states); recorded: "
+                                               f"{', '.join(recorded) or 'none'}")
+        if plot.type == "tuning_curve" and not any(a.type == "tuning_curve" for a in self.spec.analyses):
+            self.fail(path, "a tuning_curve plot needs a tuning_curve analysis")
+        if plot.analytic == "lif_rate":
+            for analysis in self.spec.analyses:
+                model = self.populations[analysis.population].model
+                if analysis.type == "tuning_curve" and model != "lif_dimensionless":
+                    self.fail((*path, "analytic"), f"the analytic lif_rate curve is for model lif_dimensionless, "
+                                                   f"not '{model}' (population '{analysis.population}')")
+
+
+def resolve_path(spec, dotted: str):
+    """The value at ``dotted`` (e.g. ``network.populations.P.params.bias``) of a spec, or None."""
+    node = spec
+    for key in dotted.split("."):
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list):
+            node = node[int(key)] if key.isdigit() and int(key) < len(node) else None
+        else:
+            node = getattr(node, key, None)
+        if node is None:
+            return None
+    return node

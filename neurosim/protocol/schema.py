@@ -1,0 +1,199 @@
+"""The protocol schema (pydantic v2, unknown keys forbidden).
+
+Quantities whose dimension is fixed (``dt``, ``duration``, synaptic time constants, ...) are
+converted to SI floats here. Values whose dimension depends on the model (neuron parameters,
+initial values, weights, stimulus amplitudes) stay raw in this layer and are converted by
+``protocol.load`` once the model is known.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+from ..errors import ParameterError
+from ..units import to_si
+
+
+def _quantity(dimension: str, positive: bool = False):
+    def convert(value):
+        try:
+            si = to_si(value, dimension, dimension)
+        except ParameterError as exc:
+            raise ValueError(f"{exc.value!r} is not valid: expected {exc.expected}") from None
+        if positive and not si > 0:
+            raise ValueError(f"{value!r} is not valid: expected a {dimension} > 0")
+        return si
+
+    return BeforeValidator(convert)
+
+
+Time = Annotated[float, _quantity("time")]
+PositiveTime = Annotated[float, _quantity("time", positive=True)]
+Voltage = Annotated[float, _quantity("voltage")]
+Frequency = Annotated[float, _quantity("frequency")]
+
+#: A raw value whose dimension depends on the model: a quantity string, a number (dimensionless
+#: only), a list (one per neuron), ``{distribution: ..., ...}`` or ``{linspace: [start, stop]}``.
+Value = Any
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Receptor(Strict):
+    """A receptor port: unit-area synaptic kernel, current- or conductance-based."""
+
+    kernel: Literal["exponential", "alpha", "exp2"] = "exponential"
+    kind: Literal["current", "conductance"] = "current"
+    tau: PositiveTime
+    tau_rise: PositiveTime = 1e-3
+    e_rev: Voltage = 0.0
+
+
+class Population(Strict):
+    """``n`` neurons of one model; ``params`` and ``initial`` are checked against the model."""
+
+    n: PositiveInt
+    model: str
+    description: str = ""
+    params: dict[str, Value] = {}
+    receptors: dict[str, Receptor] = {}
+    initial: dict[str, Value] = {}
+    spike_timing: Literal["step", "precise"] | None = None
+    rate: Value = None  # Poisson sources only
+
+
+class Connection(Strict):
+    """NEST-style: a connection rule and synapse properties (weight, delay, receptor)."""
+
+    pre: str
+    post: str
+    receptor: str
+    rule: dict[str, Any]
+    weight: Value
+    delay: Value = "0 ms"
+    allow_autapses: bool = True
+    name: str | None = None
+
+
+class Network(Strict):
+    name: str = ""
+    description: str = ""
+    populations: dict[str, Population]
+    connections: list[Connection] = []
+
+
+class _Stimulus(Strict):
+    population: str
+    neurons: list[int] | None = None
+    name: str | None = None
+
+
+class ConstantStimulus(_Stimulus):
+    type: Literal["constant"]
+    amplitude: Value
+    start: Time = 0.0
+    stop: Time | None = None
+
+
+class StepStimulus(_Stimulus):
+    type: Literal["step"]
+    times: list[Time]
+    amplitudes: list[Value]
+
+
+class RampStimulus(_Stimulus):
+    type: Literal["ramp"]
+    amplitude_start: Value
+    amplitude_stop: Value
+    start: Time
+    stop: Time
+
+
+class SineStimulus(_Stimulus):
+    type: Literal["sine"]
+    amplitude: Value
+    frequency: Frequency
+    phase: float = 0.0
+    offset: Value = 0.0
+    start: Time = 0.0
+    stop: Time | None = None
+
+
+class NoiseStimulus(_Stimulus):
+    type: Literal["ou_noise"]
+    mean: Value
+    sigma: Value
+    tau: PositiveTime
+
+
+Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimulus | NoiseStimulus,
+                     Field(discriminator="type")]
+
+
+class StateRecording(Strict):
+    population: str
+    variable: str
+    neurons: list[int] | None = None
+    every: PositiveInt = 1
+
+
+class Record(Strict):
+    """What to record; ``spikes: null`` (the default) means every spiking population."""
+
+    spikes: list[str] | None = None
+    rates: list[str] = []
+    states: list[StateRecording] = []
+
+
+class Analysis(Strict):
+    """One analysis of one population's spikes; results go to ``/analysis/<type>/<population>``."""
+
+    type: Literal["firing_rates", "isi_cv", "fano_factor", "synchrony", "population_rate", "tuning_curve"]
+    population: str
+    bin_size: PositiveTime = 5e-3
+    window: tuple[Time, Time] | None = None
+    input: str | None = None  # tuning_curve: key path of the per-neuron input, e.g. network.populations.P.params.bias
+
+
+class Plot(Strict):
+    """One PNG; ``file`` defaults to ``<type>.png``."""
+
+    type: Literal["raster", "traces", "tuning_curve", "rates"]
+    file: str | None = None
+    populations: list[str] | None = None
+    variable: str | None = None
+    max_neurons: PositiveInt = 200
+    window: tuple[Time, Time] | None = None
+    bin_size: PositiveTime = 5e-3
+    analytic: Literal["lif_rate"] | None = None
+    title: str | None = None
+
+
+class NetworkProtocol(Strict):
+    """A simulation: a network, stimuli, recordings, analyses and plots."""
+
+    name: str
+    description: str = ""
+    seed: NonNegativeInt = 0
+    network: Network
+    dt: PositiveTime = 1e-4
+    duration: PositiveTime
+    dtype: Literal["float64", "float32"] = "float64"
+    threads: PositiveInt = 1
+    stimuli: list[Stimulus] = []
+    record: Record = Record()
+    analyses: list[Analysis] = []
+    plots: list[Plot] = []
+
+
+class ExperimentProtocol(Strict):
+    """A registered experiment (``neurosim.experiment``) run with ``config``."""
+
+    name: str
+    description: str = ""
+    seed: NonNegativeInt = 0
+    experiment: str
+    config: dict[str, Any] = {}
