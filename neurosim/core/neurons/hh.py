@@ -50,15 +50,16 @@ membrane rate ``(g_na m^3 h + g_k n^4 + g_leak)/cm`` peaks during a spike at 38/
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numba
 import numpy as np
 
 from ...errors import ParameterError, did_you_mean
+from ...units import to_si
 from ..distributions import sample
 from ..network import Population
 from ..params import Param
-from ...units import to_si
 
 mV, ms, um2 = 1e-3, 1e-3, 1e-12
 UF_PER_CM2, MS_PER_CM2 = 1e-2, 10.0  # 1 uF/cm^2 = 1e-2 F/m^2, 1 mS/cm^2 = 10 S/m^2
@@ -198,7 +199,7 @@ class _HHBase(Population):
 
     traub = False
     k_name = "g_k"
-    densities: dict[str, float] = {}  # parameter -> its value per m^2 (SI), scaled by ``area``
+    densities: ClassVar[dict[str, float]] = {}  # parameter -> its value per m^2 (SI), scaled by ``area``
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, method="exponential_euler"):
         """``initial`` may also set ``syn_<receptor>`` (A or S) of single-row (exponential) receptors."""
@@ -289,9 +290,9 @@ class HHSquid(_HHBase):
 
     model = "hh_squid"
     convention = "Hodgkin & Huxley 1952 / NEURON hh.mod; NEST hh_psc_alpha names (PyNN style)"
-    densities = {"cm": 1.0 * UF_PER_CM2, "g_na": 120.0 * MS_PER_CM2, "g_k": 36.0 * MS_PER_CM2,
-                 "g_leak": 0.3 * MS_PER_CM2}
-    param_spec = {
+    densities: ClassVar[dict[str, float]] = {
+        "cm": 1.0 * UF_PER_CM2, "g_na": 120.0 * MS_PER_CM2, "g_k": 36.0 * MS_PER_CM2, "g_leak": 0.3 * MS_PER_CM2}
+    param_spec: ClassVar[dict[str, Param]] = {
         "area": Param("area", "area", 10_000 * um2, "positive", "membrane area: scales the density defaults"),
         "cm": Param("cm", "capacitance", 100e-12, "positive", "membrane capacitance (default 1 uF/cm^2 x area)"),
         "g_na": Param("g_na", "conductance", 12e-6, "nonnegative", "peak Na conductance (120 mS/cm^2 x area)"),
@@ -304,7 +305,7 @@ class HHSquid(_HHBase):
         "tau_refrac": Param("tau_refrac", "time", 2.0 * ms, "nonnegative", "no new spike detected for this time"),
         "i_offset": Param("i_offset", "current", 0.0, "any", "constant injected current"),
     }
-    state_spec = {"v": ("voltage", -65.0 * mV), **_GATES}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", -65.0 * mV), **_GATES}
 
 
 class HHTraub(_HHBase):
@@ -319,9 +320,9 @@ class HHTraub(_HHBase):
     convention = "Brette et al. 2007 COBAHH / Brian2 example; PyNN-style names"
     traub = True
     k_name = "g_kd"
-    densities = {"cm": 1.0 * UF_PER_CM2, "g_na": 100.0 * MS_PER_CM2, "g_kd": 30.0 * MS_PER_CM2,
-                 "g_leak": 0.05 * MS_PER_CM2}
-    param_spec = {
+    densities: ClassVar[dict[str, float]] = {
+        "cm": 1.0 * UF_PER_CM2, "g_na": 100.0 * MS_PER_CM2, "g_kd": 30.0 * MS_PER_CM2, "g_leak": 0.05 * MS_PER_CM2}
+    param_spec: ClassVar[dict[str, Param]] = {
         "area": Param("area", "area", 20_000 * um2, "positive", "membrane area: scales the density defaults"),
         "cm": Param("cm", "capacitance", 200e-12, "positive", "membrane capacitance (default 1 uF/cm^2 x area)"),
         "g_na": Param("g_na", "conductance", 20e-6, "nonnegative", "peak Na conductance (100 mS/cm^2 x area)"),
@@ -336,7 +337,7 @@ class HHTraub(_HHBase):
         "tau_refrac": Param("tau_refrac", "time", 3.0 * ms, "nonnegative", "no new spike detected for this time"),
         "i_offset": Param("i_offset", "current", 0.0, "any", "constant injected current"),
     }
-    state_spec = {"v": ("voltage", "e_leak"), **_GATES}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "e_leak"), **_GATES}
 
 
 MODELS = [HHSquid, HHTraub]
