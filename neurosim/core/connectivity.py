@@ -189,16 +189,39 @@ class Projection:
         """Memory of the synapse arrays (bytes)."""
         return self.indices.nbytes + self.weights.nbytes + self.delay_steps.nbytes + self.indptr.nbytes
 
+    @property
+    def immediate(self) -> bool:
+        """All delays are zero: events go straight into the receptor states, with no ring buffer."""
+        return self.uniform_delay == 0
+
     def emit(self, w) -> None:
         r = (lambda local: w.ref(self, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("weights", self.weights),
                              ("delays", self.delay_steps)):
             w.args[r(local)] = value
-        w.imports.add("from neurosim.core.connectivity import propagate")
         pre = (lambda local: w.ref(self.pre, local))
-        w.lines["propagate"].append(
-            f"propagate({pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}, "
-            f"{r('delays')}, {self.uniform_delay}, {w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
+        spikes = f"{pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+        if self.immediate:
+            # Delivered now, as the ring slot of this step would be at the end of the step.
+            w.imports.add("from neurosim.core.connectivity import propagate_now")
+            bank = self.post.bank
+            for row in bank.rows(self.receptor):
+                if bank.b[row]:
+                    w.lines["propagate"].append(f"propagate_now({spikes}, {w.ref(self.post, 'z')}[{row}], "
+                                                f"{float(bank.b[row])!r})")
+        else:
+            w.imports.add("from neurosim.core.connectivity import propagate")
+            w.lines["propagate"].append(f"propagate({spikes}, {r('delays')}, {self.uniform_delay}, "
+                                        f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_now(spikes, n_spikes, indptr, indices, weights, target, scale):
+    """Add ``scale`` times the weights of every spiking neuron's CSR row into ``target``."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            target[indices[s]] += scale * weights[s]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -63,7 +63,7 @@ class Population:
                                      f"{did_you_mean(key, self.state_spec)}")
         self.state: dict[str, np.ndarray] = {}
         self.bank: SynapseBank | None = None
-        self.ring_length = 1
+        self.ring_length = 0
         self.has_input = True  # the simulator clears this when no stimulus or dense projection targets it
 
     # -- build ---------------------------------------------------------------------------------
@@ -94,15 +94,16 @@ class Population:
         return list(self.receptors).index(receptor)
 
     def allocate_ring(self, length: int) -> None:
-        self.ring_length = max(1, int(length))
-        self.ring = np.zeros((self.ring_length, max(1, len(self.receptors)), self.n), self.dtype)
+        """Ring buffer of ``length`` steps for delayed input (0: every projection into it is immediate)."""
+        self.ring_length = int(length)
+        self.ring = np.zeros((self.ring_length, max(1, len(self.receptors)), self.n if length else 0), self.dtype)
 
     # -- code generation -----------------------------------------------------------------------
     def arrays(self) -> dict[str, object]:
         arrays = {f"p_{key}": value.astype(self.dtype) for key, value in self.params.items()}
         arrays.update(self.state)
         arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
-        if self.receptors:
+        if self.ring_length:
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype),
                           syn_row=self.bank.row_receptor)
         return arrays
@@ -115,7 +116,7 @@ class Population:
         if self.has_input:
             w.lines["clear"].append(f"{r('i_ext')}[:] = 0.0")
         w.imports.add("from neurosim.core.synapses import deliver")
-        if self.receptors:
+        if self.ring_length:
             w.lines["deliver"].append(
                 f"deliver({r('ring')}, step % {self.ring_length}, {r('z')}, {r('syn_b')}, {r('syn_row')})")
         self.emit_update(w)

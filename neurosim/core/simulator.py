@@ -56,10 +56,11 @@ class Simulator:
         for pop in net.populations.values():
             pop.build(dt, self.dtype, generator(seed, "build", f"population:{pop.name}"))
             pop.run_rng = generator(seed, "run", f"population:{pop.name}")
-        ring = {name: 1 for name in net.populations}
+        ring = {name: 0 for name in net.populations}  # 0: no delayed input, no ring buffer
         for projection in net.projections:
             projection.build(dt, generator(seed, "build", f"projection:{projection.name}"))
-            ring[projection.post.name] = max(ring[projection.post.name], projection.max_delay + 1)
+            if not getattr(projection, "immediate", True):
+                ring[projection.post.name] = max(ring[projection.post.name], projection.max_delay + 1)
         for pop in net.populations.values():
             pop.allocate_ring(ring[pop.name])
         for stimulus in net.stimuli:

@@ -67,8 +67,8 @@ class _LIFBase(Population):
 
     def emit_update(self, w):
         """Emit the update specialised to this population: homogeneous parameters become literals,
-        receptor rows are unrolled, and the membrane loop has no branches so that it vectorises;
-        threshold and reset follow in a second, cheap loop (Brian2's order)."""
+        receptor rows are unrolled, and in step mode the loop (update, threshold, reset in Brian2's
+        order) has no branches so that it vectorises; a second loop collects the spiking indices."""
         q = w.prefix(self) + "__"  # prefix of this update's local variables
         arr = (lambda local: w.ref(self, local))
         k = (lambda key: w.value(self, f"k_{key}", self.kernel[key].astype(self.dtype)))
@@ -112,18 +112,22 @@ class _LIFBase(Population):
                          f"{q}v = {q}vinf + ({v}[i] - {q}vinf) * {k('decay')}{coupled}"]
             if v_min:
                 body.append(f"{q}v = max({q}v, {v_min})")
-            body.append(f"{v}[i] = {v}[i] if {q}ref > 0.5 * dt else {q}v")
+            # threshold and reset as selects, so the loop stays branch-free and vectorises
+            body += [f"{q}v = {v}[i] if {q}ref > 0.5 * dt else {q}v",
+                     f"{q}spike = ({q}ref <= 0.5 * dt) & ({q}v > {k('v_thresh')})",
+                     f"{v}[i] = {k('v_reset')} if {q}spike else {q}v",
+                     f"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref",
+                     f"{arr('fired')}[i] = {q}spike"]
             # receptor states propagate exactly, also during the refractory period
             body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows if bank.phi[s, col])
                      for s in rows]
+            w.args[arr("fired")] = np.zeros(self.n, np.bool_)
             lines = [f"for i in range({self.n}):"] + ["    " + line for line in body]
             lines += [f"{q}count = 0",
                       f"for i in range({self.n}):",
-                      f"    if {ref}[i] <= 0.5 * dt and {v}[i] > {k('v_thresh')}:",
+                      f"    if {arr('fired')}[i]:",
                       f"        {arr('spikes')}[{q}count] = i",
                       f"        {q}count += 1",
-                      f"        {v}[i] = {k('v_reset')}",
-                      f"        {ref}[i] = {k('ref_time')}",
                       f"{arr('nspk')}[0] = {q}count"]
         w.imports.add("import math")
         w.lines["update"] += lines
