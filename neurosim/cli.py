@@ -43,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
     run.set_defaults(handler=_run)
 
-    validate = commands.add_parser("validate", help="check a protocol without running it")
-    validate.add_argument("protocol")
+    validate = commands.add_parser("validate", help="check protocols without running them")
+    validate.add_argument("protocols", nargs="+", metavar="protocol")
     validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
     validate.set_defaults(handler=_validate)
 
@@ -64,12 +64,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args) -> int:
+    """Check every file; report each invalid one; exit 2 if any was invalid."""
     from .protocol import load
 
-    protocol = load(args.protocol, args.set)
-    kind = f"experiment '{protocol.spec.experiment}'" if protocol.is_experiment else "network protocol"
-    print(f"{args.protocol}: ok ({kind} '{protocol.name}')")
-    return 0
+    status = 0
+    for file in args.protocols:
+        try:
+            protocol = load(file, args.set)
+        except NeurosimError as exc:
+            print(f"neurosim: error: {exc}", file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        kind = f"experiment '{protocol.spec.experiment}'" if protocol.is_experiment else "network protocol"
+        print(f"{file}: ok ({kind} '{protocol.name}')")
+    return status
 
 
 class _Progress:

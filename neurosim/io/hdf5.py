@@ -40,7 +40,7 @@ def save(results: Results, path: str | os.PathLike) -> pathlib.Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
-        with h5py.File(temporary, "w") as f:
+        with h5py.File(temporary, "w", track_order=True) as f:
             _write(f, results)
         os.replace(temporary, path)
     except BaseException:
@@ -80,13 +80,13 @@ def _write(f: h5py.File, results: Results) -> None:
         group = f.create_group(f"rates/{name}")
         group.create_dataset("timestamps", data=record.times).attrs["units"] = "s"
         group.create_dataset("rate", data=record.rate).attrs["units"] = "Hz"
-    _write_tree(f.create_group("analysis"), results.analysis)
+    _write_tree(f.create_group("analysis", track_order=True), results.analysis)
 
 
 def _write_tree(group: h5py.Group, tree: dict) -> None:
     for key, value in tree.items():
         if isinstance(value, dict):
-            _write_tree(group.create_group(str(key)), value)
+            _write_tree(group.create_group(str(key), track_order=True), value)
         else:
             group.create_dataset(str(key), data=value)
 

@@ -59,7 +59,7 @@ def apply_set(tree: Map, assignment: str) -> None:
     keys = [key.strip() for key in key_path.split(".")]
     if not sep or not all(keys):
         raise ProtocolError(f"expected key.path=value, got {assignment!r}", SET_LABEL)
-    value = parse(text, SET_LABEL)
+    value = _relabel(parse(text, SET_LABEL))
     node = tree
     for depth, key in enumerate(keys):
         here = ".".join(keys[:depth + 1])
@@ -81,3 +81,17 @@ def apply_set(tree: Map, assignment: str) -> None:
             node = node[key]
         else:
             raise ProtocolError(f"{'.'.join(keys[:depth])} is a value, not a mapping or list", SET_LABEL, None, here)
+
+
+def _relabel(node):
+    """Locations inside a ``--set`` value: the command line has no line numbers."""
+    if isinstance(node, Map):
+        node.where = {key: Where(SET_LABEL) for key in node}
+    elif isinstance(node, Seq):
+        node.where = [Where(SET_LABEL)] * len(node)
+    else:
+        return node
+    node.start = Where(SET_LABEL)
+    for child in (node.values() if isinstance(node, Map) else node):
+        _relabel(child)
+    return node

@@ -128,6 +128,12 @@ def _walk(model, loc) -> tuple[tuple, list[str]]:
 
 def _describe(error: dict, allowed: list[str], key) -> str:
     kind, given = error["type"], error.get("input")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tags = [tag.strip("' ") for tag in error["ctx"]["expected_tags"].split(",")]
+        if kind == "union_tag_not_found":
+            return f"required key 'type' is missing; one of {', '.join(tags)}"
+        tag = error["ctx"]["tag"]
+        return f"unknown type '{tag}'{did_you_mean(tag, tags)}; one of {', '.join(tags)}"
     if kind == "extra_forbidden":
         return f"unknown key '{key}'{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}"
     if kind == "missing":
@@ -140,8 +146,11 @@ def _describe(error: dict, allowed: list[str], key) -> str:
 
 def _schema_error(exc: pydantic.ValidationError, model, tree, file: str) -> ProtocolError:
     lines = []
-    for error in exc.errors():
+    # unknown keys first: a misspelt key also shows up as the required key it was meant to be
+    for error in sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden"):
         path, allowed = _walk(model, error["loc"])
+        if error["type"] == "union_tag_invalid":
+            path = (*path, "type")
         message = _describe(error, allowed, path[-1] if path else "")
         where = locate(tree, path)
         lines.append((where, _dotted(path), message))
@@ -213,7 +222,7 @@ class Checker:
         try:
             return to_si(raw, dimension, _dotted(path))
         except ParameterError as exc:
-            self.fail(path, f"{exc.value!r} is not valid: expected {exc.expected}")
+            self.fail(path, schema.explain(exc))
 
     def distribution(self, raw: dict, dimension: str, path):
         name = raw["distribution"]

@@ -12,7 +12,26 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 from ..errors import ParameterError
-from ..units import to_si
+from ..units import DIMENSIONS, to_si, ureg
+
+
+def dimension_of(value) -> str | None:
+    """The name of the dimension of a quantity string (``"2 mV"`` -> ``"voltage"``), if it has one we know."""
+    try:
+        quantity = ureg.Quantity(str(value))
+    except Exception:  # noqa: BLE001 (pint raises several unrelated types for bad text)
+        return None
+    for name, unit in DIMENSIONS.items():
+        if getattr(quantity, "dimensionality", None) == ureg.Quantity(1.0, unit).dimensionality:
+            return name
+    return None
+
+
+def explain(exc: ParameterError) -> str:
+    """``'<value>' is not valid: expected ...`` with the given value's dimension named when known."""
+    expected = exc.expected.split(", got ")[0] if ", got " in exc.expected else exc.expected
+    got = dimension_of(exc.value) if isinstance(exc.value, str) else None
+    return f"{exc.value!r} is not valid: expected {expected}" + (f", got a {got}" if got else "")
 
 
 def _quantity(dimension: str, positive: bool = False):
@@ -20,7 +39,7 @@ def _quantity(dimension: str, positive: bool = False):
         try:
             si = to_si(value, dimension, dimension)
         except ParameterError as exc:
-            raise ValueError(f"{exc.value!r} is not valid: expected {exc.expected}") from None
+            raise ValueError(explain(exc)) from None
         if positive and not si > 0:
             raise ValueError(f"{value!r} is not valid: expected a {dimension} > 0")
         return si

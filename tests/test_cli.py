@@ -1,0 +1,118 @@
+"""The ``neurosim`` command end to end, through the installed console script."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from neurosim import io
+from neurosim.cli import main
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """One run of the small protocol: (completed process, output directory)."""
+    from conftest import NEUROSIM, SMALL_PROTOCOL
+
+    folder = tmp_path_factory.mktemp("small")
+    (folder / "small.yaml").write_text(SMALL_PROTOCOL)
+    done = subprocess.run([str(NEUROSIM), "run", "small.yaml", "-o", "out"], check=False, cwd=folder, capture_output=True,
+                          text=True, timeout=120)
+    return done, folder / "out"
+
+
+def test_run_writes_results_plots_and_summary(small_run):
+    done, out = small_run
+    assert done.returncode == 0, done.stderr
+    for name in ("raster.png", "traces.png", "rates.png"):
+        assert (out / name).stat().st_size > 10_000
+    results = io.load(out / "results.h5")
+    assert results.complete and results.duration == pytest.approx(0.2)
+    assert "name: small" in results.attributes["protocol_yaml"]
+    summary = results.analysis["summary"]
+    for population, row in summary.items():
+        line = next(line for line in done.stdout.splitlines() if line.startswith(population + " "))
+        assert line.split()[1:4] == [str(row["neurons"]), str(row["spikes"]), f"{row['mean_rate']:.2f}"]
+    assert summary["E"]["spikes"] == len(results.spikes["E"].times) > 0
+
+
+def test_set_and_seed_override_the_protocol(small_run, neurosim):
+    _, out = small_run
+    folder = out.parent
+    done = neurosim("run", "small.yaml", "-o", "over", "--quiet", "--seed", "11", "--set", "duration=50 ms",
+                    "--set", "network.populations.I.n=100", "--set", "network.connections.3.weight=-0.9 nA",
+                    cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # --quiet
+    results = io.load(folder / "over" / "results.h5")
+    assert results.duration == pytest.approx(0.05)
+    assert results.seed == 11 and results.population_sizes["I"] == 100
+    assert "--set network.connections.3.weight=-0.9 nA" in results.attributes["protocol_yaml"]
+    assert "weight: -0.9 nA" in results.attributes["protocol_yaml"]
+    baseline = io.load(out / "results.h5")
+    assert not np.array_equal(results.spikes["E"].times, baseline.spikes["E"].times[: len(results.spikes["E"].times)])
+
+
+def test_plot_redraws_from_the_results_file(small_run, tmp_path):
+    _, out = small_run
+    assert main(["plot", str(out / "results.h5"), "-o", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["raster.png", "rates.png", "traces.png"]
+
+
+def test_cuba_is_asynchronous_irregular_at_a_few_hz(neurosim, root, tmp_path):
+    done = neurosim("run", "protocols/cuba.yaml", "-o", tmp_path, "--quiet", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "ISI CV" in done.stdout
+    results = io.load(tmp_path / "results.h5")
+    summary = results.analysis["summary"]
+    spikes = sum(row["spikes"] for row in summary.values())
+    rate = spikes / (4000 * results.duration)
+    assert 3.0 < rate < 9.0  # Brian2 2.9.0: 5.5-5.6 Hz
+    # mean over all neurons with >= 2 intervals; Brian2 2.9.0 (seed 1, numpy target) gives 0.52
+    cv = sum(row["isi_cv"] * row["cv_neurons"] for row in summary.values()) / sum(
+        row["cv_neurons"] for row in summary.values())
+    assert cv > 0.5
+    assert results.analysis["synchrony"]["E"]["chi"] < 0.05  # asynchronous: ~1/N, synchronous: ~1
+
+
+def test_ctrl_c_writes_incomplete_results(root, tmp_path):
+    from conftest import NEUROSIM
+
+    process = subprocess.Popen([str(NEUROSIM), "run", "protocols/cuba.yaml", "-o", str(tmp_path),
+                                "--set", "duration=100 s"], cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        assert "running 'cuba'" in line, line
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "complete = False" in stderr
+    results = io.load(tmp_path / "results.h5")
+    assert not results.complete
+    assert 0 < results.duration < 100
+    assert results.spikes["E"].times.max() < results.duration
+
+
+def test_compare_without_the_comparison_module(monkeypatch, capsys, root):
+    monkeypatch.setitem(sys.modules, "neurosim.compare.command", None)  # import fails as if missing
+    assert main(["compare", str(root / "protocols/cuba.yaml"), "--against", "brian2"]) == 2
+    assert "neurosim.compare.command" in capsys.readouterr().err
+
+
+def test_experiment_protocol_stores_metrics_and_figures(neurosim, root, tmp_path):
+    done = neurosim("run", "protocols/baseline_mlp_digits.yaml", "-o", tmp_path, "--quiet",
+                    "--set", "config.epochs=1", "--set", "config.repeats=1", cwd=root)
+    assert done.returncode == 0, done.stderr
+    results = io.load(tmp_path / "results.h5")
+    stored = results.analysis["baseline_mlp_digits"]
+    assert 0 < stored["metrics"]["test_accuracy_mean"] <= 1
+    assert f"{stored['metrics']['test_accuracy_mean']:.6g}" in done.stdout
+    assert list(tmp_path.glob("*.png"))
