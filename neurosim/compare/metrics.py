@@ -1,0 +1,183 @@
+"""Agreement between two runs of the same network (neurosim and a reference simulator).
+
+Deterministic runs (single neurons, small feed-forward networks without random input) are
+compared trace by trace and spike by spike: the largest difference of each recorded variable,
+spike-count differences per neuron and spike-time differences in steps of ``dt``. Chaotic or
+stochastic runs (recurrent networks such as CUBA and COBAHH, Poisson or OU input) diverge after
+a while whatever the precision, so they are compared as distributions over neurons, pooled over
+several seeds: firing rate, ISI CV and pairwise spike-count correlation, each with a two-sample
+Kolmogorov-Smirnov test and effect sizes (difference of means in pooled standard deviations,
+relative difference of means).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.stats
+
+from ..analysis import binned_counts, firing_rates, isi_cv
+from ..core.results import Results, SpikeTrains, StateRecord
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Pass criteria of a comparison (SI units; see ``docs/compare.md`` for where the defaults come from).
+
+    ``voltage`` (V): largest allowed difference of voltage traces; ``relative``: of other traces,
+    relative to the trace's range; ``spike_steps``: largest spike-time difference in steps;
+    ``spike_count``: largest spike-count difference of any neuron; ``ks_alpha``: the smallest KS
+    p-value accepted; ``mean_rate``: largest relative difference of mean rates; ``seeds``: seeds
+    of a statistical comparison; ``window``: analysis window (s) of the statistics, whole run if None.
+    """
+
+    voltage: float = 1e-6
+    relative: float = 1e-5
+    spike_steps: int = 1
+    spike_count: int = 0
+    ks_alpha: float = 0.01
+    mean_rate: float = 0.05
+    seeds: int = 3
+    bin_size: float = 0.02
+    window: tuple[float, float] | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def trace_agreement(a: StateRecord, b: StateRecord) -> dict:
+    """Largest absolute difference of two records of one variable, where and when it occurs, and
+    the same relative to the range of ``a``."""
+    if a.data.shape != b.data.shape or not np.array_equal(a.times, b.times):
+        raise ValueError(f"records of '{a.variable}' differ in shape: {a.data.shape} vs {b.data.shape}")
+    diff = np.abs(a.data - b.data)
+    step, column = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else (0, 0)
+    span = float(np.ptp(a.data)) if a.data.size else 0.0
+    worst = float(diff.max()) if diff.size else 0.0
+    return {"variable": a.variable, "unit": a.unit, "max_abs": worst, "relative_to_range": worst / span if span else 0.0,
+            "rms": float(np.sqrt(np.mean(diff**2))) if diff.size else 0.0,
+            "at_time": float(a.times[step]) if diff.size else 0.0, "neuron": int(a.node_ids[column]) if diff.size else 0}
+
+
+def match_spikes(a: np.ndarray, b: np.ndarray, max_shift: float) -> tuple[np.ndarray, int, int]:
+    """Pair the sorted spike times ``a`` and ``b`` in time order, each pair at most ``max_shift`` apart.
+
+    Returns the paired differences ``b - a`` and the numbers of unpaired spikes of ``a`` and ``b``.
+    """
+    i = j = 0
+    shifts = []
+    while i < len(a) and j < len(b):
+        delta = b[j] - a[i]
+        if abs(delta) <= max_shift:
+            shifts.append(delta)
+            i += 1
+            j += 1
+        elif delta > 0:
+            i += 1
+        else:
+            j += 1
+    return np.asarray(shifts, float), len(a) - len(shifts), len(b) - len(shifts)
+
+
+def spike_agreement(a: SpikeTrains, b: SpikeTrains, dt: float, max_shift_steps: int = 10) -> dict:
+    """Spike counts, count differences per neuron and spike-time differences (in steps) of paired
+    spikes (pairs at most ``max_shift_steps`` apart; see :func:`match_spikes`)."""
+    count_a, count_b = a.counts(), b.counts()
+    shifts, unpaired = [], 0
+    for node in np.flatnonzero((count_a > 0) | (count_b > 0)):
+        paired, left_a, left_b = match_spikes(a.of(node), b.of(node), (max_shift_steps + 0.5) * dt)
+        shifts.append(paired)
+        unpaired += left_a + left_b
+    shifts = np.concatenate(shifts) / dt if shifts else np.zeros(0)
+    return {"spikes": [int(count_a.sum()), int(count_b.sum())],
+            "max_count_difference": int(np.abs(count_a - count_b).max()) if count_a.size else 0,
+            "max_shift_steps": float(np.abs(shifts).max()) if shifts.size else 0.0,
+            "mean_shift_steps": float(shifts.mean()) if shifts.size else 0.0, "unpaired": int(unpaired)}
+
+
+def deterministic_agreement(ours: Results, reference: Results, tolerances: Tolerances) -> dict:
+    """Trace and spike agreement of every population and variable recorded in both runs, with a verdict."""
+    rows = []
+    for name, records in ours.states.items():
+        for variable, record in records.items():
+            row = {"population": name, **trace_agreement(record, reference.states[name][variable])}
+            if record.unit == "V":
+                row["tolerance"], row["passed"] = tolerances.voltage, row["max_abs"] <= tolerances.voltage
+            else:
+                row["tolerance"], row["passed"] = tolerances.relative, row["relative_to_range"] <= tolerances.relative
+            rows.append(row)
+    spikes = []
+    for name, trains in ours.spikes.items():
+        row = {"population": name, **spike_agreement(trains, reference.spikes[name], ours.dt)}
+        row["passed"] = (row["max_count_difference"] <= tolerances.spike_count and row["unpaired"] == 0
+                         and row["max_shift_steps"] <= tolerances.spike_steps)
+        spikes.append(row)
+    return {"mode": "deterministic", "traces": rows, "spikes": spikes,
+            "passed": all(row["passed"] for row in rows + spikes)}
+
+
+def distribution_test(ours: np.ndarray, reference: np.ndarray) -> dict:
+    """Two-sample KS test and effect sizes of two samples (NaN values dropped)."""
+    ours, reference = np.asarray(ours, float), np.asarray(reference, float)
+    ours, reference = ours[np.isfinite(ours)], reference[np.isfinite(reference)]
+    if len(ours) < 2 or len(reference) < 2:
+        return {"n": [len(ours), len(reference)], "ks_statistic": float("nan"), "p_value": float("nan"),
+                "mean": [float("nan")] * 2, "cohen_d": float("nan"), "relative_mean_difference": float("nan")}
+    test = scipy.stats.ks_2samp(ours, reference)
+    pooled = np.sqrt(0.5 * (ours.var(ddof=1) + reference.var(ddof=1)))
+    m_ours, m_ref = float(ours.mean()), float(reference.mean())
+    return {"n": [len(ours), len(reference)], "ks_statistic": float(test.statistic), "p_value": float(test.pvalue),
+            "mean": [m_ours, m_ref], "std": [float(ours.std(ddof=1)), float(reference.std(ddof=1))],
+            "cohen_d": (m_ours - m_ref) / pooled if pooled > 0 else 0.0,
+            "relative_mean_difference": (m_ours - m_ref) / abs(m_ref) if m_ref else float("inf") * (m_ours != m_ref)}
+
+
+def pairwise_correlations(spikes: SpikeTrains, window: tuple[float, float], bin_size: float,
+                          max_neurons: int = 200) -> np.ndarray:
+    """Pearson correlations of binned spike counts of all pairs among neurons ``0 .. max_neurons-1``
+    (the same neurons in both runs), leaving out pairs with a silent neuron."""
+    counts = binned_counts(spikes, window, bin_size)[:max_neurons]
+    active = counts.std(axis=1) > 0
+    if active.sum() < 2:
+        return np.zeros(0)
+    matrix = np.corrcoef(counts[active])
+    return matrix[np.triu_indices(int(active.sum()), 1)]
+
+
+def spike_statistics(runs: list[Results], population: str, window: tuple[float, float] | None,
+                     bin_size: float) -> dict[str, np.ndarray]:
+    """Per-neuron rates (Hz), ISI CVs and pairwise correlations of ``population``, pooled over ``runs``,
+    and the mean rate of each run."""
+    pooled = {"rate": [], "isi_cv": [], "correlation": []}
+    means = []
+    for results in runs:
+        span = window or (0.0, results.duration)
+        trains = results.spikes[population]
+        rates = firing_rates(trains, span)
+        pooled["rate"].append(rates)
+        pooled["isi_cv"].append(isi_cv(trains, span))
+        pooled["correlation"].append(pairwise_correlations(trains, span, bin_size))
+        means.append(float(rates.mean()))
+    stats = {key: np.concatenate(values) for key, values in pooled.items()}
+    stats["mean_rate_per_run"] = np.asarray(means)
+    return stats
+
+
+def statistical_agreement(ours: list[Results], reference: list[Results], tolerances: Tolerances) -> dict:
+    """Rate, ISI-CV and correlation distributions of every recorded population, pooled over the runs
+    (one per seed, the same seeds in both lists), with KS tests and a verdict: every KS p-value
+    above ``ks_alpha`` and mean rates within ``mean_rate`` of each other."""
+    rows = []
+    for name in ours[0].spikes:
+        a = spike_statistics(ours, name, tolerances.window, tolerances.bin_size)
+        b = spike_statistics(reference, name, tolerances.window, tolerances.bin_size)
+        for metric in ("rate", "isi_cv", "correlation"):
+            test = distribution_test(a[metric], b[metric])
+            passed = bool(test["p_value"] > tolerances.ks_alpha) if np.isfinite(test["p_value"]) else True
+            if metric == "rate":
+                passed = passed and abs(test["relative_mean_difference"]) <= tolerances.mean_rate
+            rows.append({"population": name, "metric": metric, **test, "passed": passed,
+                         "per_seed_mean_rate": [a["mean_rate_per_run"].tolist(), b["mean_rate_per_run"].tolist()]
+                         if metric == "rate" else None})
+    return {"mode": "statistical", "seeds": [r.seed for r in ours], "distributions": rows,
+            "passed": all(row["passed"] for row in rows)}
