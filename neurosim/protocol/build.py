@@ -66,7 +66,7 @@ def _population(name: str, population: schema.Population):
         return stimuli.PoissonSource(name, population.n, population.rate)
     receptors = {key: Synapse(kernel=r.kernel, tau=r.tau, kind=r.kind, e_rev=r.e_rev, tau_rise=r.tau_rise)
                  for key, r in population.receptors.items()}
-    options = {"spike_timing": population.spike_timing} if population.spike_timing else {}
+    options = {key: getattr(population, key) for key in ("spike_timing", "method") if getattr(population, key)}
     return make_population(population.model, name, population.n, params=population.params,
                            receptors=receptors, initial=population.initial, **options)
 

@@ -276,12 +276,16 @@ class Checker:
                                                   f"{did_you_mean(key, cls.param_spec)}; "
                                                   f"parameters: {', '.join(cls.param_spec)}")
             population.params[key] = self.value(raw, cls.param_spec[key].dimension, n, (*path, "params", key))
+        # receptor states (syn_<receptor>) are accepted here; models that cannot set them say so at build
+        receptor_states = {f"syn_{key}": "current" if r.kind == "current" else "conductance"
+                           for key, r in population.receptors.items()}
+        variables = {**{key: spec[0] for key, spec in cls.state_spec.items()}, **receptor_states}
         for key, raw in population.initial.items():
-            if key not in cls.state_spec:
+            if key not in variables:
                 self.fail((*path, "initial", key), f"unknown state variable '{key}' of model '{population.model}'"
-                                                   f"{did_you_mean(key, cls.state_spec)}; "
-                                                   f"variables: {', '.join(cls.state_spec)}")
-            population.initial[key] = self.value(raw, cls.state_spec[key][0], n, (*path, "initial", key), random=True)
+                                                   f"{did_you_mean(key, variables)}; "
+                                                   f"variables: {', '.join(variables)}")
+            population.initial[key] = self.value(raw, variables[key], n, (*path, "initial", key), random=True)
 
     def connection(self, path, connection: schema.Connection) -> None:
         self.population_class(connection.pre, (*path, "pre"))

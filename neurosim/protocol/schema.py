@@ -80,7 +80,8 @@ class Population(Strict):
     params: dict[str, Value] = {}
     receptors: dict[str, Receptor] = {}
     initial: dict[str, Value] = {}
-    spike_timing: Literal["step", "precise"] | None = None
+    spike_timing: Literal["step", "precise"] | None = None  # LIF models
+    method: Literal["exponential_euler", "rk4"] | None = None  # HH models
     rate: Value = None  # Poisson sources only
 
 

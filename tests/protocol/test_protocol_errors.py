@@ -6,19 +6,13 @@ import re
 import pytest
 from conftest import ROOT
 
-from neurosim.core.neurons import models
 from neurosim.errors import ProtocolError
 from neurosim.protocol import load
 
 PROTOCOLS = sorted(p.name for p in (ROOT / "protocols").glob("*.yaml"))
-HH_READY = "hh_squid" in models()
 
 
-def _needs_hh(name: str):
-    return pytest.mark.skipif(name.startswith("hh_") and not HH_READY, reason="neurosim.core.neurons.hh not there yet")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_needs_hh(n)) for n in PROTOCOLS])
+@pytest.mark.parametrize("name", PROTOCOLS)
 def test_shipped_protocol_validates(name):
     protocol = load(ROOT / "protocols" / name)
     assert protocol.name == name.removesuffix(".yaml")
@@ -63,7 +57,7 @@ def test_broken_copies_fail_with_file_line_and_status_2(project_copy, neurosim):
 
 
 def test_validate_accepts_valid_files_with_status_0(neurosim):
-    done = neurosim("validate", *[ROOT / "protocols" / name for name in PROTOCOLS if not name.startswith("hh_")])
+    done = neurosim("validate", *[ROOT / "protocols" / name for name in PROTOCOLS])
     assert done.returncode == 0, done.stderr
 
 
