@@ -1,15 +1,35 @@
 """Registered experiments: one full training run per baseline, with metrics, curves and figures."""
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
 from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
 
 from ..experiment import ExperimentOutput, register_experiment
 from .adversarial import accuracy_vs_epsilon, fgsm
-from .data import load_digits_split
+from .data import gaussian_mixture_ring, load_digits_levels, load_digits_split, ring_centres
+from .diffusion import sample, train_diffusion
+from .gan import mode_coverage, train_gan
 from .mlp import train_mlp
+from .recurrent import train_adding
+from .transformer import beam_search, greedy_decode, reversal_batch, train_reversal
+from .vae import LEVELS, PIXELS, independent_pixel_nll, train_vae
+
+LEVELS_UNIFORM_NLL = PIXELS * float(np.log(LEVELS))  # 181.3 nats: every pixel level equally likely
+
+
+def _single_threaded(function):
+    """Run with one BLAS thread: the matrices here are small, so more threads only add contention."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def _axes(columns: int = 1, width: float = 4.5, height: float = 3.5):
@@ -49,6 +69,7 @@ def _loss_figure(curves: dict[str, np.ndarray], xlabel: str, ylabel: str, title:
 
 
 @register_experiment("baseline_mlp_digits")
+@_single_threaded
 def mlp_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3, batch_size: int = 32,
                weight_decay: float = 0.0, dropout: float = 0.0, repeats: int = 5, *, seed, progress):
     """MLP on digits (80/20 stratified split): test accuracy over ``repeats`` seeds seed, seed+1, ..."""
@@ -79,6 +100,7 @@ def mlp_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3, bat
 
 
 @register_experiment("baseline_fgsm")
+@_single_threaded
 def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
                 epsilons=(0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3), *, seed, progress):
     """FGSM against the digits MLP: test accuracy versus epsilon, beside random-sign noise of equal size."""
@@ -103,3 +125,199 @@ def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
     return ExperimentOutput(metrics=metrics,
                             curves={"epsilon": epsilons, "fgsm_accuracy": adversarial, "noise_accuracy": noise},
                             arrays={"examples": examples}, figures={"fgsm_accuracy": figure})
+
+
+@register_experiment("baseline_rnn_adding")
+@_single_threaded
+def rnn_adding(models=("rnn", "gru", "lstm", "mingru"), lengths=(10, 50, 100), hidden: int = 32,
+               steps: int = 1200, batch_size: int = 64, learning_rate: float = 3e-3, *, seed, progress):
+    """Adding problem: test MSE of each recurrent model at each sequence length (1/6 = predicting the mean)."""
+    start = time.perf_counter()
+    mse = np.zeros((len(models), len(lengths)))
+    curves = {}
+    for i, kind in enumerate(models):
+        for j, length in enumerate(lengths):
+            _, losses, mse[i, j] = train_adding(kind, length, np.random.default_rng([seed, i, j]), hidden=hidden,
+                                                steps=steps, batch_size=batch_size, learning_rate=learning_rate)
+            curves[f"{kind}_T{length}_loss"] = losses
+            progress((i * len(lengths) + j + 1) / (len(models) * len(lengths)), f"{kind} T={length}: {mse[i, j]:.4f}")
+    figure, (curve_ax, mse_ax) = _axes(2)
+    longest = lengths[-1]
+    window = 25
+    for kind in models:
+        smooth = np.convolve(curves[f"{kind}_T{longest}_loss"], np.ones(window) / window, mode="valid")
+        curve_ax.plot(np.arange(window, steps + 1), smooth, label=kind)
+    curve_ax.axhline(1 / 6, color="gray", ls=":", label="predict the mean")
+    curve_ax.set(xlabel="training step", ylabel="training MSE (25-step mean)", yscale="log",
+                 title=f"adding problem, T = {longest}")
+    curve_ax.legend()
+    for i, kind in enumerate(models):
+        mse_ax.plot(lengths, mse[i], "o-", label=kind)
+    mse_ax.axhline(1 / 6, color="gray", ls=":", label="predict the mean")
+    mse_ax.set(xlabel="sequence length T", ylabel="test MSE", yscale="log", title="test MSE versus length")
+    mse_ax.legend()
+    metrics = {f"{kind}_T{length}_test_mse": float(mse[i, j])
+               for i, kind in enumerate(models) for j, length in enumerate(lengths)}
+    metrics["wall_time_s"] = time.perf_counter() - start
+    return ExperimentOutput(metrics=metrics, curves=curves, arrays={"test_mse": mse, "lengths": np.array(lengths)},
+                            figures={"rnn_adding": figure})
+
+
+@register_experiment("baseline_transformer_reverse")
+@_single_threaded
+def transformer_reverse(length: int = 8, symbols: int = 10, dim: int = 64, heads: int = 4, layers: int = 2,
+                        hidden: int = 128, steps: int = 600, batch_size: int = 64, learning_rate: float = 1e-3,
+                        test_size: int = 500, beam_width: int = 3, *, seed, progress):
+    """Sequence reversal: greedy and beam-search token/sequence accuracy on fresh test sequences."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    model, losses, train_accuracy = train_reversal(rng, length, symbols, dim, heads, layers, hidden, steps,
+                                                   batch_size, learning_rate, progress=progress)
+    test = reversal_batch(test_size, length, symbols, rng)
+    prefix, target = test[:, :length + 1], test[:, length + 1:]
+    greedy = greedy_decode(model, prefix, length)
+    beam, _ = beam_search(model, prefix, length, beam_width)
+    model(test[:1, :-1])
+    maps = model.attention_maps()
+    figure = Figure(figsize=(3.2 * heads, 3.2 * layers + 3.2), layout="constrained")
+    maps_figure, curves_figure = figure.subfigures(2, 1, height_ratios=[layers, 1])
+    axes = maps_figure.subplots(layers, heads, squeeze=False)
+    labels = [str(t) if t < symbols else "SEP" for t in test[0, :-1]]
+    for block, weights in enumerate(maps):
+        for head in range(heads):
+            ax = axes[block, head]
+            ax.imshow(weights[0, head], cmap="viridis", vmin=0, vmax=1)
+            ax.set(title=f"block {block + 1}, head {head + 1}", xlabel="key token", ylabel="query token")
+            ax.set_xticks(range(len(labels)), labels, fontsize=6)
+            ax.set_yticks(range(len(labels)), labels, fontsize=6)
+    maps_figure.suptitle("attention weights for one test sequence")
+    loss_ax, acc_ax = curves_figure.subplots(1, 2)
+    loss_ax.plot(np.arange(1, steps + 1), losses)
+    loss_ax.set(xlabel="training step", ylabel="cross-entropy (nats/token)", yscale="log", title="training loss")
+    acc_ax.plot(np.arange(1, steps + 1), train_accuracy)
+    acc_ax.set(xlabel="training step", ylabel="token accuracy (teacher forcing)", title="training accuracy")
+    metrics = {"greedy_token_accuracy": float((greedy == target).mean()),
+               "greedy_sequence_accuracy": float((greedy == target).all(axis=1).mean()),
+               "beam_token_accuracy": float((beam == target).mean()),
+               "beam_sequence_accuracy": float((beam == target).all(axis=1).mean()),
+               "final_train_loss": float(losses[-20:].mean()), "wall_time_s": time.perf_counter() - start}
+    return ExperimentOutput(metrics=metrics, curves={"train_loss": losses, "train_token_accuracy": train_accuracy},
+                            arrays={"attention_block1": maps[0][0], "test_sequences": test[:20],
+                                    "greedy_output": greedy[:20]},
+                            figures={"transformer_reverse": figure})
+
+
+@register_experiment("baseline_vae_digits")
+@_single_threaded
+def vae_digits(latent: int = 16, hidden: int = 256, epochs: int = 80, batch_size: int = 50,
+               learning_rate: float = 1e-3, beta: float = 1.0, *, seed, progress):
+    """VAE on 17-level digits (1000/350/447 split): held-out -ELBO in nats, reconstructions and samples."""
+    start = time.perf_counter()
+    train, validation, test = load_digits_levels()
+    rng = np.random.default_rng(seed)
+    model, curves = train_vae(train, validation, rng, latent, hidden, epochs, batch_size, learning_rate, beta,
+                              progress=progress)
+    test_elbo = model.evaluate(test, samples=20)
+    independent = independent_pixel_nll(train, test)
+    figure, (loss_ax, rec_ax, sample_ax) = _axes(3, width=4.2)
+    for name in ("train_neg_elbo", "validation_neg_elbo"):
+        loss_ax.plot(np.arange(1, epochs + 1), curves[name], label=name.replace("_", " "))
+    loss_ax.axhline(LEVELS_UNIFORM_NLL, color="gray", ls=":", label="uniform pixels")
+    loss_ax.axhline(independent, color="gray", ls="--", label="independent pixels (test)")
+    loss_ax.set(xlabel="epoch", ylabel="-ELBO (nats per image)", ylim=(60, 190), title=f"VAE, latent {latent}")
+    loss_ax.legend()
+    originals = test[:10] / 16.0
+    _show_digits(rec_ax, np.concatenate([originals, model.reconstruct(test[:10])]),
+                 "test digits (top) and reconstructions", columns=10)
+    _show_digits(sample_ax, model.sample(30), "samples from the prior", columns=10)
+    metrics = {"test_neg_elbo_nats": test_elbo,
+               "best_validation_neg_elbo_nats": float(curves["validation_neg_elbo"].min()),
+               "independent_pixels_nll_nats": independent,
+               "uniform_nll_nats": LEVELS_UNIFORM_NLL, "wall_time_s": time.perf_counter() - start}
+    return ExperimentOutput(metrics=metrics, curves=curves, figures={"vae_digits": figure})
+
+
+@register_experiment("baseline_gan_mixture")
+@_single_threaded
+def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: int = 3000, batch_size: int = 256,
+                learning_rate: float = 5e-4, samples: int = 2000, *, seed, progress):
+    """GAN on 8 Gaussians on a circle (std 0.05): samples within 3 std of a mode, and modes covered."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    std = 0.05
+    data = gaussian_mixture_ring(10000, rng, modes=modes, std=std)
+    generator, losses = train_gan(data, rng, noise_dim, hidden, steps, batch_size, learning_rate, progress)
+    generated = generator(rng.standard_normal((samples, noise_dim))).data
+    centres = ring_centres(modes)
+    quality, per_mode = mode_coverage(generated, centres, 3 * std)
+    covered = int((per_mode >= 0.1 * samples / modes).sum())
+    figure, (scatter_ax, loss_ax, mode_ax) = _axes(3, width=4.2)
+    scatter_ax.scatter(*data[:samples].T, s=2, alpha=0.4, label="data")
+    scatter_ax.scatter(*generated.T, s=2, alpha=0.4, label="generator")
+    scatter_ax.set(xlabel="x1", ylabel="x2", title="samples", aspect="equal")
+    scatter_ax.legend(markerscale=5)
+    window = 50
+    for name, curve in losses.items():
+        loss_ax.plot(np.arange(window, steps + 1), np.convolve(curve, np.ones(window) / window, "valid"),
+                     label=name.replace("_", " "))
+    loss_ax.axhline(2 * np.log(2), color="gray", ls=":", label="D at equilibrium (2 ln 2)")
+    loss_ax.set(xlabel="training step", ylabel="loss (nats, 50-step mean)", title="alternating updates")
+    loss_ax.legend()
+    mode_ax.bar(np.arange(modes), per_mode / samples)
+    mode_ax.axhline(1 / modes, color="gray", ls=":", label="uniform coverage")
+    mode_ax.set(xlabel="mode", ylabel="fraction of samples within 3 std", title=f"{covered} of {modes} modes covered")
+    mode_ax.legend()
+    metrics = {"modes_covered": covered, "high_quality_fraction": quality, "wall_time_s": time.perf_counter() - start}
+    return ExperimentOutput(metrics=metrics, curves=losses, arrays={"samples": generated, "per_mode": per_mode},
+                            figures={"gan_mixture": figure})
+
+
+@register_experiment("baseline_diffusion")
+@_single_threaded
+def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hidden: int = 128,
+              digits_steps: int = 5000, digits_hidden: int = 512, learning_rate: float = 1e-3,
+              samples_2d: int = 2000, samples_digits: int = 400, confidence: float = 0.9, *, seed, progress):
+    """DDPM on a 2-D ring mixture (std 0.1) and on digits; digit samples judged by the MLP classifier."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    std = 0.1
+    ring = gaussian_mixture_ring(10000, rng, std=std)
+    model_2d, schedule, loss_2d = train_diffusion(ring, rng, mixture_hidden, steps=mixture_steps,
+                                                  learning_rate=learning_rate, diffusion_steps=diffusion_steps)
+    points = sample(model_2d, schedule, samples_2d, rng)
+    quality, per_mode = mode_coverage(points, ring_centres(), 3 * std)
+    progress(0.15, f"2-D done: {quality:.3f} within 3 std")
+    X_train, X_test, y_train, _ = load_digits_split()
+    classifier, _ = train_mlp(X_train, y_train, np.random.default_rng(seed))
+    model_dig, schedule, loss_dig = train_diffusion(2 * X_train - 1, rng, digits_hidden, steps=digits_steps,
+                                                    learning_rate=learning_rate, diffusion_steps=diffusion_steps,
+                                                    progress=lambda f, text: progress(0.15 + 0.75 * f, text))
+    digits = np.clip((sample(model_dig, schedule, samples_digits, rng) + 1) / 2, 0, 1)
+    probs = classifier.predict_proba(digits)
+    confident = probs.max(axis=1) >= confidence
+    real_confident = float((classifier.predict_proba(X_test).max(axis=1) >= confidence).mean())
+    noise_confident = float((classifier.predict_proba(rng.random((samples_digits, 64))).max(axis=1)
+                             >= confidence).mean())
+    figure, (scatter_ax, loss_ax, digit_ax) = _axes(3, width=4.2)
+    scatter_ax.scatter(*ring[:samples_2d].T, s=2, alpha=0.4, label="data")
+    scatter_ax.scatter(*points.T, s=2, alpha=0.4, label="DDPM samples")
+    scatter_ax.set(xlabel="x1", ylabel="x2", title="2-D mixture", aspect="equal")
+    scatter_ax.legend(markerscale=5)
+    window = 100
+    for name, curve in (("2-D", loss_2d), ("digits", loss_dig)):
+        loss_ax.plot(np.arange(window, len(curve) + 1), np.convolve(curve, np.ones(window) / window, "valid"),
+                     label=name)
+    loss_ax.set(xlabel="training step", ylabel="noise-prediction MSE (100-step mean)", title="training loss")
+    loss_ax.legend()
+    order = np.argsort(probs.argmax(axis=1), kind="stable")[:40]
+    _show_digits(digit_ax, digits[order], f"digit samples ({confident.mean():.0%} classified with p >= {confidence})")
+    metrics = {"mixture_within_3std_fraction": quality,
+               "mixture_modes_covered": int((per_mode >= 0.1 * samples_2d / 8).sum()),
+               "digits_confident_fraction": float(confident.mean()),
+               "real_test_digits_confident_fraction": real_confident,
+               "uniform_noise_confident_fraction": noise_confident,
+               "wall_time_s": time.perf_counter() - start}
+    return ExperimentOutput(metrics=metrics, curves={"loss_2d": loss_2d, "loss_digits": loss_dig},
+                            arrays={"samples_2d": points, "samples_digits": digits,
+                                    "digit_class_counts": np.bincount(probs.argmax(axis=1)[confident], minlength=10)},
+                            figures={"diffusion": figure})
