@@ -11,8 +11,9 @@ seconds keep the round trip bit-exact, and the attribute says so):
 - ``/rates/<population>/{timestamps, rate}`` (Hz);
 - ``/analysis/...``: nested groups of datasets (arrays and scalars);
 - ``/populations``: attribute per population = number of neurons;
-- root attributes: ``neurosim_version``, ``protocol_yaml``, ``seed``, ``dt`` and ``duration`` (s),
-  ``complete``, ``wall_clock_<phase>`` (s) and any other provenance in ``Results.attributes``.
+- root attributes: ``seed``, ``dt`` and ``duration`` (s), ``complete``, ``wall_clock_<phase>`` (s)
+  and the provenance in ``Results.attributes`` (``neurosim_version``, ``protocol_yaml``, ... as set
+  by ``protocol.run``).
 
 The file is written to a temporary name in the target directory and renamed over the target
 (``os.replace``), so a reader never sees a half-written file.
@@ -26,7 +27,6 @@ import tempfile
 import h5py
 import numpy as np
 
-from .. import __version__
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 
 _FIELDS = ("seed", "dt", "duration", "complete")
@@ -50,7 +50,6 @@ def save(results: Results, path: str | os.PathLike) -> pathlib.Path:
 
 
 def _write(f: h5py.File, results: Results) -> None:
-    f.attrs["neurosim_version"] = __version__
     for key, value in results.attributes.items():
         f.attrs[key] = value
     f.attrs["seed"], f.attrs["dt"], f.attrs["duration"] = results.seed, results.dt, results.duration
@@ -120,17 +119,9 @@ def _read_tree(group: h5py.Group) -> dict:
 
 
 def _plain(value):
-    """h5py scalars and byte strings as Python values; arrays unchanged."""
+    """h5py scalars and byte strings as Python values; arrays and strings unchanged."""
     if isinstance(value, bytes):
         return value.decode("utf-8")
-    if isinstance(value, np.ndarray):
-        return value
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, str):
-        return value
+    if isinstance(value, np.generic):
+        return value.item()
     return value

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import analysis, experiment
+from .. import __version__, analysis, experiment
 from ..core.neurons import models
 from ..core.results import Results
 from ..core.simulator import Simulator
@@ -43,7 +43,8 @@ def _figures(protocol: Protocol, results: Results) -> dict:
 
 def provenance(protocol: Protocol) -> dict:
     """Root attributes of the results file describing where the results came from."""
-    return {"protocol_yaml": protocol.yaml(), "protocol_name": protocol.name, "protocol_file": protocol.file}
+    return {"neurosim_version": __version__, "protocol_yaml": protocol.yaml(), "protocol_name": protocol.name,
+            "protocol_file": protocol.file}
 
 
 def finish(protocol: Protocol, results: Results) -> Results:

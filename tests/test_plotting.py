@@ -1,0 +1,68 @@
+"""Each plot function draws something with labelled axes and returns its axes."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from neurosim import plotting
+from neurosim.core.neurons.lif import lif_rate
+from neurosim.core.results import RateRecord, SpikeTrains, StateRecord
+
+rng = np.random.default_rng(0)
+TIMES = np.sort(rng.uniform(0, 1, 500))
+SPIKES = {"E": SpikeTrains(rng.integers(0, 50, 500), TIMES, 50), "I": SpikeTrains(rng.integers(0, 10, 100),
+                                                                                 np.sort(rng.uniform(0, 1, 100)), 10)}
+
+
+def _labelled(ax):
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.has_data()
+    return True
+
+
+@pytest.mark.parametrize("draw, unit", [
+    (lambda ax: plotting.raster(SPIKES, ax=ax), "ms"),
+    (lambda ax: plotting.rate_histogram(SPIKES, (0, 1), ax=ax), "Hz"),
+    (lambda ax: plotting.traces(StateRecord("v", np.array([3]), np.arange(100) * 1e-4,
+                                            -0.065 + 0.01 * rng.random((100, 1)), "V"), ax=ax), "mV"),
+    (lambda ax: plotting.tuning_curve(np.linspace(0, 5, 20), lif_rate(np.linspace(0, 5, 20)), "dimensionless",
+                                      ax=ax, analytic=(np.linspace(0, 5, 200), lif_rate(np.linspace(0, 5, 200)))),
+     "Hz"),
+    (lambda ax: plotting.tuning_curve(np.linspace(0, 2e-9, 5), np.arange(5.0), "current", ax=ax), "nA"),
+    (lambda ax: plotting.population_rates({"E": RateRecord(np.arange(1000) * 1e-3, rng.random(1000))}, ax=ax), "Hz"),
+    (lambda ax: plotting.curves({"loss": np.linspace(1, 0, 10)}, ax=ax), ""),
+])
+def test_plot_functions_draw_labelled_axes(draw, unit):
+    fig, ax = plt.subplots()
+    assert draw(ax) is ax
+    assert _labelled(ax)
+    assert unit in ax.get_xlabel() + ax.get_ylabel()
+    plt.close(fig)
+
+
+def test_functions_make_their_own_axes_when_none_given():
+    ax = plotting.raster(SPIKES)
+    assert _labelled(ax)
+    plt.close(ax.figure)
+
+
+def test_raster_figure_has_raster_and_rate_histogram(tmp_path):
+    fig = plotting.raster_figure(SPIKES, (0, 1), max_neurons=20)
+    top, bottom = fig.axes
+    assert top.get_ylabel().startswith("neuron") and "rate (Hz)" in bottom.get_ylabel()
+    assert len(top.collections) == 2  # one scatter per population
+    fig.savefig(tmp_path / "raster.png")
+    assert (tmp_path / "raster.png").stat().st_size > 5_000
+    plt.close(fig)
+
+
+def test_tuning_curve_in_display_units():
+    fig, ax = plt.subplots()
+    plotting.tuning_curve(np.array([0.0, 1e-9, 2e-9]), np.array([0.0, 10.0, 20.0]), "current", ax=ax)
+    assert list(ax.lines[0].get_xdata()) == pytest.approx([0, 1, 2])  # nA
+    plt.close(fig)
