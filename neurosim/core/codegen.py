@@ -81,7 +81,12 @@ def compile_chunk(source: str):
 class CodeWriter:
     """Collects the arguments and per-phase code lines of all components of a network."""
 
-    def __init__(self):
+    #: Populations at least this large split their update loop over threads (smaller ones would
+    #: lose more to the per-step start of a parallel region, a few microseconds, than they gain).
+    PARALLEL_MIN_NEURONS = 10_000
+
+    def __init__(self, threads: int = 1):
+        self.threads = threads
         self.args: dict[str, object] = {}      # argument name -> value (array, Generator, number)
         self.chunk_args: dict[str, tuple] = {}  # argument name -> (component, local) refreshed per chunk
         self.locals: dict[str, str] = {}        # local variable name -> initial expression
@@ -108,8 +113,13 @@ class CodeWriter:
         self.args[self.ref(component, key)] = array
         return f"{self.ref(component, key)}[{index}]"
 
-    def source(self, parallel: bool) -> str:
+    def loop(self, n: int) -> str:
+        """``range(n)`` for a loop over independent neurons, ``numba.prange(n)`` when it pays to thread it."""
+        return f"numba.prange({n})" if self.threads > 1 and n >= self.PARALLEL_MIN_NEURONS else f"range({n})"
+
+    def source(self) -> str:
         names = list(self.args) + list(self.chunk_args)
+        parallel = any("numba.prange(" in line for lines in self.lines.values() for line in lines)
         body = ["@numba.njit(cache=True, nogil=True" + (", parallel=True" if parallel else "") + ")",
                 f"def run_chunk(step0, n_steps, dt, {', '.join(names)}):"]
         body += [f"    {name} = {init}" for name, init in self.locals.items()]

@@ -8,6 +8,7 @@ stimuli and dense projections add to in each step. Concrete models live in ``cor
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import numpy as np
 
@@ -41,8 +42,8 @@ class Population:
 
     model = ""
     spiking = True
-    param_spec: dict[str, Param] = {}
-    state_spec: dict[str, tuple[str, object]] = {}
+    param_spec: ClassVar[dict[str, Param]] = {}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {}
     convention = ""
 
     def __init__(self, name: str, n: int, params: dict | None = None,
@@ -56,11 +57,13 @@ class Population:
             if not isinstance(synapse, Synapse):
                 raise ParameterError(f"population '{name}': receptor '{key}'", synapse, "a Synapse")
         self.initial = dict(initial or {})
+        settable = list(self.state_spec) + [f"syn_{key}" for key, synapse in self.receptors.items()
+                                            if synapse.kernel == "exponential"]
         for key in self.initial:
-            if key not in self.state_spec:
+            if key not in settable:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
-                                     f"a state variable, one of {sorted(self.state_spec)}"
-                                     f"{did_you_mean(key, self.state_spec)}")
+                                     f"a state variable or the conductance/current of an exponential receptor, "
+                                     f"one of {settable}{did_you_mean(key, settable)}")
         self.state: dict[str, np.ndarray] = {}
         self.bank: SynapseBank | None = None
         self.ring_length = 0
@@ -79,6 +82,14 @@ class Population:
             self.state[var] = sample(value, rng, self.n, f"population '{self.name}': initial {var}").astype(dtype)
         self.bank = make_bank(self.receptors, dt)
         self.z = np.zeros((self.bank.n_rows, self.n), dtype)
+        for key in self.receptors:  # initial current/conductance of exponential receptors (one row each)
+            if f"syn_{key}" in self.initial:
+                label = f"population '{self.name}': initial syn_{key}"
+                value = self.initial[f"syn_{key}"]
+                if isinstance(value, (str, list, tuple)):
+                    value = to_si(value, self.variable_dimension(f"syn_{key}"), label)
+                row = self.bank.rows(key)[0]
+                self.z[row] = sample(value, rng, self.n, label) / (self.bank.i_coef[row] + self.bank.g_coef[row])
         self.i_ext = np.zeros(self.n, dtype)
         self.spikes = np.zeros(self.n, np.int32)
         self.n_spikes = np.zeros(1, np.int64)

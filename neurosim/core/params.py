@@ -67,8 +67,8 @@ def check_value(value, param: Param, n: int, owner: str) -> np.ndarray:
 
 def resolve(spec: dict[str, Param], given: dict, n: int, owner: str) -> dict[str, np.ndarray]:
     """All parameters of ``spec`` as arrays of length ``n``; unknown names raise with a suggestion."""
-    for key in given:
+    for key, value in given.items():
         if key not in spec:
-            raise ParameterError(f"{owner}: {key}", given[key],
+            raise ParameterError(f"{owner}: {key}", value,
                                  f"a parameter of this model, one of {sorted(spec)}{did_you_mean(key, spec)}")
     return {name: check_value(given.get(name, p.default), p, n, owner) for name, p in spec.items()}

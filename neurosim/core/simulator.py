@@ -75,11 +75,11 @@ class Simulator:
             if key in seen:
                 raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
             seen.add(key)
-        writer = CodeWriter()
+        writer = CodeWriter(self.threads)
         for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:
             component.emit(writer)
         self.writer = writer
-        self.source = writer.source(parallel=self.threads > 1)
+        self.source = writer.source()
         self._chunk = None
 
     def _compiled(self):
@@ -95,7 +95,7 @@ class Simulator:
         """
         if not isinstance(duration, (int, float)) or not np.isfinite(duration) or duration < 0:
             raise ParameterError("duration", duration, "a time >= 0 s")
-        total = int(round(duration / self.dt))
+        total = round(duration / self.dt)
         interrupted = threading.Event()
         previous = None
         if threading.current_thread() is threading.main_thread():

@@ -9,6 +9,8 @@ component's own ``numpy.random.Generator`` (run phase of the protocol seed).
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numba
 import numpy as np
 
@@ -212,8 +214,8 @@ class PoissonSource(Population):
     """
 
     model = "poisson"
-    param_spec = {}
-    state_spec = {}
+    param_spec: ClassVar[dict[str, Param]] = {}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {}
 
     def __init__(self, name, n, rate):
         super().__init__(name, n)
@@ -263,8 +265,8 @@ class SpikeSource(Population):
     (Brian2's ``SpikeGeneratorGroup``; a neuron may spike at most once per step)."""
 
     model = "spike_source"
-    param_spec = {}
-    state_spec = {}
+    param_spec: ClassVar[dict[str, Param]] = {}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {}
 
     def __init__(self, name, n, indices, times):
         super().__init__(name, n)

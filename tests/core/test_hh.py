@@ -323,6 +323,6 @@ def test_bad_input_raises():
         HHSquid("s", 1, params={"g_naa": "1 uS"})
     with pytest.raises(ParameterError, match=r"method = 'rk5'.*did you mean 'rk4'"):
         HHTraub("t", 1, method="rk5")
-    with pytest.raises(ParameterError, match=r"initial syn_exd.*did you mean 'exc'"):
+    with pytest.raises(ParameterError, match=r"initial syn_exd.*did you mean 'syn_exc'"):
         HHTraub("t", 1, receptors={"exc": Synapse("exponential", 5 * ms, "conductance")},
                 initial={"syn_exd": 1 * nS})

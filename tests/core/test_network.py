@@ -259,3 +259,29 @@ def test_negative_delay_raises_before_running():
     net, _ = counting_network(conn.AllToAll(), delay=-1e-3)
     with pytest.raises(ParameterError, match="delay"):
         Simulator(net, dt=DT)
+
+
+def test_threads_give_identical_results():
+    def run(threads):
+        net = Network(seed=4)
+        src = net.add(PoissonSource("src", 200, rate=50.0))
+        big = net.add(LIF("big", 12_000, params={"v_thresh": -64e-3}, receptors={"e": Synapse()},
+                          initial={"v": Uniform(-66e-3, -64e-3), "syn_e": Uniform(0.0, 0.2e-9)}))
+        net.add(Projection(src, big, "e", rule=conn.FixedIndegree(5), weight=0.3e-9))
+        net.record_spikes(big)
+        net.record_state(big, "v", neurons=[0, 11_999])
+        return Simulator(net, dt=DT, threads=threads).run(0.02)
+
+    one, two = run(1), run(2)
+    assert len(one.spikes["big"].times) > 100
+    np.testing.assert_array_equal(one.spikes["big"].node_ids, two.spikes["big"].node_ids)
+    np.testing.assert_array_equal(one.states["big"]["v"].data, two.states["big"]["v"].data)
+
+
+def test_initial_receptor_state_is_set_and_checked():
+    net = Network()
+    pop = net.add(LIF("a", 3, receptors={"e": Synapse(kind="conductance")}, initial={"syn_e": "4 nS"}))
+    Simulator(net, dt=DT)
+    np.testing.assert_allclose(pop.z[0], 4e-9)
+    with pytest.raises(ParameterError, match=r"initial syn_x.*did you mean 'syn_e'"):
+        LIF("b", 3, receptors={"e": Synapse()}, initial={"syn_x": 1e-9})

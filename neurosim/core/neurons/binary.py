@@ -8,6 +8,7 @@ at exactly 0 (synchronous Hopfield update). The output array is ``rate`` (= ``s`
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numba
 
@@ -38,11 +39,11 @@ class BinaryPopulation(Population):
     model = "binary"
     spiking = False
     input_dimension = "dimensionless"
-    param_spec = {
+    param_spec: ClassVar[dict[str, Param]] = {
         "bias": Param("bias", "dimensionless", 0.0, "any", "constant input"),
         "temperature": Param("temperature", "dimensionless", 1.0, "positive", "noise temperature of stochastic units"),
     }
-    state_spec = {"rate": ("dimensionless", 0.0)}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"rate": ("dimensionless", 0.0)}
 
     def __init__(self, name, n, params=None, initial=None, mode="stochastic", low=0.0):
         super().__init__(name, n, params, None, initial)

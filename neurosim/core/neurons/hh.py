@@ -57,7 +57,6 @@ import numpy as np
 
 from ...errors import ParameterError, did_you_mean
 from ...units import to_si
-from ..distributions import sample
 from ..network import Population
 from ..params import Param
 
@@ -202,23 +201,11 @@ class _HHBase(Population):
     densities: ClassVar[dict[str, float]] = {}  # parameter -> its value per m^2 (SI), scaled by ``area``
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, method="exponential_euler"):
-        """``initial`` may also set ``syn_<receptor>`` (A or S) of single-row (exponential) receptors."""
-        initial = dict(initial or {})
-        self.initial_syn = {key: initial.pop(key) for key in list(initial) if key.startswith("syn_")}
         super().__init__(name, n, params, receptors, initial)
         given = params or {}
         for key, density in self.densities.items():
             if key not in given:
                 self.params[key] = density * self.params["area"]
-        for key in self.initial_syn:
-            receptor = key[4:]
-            if receptor not in self.receptors:
-                raise ParameterError(f"population '{name}': initial {key}", self.initial_syn[key],
-                                     f"a receptor of this population, one of {sorted(self.receptors)}"
-                                     f"{did_you_mean(receptor, self.receptors)}")
-            if self.receptors[receptor].kernel != "exponential":
-                raise ParameterError(f"population '{name}': initial {key}", self.receptors[receptor].kernel,
-                                     "an exponential receptor (one state per neuron) to set an initial value")
         if method not in METHODS:
             raise ParameterError(f"population '{name}': method", method, f"one of {METHODS}{did_you_mean(method, METHODS)}")
         self.method = method
@@ -230,20 +217,13 @@ class _HHBase(Population):
         return np.asarray(density, float) * self.params["area"]
 
     def build(self, dt, dtype, rng):
-        """As :meth:`Population.build`; gates not given start at steady state, receptor rows as given."""
+        """As :meth:`Population.build`; gates not given in ``initial`` start at steady state."""
         super().build(dt, dtype, rng)
         gates = {gate: np.empty(self.n) for gate in "mhn"}
         steady_state(self.traub, self.state["v"].astype(float), self.kernel["vt"], gates["m"], gates["h"], gates["n"])
         for gate, value in gates.items():
             if gate not in self.initial:
                 self.state[gate][:] = value
-        for key, value in self.initial_syn.items():
-            row = self.bank.rows(key[4:])[0]
-            coef = self.bank.i_coef[row] + self.bank.g_coef[row]
-            dimension = self.variable_dimension(key)
-            if isinstance(value, (str, list, tuple)):
-                value = to_si(value, dimension, f"population '{self.name}': initial {key}")
-            self.z[row] = sample(value, rng, self.n, f"population '{self.name}': initial {key}") / coef
 
     def prepare(self, dt):
         if dt > MAX_DT[self.method]:

@@ -20,11 +20,13 @@ period starts there, so rates have no dt quantisation; requires receptor-free in
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ...errors import ParameterError
-from ..params import Param
 from ..network import Population
+from ..params import Param
 from ..synapses import current_coupling
 
 mV, ms, nF, nA = 1e-3, 1e-3, 1e-9, 1e-9
@@ -34,7 +36,7 @@ SPIKE_TIMINGS = ("step", "precise")
 class _LIFBase(Population):
     """Shared build and code of both LIF parameterisations (kernel arguments in SI units)."""
 
-    state_spec = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
     default_timing = "step"
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, spike_timing=None):
@@ -90,39 +92,39 @@ class _LIFBase(Population):
                      f"if {q}active > 0.0 and {q}v > {k('v_thresh')}:",
                      f"    {arr('spikes')}[{q}count] = i",
                      f"    {q}count += 1",
-                     f"    {ref}[i] = {k('ref_time')} + {k('tau_m')} * math.log1p(({q}v - {k('v_thresh')}) / "
-                     f"({k('v_thresh')} - {q}vinf))",
+                     (f"    {ref}[i] = {k('ref_time')} + {k('tau_m')} * math.log1p(({q}v - {k('v_thresh')}) / "
+                      f"({k('v_thresh')} - {q}vinf))"),
                      f"    {q}v = {k('v_reset')}",
                      f"{v}[i] = max({q}v, {v_min})" if v_min else f"{v}[i] = {q}v"]
             lines = [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body]
             lines.append(f"{arr('nspk')}[0] = {q}count")
         else:
-            body += [f"{q}ref = {ref}[i] - dt", f"{ref}[i] = {q}ref"]
+            # every local is assigned once, so the loop can also run as a parallel (prange) loop
+            body += [f"{q}ref = {ref}[i] - dt"]
             if bank.has_conductance:
                 g = " + ".join([f"{float(bank.g_coef[s])!r} * {q}z{s}" for s in rows if bank.g_coef[s]] or ["0.0"])
                 drive = " + ".join([current] + [f"{float(bank.ge_coef[s] + bank.i_coef[s])!r} * {q}z{s}" for s in rows
                                                 if bank.ge_coef[s] or bank.i_coef[s]])
                 body += [f"{q}leak = 1.0 + {k('r_m')} * ({g})",
                          f"{q}vinf = ({k('v_rest')} + {k('r_m')} * ({drive})) / {q}leak",
-                         f"{q}v = {q}vinf + ({v}[i] - {q}vinf) * math.exp(-dt * {q}leak / {k('tau_m')})"]
+                         f"{q}vint = {q}vinf + ({v}[i] - {q}vinf) * math.exp(-dt * {q}leak / {k('tau_m')})"]
             else:
                 coupled = "".join(f" + {w.value(self, f'k_coupling{s}', self.kernel['coupling'][s].astype(self.dtype))}"
                                   f" * {q}z{s}" for s in rows)
                 body += [f"{q}vinf = {k('v_rest')} + {k('r_m')} * {current}",
-                         f"{q}v = {q}vinf + ({v}[i] - {q}vinf) * {k('decay')}{coupled}"]
-            if v_min:
-                body.append(f"{q}v = max({q}v, {v_min})")
-            # threshold and reset as selects, so the loop stays branch-free and vectorises
-            body += [f"{q}v = {v}[i] if {q}ref > 0.5 * dt else {q}v",
-                     f"{q}spike = ({q}ref <= 0.5 * dt) & ({q}v > {k('v_thresh')})",
-                     f"{v}[i] = {k('v_reset')} if {q}spike else {q}v",
+                         f"{q}vint = {q}vinf + ({v}[i] - {q}vinf) * {k('decay')}{coupled}"]
+            integrated = f"max({q}vint, {v_min})" if v_min else f"{q}vint"
+            # refractory clamp, threshold and reset as selects: the loop stays branch-free and vectorises
+            body += [f"{q}vnew = {v}[i] if {q}ref > 0.5 * dt else {integrated}",
+                     f"{q}spike = ({q}ref <= 0.5 * dt) & ({q}vnew > {k('v_thresh')})",
+                     f"{v}[i] = {k('v_reset')} if {q}spike else {q}vnew",
                      f"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref",
                      f"{arr('fired')}[i] = {q}spike"]
             # receptor states propagate exactly, also during the refractory period
             body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows if bank.phi[s, col])
                      for s in rows]
             w.args[arr("fired")] = np.zeros(self.n, np.bool_)
-            lines = [f"for i in range({self.n}):"] + ["    " + line for line in body]
+            lines = [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
             lines += [f"{q}count = 0",
                       f"for i in range({self.n}):",
                       f"    if {arr('fired')}[i]:",
@@ -138,7 +140,7 @@ class LIF(_LIFBase):
 
     model = "lif"
     convention = "PyNN IF_curr_exp / IF_cond_exp"
-    param_spec = {
+    param_spec: ClassVar[dict[str, Param]] = {
         "cm": Param("cm", "capacitance", 1.0 * nF, "positive", "membrane capacitance"),
         "tau_m": Param("tau_m", "time", 20.0 * ms, "positive", "membrane time constant"),
         "v_rest": Param("v_rest", "voltage", -65.0 * mV, "any", "resting potential"),
@@ -162,8 +164,8 @@ class LIFDimensionless(_LIFBase):
     convention = "Nengo LIF (tau_rc, tau_ref, min_voltage)"
     default_timing = "precise"
     input_dimension = "dimensionless"
-    state_spec = {"v": ("dimensionless", 0.0), "ref_left": ("time", 0.0)}
-    param_spec = {
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("dimensionless", 0.0), "ref_left": ("time", 0.0)}
+    param_spec: ClassVar[dict[str, Param]] = {
         "tau_rc": Param("tau_rc", "time", 20.0 * ms, "positive", "membrane RC time constant"),
         "tau_ref": Param("tau_ref", "time", 2.0 * ms, "nonnegative", "absolute refractory period"),
         "bias": Param("bias", "dimensionless", 0.0, "any", "constant input current J_bias"),

@@ -9,6 +9,7 @@ dimensionless; ``f = "lif"`` is the LIF rate curve in Hz (Nengo's ``LIFRate``).
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -101,13 +102,13 @@ class RatePopulation(Population):
     model = "rate"
     spiking = False
     input_dimension = "dimensionless"
-    param_spec = {
+    param_spec: ClassVar[dict[str, Param]] = {
         "tau": Param("tau", "time", 0.0, "nonnegative", "time constant of x (0: x follows its input)"),
         "bias": Param("bias", "dimensionless", 0.0, "any", "constant input"),
         "tau_rc": Param("tau_rc", "time", 0.02, "positive", "RC constant of the 'lif' rate curve"),
         "tau_ref": Param("tau_ref", "time", 0.002, "nonnegative", "refractory period of the 'lif' rate curve"),
     }
-    state_spec = {"x": ("dimensionless", 0.0), "rate": ("dimensionless", 0.0)}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"x": ("dimensionless", 0.0), "rate": ("dimensionless", 0.0)}
 
     def __init__(self, name, n, params=None, initial=None, activation="logistic"):
         super().__init__(name, n, params, None, initial)
