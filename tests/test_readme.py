@@ -1,0 +1,28 @@
+"""The README's Python API example runs and does what it says."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from conftest import ROOT
+
+MARKER = "<!-- api-example: executed by tests/test_readme.py -->"
+
+
+def test_readme_api_example_runs():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(re.escape(MARKER) + r"\s*```python\n(.*?)```", text, re.DOTALL).group(1)
+    assert len(block.strip().splitlines()) <= 17  # imports + the 15-line example
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 (the README's own example)
+    times, ids, v = namespace["times"], namespace["ids"], namespace["v"]
+    assert isinstance(times, np.ndarray) and times.shape == ids.shape and times.size > 0
+    assert 0 <= times.min() and times.max() < 1.0 and ids.max() < 400
+    assert v.shape == (10000, 2) and np.all((v > -0.08) & (v < -0.04))  # volts, between reset and threshold
+
+
+def test_readme_names_the_set_up_commands():
+    text = (ROOT / "README.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("run", "test"):
+        assert f"make {target}" in text and f"\n{target}:" in makefile
