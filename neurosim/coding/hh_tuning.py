@@ -7,7 +7,9 @@ the steady rate of each is ``(spikes - 1) / (last - first spike time)`` over the
 fewer than two spikes). All neurons of one ensemble share the model parameters, so one curve serves
 them all (each neuron differs only in gain and bias). ``r(I)`` is piecewise linear between grid
 points above the onset current ``I_on`` (the smallest grid current from which every larger one
-fires tonically) and 0 below it; the squid axon's jump to about 50 Hz at onset (type II) is kept.
+fires tonically, up to the first silent current: depolarisation block, or spikes too small to cross
+the detection threshold) and 0 below it; the squid axon's jump to about 50 Hz at onset (type II) is
+kept. Currents beyond the tonic range are not used: max rates must lie inside it.
 
 Gain and bias in amperes put the onset at the intercept and the requested max rate at the radius:
 ``gain = (I(max_rate) - I_on) / (1 - intercept)``, ``bias = I_on - gain * intercept``; max rates must
@@ -40,17 +42,20 @@ class HHTuning:
     def __init__(self, neuron_type: str, params: dict, currents: np.ndarray, rates: np.ndarray):
         self.neuron_type, self.params = neuron_type, dict(params)
         self.currents, self.measured = currents, rates
-        silent = np.nonzero(rates <= 0)[0]
-        first = 0 if silent.size == 0 else silent[-1] + 1
-        if first >= len(currents) - 1:
+        firing = rates > 0
+        starts = np.nonzero(firing[:-1] & firing[1:])[0]
+        if starts.size == 0:
             raise ParameterError(f"{neuron_type}: tuning curve", "no tonic firing on the current grid",
                                  f"parameters that fire below {TOP_DENSITY} A/m^2 times the area")
+        first = starts[0]
+        stops = np.nonzero(~firing[first:])[0]
+        last = len(rates) if stops.size == 0 else first + stops[0]  # depolarisation block ends the range
         self.onset = currents[first]
-        self.on_currents = currents[first:]
-        self.on_rates = np.maximum.accumulate(rates[first:])  # monotone, so it can be inverted
+        self.on_currents = currents[first:last]
+        self.on_rates = np.maximum.accumulate(rates[first:last])  # monotone, so it can be inverted
 
     def rates(self, j) -> np.ndarray:
-        """Steady rate (Hz) for input currents ``j`` (A); beyond the grid the last rate holds."""
+        """Steady rate (Hz) for input currents ``j`` (A); beyond the tonic range the last rate holds."""
         j = np.asarray(j, float)
         return np.where(j >= self.onset, np.interp(j, self.on_currents, self.on_rates), 0.0)
 
