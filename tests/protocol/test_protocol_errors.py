@@ -26,8 +26,9 @@ def _line(text: str, pattern: str) -> int:
 def _breakages(text: str, experiment: bool):
     """(kind, broken text, line the error must point at, expected words) for one protocol."""
     first = _line(text, r"[a-z]")  # the root mapping starts at the first key
-    yield ("unknown_key", re.sub(r"^seed:", "sede:", text, count=1, flags=re.MULTILINE), _line(text, r"seed:"),
-           "unknown key 'sede' (did you mean 'seed'?)")
+    key = "seed" if re.search(r"^seed:", text, flags=re.MULTILINE) else "name"
+    yield ("unknown_key", re.sub(rf"^{key}:", f"{key}x:", text, count=1, flags=re.MULTILINE), _line(text, f"{key}:"),
+           f"unknown key '{key}x' (did you mean '{key}'?)")
     yield ("missing_key", re.sub(r"^name:.*\n", "", text, count=1, flags=re.MULTILINE), first, "'name' is missing")
     if experiment:
         yield ("bad_value", re.sub(r"^seed:.*$", "seed: -1", text, count=1, flags=re.MULTILINE), _line(text, r"seed:"),
