@@ -60,12 +60,13 @@ def rate_histogram(spikes: dict[str, SpikeTrains], window, ax=None, bin_size: fl
     ax = _axes(ax)
     for name, trains in spikes.items():
         _, rate = population_rate(trains, window, bin_size)
-        ax.stairs(rate, (window[0] + bin_size * np.arange(len(rate) + 1)) * 1e3, label=name)
+        ax.stairs(rate, (window[0] + bin_size * np.arange(len(rate) + 1)) * 1e3, baseline=None, label=name)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"rate (Hz), {bin_size * 1e3:g} ms bins")
     ax.set_xlim(window[0] * 1e3, window[1] * 1e3)
+    ax.set_ylim(bottom=0)
     if len(spikes) > 1:
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="lower right", fontsize="small", ncols=len(spikes))
     return ax
 
 
@@ -120,7 +121,7 @@ def population_rates(rates: dict[str, RateRecord], ax=None, bin_size: float = 5e
         n_bins = len(record.rate) // width
         means = record.rate[:n_bins * width].reshape(n_bins, width).mean(axis=1)
         edges = record.times[0] + (record.times[1] - record.times[0]) * width * np.arange(n_bins + 1)
-        ax.stairs(means, edges * 1e3, label=name)
+        ax.stairs(means, edges * 1e3, baseline=None, label=name)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"population rate (Hz), {format_si(bin_size, 'time')} bins")
     if len(rates) > 1:
