@@ -15,7 +15,7 @@ def test_spiking_channel_error_comparable_to_nengo():
     assert 0.005 < out.metrics["rmse_a"] < 0.05
     assert 0.005 < out.metrics["rmse_b"] < 0.05
     assert out.metrics["rmse_a"] < out.metrics["rmse_b"]
-    rate = run_experiment("nef_communication_channel", {"n_neurons": 100, "duration": 2.0, "mode": "rate"}, seed=1)
+    rate = run_experiment("nef_communication_channel", {"n_neurons": 100, "duration": 1.0, "mode": "rate"}, seed=1)
     # rate mode has no spike noise: only the static distortion along the sine (< 3 x the static RMSE)
     assert rate.metrics["rmse_a"] < min(out.metrics["rmse_a"], 3 * rate.metrics["static_rmse_a"])
     assert rate.metrics["rmse_b"] < out.metrics["rmse_b"]
@@ -39,7 +39,7 @@ def test_spiking_error_falls_roughly_as_one_over_sqrt_n():
             a = model.ensemble("a", n)
             model.connect(stim, a)
             model.probe(a, synapse=0.01)
-            data = model.run(1.0, DT)
+            data = model.run(0.6, DT)
             ideal = delay(lowpass(delay(lowpass(np.sin(2 * np.pi * data.t)[:, None], 0.005, DT), 1), 0.01, DT), 2)
             per_seed.append(np.sqrt(np.mean((data.decoded["a_probe"] - ideal)[100:] ** 2)))
         errors.append(np.mean(per_seed))
