@@ -51,7 +51,7 @@ def config_keys(name: str) -> list[str]:
 
 def run_experiment(name: str, config: dict, seed: int, progress: Progress | None = None) -> ExperimentOutput:
     """Run experiment ``name`` with ``config``; unknown names and keys raise ``ParameterError``."""
-    _load_all()
+    load_experiments()
     if name not in EXPERIMENTS:
         raise ParameterError("experiment", name, f"one of {sorted(EXPERIMENTS)}{did_you_mean(name, EXPERIMENTS)}")
     allowed = config_keys(name)
@@ -62,7 +62,7 @@ def run_experiment(name: str, config: dict, seed: int, progress: Progress | None
     return EXPERIMENTS[name](**config, seed=seed, progress=progress or (lambda fraction, text: None))
 
 
-def _load_all() -> None:
+def load_experiments() -> None:
     """Import the packages that register experiments (kept lazy: they pull in heavier code)."""
     import importlib
 

@@ -72,10 +72,12 @@ def test_cuba_is_asynchronous_irregular_at_a_few_hz(neurosim, root, tmp_path):
     spikes = sum(row["spikes"] for row in summary.values())
     rate = spikes / (4000 * results.duration)
     assert 3.0 < rate < 9.0  # Brian2 2.9.0: 5.5-5.6 Hz
-    # mean over all neurons with >= 2 intervals; Brian2 2.9.0 (seed 1, numpy target) gives 0.52
+    # Mean over neurons with >= 2 intervals; Brian2 2.9.0 gives 0.52 on this network (seeds 1-4
+    # of neurosim: 0.51-0.53). Irregular means far from regular firing (CV ~ 0) and near Brian2:
+    # 0.52 +- 0.1 leaves room for seed-to-seed spread (about 0.01) and still fails a regular regime.
     cv = sum(row["isi_cv"] * row["cv_neurons"] for row in summary.values()) / sum(
         row["cv_neurons"] for row in summary.values())
-    assert cv > 0.5
+    assert 0.42 < cv < 0.62
     assert results.analysis["synchrony"]["E"]["chi"] < 0.05  # asynchronous: ~1/N, synchronous: ~1
 
 

@@ -155,7 +155,10 @@ class Projection:
 
     def build(self, dt: float, rng: np.random.Generator) -> None:
         """Draw the synapses and store them as CSR by presynaptic neuron; delays in steps."""
-        pre, post = self.rule.pairs(self.pre.n, self.post.n, rng)
+        try:
+            pre, post = self.rule.pairs(self.pre.n, self.post.n, rng)
+        except ParameterError as error:
+            raise ParameterError(f"projection '{self.name}': {error.name}", error.value, error.expected) from None
         if not self.allow_autapses and self.pre is self.post:
             keep = pre != post
             pre, post = pre[keep], post[keep]

@@ -164,7 +164,7 @@ def _schema_error(exc: pydantic.ValidationError, model, tree, file: str) -> Prot
 # -- experiments ---------------------------------------------------------------------------------
 def _check_experiment(protocol: Protocol) -> None:
     spec = protocol.spec
-    experiments._load_all()  # registers the experiments (no public name for this yet)
+    experiments.load_experiments()
     if spec.experiment not in experiments.EXPERIMENTS:
         names = sorted(experiments.EXPERIMENTS)
         raise protocol.error(("experiment",), f"unknown experiment '{spec.experiment}'"
