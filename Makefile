@@ -15,8 +15,9 @@ run: $(STAMP)
 	$(BIN)/neurosim run protocols/cuba.yaml -o results/cuba
 	@echo "Results: results/cuba/results.h5   plots: results/cuba/*.png"
 
+# Two test workers on two cores: one BLAS thread each, so they do not oversubscribe the machine.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --set standard
