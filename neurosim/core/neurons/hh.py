@@ -64,6 +64,12 @@ mV, ms, um2 = 1e-3, 1e-3, 1e-12
 UF_PER_CM2, MS_PER_CM2 = 1e-2, 10.0  # 1 uF/cm^2 = 1e-2 F/m^2, 1 mS/cm^2 = 10 S/m^2
 METHODS = ("exponential_euler", "rk4")
 MAX_DT = {"exponential_euler": 0.2 * ms, "rk4": 0.05 * ms}
+#: Gate tables (``gate_tables=True``): voltage grid relative to ``vt`` (V) and its spacing (V).
+TABLE_RANGE, TABLE_STEP = (-150.0 * mV, 150.0 * mV), 0.01 * mV
+#: Populations at least this large split their update over threads when ``threads > 1``. An HH
+#: neuron costs ~10x a LIF neuron per step, so the start of a parallel region (a few us) pays off
+#: for smaller populations than ``CodeWriter.PARALLEL_MIN_NEURONS``.
+PARALLEL_MIN_NEURONS = 1_000
 
 
 @numba.njit(cache=True, nogil=True)
@@ -120,6 +126,38 @@ def steady_state(traub, v, vt, m, h, n):
         m[i] = am / (am + bm)
         h[i] = ah / (ah + bh)
         n[i] = an / (an + bn)
+
+
+@numba.njit(cache=True, nogil=True)
+def gate_propagators(traub, u, dt):
+    """Exponential-Euler propagators of the gates at ``u = v - vt`` (V; ``vt`` is 0 for the squid):
+    ``(m_inf, m_decay, h_inf, h_decay, n_inf, n_decay)`` with ``x_inf = alpha/(alpha+beta)`` and
+    ``decay = exp(-(alpha+beta) dt)``, so that ``x <- x_inf + (x - x_inf) decay``."""
+    am, bm, ah, bh, an, bn = rates(traub, u, 0.0)
+    sm, sh, sn = am + bm, ah + bh, an + bn
+    return am / sm, math.exp(-sm * dt), ah / sh, math.exp(-sh * dt), an / sn, math.exp(-sn * dt)
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_gate_table(traub, u_min, step, dt, table):
+    """Row ``j`` of ``table`` (rows, 6): the :func:`gate_propagators` at ``u = u_min + j step``."""
+    for j in range(table.shape[0]):
+        table[j, 0], table[j, 1], table[j, 2], table[j, 3], table[j, 4], table[j, 5] = \
+            gate_propagators(traub, u_min + j * step, dt)
+
+
+@numba.njit(cache=True, nogil=True)
+def table_gate_propagators(table, u_min, inv_step, traub, u, dt):
+    """:func:`gate_propagators` interpolated linearly in ``table`` (built by :func:`fill_gate_table`
+    for the same ``dt``), computed exactly outside the table's voltage range."""
+    x = (u - u_min) * inv_step
+    if not (0.0 <= x < table.shape[0] - 1):  # also catches NaN
+        return gate_propagators(traub, u, dt)
+    j = int(x)
+    f = x - j
+    a, b = table[j], table[j + 1]
+    return (a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2]),
+            a[3] + f * (b[3] - a[3]), a[4] + f * (b[4] - a[4]), a[5] + f * (b[5] - a[5]))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -200,7 +238,8 @@ class _HHBase(Population):
     k_name = "g_k"
     densities: ClassVar[dict[str, float]] = {}  # parameter -> its value per m^2 (SI), scaled by ``area``
 
-    def __init__(self, name, n, params=None, receptors=None, initial=None, method="exponential_euler"):
+    def __init__(self, name, n, params=None, receptors=None, initial=None, method="exponential_euler",
+                 gate_tables=False):
         super().__init__(name, n, params, receptors, initial)
         given = params or {}
         for key, density in self.densities.items():
@@ -208,7 +247,12 @@ class _HHBase(Population):
                 self.params[key] = density * self.params["area"]
         if method not in METHODS:
             raise ParameterError(f"population '{name}': method", method, f"one of {METHODS}{did_you_mean(method, METHODS)}")
-        self.method = method
+        if not isinstance(gate_tables, bool):
+            raise ParameterError(f"population '{name}': gate_tables", gate_tables, "True or False")
+        if gate_tables and method != "exponential_euler":
+            raise ParameterError(f"population '{name}': gate_tables", gate_tables,
+                                 "False with method 'rk4' (tables hold exponential-Euler propagators)")
+        self.method, self.gate_tables = method, gate_tables
 
     def current(self, density) -> np.ndarray:
         """Current per neuron (A) for a current density (A/m^2 or a string such as ``"10 uA/cm^2"``)."""
@@ -239,13 +283,24 @@ class _HHBase(Population):
             "i_coef": self.bank.i_coef, "g_coef": self.bank.g_coef, "ge_coef": self.bank.ge_coef,
             "work": np.zeros(self.bank.n_rows),
         }
+        if self.gate_tables:
+            rows = round((TABLE_RANGE[1] - TABLE_RANGE[0]) / TABLE_STEP) + 1
+            self.table = np.empty((rows, 6))
+            fill_gate_table(self.traub, TABLE_RANGE[0], TABLE_STEP, dt, self.table)
 
     def arrays(self):
         arrays = super().arrays()
-        arrays.update({f"k_{key}": np.ascontiguousarray(value, self.dtype) for key, value in self.kernel.items()})
+        if self.method == "rk4":
+            arrays.update({f"k_{key}": np.ascontiguousarray(value, self.dtype) for key, value in self.kernel.items()})
         return arrays
 
     def emit_update(self, w):
+        if self.method == "rk4":
+            self._emit_kernel_call(w)
+        else:
+            self._emit_exponential_euler(w)
+
+    def _emit_kernel_call(self, w):
         r = (lambda local: w.ref(self, local))
         k = (lambda key: r(f"k_{key}"))
         w.imports.add("from neurosim.core.neurons.hh import hh_update")
@@ -254,6 +309,63 @@ class _HHBase(Population):
             f"{k('cm')}, {k('g_na')}, {k('g_k')}, {k('g_leak')}, {k('e_na')}, {k('e_k')}, {k('e_leak')}, "
             f"{k('vt')}, {k('v_thresh')}, {k('ref_time')}, {r('z')}, {k('phi')}, {k('i_coef')}, {k('g_coef')}, "
             f"{k('ge_coef')}, {k('work')}, {self.traub}, {self.method == 'rk4'}, dt, {r('spikes')}, {r('nspk')})")
+
+    def _emit_exponential_euler(self, w):
+        """Exponential Euler specialised to this population, the same arithmetic as :func:`hh_update`:
+        homogeneous parameters become literals, receptor rows are unrolled, and the gate
+        propagators come from :func:`gate_propagators` (exact) or :func:`table_gate_propagators`.
+        Every local is assigned once, so the neuron loop can run as a parallel (prange) loop; a
+        second, serial loop collects the spiking indices in order."""
+        q = w.prefix(self) + "__"
+        arr = (lambda local: w.ref(self, local))
+        k = (lambda key: w.value(self, f"k_{key}", np.asarray(self.kernel[key], self.dtype)))
+        v, z, bank, rows = arr("v"), arr("z"), self.bank, range(self.bank.n_rows)
+        current = f"{arr('i_ext')}[i] + {k('i_offset')}" if self.has_input else k("i_offset")
+        g_syn = " + ".join(f"{float(bank.g_coef[s])!r} * {q}z{s}" for s in rows if bank.g_coef[s]) or "0.0"
+        drive = " + ".join([current] + [f"{float(bank.ge_coef[s] + bank.i_coef[s])!r} * {q}z{s}" for s in rows
+                                        if bank.ge_coef[s] or bank.i_coef[s]])
+        u = f"{q}v0 - {k('vt')}" if self.traub else f"{q}v0"
+        if self.gate_tables:
+            w.args[arr("table")] = self.table.astype(self.dtype)
+            w.imports.add("from neurosim.core.neurons.hh import table_gate_propagators")
+            gates = (f"table_gate_propagators({arr('table')}, {TABLE_RANGE[0]!r}, {1.0 / TABLE_STEP!r}, "
+                     f"{self.traub}, {u}, dt)")
+        else:
+            w.imports.add("from neurosim.core.neurons.hh import gate_propagators")
+            gates = f"gate_propagators({self.traub}, {u}, dt)"
+        body = [f"{q}z{s} = {z}[{s}, i]" for s in rows]
+        body += [f"{q}v0 = {v}[i]",
+                 f"{q}m0 = {arr('m')}[i]",
+                 f"{q}h0 = {arr('h')}[i]",
+                 f"{q}n0 = {arr('n')}[i]",
+                 f"{q}minf, {q}mdec, {q}hinf, {q}hdec, {q}ninf, {q}ndec = {gates}",
+                 f"{q}gna = {k('g_na')} * {q}m0 * {q}m0 * {q}m0 * {q}h0",
+                 f"{q}gk = {k('g_k')} * {q}n0 * {q}n0 * {q}n0 * {q}n0",
+                 f"{q}gtot = {q}gna + {q}gk + {k('g_leak')} + {g_syn}",
+                 (f"{q}vinf = ({q}gna * {k('e_na')} + {q}gk * {k('e_k')} + {k('g_leak')} * {k('e_leak')} "
+                  f"+ {drive}) / {q}gtot"),
+                 f"{q}v1 = {q}vinf + ({q}v0 - {q}vinf) * math.exp(-{q}gtot * dt / {k('cm')})",
+                 f"{v}[i] = {q}v1",
+                 f"{arr('m')}[i] = {q}minf + ({q}m0 - {q}minf) * {q}mdec",
+                 f"{arr('h')}[i] = {q}hinf + ({q}h0 - {q}hinf) * {q}hdec",
+                 f"{arr('n')}[i] = {q}ninf + ({q}n0 - {q}ninf) * {q}ndec",
+                 f"{q}ref = {arr('ref_left')}[i] - dt",
+                 f"{q}spike = ({q}v0 <= {k('v_thresh')}) & ({k('v_thresh')} < {q}v1) & ({q}ref <= 0.5 * dt)",
+                 f"{arr('ref_left')}[i] = {k('ref_time')} if {q}spike else max({q}ref, 0.0)",
+                 f"{arr('fired')}[i] = {q}spike"]
+        body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows
+                                                if bank.phi[s, col]) for s in rows]
+        w.args[arr("fired")] = np.zeros(self.n, np.bool_)
+        w.imports.add("import math")
+        parallel = w.threads > 1 and self.n >= PARALLEL_MIN_NEURONS
+        w.lines["update"] += [f"for i in {f'numba.prange({self.n})' if parallel else f'range({self.n})'}:"]
+        w.lines["update"] += ["    " + line for line in body]
+        w.lines["update"] += [f"{q}count = 0",
+                              f"for i in range({self.n}):",
+                              f"    if {arr('fired')}[i]:",
+                              f"        {arr('spikes')}[{q}count] = i",
+                              f"        {q}count += 1",
+                              f"{arr('nspk')}[0] = {q}count"]
 
 
 _GATES = {"m": ("dimensionless", 0.0), "h": ("dimensionless", 0.0), "n": ("dimensionless", 0.0),
