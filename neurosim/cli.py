@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--against", required=True, choices=["brian2"])
     compare.add_argument("-o", "--output", help="output directory")
     compare.add_argument("--target", choices=["runtime", "cpp_standalone"], default="runtime",
-                         help="Brian2 code-generation target")
+                         help="Brian2 device: runtime (default) or cpp_standalone")
+    compare.add_argument("--codegen", choices=["cython", "numpy"], default="cython",
+                         help="code generation of Brian2's runtime target (numpy: no compilation)")
     compare.set_defaults(handler=_compare)
     return parser
 

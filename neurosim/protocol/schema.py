@@ -192,8 +192,24 @@ class Plot(Strict):
     title: str | None = None
 
 
+class Compare(Strict):
+    """Tolerances of ``neurosim compare`` (see docs/compare.md); ``mode: auto`` picks deterministic
+    comparison for networks without random input or recurrent loops, statistics over seeds otherwise."""
+
+    mode: Literal["auto", "deterministic", "statistical"] = "auto"
+    voltage: Voltage = 1e-6
+    relative: float = Field(1e-5, ge=0)
+    spike_steps: NonNegativeInt = 1
+    spike_count: NonNegativeInt = 0
+    ks_alpha: float = Field(0.01, gt=0, lt=1)
+    mean_rate: float = Field(0.05, ge=0)
+    seeds: PositiveInt = 3
+    bin_size: PositiveTime = 0.02
+    window: tuple[Time, Time] | None = None
+
+
 class NetworkProtocol(Strict):
-    """A simulation: a network, stimuli, recordings, analyses and plots."""
+    """A simulation: a network, stimuli, recordings, analyses, plots and comparison tolerances."""
 
     name: str
     description: str = ""
@@ -207,6 +223,7 @@ class NetworkProtocol(Strict):
     record: Record = Record()
     analyses: list[Analysis] = []
     plots: list[Plot] = []
+    compare: Compare | None = None
 
 
 class ExperimentProtocol(Strict):

@@ -69,3 +69,16 @@ def test_values_are_si_after_load(root):
     assert (population.initial["v"].low, population.initial["v"].high) == pytest.approx((-0.06, -0.05))
     assert spec.network.connections[2].weight == pytest.approx(-0.45e-9)
     assert "# --set dt=50 us" in protocol.yaml() and "include" not in protocol.yaml()
+
+
+def test_compare_block_sets_tolerances_and_rejects_unknown_keys(root):
+    from neurosim.compare.command import tolerances_of
+
+    protocol = load(root / "protocols" / "hh_step.yaml",
+                    ["compare.voltage=2 uV", "compare.seeds=5", "compare.mode=statistical"])
+    mode, tolerances = tolerances_of(protocol.spec)
+    assert mode == "statistical" and tolerances.voltage == pytest.approx(2e-6) and tolerances.seeds == 5
+    with pytest.raises(ProtocolError, match=r"compare.*unknown key 'voltag' \(did you mean 'voltage'\?\)"):
+        load(root / "protocols" / "hh_step.yaml", ["compare.voltag=2 uV"])
+    with pytest.raises(ProtocolError, match=r"compare\.voltage.*expected a voltage"):
+        load(root / "protocols" / "hh_step.yaml", ["compare.voltage=2 ms"])
