@@ -39,8 +39,7 @@ def _show(ax, images, title, columns, shape=(8, 8), cmap="gray_r", symmetric=Fal
     import matplotlib
 
     limit = np.nanmax(np.abs(images)) if symmetric else None
-    colours = matplotlib.colormaps[cmap].copy()
-    colours.set_bad("lightsteelblue")
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="lightsteelblue")
     ax.imshow(_mosaic(np.asarray(images), columns, shape, gap), cmap=colours,
               vmin=-limit if symmetric else None, vmax=limit if symmetric else None)
     ax.set_title(title)

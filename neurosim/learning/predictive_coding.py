@@ -41,6 +41,7 @@ ACTIVATIONS = {"logistic": expit, "tanh": np.tanh, "relu": lambda x: np.maximum(
 SLOPES = {"logistic": lambda x, fx: fx * (1.0 - fx), "tanh": lambda x, fx: 1.0 - fx * fx,
           "relu": lambda x, fx: (x > 0).astype(float), "softplus": lambda x, fx: expit(x),
           "linear": lambda x, fx: np.ones_like(x)}
+MAX_SLOPE = {"logistic": 0.25, "tanh": 1.0, "relu": 1.0, "softplus": 1.0, "linear": 1.0}
 
 
 @dataclass
@@ -96,11 +97,15 @@ class PredictiveCodingNetwork:
         """Descend ``F`` in the free layers (those not in ``clamped``) from values ``x`` (modified in place).
 
         ``prior = (mean, precision)`` adds an error node ``precision (x^0 - mean)`` to a free input layer.
+        ``rate`` is capped at ``1 / (1 + prior + max_l pi^{l+1} s_l^2 ||W^{l+1}||_2^2)`` (``s_l`` the largest
+        slope of layer l's curve), a bound on the curvature of ``F`` that keeps each Euler step descending.
         """
         L, f, slope = self.n_layers, ACTIVATIONS[self.activation], SLOPES[self.activation]
         precision = [1.0] * (L - 1) + [check_rate("gamma", gamma)]
-        rate = check_rate("rate", rate)
         free = [l for l in range(L + 1) if l not in clamped]
+        stiffness = max([precision[l] * (1.0 if l == 0 else MAX_SLOPE[self.activation]) ** 2
+                         * np.linalg.norm(self.W[l], 2) ** 2 for l in free if l < L], default=0.0)
+        rate = min(check_rate("rate", rate), 1.0 / (1.0 + (prior[1] if prior is not None else 0.0) + stiffness))
         energy = []
         for iteration in range(1, check_count("max_iterations", max_iterations) + 1):
             fx = [x[0]] + [f(v) for v in x[1:L]]
@@ -152,19 +157,13 @@ class PredictiveCodingNetwork:
     def generate(self, labels, mean_input, prior_precision: float = 0.1, gamma: float = 1.0, tol: float = 1e-4,
                  max_iterations: int = 20000) -> Relaxation:
         """Generation mode: one-hot ``labels`` clamped at the output, the input layer (read out) and the
-        hidden layers relaxed, the input under a prior ``N(mean_input, 1 / prior_precision)``.
-
-        A free input layer couples through ``W^1 W^1T``, so the Euler step is kept below the stability
-        limit: ``rate = 1 / (1 + prior_precision + max(gamma, 1) max_l ||W^l||_2^2)``.
-        """
+        hidden layers relaxed, the input under a prior ``N(mean_input, 1 / prior_precision)``."""
         Y = one_hot(labels, self.sizes[-1])
         mean_input = self._data(mean_input, "mean_input", 0)
-        prior_precision = check_rate("prior_precision", prior_precision)
-        stiffness = max(check_rate("gamma", gamma), 1.0) * max(np.linalg.norm(w, 2) ** 2 for w in self.W)
         x = self.forward(np.repeat(mean_input, len(Y), axis=0))
         x[-1] = Y
-        return self.relax(x, {self.n_layers}, gamma, prior=(mean_input, prior_precision),
-                          rate=1.0 / (1.0 + prior_precision + stiffness), tol=tol, max_iterations=max_iterations)
+        return self.relax(x, {self.n_layers}, gamma, prior=(mean_input, check_rate("prior_precision", prior_precision)),
+                          rate=1.0, tol=tol, max_iterations=max_iterations)
 
 def train(network: PredictiveCodingNetwork, X, y, rng: np.random.Generator, epochs: int = 20, batch_size: int = 20,
           learning_rate: float = 0.1, gamma: float = 0.1, X_test=None, y_test=None, progress=None, **relax):
