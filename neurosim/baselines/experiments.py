@@ -262,9 +262,10 @@ def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: in
     loss_ax.legend()
     mode_ax.bar(np.arange(modes), per_mode / samples)
     mode_ax.axhline(1 / modes, color="gray", ls=":", label="uniform coverage")
-    mode_ax.set(xlabel="mode", ylabel="fraction of samples within 3 std", title=f"{covered} of {modes} modes covered")
+    mode_ax.set(xlabel="mode", ylabel="fraction of samples within 3 std", title=f"{covered} of {modes} modes covered",
+                ylim=(0, 1.4 * max(per_mode.max() / samples, 1 / modes)))
     mode_ax.legend()
-    metrics = {"modes_covered": covered, "high_quality_fraction": quality}
+    metrics = {"modes_covered": float(covered), "high_quality_fraction": quality}
     return ExperimentOutput(metrics=metrics, curves=losses, arrays={"samples": generated, "per_mode": per_mode},
                             figures={"gan_mixture": figure})
 
@@ -309,7 +310,7 @@ def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hi
     loss_ax.legend()
     _show_digits(digit_ax, digits[:40], f"DDPM digit samples ({confident.mean():.0%} with p >= {confidence})")
     metrics = {"mixture_within_3std_fraction": quality,
-               "mixture_modes_covered": int((per_mode >= 0.1 * samples_2d / 8).sum()),
+               "mixture_modes_covered": float((per_mode >= 0.1 * samples_2d / 8).sum()),
                "digits_confident_fraction": float(confident.mean()),
                "real_test_digits_confident_fraction": real_confident,
                "independent_pixels_confident_fraction": independent_confident}
