@@ -8,8 +8,8 @@ the results file (under ``/analysis/<name>/``) and saves its figures as PNG.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -55,20 +55,15 @@ def run_experiment(name: str, config: dict, seed: int, progress: Progress | None
     if name not in EXPERIMENTS:
         raise ParameterError("experiment", name, f"one of {sorted(EXPERIMENTS)}{did_you_mean(name, EXPERIMENTS)}")
     allowed = config_keys(name)
-    for key in config:
+    for key, value in config.items():
         if key not in allowed:
-            raise ParameterError(f"experiment '{name}': {key}", config[key],
+            raise ParameterError(f"experiment '{name}': {key}", value,
                                  f"one of {allowed}{did_you_mean(key, allowed)}")
     return EXPERIMENTS[name](**config, seed=seed, progress=progress or (lambda fraction, text: None))
 
 
 def load_experiments() -> None:
     """Import the packages that register experiments (kept lazy: they pull in heavier code)."""
-    import importlib
-
-    for module in ("neurosim.baselines", "neurosim.learning", "neurosim.coding"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    import neurosim.baselines
+    import neurosim.coding
+    import neurosim.learning  # noqa: F401

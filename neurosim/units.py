@@ -42,7 +42,7 @@ DISPLAY_UNITS: dict[str, str] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _si_unit(dimension: str):
     if dimension not in DIMENSIONS:
         raise KeyError(f"unknown dimension {dimension!r}")
@@ -75,7 +75,7 @@ def to_si(value, dimension: str, name: str = "value"):
     elif isinstance(value, str):
         try:
             quantity = _parse(value.strip())
-        except Exception as exc:  # pint raises several unrelated types for bad text
+        except Exception as exc:  # noqa: BLE001 - pint raises unrelated types (even AssertionError) on bad text
             raise ParameterError(name, value, f"a {dimension} such as '1 {unit_hint}' ({exc})") from None
         if not isinstance(quantity, pint.Quantity):  # a plain number in a string
             quantity = ureg.Quantity(float(quantity), "dimensionless")

@@ -35,11 +35,7 @@ DEFAULT_INTERCEPTS = Uniform(-1.0, 0.9)     # units of the radius, Nengo's defau
 HH_TYPES = ("hh_squid", "hh_traub")
 
 
-def neuron_types() -> tuple[str, ...]:
-    """The neuron types available here (HH only when ``neurosim.core.neurons.hh`` is installed)."""
-    from .hh_tuning import hh_available
-
-    return LIF_TYPES + (HH_TYPES if hh_available() else ())
+NEURON_TYPES = LIF_TYPES + HH_TYPES
 
 
 def sample_hypersphere(rng: np.random.Generator, n: int, dimensions: int, surface: bool) -> np.ndarray:
@@ -104,7 +100,7 @@ class Ensemble:
         self.tau_rc = _positive(tau_rc, f"{label}: tau_rc")
         self.tau_ref = _positive(tau_ref, f"{label}: tau_ref", allow_zero=True)
         self.seed = seed
-        available = neuron_types()
+        available = NEURON_TYPES
         if neuron_type not in available:
             hint = " (the HH models need neurosim.core.neurons.hh)" if neuron_type in HH_TYPES else ""
             raise ParameterError(f"{label}: neuron_type", neuron_type, f"one of {available}{hint}")

@@ -18,8 +18,6 @@ lie within the measured range. The measurement uses the time step the ensemble w
 """
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
 from ..errors import ParameterError
@@ -29,11 +27,6 @@ TOP_DENSITY = 1.0      # A/m^2 (100 uA/cm^2): below the squid axon's depolarisat
 SETTLE, WINDOW = 0.2, 0.5  # s
 
 _CACHE: dict = {}
-
-
-def hh_available() -> bool:
-    """Whether ``neurosim.core.neurons.hh`` is installed."""
-    return importlib.util.find_spec("neurosim.core.neurons.hh") is not None
 
 
 class HHTuning:

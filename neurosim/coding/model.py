@@ -24,7 +24,7 @@ from ..core.results import Results, SpikeTrains
 from ..core.simulator import Simulator
 from ..errors import ParameterError
 from .connection import Connection
-from .ensemble import Ensemble, neuron_types
+from .ensemble import NEURON_TYPES, Ensemble
 from .functions import evaluate
 from .node import Node
 
@@ -48,7 +48,7 @@ class Model:
 
     def __init__(self, seed: int = 0, mode: str = "spiking"):
         self.network_seed = Network(seed).seed  # validates the seed
-        allowed = list(MODES) + list(neuron_types())
+        allowed = list(MODES) + list(NEURON_TYPES)
         if mode not in allowed:
             raise ParameterError("model mode", mode, f"one of {allowed}")
         self.seed, self.mode = self.network_seed, mode

@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 
 from neurosim.coding import Connection, Ensemble, Node
-from neurosim.coding.hh_tuning import hh_available, measure_tuning
+from neurosim.coding.hh_tuning import measure_tuning
 from neurosim.core.distributions import Uniform
 from neurosim.errors import ParameterError
 
-pytestmark = pytest.mark.skipif(not hh_available(), reason="neurosim.core.neurons.hh not installed")
 UA_PER_CM2 = 1e-10  # A on the default 10 000 um^2 squid membrane
 
 

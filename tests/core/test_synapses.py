@@ -12,7 +12,7 @@ KERNELS = [Synapse("exponential", 5e-3), Synapse("alpha", 3e-3), Synapse("exp2",
 
 @pytest.mark.parametrize("synapse", KERNELS, ids=lambda s: s.kernel)
 def test_kernel_has_unit_area(synapse):
-    area, error = scipy.integrate.quad(synapse.kernel_values, 0, 60 * synapse.tau, limit=200)
+    area, _ = scipy.integrate.quad(synapse.kernel_values, 0, 60 * synapse.tau, limit=200)
     assert area == pytest.approx(1.0, abs=1e-9)
 
 

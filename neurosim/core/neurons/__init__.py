@@ -5,19 +5,14 @@ from ...errors import ParameterError, did_you_mean
 
 
 def models() -> dict:
-    """Model name -> Population class (imported lazily)."""
+    """Model name -> Population class (imported lazily: the registry is read at build time)."""
     from ..stimuli import PoissonSource, SpikeSource
+    from .binary import BinaryPopulation
+    from .hh import HHSquid, HHTraub
     from .lif import LIF, LIFDimensionless
+    from .rate import RatePopulation
 
-    classes = [LIF, LIFDimensionless, PoissonSource, SpikeSource]
-    for module_name in ("hh", "rate", "binary"):
-        try:
-            module = __import__(f"neurosim.core.neurons.{module_name}", fromlist=["MODELS"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"neurosim.core.neurons.{module_name}":
-                raise
-            continue
-        classes += list(module.MODELS)
+    classes = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation, PoissonSource, SpikeSource]
     return {cls.model: cls for cls in classes}
 
 

@@ -60,5 +60,3 @@ class BinaryPopulation(Population):
         w.lines["update"].append(f"binary_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
                                  f"{self.low!r}, {self.mode == 'stochastic'}, {r('rng')})")
 
-
-MODELS = [BinaryPopulation]

@@ -431,5 +431,3 @@ class HHTraub(_HHBase):
     }
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "e_leak"), **_GATES}
 
-
-MODELS = [HHSquid, HHTraub]

@@ -132,5 +132,3 @@ class RatePopulation(Population):
         w.lines["update"].append(f"rate_update({r('x')}, {r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('decay')}, "
                                  f"{self.code}, {r('p_tau_rc')}, {r('p_tau_ref')})")
 
-
-MODELS = [RatePopulation]
