@@ -1,0 +1,63 @@
+"""COBA (Brette et al. 2007, benchmark 1; Brian's COBA.py, Vogels & Abbott 2005): conductance-based
+LIF, gL 10 nS, Ee 0 mV, Ei -80 mV, we 6 nS, wi 67 nS, initial v and conductances drawn as in
+Brian's example; p = 0.02 at N = 4000, 80 synapses per neuron above; exponential Euler in both
+(conductances held over the step). neurosim uses float32 weights."""
+import numpy as np
+
+from .common import worker_main
+from .cuba import connection_probability
+
+mV, ms, nS = 1e-3, 1e-3, 1e-9
+
+
+def neurosim_build(spec):
+    from neurosim.core.connectivity import FixedProbability, Projection
+    from neurosim.core.distributions import Normal
+    from neurosim.core.network import Network
+    from neurosim.core.neurons.lif import LIF
+    from neurosim.core.synapses import Synapse
+
+    n = spec["n"]
+    net = Network(seed=spec.get("seed", 1))
+    params = {"cm": 200e-12, "tau_m": 20 * ms, "v_rest": -60 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV, "tau_refrac": 5 * ms}
+    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
+                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
+    initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS), "syn_inh": Normal(200 * nS, 120 * nS)}
+    pops = {name: net.add(LIF(name, size, params=params, receptors=receptors, initial=initial))
+            for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
+    rule = FixedProbability(connection_probability(n))
+    for pre, receptor, weight in (("E", "exc", 6 * nS), ("I", "inh", 67 * nS)):
+        for post in pops.values():
+            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
+                               weight_dtype=np.float32))
+    for pop in pops.values():
+        net.record_spikes(pop)
+    return net
+
+
+def brian2_build(spec, b2):
+    n = spec["n"]
+    u = b2.units
+    namespace = {"Cm": 200 * u.pF, "gl": 10 * u.nS, "El": -60 * u.mV, "Ee": 0 * u.mV, "Ei": -80 * u.mV,
+                 "taue": 5 * u.ms, "taui": 10 * u.ms, "we": 6 * u.nS, "wi": 67 * u.nS, "nS": u.nS, "mV": u.mV}
+    eqs = """
+    dv/dt = (gl*(El-v)+ge*(Ee-v)+gi*(Ei-v))/Cm : volt (unless refractory)
+    dge/dt = -ge/taue : siemens
+    dgi/dt = -gi/taui : siemens
+    """
+    group = b2.NeuronGroup(n, eqs, threshold="v>-50*mV", reset="v = -60*mV", refractory=5 * u.ms,
+                           method="exponential_euler", namespace=namespace, dt=spec["dt"] * u.second)
+    group.v = "El + (randn() * 5 - 5)*mV"
+    group.ge = "(randn() * 1.5 + 4) * 10.*nS"
+    group.gi = "(randn() * 12 + 20) * 10.*nS"
+    ce = b2.Synapses(group, group, on_pre="ge += we", namespace=namespace)
+    ci = b2.Synapses(group, group, on_pre="gi += wi", namespace=namespace)
+    p = connection_probability(n)
+    ce.connect(f"i<{n * 4 // 5}", p=p)
+    ci.connect(f"i>={n * 4 // 5}", p=p)
+    spikes = b2.SpikeMonitor(group)
+    return [group, ce, ci, spikes], spikes, n
+
+
+if __name__ == "__main__":
+    worker_main(neurosim_build, brian2_build)

@@ -1,0 +1,75 @@
+"""COBAHH (Brette et al. 2007, benchmark 3; Brian2's examples/COBAHH.py): Traub-Miles HH with
+conductance synapses, exponential Euler; p = 0.02 at N = 4000, 80 synapses per neuron above.
+neurosim uses its gate tables (``gate_tables=True``, see neurosim.core.neurons.hh) unless the
+spec says ``gate_tables: false``, and float32 weights."""
+import numpy as np
+
+from .common import worker_main
+from .cuba import connection_probability
+
+mV, ms, nS = 1e-3, 1e-3, 1e-9
+
+
+def neurosim_build(spec):
+    from neurosim.core.connectivity import FixedProbability, Projection
+    from neurosim.core.distributions import Normal
+    from neurosim.core.network import Network
+    from neurosim.core.neurons.hh import HHTraub
+    from neurosim.core.synapses import Synapse
+
+    n = spec["n"]
+    net = Network(seed=spec.get("seed", 1))
+    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
+                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
+    initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS), "syn_inh": Normal(200 * nS, 120 * nS)}
+    pops = {name: net.add(HHTraub(name, size, receptors=receptors, initial=initial,
+                                  gate_tables=spec.get("gate_tables", True)))
+            for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
+    rule = FixedProbability(connection_probability(n))
+    for pre, receptor, weight in (("E", "exc", 6 * nS), ("I", "inh", 67 * nS)):
+        for post in pops.values():
+            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
+                               weight_dtype=np.float32))
+    for pop in pops.values():
+        net.record_spikes(pop)
+    return net
+
+
+def brian2_build(spec, b2):
+    """Brian2's examples/COBAHH.py, with N and p as parameters."""
+    n = spec["n"]
+    u = b2.units
+    namespace = {"gl": 10 * u.nS, "El": -60 * u.mV, "EK": -90 * u.mV, "ENa": 50 * u.mV, "g_na": 20 * u.uS,
+                 "g_kd": 6 * u.uS, "VT": -63 * u.mV, "Ee": 0 * u.mV, "Ei": -80 * u.mV, "taue": 5 * u.ms,
+                 "taui": 10 * u.ms, "Cm": 200 * u.pF, "we": 6 * u.nS, "wi": 67 * u.nS, "mV": u.mV,
+                 "ms": u.ms, "nS": u.nS}
+    eqs = """
+    dv/dt = (gl*(El-v)+ge*(Ee-v)+gi*(Ei-v)-g_na*(m*m*m)*h*(v-ENa)-g_kd*(n*n*n*n)*(v-EK))/Cm : volt
+    dm/dt = alpha_m*(1-m)-beta_m*m : 1
+    dn/dt = alpha_n*(1-n)-beta_n*n : 1
+    dh/dt = alpha_h*(1-h)-beta_h*h : 1
+    dge/dt = -ge*(1./taue) : siemens
+    dgi/dt = -gi*(1./taui) : siemens
+    alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV-v+VT)/(4*mV))/ms : Hz
+    beta_m = 0.28*(mV**-1)*5*mV/exprel((v-VT-40*mV)/(5*mV))/ms : Hz
+    alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
+    beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
+    alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV-v+VT)/(5*mV))/ms : Hz
+    beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
+    """
+    group = b2.NeuronGroup(n, eqs, threshold="v>-20*mV", refractory=3 * u.ms, method="exponential_euler",
+                           namespace=namespace, dt=spec["dt"] * u.second)
+    group.v = "El + (randn() * 5 - 5)*mV"
+    group.ge = "(randn() * 1.5 + 4) * 10.*nS"
+    group.gi = "(randn() * 12 + 20) * 10.*nS"
+    ce = b2.Synapses(group, group, on_pre="ge += we", namespace=namespace)
+    ci = b2.Synapses(group, group, on_pre="gi += wi", namespace=namespace)
+    p = connection_probability(n)
+    ce.connect(f"i<{n * 4 // 5}", p=p)
+    ci.connect(f"i>={n * 4 // 5}", p=p)
+    spikes = b2.SpikeMonitor(group)
+    return [group, ce, ci, spikes], spikes, n
+
+
+if __name__ == "__main__":
+    worker_main(neurosim_build, brian2_build)
