@@ -4,8 +4,7 @@ Forward process q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I) with a linear
 the network eps(x_t, t) is trained on ||eps - eps(x_t, t)||^2 and sampled by ancestral steps
 x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sqrt(beta_t) z.
 (The course notes write sqrt(1 - alpha_t) for the noise coefficient of the posterior mean; the
-paper's coefficient, used here, is beta_t / sqrt(1 - abar_t).) As in the authors' code, the mean
-can be formed from the predicted x_0 clipped to the data range, which is the same step unclipped.
+paper's coefficient, used here, is beta_t / sqrt(1 - abar_t).)
 """
 from __future__ import annotations
 
@@ -62,23 +61,13 @@ def diffusion_loss(model: NoisePredictor, schedule: LinearSchedule, x0: np.ndarr
     return mse(model(np.sqrt(a) * x0 + np.sqrt(1 - a) * noise, t), noise)
 
 
-def sample(model: NoisePredictor, schedule: LinearSchedule, n: int, rng: np.random.Generator,
-           clip: tuple[float, float] | None = None) -> np.ndarray:
-    """Ancestral sampling from x_T ~ N(0, I) with sigma_t^2 = beta_t.
-
-    The mean of x_{t-1} is the posterior mean of q(x_{t-1} | x_t, x_0) at the predicted
-    x_0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t), clipped to ``clip`` when given.
-    """
+def sample(model: NoisePredictor, schedule: LinearSchedule, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Ancestral sampling from x_T ~ N(0, I) with sigma_t^2 = beta_t."""
     x = rng.standard_normal((n, model.dim))
     for t in range(schedule.steps - 1, -1, -1):
         eps = model(x, np.full(n, t)).data
         beta, alpha_bar = schedule.beta[t], schedule.alpha_bar[t]
-        alpha_bar_before = schedule.alpha_bar[t - 1] if t > 0 else 1.0
-        x0 = (x - np.sqrt(1 - alpha_bar) * eps) / np.sqrt(alpha_bar)
-        if clip is not None:
-            x0 = np.clip(x0, *clip)
-        x = (np.sqrt(alpha_bar_before) * beta * x0 + np.sqrt(schedule.alpha[t]) * (1 - alpha_bar_before) * x) \
-            / (1 - alpha_bar)
+        x = (x - beta / np.sqrt(1 - alpha_bar) * eps) / np.sqrt(schedule.alpha[t])
         if t > 0:
             x = x + np.sqrt(beta) * rng.standard_normal(x.shape)
     return x

@@ -94,17 +94,3 @@ def test_short_diffusion_training_and_sampling():
     assert quality > 0.4
     assert (per_mode > 0).sum() >= 6
 
-
-def test_unclipped_sampling_is_the_ddpm_noise_form_step():
-    model, schedule = NoisePredictor(2, 8, 1, 50, np.random.default_rng(0)), LinearSchedule(50)
-    samples = sample(model, schedule, 5, np.random.default_rng(1))
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((5, 2))
-    for t in range(49, -1, -1):  # Ho et al. (2020), Algorithm 2
-        eps = model(x, np.full(5, t)).data
-        x = (x - schedule.beta[t] / np.sqrt(1 - schedule.alpha_bar[t]) * eps) / np.sqrt(schedule.alpha[t])
-        if t > 0:
-            x = x + np.sqrt(schedule.beta[t]) * rng.standard_normal(x.shape)
-    np.testing.assert_allclose(samples, x, rtol=1e-9, atol=1e-12)
-    clipped = sample(model, schedule, 5, np.random.default_rng(1), clip=(-0.1, 0.1))
-    assert not np.allclose(clipped, samples)
