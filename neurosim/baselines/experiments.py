@@ -151,12 +151,11 @@ def rnn_adding(models=("rnn", "gru", "lstm", "mingru"), lengths=(10, 50, 100), h
     curve_ax.axhline(1 / 6, color="gray", ls=":", label="predict the mean")
     curve_ax.set(xlabel="training step", ylabel="training MSE (25-step mean)", yscale="log",
                  title=f"adding problem, T = {longest}")
-    curve_ax.legend()
     for i, kind in enumerate(models):
         mse_ax.plot(lengths, mse[i], "o-", label=kind)
     mse_ax.axhline(1 / 6, color="gray", ls=":", label="predict the mean")
     mse_ax.set(xlabel="sequence length T", ylabel="test MSE", yscale="log", title="test MSE versus length")
-    mse_ax.legend()
+    figure.legend(*mse_ax.get_legend_handles_labels(), loc="outside right center")
     metrics = {f"{kind}_T{length}_test_mse": float(mse[i, j])
                for i, kind in enumerate(models) for j, length in enumerate(lengths)}
     return ExperimentOutput(metrics=metrics, curves=curves, arrays={"test_mse": mse, "lengths": np.array(lengths)},
