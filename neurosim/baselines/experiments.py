@@ -21,7 +21,7 @@ from .vae import LEVELS, PIXELS, independent_pixel_nll, train_vae
 LEVELS_UNIFORM_NLL = PIXELS * float(np.log(LEVELS))  # 181.3 nats: every pixel level equally likely
 
 
-def _single_threaded(function):
+def _timed_single_thread(function):
     """Run with one BLAS thread (the matrices are small: more threads only contend) and add the
     run's wall-clock and CPU times to its metrics (CPU time does not depend on other load)."""
 
@@ -60,21 +60,8 @@ def _show_digits(ax, images: np.ndarray, title: str, columns: int = 10) -> None:
     ax.set_yticks([])
 
 
-def _loss_figure(curves: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, log: bool = False):
-    figure, (ax,) = _axes()
-    for name, curve in curves.items():
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if log:
-        ax.set_yscale("log")
-    ax.legend()
-    return figure
-
-
 @register_experiment("baseline_mlp_digits")
-@_single_threaded
+@_timed_single_thread
 def mlp_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3, batch_size: int = 32,
                weight_decay: float = 0.0, dropout: float = 0.0, repeats: int = 5, *, seed, progress):
     """MLP on digits (80/20 stratified split): test accuracy over ``repeats`` seeds seed, seed+1, ..."""
@@ -104,7 +91,7 @@ def mlp_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3, bat
 
 
 @register_experiment("baseline_fgsm")
-@_single_threaded
+@_timed_single_thread
 def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
                 epsilons=(0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3), *, seed, progress):
     """FGSM against the digits MLP: test accuracy versus epsilon, beside random-sign noise of equal size."""
@@ -130,7 +117,7 @@ def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
 
 
 @register_experiment("baseline_rnn_adding")
-@_single_threaded
+@_timed_single_thread
 def rnn_adding(models=("rnn", "gru", "lstm", "mingru"), lengths=(10, 50, 100), hidden: int = 32,
                steps: int = 1200, batch_size: int = 64, learning_rate: float = 3e-3, *, seed, progress):
     """Adding problem: test MSE of each recurrent model at each sequence length (1/6 = predicting the mean)."""
@@ -163,7 +150,7 @@ def rnn_adding(models=("rnn", "gru", "lstm", "mingru"), lengths=(10, 50, 100), h
 
 
 @register_experiment("baseline_transformer_reverse")
-@_single_threaded
+@_timed_single_thread
 def transformer_reverse(length: int = 8, symbols: int = 10, dim: int = 64, heads: int = 4, layers: int = 2,
                         hidden: int = 128, steps: int = 600, batch_size: int = 64, learning_rate: float = 1e-3,
                         test_size: int = 500, beam_width: int = 3, *, seed, progress):
@@ -206,7 +193,7 @@ def transformer_reverse(length: int = 8, symbols: int = 10, dim: int = 64, heads
 
 
 @register_experiment("baseline_vae_digits")
-@_single_threaded
+@_timed_single_thread
 def vae_digits(latent: int = 16, hidden: int = 256, epochs: int = 80, batch_size: int = 50,
                learning_rate: float = 1e-3, beta: float = 1.0, *, seed, progress):
     """VAE on 17-level digits (1000/350/447 split): held-out -ELBO in nats, reconstructions and samples."""
@@ -235,7 +222,7 @@ def vae_digits(latent: int = 16, hidden: int = 256, epochs: int = 80, batch_size
 
 
 @register_experiment("baseline_gan_mixture")
-@_single_threaded
+@_timed_single_thread
 def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: int = 3000, batch_size: int = 256,
                 learning_rate: float = 2e-3, samples: int = 2000, *, seed, progress):
     """GAN on 8 Gaussians on a circle (std 0.05): samples within 3 std of a mode, and modes covered."""
@@ -270,7 +257,7 @@ def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: in
 
 
 @register_experiment("baseline_diffusion")
-@_single_threaded
+@_timed_single_thread
 def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hidden: int = 128,
               digits_steps: int = 5000, digits_hidden: int = 512, learning_rate: float = 1e-3,
               samples_2d: int = 2000, samples_digits: int = 400, confidence: float = 0.9, *, seed, progress):
