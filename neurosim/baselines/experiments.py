@@ -224,12 +224,16 @@ def vae_digits(latent: int = 16, hidden: int = 256, epochs: int = 80, batch_size
 @register_experiment("baseline_gan_mixture")
 @_timed_single_thread
 def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: int = 3000, batch_size: int = 256,
-                learning_rate: float = 2e-3, samples: int = 2000, *, seed, progress):
-    """GAN on 8 Gaussians on a circle (std 0.05): samples within 3 std of a mode, and modes covered."""
+                learning_rate: float = 2e-3, samples: int = 2000, digits_noise_dim: int = 16,
+                digits_hidden: int = 256, digits_steps: int = 5000, digits_batch_size: int = 64,
+                digits_learning_rate: float = 5e-4, confidence: float = 0.9, *, seed, progress):
+    """GAN on 8 Gaussians on a circle (std 0.05): samples within 3 std of a mode, and modes covered.
+    Then a GAN on digits (scaled to [-1, 1]): samples judged by the digits MLP classifier."""
     rng = np.random.default_rng(seed)
     std = 0.05
     data = gaussian_mixture_ring(10000, rng, modes=modes, std=std)
-    generator, losses = train_gan(data, rng, noise_dim, hidden, steps, batch_size, learning_rate, progress)
+    generator, losses = train_gan(data, rng, noise_dim, hidden, steps, batch_size, learning_rate,
+                                  lambda f, text: progress(0.4 * f, text))
     generated = generator(rng.standard_normal((samples, noise_dim))).data
     centres = ring_centres(modes)
     quality, per_mode = mode_coverage(generated, centres, 3 * std)
@@ -251,9 +255,33 @@ def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: in
     mode_ax.set(xlabel="mode", ylabel="fraction of samples within 3 std", title=f"{covered} of {modes} modes covered",
                 ylim=(0, 1.4 * max(per_mode.max() / samples, 1 / modes)))
     mode_ax.legend()
-    metrics = {"modes_covered": float(covered), "high_quality_fraction": quality}
-    return ExperimentOutput(metrics=metrics, curves=losses, arrays={"samples": generated, "per_mode": per_mode},
-                            figures={"gan_mixture": figure})
+    X_train, _, y_train, _ = load_digits_split()
+    classifier, _ = train_mlp(X_train, y_train, np.random.default_rng(seed))
+    digit_generator, digit_losses = train_gan(2 * X_train - 1, rng, digits_noise_dim, digits_hidden, digits_steps,
+                                              digits_batch_size, digits_learning_rate,
+                                              lambda f, text: progress(0.4 + 0.6 * f, text))
+    digits = np.clip((digit_generator(rng.standard_normal((400, digits_noise_dim))).data + 1) / 2, 0, 1)
+    probs = classifier.predict_proba(digits)
+    confident = probs.max(axis=1) >= confidence
+    classes = np.bincount(probs.argmax(axis=1)[confident], minlength=10)
+    digit_figure, (sample_ax, digit_loss_ax, class_ax) = _axes(3, width=4.2)
+    _show_digits(sample_ax, digits[:40], f"GAN digit samples ({confident.mean():.0%} with p >= {confidence})")
+    for name, curve in digit_losses.items():
+        digit_loss_ax.plot(np.arange(window, digits_steps + 1), np.convolve(curve, np.ones(window) / window, "valid"),
+                           label=name.replace("_", " "))
+    digit_loss_ax.set(xlabel="training step", ylabel="loss (nats, 50-step mean)", title="digits GAN losses")
+    digit_loss_ax.legend()
+    class_ax.bar(np.arange(10), classes)
+    class_ax.set(xlabel="class given by the MLP", ylabel=f"confident samples (of {len(digits)})",
+                 title="classes of confident samples", xticks=range(10))
+    metrics = {"modes_covered": float(covered), "high_quality_fraction": quality,
+               "digits_confident_fraction": float(confident.mean()),
+               "digits_classes_present": float((classes >= 0.02 * len(digits)).sum())}
+    curves = {**losses, **{f"digits_{name}": curve for name, curve in digit_losses.items()}}
+    return ExperimentOutput(metrics=metrics, curves=curves,
+                            arrays={"samples": generated, "per_mode": per_mode, "digit_samples": digits,
+                                    "digit_class_counts": classes},
+                            figures={"gan_mixture": figure, "gan_digits": digit_figure})
 
 
 @register_experiment("baseline_diffusion")
