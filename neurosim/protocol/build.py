@@ -66,7 +66,8 @@ def _population(name: str, population: schema.Population):
         return stimuli.PoissonSource(name, population.n, population.rate)
     receptors = {key: Synapse(kernel=r.kernel, tau=r.tau, kind=r.kind, e_rev=r.e_rev, tau_rise=r.tau_rise)
                  for key, r in population.receptors.items()}
-    options = {key: getattr(population, key) for key in ("spike_timing", "method") if getattr(population, key)}
+    options = {key: getattr(population, key) for key in ("spike_timing", "method", "gate_tables")
+               if getattr(population, key) is not None}
     return make_population(population.model, name, population.n, params=population.params,
                            receptors=receptors, initial=population.initial, **options)
 

@@ -82,6 +82,7 @@ class Population(Strict):
     initial: dict[str, Value] = {}
     spike_timing: Literal["step", "precise"] | None = None  # LIF models
     method: Literal["exponential_euler", "rk4"] | None = None  # HH models
+    gate_tables: bool | None = None  # HH models: interpolated gate propagators (faster; see hh.py)
     rate: Value = None  # Poisson sources only
 
 
