@@ -212,6 +212,7 @@ def summarise(records: list[dict]) -> list[dict]:
             values = [r["e2e_time"] for r in runs if r["cache"] == cache]
             row[f"e2e_{cache}"] = float(np.median(values)) if values else None
         row["sim_per_bio_s"] = row["sim_time"] / row["duration"]
+        row["rate_range"] = [min(r["rate_hz"] for r in runs), max(r["rate_hz"] for r in runs)]
         rows.append(row)
     by_key = {(r["network"], r["n"], r["threads"], r["simulator"]): r for r in rows}
     for row in rows:

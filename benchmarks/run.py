@@ -40,7 +40,7 @@ SETS = {
     "quick": lambda: (_configs("cuba", [4000], [1], BOTH, 2, 0) + _configs("cobahh", [4000], [1], BOTH, 2, 0)),
     "standard": lambda: (
         _configs("cuba", [4000], [1, 2], ALL, 3, 1) + _configs("cuba", [20_000], [1, 2], BOTH, 3, 0)
-        + _configs("cuba", [100_000, 1_000_000], [1, 2], BOTH, 2, 0)
+        + _configs("cuba", [100_000], [1, 2], BOTH, 2, 0) + _configs("cuba", [1_000_000], [1, 2], BOTH, 1, 0)
         + _configs("coba", [4000, 20_000], [1, 2], BOTH, 3, 0) + _configs("coba", [100_000], [1, 2], BOTH, 2, 0)
         + _configs("cobahh", [4000], [1, 2], ALL, 3, 1) + _configs("cobahh", [20_000], [1, 2], BOTH, 3, 0)
         + _configs("cobahh", [100_000], [1, 2], BOTH, 2, 0)
@@ -122,7 +122,8 @@ def plot(rows: list[dict], path: pathlib.Path) -> None:
         ax.set(xscale="log", yscale="log", xlabel="neurons N", title=network)
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("wall time per simulated second (s)")
-    axes[0][-1].legend(fontsize=7)
+    handles = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}
+    axes[0][-1].legend(handles.values(), handles.keys(), fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
