@@ -113,9 +113,11 @@ class CodeWriter:
         self.args[self.ref(component, key)] = array
         return f"{self.ref(component, key)}[{index}]"
 
-    def loop(self, n: int) -> str:
-        """``range(n)`` for a loop over independent neurons, ``numba.prange(n)`` when it pays to thread it."""
-        return f"numba.prange({n})" if self.threads > 1 and n >= self.PARALLEL_MIN_NEURONS else f"range({n})"
+    def loop(self, n: int, min_neurons: int | None = None) -> str:
+        """``range(n)`` for a loop over independent neurons, ``numba.prange(n)`` when it pays to
+        thread it (``n >= min_neurons``, by default ``PARALLEL_MIN_NEURONS``)."""
+        threshold = self.PARALLEL_MIN_NEURONS if min_neurons is None else min_neurons
+        return f"numba.prange({n})" if self.threads > 1 and n >= threshold else f"range({n})"
 
     def source(self) -> str:
         names = list(self.args) + list(self.chunk_args)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
@@ -135,6 +136,20 @@ class Population:
     def emit_update(self, w) -> None:
         raise NotImplementedError
 
+    def emit_spike_collection(self, w) -> str:
+        """Allocate per-neuron spike flags (padded to whole 64-bit words) and emit the call that
+        lists the flagged neurons after the update loop; returns the flags' argument name.
+
+        Update loops set the flags branch-free; the collection skips 8 neurons at a time while
+        their word is zero, which matters at low rates (most words are zero)."""
+        flags = np.zeros(-(-self.n // 8) * 8, np.bool_)
+        fired, words = w.ref(self, "fired"), w.ref(self, "fired_words")
+        w.args[fired], w.args[words] = flags, flags.view(np.uint64)
+        w.imports.add("from neurosim.core.network import collect_spikes")
+        w.lines["update"].append(
+            f"collect_spikes({fired}, {words}, {w.ref(self, 'spikes')}, {w.ref(self, 'nspk')})")
+        return fired
+
     def recordable(self) -> list[str]:
         """Variables a state monitor can record: the state plus each receptor's current/conductance."""
         names = list(self.state_spec) + [f"syn_{key}" for key in self.receptors]
@@ -222,3 +237,16 @@ class Network:
     def record_rate(self, population):
         from .monitors import RateMonitor
         return self.add(RateMonitor(population))
+
+
+@numba.njit(cache=True, nogil=True)
+def collect_spikes(fired, words, spikes, nspk):
+    """Write the indices of the flagged neurons to ``spikes`` and their number to ``nspk[0]``."""
+    count = 0
+    for word in range(words.shape[0]):
+        if words[word] != 0:
+            for i in range(8 * word, 8 * word + 8):
+                if fired[i]:
+                    spikes[count] = i
+                    count += 1
+    nspk[0] = count

@@ -371,17 +371,10 @@ class _HHBase(Population):
                  f"{arr('fired')}[i] = {q}spike"]
         body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows
                                                 if bank.phi[s, col]) for s in rows]
-        w.args[arr("fired")] = np.zeros(self.n, np.bool_)
         w.imports.add("import math")
-        parallel = w.threads > 1 and self.n >= PARALLEL_MIN_NEURONS
-        w.lines["update"] += [f"for i in {f'numba.prange({self.n})' if parallel else f'range({self.n})'}:"]
+        w.lines["update"] += [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"]
         w.lines["update"] += ["    " + line for line in body]
-        w.lines["update"] += [f"{q}count = 0",
-                              f"for i in range({self.n}):",
-                              f"    if {arr('fired')}[i]:",
-                              f"        {arr('spikes')}[{q}count] = i",
-                              f"        {q}count += 1",
-                              f"{arr('nspk')}[0] = {q}count"]
+        self.emit_spike_collection(w)
 
 
 _GATES = {"m": ("dimensionless", 0.0), "h": ("dimensionless", 0.0), "n": ("dimensionless", 0.0),

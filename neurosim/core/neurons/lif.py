@@ -72,6 +72,7 @@ class _LIFBase(Population):
         receptor rows are unrolled, and in step mode the loop (update, threshold, reset in Brian2's
         order) has no branches so that it vectorises; a second loop collects the spiking indices."""
         q = w.prefix(self) + "__"  # prefix of this update's local variables
+        w.imports.add("import math")
         arr = (lambda local: w.ref(self, local))
         k = (lambda key: w.value(self, f"k_{key}", self.kernel[key].astype(self.dtype)))
         v, ref, z = arr("v"), arr("ref_left"), arr("z")
@@ -96,8 +97,8 @@ class _LIFBase(Population):
                       f"({k('v_thresh')} - {q}vinf))"),
                      f"    {q}v = {k('v_reset')}",
                      f"{v}[i] = max({q}v, {v_min})" if v_min else f"{v}[i] = {q}v"]
-            lines = [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body]
-            lines.append(f"{arr('nspk')}[0] = {q}count")
+            w.lines["update"] += [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body]
+            w.lines["update"].append(f"{arr('nspk')}[0] = {q}count")
         else:
             # every local is assigned once, so the loop can also run as a parallel (prange) loop
             body += [f"{q}ref = {ref}[i] - dt"]
@@ -123,16 +124,8 @@ class _LIFBase(Population):
             # receptor states propagate exactly, also during the refractory period
             body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows if bank.phi[s, col])
                      for s in rows]
-            w.args[arr("fired")] = np.zeros(self.n, np.bool_)
-            lines = [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
-            lines += [f"{q}count = 0",
-                      f"for i in range({self.n}):",
-                      f"    if {arr('fired')}[i]:",
-                      f"        {arr('spikes')}[{q}count] = i",
-                      f"        {q}count += 1",
-                      f"{arr('nspk')}[0] = {q}count"]
-        w.imports.add("import math")
-        w.lines["update"] += lines
+            w.lines["update"] += [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
+            self.emit_spike_collection(w)
 
 
 class LIF(_LIFBase):
