@@ -50,17 +50,43 @@ class FixedProbability:
             raise ParameterError("fixed_probability: p", self.p, "a probability in [0, 1]")
 
     def pairs(self, n_pre, n_post, rng):
-        pre_list, post_list = [], []
-        block = max(1, 2_000_000 // max(n_post, 1))  # bounded memory for large networks
-        for start in range(0, n_pre, block):
-            rows = min(block, n_pre - start)
-            counts = rng.binomial(n_post, self.p, rows)
-            for row, count in enumerate(counts):
-                pre_list.append(np.full(count, start + row, np.int64))
-                post_list.append(np.sort(rng.choice(n_post, count, replace=False)))
-        if not pre_list:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(pre_list), np.concatenate(post_list).astype(np.int64)
+        if self.p == 0:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return _bernoulli_pairs(n_pre, n_post, self.p, rng)
+
+
+@numba.njit(cache=True)
+def _bernoulli_pairs(n_pre, n_post, p, rng):
+    """Every pair with probability ``p``, in CSR order: within a row, the gaps between chosen
+    columns are geometric, ``1 + floor(log(u) / log(1 - p))`` with ``u`` uniform on (0, 1]."""
+    expected = n_pre * n_post * p
+    capacity = int(expected + 6.0 * np.sqrt(expected) + 16)
+    pre = np.empty(capacity, np.int32)
+    post = np.empty(capacity, np.int32)
+    log_q = np.log1p(-p) if p < 1.0 else -np.inf
+    count = 0
+    for i in range(n_pre):
+        j = -1
+        while True:
+            u = 1.0 - rng.random()
+            j += 1 + (0 if log_q == -np.inf else int(np.floor(np.log(u) / log_q)))
+            if j >= n_post:
+                break
+            if count == capacity:
+                capacity *= 2
+                pre = _grow(pre, capacity)
+                post = _grow(post, capacity)
+            pre[count] = i
+            post[count] = j
+            count += 1
+    return pre[:count].copy(), post[:count].copy()
+
+
+@numba.njit(cache=True)
+def _grow(array, capacity):
+    grown = np.empty(capacity, array.dtype)
+    grown[: array.shape[0]] = array
+    return grown
 
 
 @dataclass(frozen=True)
@@ -154,35 +180,47 @@ class Projection:
         self.receptor_index = post.receptor_index(receptor)
 
     def build(self, dt: float, rng: np.random.Generator) -> None:
-        """Draw the synapses and store them as CSR by presynaptic neuron; delays in steps."""
+        """Draw the synapses and store them as CSR by presynaptic neuron; delays in steps.
+
+        Scalar weights and delays are never expanded to float64 arrays, and rules that already
+        return pairs in CSR order (sorted by pre, then post) skip the sort: the build's peak
+        memory stays a small multiple of what the projection stores."""
+        label = f"projection '{self.name}'"
         try:
             pre, post = self.rule.pairs(self.pre.n, self.post.n, rng)
         except ParameterError as error:
-            raise ParameterError(f"projection '{self.name}': {error.name}", error.value, error.expected) from None
+            raise ParameterError(f"{label}: {error.name}", error.value, error.expected) from None
         if not self.allow_autapses and self.pre is self.post:
             keep = pre != post
             pre, post = pre[keep], post[keep]
-        weights = self.rule.weights(pre, post) if hasattr(self.rule, "weights") else \
-            sample(self.weight, rng, len(pre), f"projection '{self.name}': weight")
-        delays = sample(self.delay, rng, len(pre), f"projection '{self.name}': delay")
-        if len(delays) and (not np.all(np.isfinite(delays)) or delays.min() < 0):
-            raise ParameterError(f"projection '{self.name}': delay", float(delays.min()), "delays >= 0 s")
+        n = len(pre)
+        if hasattr(self.rule, "weights"):
+            weights = self.rule.weights(pre, post)
+        elif _is_scalar(self.weight):
+            weights = np.full(n, float(self.weight), self.weight_dtype)
+        else:
+            weights = sample(self.weight, rng, n, f"{label}: weight")
         if not np.all(np.isfinite(weights)):
-            raise ParameterError(f"projection '{self.name}': weight", "non-finite", "finite weights")
+            raise ParameterError(f"{label}: weight", "non-finite", "finite weights")
+        delays = np.array(float(self.delay)) if _is_scalar(self.delay) else sample(self.delay, rng, n, f"{label}: delay")
+        if delays.size and (not np.all(np.isfinite(delays)) or delays.min() < 0):
+            raise ParameterError(f"{label}: delay", float(delays.min()), "delays >= 0 s")
         steps = np.round(delays / dt).astype(np.int64)
-        if len(steps) and steps.max() > np.iinfo(np.uint16).max:
-            raise ParameterError(f"projection '{self.name}': delay", float(delays.max()),
+        if steps.size and steps.max() > np.iinfo(np.uint16).max:
+            raise ParameterError(f"{label}: delay", float(delays.max()),
                                  f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
-        order = np.lexsort((post, pre))
-        self.indices = post[order].astype(np.int32)
-        self.weights = weights[order].astype(self.weight_dtype)
+        if not _csr_ordered(pre, post):
+            order = np.lexsort((post, pre))
+            pre, post, weights = pre[order], post[order], weights[order]
+            steps = steps[order] if steps.ndim else steps
+        self.indices = post.astype(np.int32, copy=False)
+        self.weights = weights.astype(self.weight_dtype, copy=False)
         self.indptr = np.zeros(self.pre.n + 1, np.int64)
-        np.add.at(self.indptr, pre + 1, 1)
-        self.indptr = np.cumsum(self.indptr)
-        steps = steps[order]
-        self.uniform_delay = int(steps[0]) if len(steps) and np.all(steps == steps[0]) else -1
-        self.delay_steps = steps.astype(np.uint16) if self.uniform_delay < 0 else np.zeros(0, np.uint16)
-        self.max_delay = int(steps.max()) if len(steps) else 0
+        np.cumsum(np.bincount(pre, minlength=self.pre.n), out=self.indptr[1:])
+        uniform = steps.ndim == 0 or (n > 0 and np.all(steps == steps[0]))
+        self.uniform_delay = int(steps.flat[0]) if uniform and steps.size else -1
+        self.delay_steps = np.zeros(0, np.uint16) if uniform else steps.astype(np.uint16)
+        self.max_delay = int(steps.max()) if n and steps.size else 0
 
     @property
     def n_synapses(self) -> int:
@@ -216,6 +254,18 @@ class Projection:
             w.imports.add("from neurosim.core.connectivity import propagate")
             w.lines["propagate"].append(f"propagate({spikes}, {r('delays')}, {self.uniform_delay}, "
                                         f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
+
+
+def _is_scalar(value) -> bool:
+    return not hasattr(value, "draw") and np.ndim(value) == 0
+
+
+def _csr_ordered(pre: np.ndarray, post: np.ndarray) -> bool:
+    """Whether the pairs are sorted by ``pre`` and, within a row, strictly by ``post``."""
+    if len(pre) < 2:
+        return True
+    step = np.diff(pre)
+    return bool(np.all((step > 0) | ((step == 0) & (np.diff(post) > 0))))
 
 
 @numba.njit(cache=True, nogil=True)
