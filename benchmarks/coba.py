@@ -2,37 +2,26 @@
 LIF, gL 10 nS, Ee 0 mV, Ei -80 mV, we 6 nS, wi 67 nS, initial v and conductances drawn as in
 Brian's example; p = 0.02 at N = 4000, 80 synapses per neuron above; exponential Euler in both
 (conductances held over the step). neurosim uses float32 weights."""
-import numpy as np
 
-from .common import worker_main
-from .cuba import connection_probability
+from .common import connection_probability, neurosim_ei_network, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
 
 
 def neurosim_build(spec):
-    from neurosim.core.connectivity import FixedProbability, Projection
     from neurosim.core.distributions import Normal
-    from neurosim.core.network import Network
     from neurosim.core.neurons.lif import LIF
     from neurosim.core.synapses import Synapse
 
-    n = spec["n"]
-    net = Network(seed=spec.get("seed", 1))
     params = {"cm": 200e-12, "tau_m": 20 * ms, "v_rest": -60 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV, "tau_refrac": 5 * ms}
     receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
                  "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
     initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS), "syn_inh": Normal(200 * nS, 120 * nS)}
-    pops = {name: net.add(LIF(name, size, params=params, receptors=receptors, initial=initial))
-            for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
-    rule = FixedProbability(connection_probability(n))
-    for pre, receptor, weight in (("E", "exc", 6 * nS), ("I", "inh", 67 * nS)):
-        for post in pops.values():
-            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
-                               weight_dtype=np.float32))
-    for pop in pops.values():
-        net.record_spikes(pop)
-    return net
+
+    def make_population(name, size):
+        return LIF(name, size, params=params, receptors=receptors, initial=initial)
+
+    return neurosim_ei_network(spec, make_population, 6 * nS, 67 * nS)
 
 
 def brian2_build(spec, b2):

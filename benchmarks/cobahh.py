@@ -2,37 +2,25 @@
 conductance synapses, exponential Euler; p = 0.02 at N = 4000, 80 synapses per neuron above.
 neurosim uses its gate tables (``gate_tables=True``, see neurosim.core.neurons.hh) unless the
 spec says ``gate_tables: false``, and float32 weights."""
-import numpy as np
 
-from .common import worker_main
-from .cuba import connection_probability
+from .common import connection_probability, neurosim_ei_network, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
 
 
 def neurosim_build(spec):
-    from neurosim.core.connectivity import FixedProbability, Projection
     from neurosim.core.distributions import Normal
-    from neurosim.core.network import Network
     from neurosim.core.neurons.hh import HHTraub
     from neurosim.core.synapses import Synapse
 
-    n = spec["n"]
-    net = Network(seed=spec.get("seed", 1))
     receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
                  "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
     initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS), "syn_inh": Normal(200 * nS, 120 * nS)}
-    pops = {name: net.add(HHTraub(name, size, receptors=receptors, initial=initial,
-                                  gate_tables=spec.get("gate_tables", True)))
-            for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
-    rule = FixedProbability(connection_probability(n))
-    for pre, receptor, weight in (("E", "exc", 6 * nS), ("I", "inh", 67 * nS)):
-        for post in pops.values():
-            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
-                               weight_dtype=np.float32))
-    for pop in pops.values():
-        net.record_spikes(pop)
-    return net
+
+    def make_population(name, size):
+        return HHTraub(name, size, receptors=receptors, initial=initial, gate_tables=spec.get("gate_tables", True))
+
+    return neurosim_ei_network(spec, make_population, 6 * nS, 67 * nS)
 
 
 def brian2_build(spec, b2):

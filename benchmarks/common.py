@@ -46,6 +46,31 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # ru_maxrss is in kB on Linux
 
 
+def connection_probability(n: int) -> float:
+    """Brette et al. 2007: p = 0.02 at N = 4000; 80 synapses per neuron above."""
+    return 0.02 if n <= 4000 else 80 / n
+
+
+def neurosim_ei_network(spec: dict, make_population, exc_weight: float, inh_weight: float):
+    """The benchmarks' layout in neurosim: E (80 %) and I (20 %) populations from
+    ``make_population(name, size)``, all four projections with ``connection_probability`` and
+    float32 weights (receptors ``exc`` and ``inh``), and spike monitors on both."""
+    from neurosim.core.connectivity import FixedProbability, Projection
+    from neurosim.core.network import Network
+
+    n = spec["n"]
+    net = Network(seed=spec.get("seed", 1))
+    pops = {name: net.add(make_population(name, size)) for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
+    rule = FixedProbability(connection_probability(n))
+    for pre, receptor, weight in (("E", "exc", exc_weight), ("I", "inh", inh_weight)):
+        for post in pops.values():
+            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
+                               weight_dtype=np.float32))
+    for pop in pops.values():
+        net.record_spikes(pop)
+    return net
+
+
 def synaptic_figures(n_spikes: int, n_synapses: int, n_neurons: int, sim_time: float) -> dict:
     """Synaptic events (spikes x mean out-degree) per second of wall time."""
     events = n_spikes * n_synapses / n_neurons

@@ -2,40 +2,27 @@
 20 % I, p = 0.02 at N = 4000 and 80 synapses per neuron above, exact integration. neurosim uses
 float32 weights (``weight_dtype``; 0.081 nA and -0.45 nA differ from their float32 values by 1e-8
 relative)."""
-import numpy as np
 
-from .common import worker_main
+from .common import connection_probability, neurosim_ei_network, worker_main
 
 mV, ms = 1e-3, 1e-3
 R = 20e-3 / 1e-9  # tau_m / cm: Brian2's voltage jumps we, wi are the currents we/R, wi/R here
 
 
-def connection_probability(n: int) -> float:
-    return 0.02 if n <= 4000 else 80 / n
-
-
 def neurosim_build(spec):
-    from neurosim.core.connectivity import FixedProbability, Projection
     from neurosim.core.distributions import Uniform
-    from neurosim.core.network import Network
     from neurosim.core.neurons.lif import LIF
     from neurosim.core.synapses import Synapse
 
-    n = spec["n"]
-    net = Network(seed=spec.get("seed", 1))
-    params = {"cm": 1e-9, "tau_m": 20 * ms, "v_rest": -49 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV, "tau_refrac": 5 * ms}
-    pops = {name: net.add(LIF(name, size, params=params,
-                              receptors={"exc": Synapse("exponential", 5 * ms), "inh": Synapse("exponential", 10 * ms)},
-                              initial={"v": Uniform(-60 * mV, -50 * mV)}))
-            for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
-    rule = FixedProbability(connection_probability(n))
-    for pre, receptor, weight in (("E", "exc", 1.62 * mV / R), ("I", "inh", -9 * mV / R)):
-        for post in pops.values():
-            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
-                               weight_dtype=np.float32))
-    for pop in pops.values():
-        net.record_spikes(pop)
-    return net
+    params = {"cm": 1e-9, "tau_m": 20 * ms, "v_rest": -49 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV,
+              "tau_refrac": 5 * ms}
+
+    def make_population(name, size):
+        return LIF(name, size, params=params,
+                   receptors={"exc": Synapse("exponential", 5 * ms), "inh": Synapse("exponential", 10 * ms)},
+                   initial={"v": Uniform(-60 * mV, -50 * mV)})
+
+    return neurosim_ei_network(spec, make_population, 1.62 * mV / R, -9 * mV / R)
 
 
 def brian2_build(spec, b2):
