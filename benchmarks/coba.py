@@ -3,7 +3,7 @@ LIF, gL 10 nS, Ee 0 mV, Ei -80 mV, we 6 nS, wi 67 nS, initial v and conductances
 Brian's example; p = 0.02 at N = 4000, 80 synapses per neuron above; exponential Euler in both
 (conductances held over the step). neurosim uses float32 weights."""
 
-from .common import connection_probability, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, neurosim_ei_network, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
 
@@ -39,13 +39,7 @@ def brian2_build(spec, b2):
     group.v = "El + (randn() * 5 - 5)*mV"
     group.ge = "(randn() * 1.5 + 4) * 10.*nS"
     group.gi = "(randn() * 12 + 20) * 10.*nS"
-    ce = b2.Synapses(group, group, on_pre="ge += we", namespace=namespace)
-    ci = b2.Synapses(group, group, on_pre="gi += wi", namespace=namespace)
-    p = connection_probability(n)
-    ce.connect(f"i<{n * 4 // 5}", p=p)
-    ci.connect(f"i>={n * 4 // 5}", p=p)
-    spikes = b2.SpikeMonitor(group)
-    return [group, ce, ci, spikes], spikes, n
+    return brian2_ei_objects(group, n, namespace, b2)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,19 @@ def neurosim_ei_network(spec: dict, make_population, exc_weight: float, inh_weig
     return net
 
 
+def brian2_ei_objects(group, n: int, namespace: dict, b2) -> tuple[list, object, int]:
+    """The same layout in Brian2, as in its examples: one group whose first 80 % are excitatory
+    (``ge += we``) and the rest inhibitory (``gi += wi``), ``connect(p=...)``, a spike monitor.
+    Returns (objects to run, the spike monitor, n)."""
+    excitatory = b2.Synapses(group, group, on_pre="ge += we", namespace=namespace)
+    inhibitory = b2.Synapses(group, group, on_pre="gi += wi", namespace=namespace)
+    p = connection_probability(n)
+    excitatory.connect(f"i<{n * 4 // 5}", p=p)
+    inhibitory.connect(f"i>={n * 4 // 5}", p=p)
+    spikes = b2.SpikeMonitor(group)
+    return [group, excitatory, inhibitory, spikes], spikes, n
+
+
 def synaptic_figures(n_spikes: int, n_synapses: int, n_neurons: int, sim_time: float) -> dict:
     """Synaptic events (spikes x mean out-degree) per second of wall time."""
     events = n_spikes * n_synapses / n_neurons

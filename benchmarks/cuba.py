@@ -3,7 +3,7 @@
 float32 weights (``weight_dtype``; 0.081 nA and -0.45 nA differ from their float32 values by 1e-8
 relative)."""
 
-from .common import connection_probability, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, neurosim_ei_network, worker_main
 
 mV, ms = 1e-3, 1e-3
 R = 20e-3 / 1e-9  # tau_m / cm: Brian2's voltage jumps we, wi are the currents we/R, wi/R here
@@ -40,13 +40,7 @@ def brian2_build(spec, b2):
                            namespace=namespace, dt=spec["dt"] * u.second)
     group.v = "Vr + rand() * (Vt - Vr)"
     group.ge, group.gi = 0 * u.mV, 0 * u.mV
-    ce = b2.Synapses(group, group, on_pre="ge += we", namespace=namespace)
-    ci = b2.Synapses(group, group, on_pre="gi += wi", namespace=namespace)
-    p = connection_probability(n)
-    ce.connect(f"i<{n * 4 // 5}", p=p)
-    ci.connect(f"i>={n * 4 // 5}", p=p)
-    spikes = b2.SpikeMonitor(group)
-    return [group, ce, ci, spikes], spikes, n
+    return brian2_ei_objects(group, n, namespace, b2)
 
 
 if __name__ == "__main__":
