@@ -18,11 +18,15 @@ class ParameterError(NeurosimError, ValueError):
     """A model, network or solver parameter is invalid; raised before any simulation starts.
 
     ``name`` is the parameter (with its owner, e.g. ``"pop 'E': tau_m"``), ``value`` what was
-    given and ``expected`` what would be accepted.
+    given and ``expected`` what would be accepted. ``owner`` (e.g. ``("population", "E")``) and
+    ``key`` (e.g. ``"params.tau_m"``) locate the value structurally, so that the protocol layer
+    can point at the YAML entry without reading the message (Nengo's ``ValidationError(attr, obj)``).
     """
 
-    def __init__(self, name: str, value, expected: str):
+    def __init__(self, name: str, value, expected: str, *, owner: tuple[str, str] | None = None,
+                 key: str | None = None):
         self.name, self.value, self.expected = name, value, expected
+        self.owner, self.key = owner, key
         super().__init__(f"{name} = {value!r}: expected {expected}")
 
 
@@ -46,3 +50,18 @@ class SimulationError(NeurosimError, RuntimeError):
                  index: int | None = None):
         self.time, self.population, self.index = time, population, index
         super().__init__(message)
+
+
+class NeurosimWarning(UserWarning):
+    """Base of every warning neurosim issues (``warnings.filterwarnings("ignore", category=...)``
+    on this class silences them all)."""
+
+
+class TimeGridWarning(NeurosimWarning):
+    """A time (spike time, delay, refractory period) is not a whole number of steps of ``dt`` and
+    was converted to steps by the stated rule."""
+
+
+class DriveWarning(NeurosimWarning):
+    """An input the model represents only approximately, e.g. a spike probability per step
+    ``rate * dt`` above 0.1 on a population that can emit one spike per step."""
