@@ -181,7 +181,7 @@ def _save_figures(figures: dict, output: pathlib.Path) -> list[str]:
 
     output.mkdir(parents=True, exist_ok=True)
     for name, figure in figures.items():
-        figure.savefig(output / name, dpi=120)
+        figure.savefig(output / name, dpi=figure.get_dpi())  # the plot's `dpi:` (figures.draw sets it)
         plt.close(figure)
     return list(figures)
 

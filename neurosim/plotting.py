@@ -26,32 +26,51 @@ def display(dimension: str) -> tuple[str, float]:
     return unit, float(ureg.Quantity(1.0, DIMENSIONS[dimension]).to(unit).magnitude)
 
 
+def _legend_outside(ax) -> None:
+    """The legend to the right of the axes, off the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, borderaxespad=0.0)
+
+
 def _axes(ax):
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     return ax
 
 
+def marker_size(n_spikes: int) -> float:
+    """Scatter marker area (pt^2) for a raster of ``n_spikes`` dots: large enough to see a few
+    hundred spikes, small enough that tens of thousands do not merge into a blot."""
+    return float(np.clip(4000.0 / max(n_spikes, 1) ** 0.75, 0.4, 12.0))
+
+
 def raster(spikes: dict[str, SpikeTrains], ax=None, max_neurons: int = 200, window=None):
-    """Dots at (time, neuron) for the first ``max_neurons`` neurons of each population, stacked."""
+    """Dots at (time, neuron) for the first ``max_neurons`` neurons of each population, stacked
+    from the bottom in the order given, separated by a line and labelled on the right."""
     ax = _axes(ax)
-    offset, ticks = 0, []
+    offset, shown_total, kept = 0, [], []
     for name, trains in spikes.items():
         shown = min(trains.n_neurons, max_neurons)
         keep = trains.node_ids < shown
         if window is not None:
             keep &= (trains.times >= window[0]) & (trains.times < window[1])
-        ax.scatter(trains.times[keep] * 1e3, trains.node_ids[keep] + offset, s=1.5, marker=".", linewidths=0,
-                   label=name, rasterized=True)
-        ticks.append((offset + shown / 2, name))
+        kept.append((name, trains, keep, offset, shown))
+        shown_total.append(int(keep.sum()))
         offset += shown
+    size = marker_size(sum(shown_total))
+    for name, trains, keep, start, shown in kept:
+        ax.scatter(trains.times[keep] * 1e3, trains.node_ids[keep] + start, s=size, marker=".", linewidths=0,
+                   label=name, rasterized=True)
+        if len(kept) > 1:
+            ax.annotate(f"{name} ({trains.n_neurons})", xy=(1.0, (start + shown / 2) / max(offset, 1)),
+                        xycoords="axes fraction", xytext=(4, 0), textcoords="offset points", va="center",
+                        ha="left", rotation=90, fontsize="small")
+            if start:
+                ax.axhline(start - 0.5, color="0.3", lw=0.8)
     ax.set_ylim(-0.5, max(offset, 1) - 0.5)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"neuron (first {max_neurons} per population)" if len(spikes) > 1 else "neuron index")
     if window is not None:
         ax.set_xlim(window[0] * 1e3, window[1] * 1e3)
-    if len(spikes) > 1:
-        ax.legend(loc="upper right", markerscale=6, fontsize="small", frameon=True)
     return ax
 
 
@@ -66,7 +85,7 @@ def rate_histogram(spikes: dict[str, SpikeTrains], window, ax=None, bin_size: fl
     ax.set_xlim(window[0] * 1e3, window[1] * 1e3)
     ax.set_ylim(bottom=0)
     if len(spikes) > 1:
-        ax.legend(loc="lower right", fontsize="small", ncols=len(spikes))
+        _legend_outside(ax)
     return ax
 
 
@@ -82,18 +101,20 @@ def raster_figure(spikes: dict[str, SpikeTrains], window, max_neurons: int = 200
     return fig
 
 
-def traces(record: StateRecord, ax=None, max_traces: int = 5, window=None):
-    """Time course of a recorded variable for up to ``max_traces`` neurons (within ``window``, s)."""
+def traces(record: StateRecord, ax=None, max_traces: int = 5, window=None, population: str | None = None):
+    """Time course of a recorded variable for up to ``max_traces`` neurons (within ``window``, s);
+    ``population`` names the neurons in the legend."""
     ax = _axes(ax)
     if window is not None:
         ax.set_xlim(window[0] * 1e3, window[1] * 1e3)
     unit, factor = display(_DIMENSION_OF_UNIT.get(record.unit, "dimensionless"))
     for column in range(min(max_traces, record.data.shape[1])):
-        ax.plot(record.times * 1e3, record.data[:, column] * factor, lw=1, label=f"neuron {record.node_ids[column]}")
+        who = f"{population} {record.node_ids[column]}" if population else f"neuron {record.node_ids[column]}"
+        ax.plot(record.times * 1e3, record.data[:, column] * factor, lw=1, label=who)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"{record.variable} ({unit})" if unit else record.variable)
-    if record.data.shape[1] > 1:
-        ax.legend(loc="upper right", fontsize="small")
+    if record.data.shape[1] > 1 or population:
+        _legend_outside(ax)
     return ax
 
 
@@ -125,7 +146,7 @@ def population_rates(rates: dict[str, RateRecord], ax=None, bin_size: float = 5e
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"population rate (Hz), {format_si(bin_size, 'time')} bins")
     if len(rates) > 1:
-        ax.legend(loc="upper right", fontsize="small")
+        _legend_outside(ax)
     return ax
 
 
@@ -137,5 +158,5 @@ def curves(values: dict[str, np.ndarray], ax=None, xlabel: str = "index", ylabel
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if values:
-        ax.legend(fontsize="small")
+        _legend_outside(ax)
     return ax

@@ -66,3 +66,29 @@ def test_tuning_curve_in_display_units():
     plotting.tuning_curve(np.array([0.0, 1e-9, 2e-9]), np.array([0.0, 10.0, 20.0]), "current", ax=ax)
     assert list(ax.lines[0].get_xdata()) == pytest.approx([0, 1, 2])  # nA
     plt.close(fig)
+
+
+def test_raster_separates_and_labels_populations():
+    fig, ax = plt.subplots()
+    plotting.raster(SPIKES, ax=ax)
+    labels = [text.get_text() for text in ax.texts]
+    assert labels == ["E (50)", "I (10)"]
+    boundaries = [line.get_ydata()[0] for line in ax.get_lines()]
+    assert boundaries == [49.5]  # between the 50 E neurons and the I neurons stacked above them
+    plt.close(fig)
+
+
+def test_marker_size_shrinks_with_the_number_of_spikes_within_bounds():
+    sizes = [plotting.marker_size(n) for n in (1, 100, 10_000, 10_000_000)]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] == 12.0
+    assert sizes[-1] == 0.4
+
+
+def test_legends_sit_outside_the_data():
+    fig, ax = plt.subplots()
+    plotting.rate_histogram(SPIKES, (0, 1), ax=ax)
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 > ax.get_window_extent().x1
+    plt.close(fig)

@@ -19,10 +19,26 @@ def draw(protocol: Protocol, results: Results) -> dict:
         name = plot.file or f"{plot.type}.png"
         figure = _draw(protocol, results, plot)
         if figure is not None:
-            if plot.title:
-                figure.suptitle(plot.title)
+            figure.suptitle(plot.title or _default_title(protocol, results, plot))
+            if plot.size is not None:
+                figure.set_size_inches(*plot.size)
+            figure.set_dpi(plot.dpi)
             figures[name] = figure
     return figures
+
+
+_WHAT = {"raster": "spikes", "traces": "{variable}", "tuning_curve": "tuning curve", "rates": "population rate"}
+
+
+def _default_title(protocol: Protocol, results: Results, plot) -> str:
+    """``<protocol>: <what> of <populations>``, e.g. ``cuba: spikes of E, I``."""
+    source = {"raster": results.spikes, "rates": results.rates, "traces": results.states,
+              "tuning_curve": results.analysis.get("tuning_curve", {})}[plot.type]
+    names = [name for name in source if plot.populations is None or name in plot.populations]
+    if plot.type == "traces":
+        names = [name for name in names if plot.variable in results.states[name]]
+    what = _WHAT[plot.type].format(variable=plot.variable)
+    return f"{protocol.name}: {what} of {', '.join(names)}" if names else f"{protocol.name}: {what}"
 
 
 def _draw(protocol: Protocol, results: Results, plot):
@@ -35,10 +51,10 @@ def _draw(protocol: Protocol, results: Results, plot):
         return plotting.raster_figure(spikes, window, plot.max_neurons, plot.bin_size) if spikes else None
     fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     if plot.type == "traces":
-        records = [variables[plot.variable] for name, variables in results.states.items()
-                   if plot.variable in variables and (populations is None or name in populations)]
-        for record in records:
-            plotting.traces(record, ax, window=plot.window)
+        records = {name: variables[plot.variable] for name, variables in results.states.items()
+                   if plot.variable in variables and (populations is None or name in populations)}
+        for name, record in records.items():
+            plotting.traces(record, ax, window=plot.window, population=name)
     elif plot.type == "rates":
         plotting.population_rates({name: record for name, record in results.rates.items()
                                    if populations is None or name in populations}, ax, bin_size=plot.bin_size)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
 
 from ..errors import ParameterError
 from ..units import DIMENSIONS, to_si, ureg
@@ -190,7 +190,9 @@ class Plot(Strict):
     window: tuple[Time, Time] | None = None
     bin_size: PositiveTime = 5e-3
     analytic: Literal["lif_rate"] | None = None
-    title: str | None = None
+    title: str | None = None  # default: "<protocol>: <what> of <populations>"
+    dpi: PositiveInt = 120
+    size: tuple[PositiveFloat, PositiveFloat] | None = None  # inches (width, height); default per plot type
 
 
 class Compare(Strict):
