@@ -3,12 +3,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick clean
+.PHONY: run test docs bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat  # a .pth to this folder, no banner
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -19,6 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
+# API reference and pages (mkdocs + mkdocstrings); strict: a broken reference or link fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --set standard
 
@@ -26,4 +30,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --set quick
 
 clean:
-	rm -rf $(VENV) results
+	rm -rf $(VENV) results site

@@ -1,7 +1,7 @@
 """Hodgkin–Huxley models: squid figures from the literature, an independent solve_ivp reference,
 rate-function limits, compiled versus pure-Python kernel, Traub–Miles/COBAHH, Brian2 and bad input.
 
-Reference figures (squid, rest -65 mV, 6.3 °C) are from /work/shared/REFERENCE_FACTS.md.
+Reference figures (squid, rest -65 mV, 6.3 °C) are from tests/reference/REFERENCE_FACTS.md.
 """
 import numpy as np
 import pytest
