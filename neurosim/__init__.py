@@ -1,2 +1,4 @@
 """neurosim: spiking and biologically plausible neural simulation."""
-__version__ = "0.1.0"
+from ._version import __version__
+
+__all__ = ["__version__"]

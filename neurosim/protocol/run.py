@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import __version__, analysis, experiment
+from .. import analysis, experiment
+from .._version import __version__
 from ..core.neurons import models
 from ..core.results import Results
 from ..core.simulator import Simulator
