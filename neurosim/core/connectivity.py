@@ -242,7 +242,10 @@ class Projection:
             w.args[r(local)] = value
         pre = (lambda local: w.ref(self.pre, local))
         spikes = f"{pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
-        if self.immediate:
+        if self.immediate and self.post.receptors[self.receptor].is_delta:
+            w.imports.add("from neurosim.core.connectivity import propagate_jumps_now")
+            w.lines["propagate"].append(f"propagate_jumps_now({spikes}, {self.post.jump_target(w)}, dt)")
+        elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.imports.add("from neurosim.core.connectivity import propagate_now")
             bank = self.post.bank
@@ -275,6 +278,18 @@ def propagate_now(spikes, n_spikes, indptr, indices, weights, target, scale):
         i = spikes[k]
         for s in range(indptr[i], indptr[i + 1]):
             target[indices[s]] += scale * weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_jumps_now(spikes, n_spikes, indptr, indices, weights, v, ref_left, dt):
+    """Add the weights (voltage jumps of a delta receptor) of every spiking neuron's CSR row to
+    ``v``, dropping those that reach refractory neurons (``ref_left > dt/2``)."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            j = indices[s]
+            if ref_left[j] <= 0.5 * dt:
+                v[j] += weights[s]
 
 
 @numba.njit(cache=True, nogil=True)
