@@ -242,20 +242,25 @@ class Projection:
             w.args[r(local)] = value
         pre = (lambda local: w.ref(self.pre, local))
         spikes = f"{pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+        # sources with several spikes per neuron and step (Poisson) add count x weight; ordinary
+        # populations keep the one-spike kernels
+        suffix = "_counts" if self.pre.multiplicity else ""
+        if suffix:
+            spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
         if self.immediate and self.post.receptors[self.receptor].is_delta:
-            w.imports.add("from neurosim.core.connectivity import propagate_jumps_now")
-            w.lines["propagate"].append(f"propagate_jumps_now({spikes}, {self.post.jump_target(w)}, dt)")
+            w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
+            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt)")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
-            w.imports.add("from neurosim.core.connectivity import propagate_now")
+            w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
             bank = self.post.bank
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
-                    w.lines["propagate"].append(f"propagate_now({spikes}, {w.ref(self.post, 'z')}[{row}], "
+                    w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
                                                 f"{float(bank.b[row])!r})")
         else:
-            w.imports.add("from neurosim.core.connectivity import propagate")
-            w.lines["propagate"].append(f"propagate({spikes}, {r('delays')}, {self.uniform_delay}, "
+            w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
+            w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
                                         f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
 
 
@@ -307,3 +312,37 @@ def propagate(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay,
             i = spikes[k]
             for s in range(indptr[i], indptr[i + 1]):
                 ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_now_counts(spikes, counts, n_spikes, indptr, indices, weights, target, scale):
+    """:func:`propagate_now` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        factor = scale * counts[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            target[indices[s]] += factor * weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_jumps_now_counts(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt):
+    """:func:`propagate_jumps_now` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        count = counts[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            j = indices[s]
+            if ref_left[j] <= 0.5 * dt:
+                v[j] += count * weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_counts(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step):
+    """:func:`propagate` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    length = ring.shape[0]
+    for k in range(n_spikes):
+        i = spikes[k]
+        count = counts[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            delay = uniform_delay if uniform_delay >= 0 else delays[s]
+            ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]

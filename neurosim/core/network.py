@@ -48,6 +48,9 @@ class Population:
     convention = ""
     #: whether the model adds delta receptors (voltage jumps) to its membrane potential ``v``
     supports_delta = False
+    #: whether a neuron may emit several spikes in one step: then ``counts[k]`` is the number of
+    #: spikes of neuron ``spikes[k]`` (Poisson sources); otherwise every listed neuron spiked once
+    multiplicity = False
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):

@@ -64,7 +64,8 @@ def build(protocol: Protocol) -> Simulator:
 def _population(name: str, population: schema.Population):
     if population.model == "poisson":
         return stimuli.PoissonSource(name, population.n, population.rate)
-    receptors = {key: Synapse(kernel=r.kernel, tau=r.tau, kind=r.kind, e_rev=r.e_rev, tau_rise=r.tau_rise)
+    receptors = {key: Synapse(kernel=r.kernel, tau=Synapse.tau if r.tau is None else r.tau, kind=r.kind,
+                              e_rev=r.e_rev, tau_rise=r.tau_rise)
                  for key, r in population.receptors.items()}
     options = {key: getattr(population, key) for key in ("spike_timing", "method", "gate_tables")
                if getattr(population, key) is not None}

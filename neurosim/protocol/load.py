@@ -278,7 +278,7 @@ class Checker:
             population.params[key] = self.value(raw, cls.param_spec[key].dimension, n, (*path, "params", key))
         # receptor states (syn_<receptor>) are accepted here; models that cannot set them say so at build
         receptor_states = {f"syn_{key}": "current" if r.kind == "current" else "conductance"
-                           for key, r in population.receptors.items()}
+                           for key, r in population.receptors.items() if r.kind != "delta"}
         variables = {**{key: spec[0] for key, spec in cls.state_spec.items()}, **receptor_states}
         for key, raw in population.initial.items():
             if key not in variables:
@@ -310,7 +310,8 @@ class Checker:
         except ParameterError as exc:
             self.fail((*path, "rule"), str(exc))
         kind = receptors[connection.receptor].kind
-        dimension = post_class.input_dimension if kind == "current" else "conductance"
+        dimension = {"current": post_class.input_dimension, "conductance": "conductance",
+                     "delta": post_class.state_spec.get("v", ("voltage",))[0]}[kind]
         connection.weight = self.value(connection.weight, dimension, 1, (*path, "weight"), random=True)
         connection.delay = self.value(connection.delay, "time", 1, (*path, "delay"), random=True)
 
@@ -334,7 +335,8 @@ class Checker:
     def recordable(self, name: str) -> list[str]:
         population = self.populations[name]
         cls = self.models[population.model]
-        return list(cls.state_spec) + [f"syn_{key}" for key in population.receptors] + ["i_ext"]
+        return list(cls.state_spec) + [f"syn_{key}" for key, r in population.receptors.items()
+                                       if r.kind != "delta"] + ["i_ext"]
 
     def record(self, record: schema.Record) -> None:
         for key in ("spikes", "rates"):
