@@ -1,5 +1,6 @@
-"""Stimuli: injected currents (constant, step, ramp, sine, time series, Ornstein-Uhlenbeck noise)
-and spike sources (Poisson with fixed or time-varying rate, explicit spike lists).
+"""Stimuli: injected currents (constant, step, ramp, sine, time series, Ornstein-Uhlenbeck noise),
+independent Poisson drive onto a receptor (``PoissonInput``) and spike sources (Poisson with
+fixed or time-varying rate, explicit spike lists).
 
 Currents are in the target population's input units (amperes for dimensional neurons,
 dimensionless ``J`` for the notes' LIF and rate units) and are added to ``i_ext`` of the chosen
@@ -317,6 +318,85 @@ def poisson_step(values, k, rng, spikes, counts, nspk):
             counts[found] = c
             found += 1
     nspk[0] = found
+
+
+class PoissonInput(Stimulus):
+    """``n_sources`` independent Poisson trains of ``rate`` (Hz) each, with weight ``weight``, onto
+    receptor ``receptor`` of every chosen neuron of ``target``, each neuron with its own trains
+    (Brian2's ``PoissonInput``, NEST's ``poisson_generator`` connected ``all_to_all``).
+
+    No source neurons exist: every step, each neuron draws one Poisson count with mean
+    ``n_sources * rate * dt`` (the superposition of independent Poisson trains is exactly Poisson;
+    Brian2 draws a binomial ``B(N, rate * dt)``, NEST a Poisson count) from the stimulus' run-phase
+    generator and receives ``count * weight``, like a zero-delay synapse: after the step's update
+    (Brian2's ``synapses`` slot, where ``PoissonInput`` acts by default), into the receptor state,
+    or into ``v`` for a delta receptor (dropped while the neuron is refractory). The weight is
+    in the receptor's unit: A (current), S (conductance) or the unit of ``v`` (delta).
+    """
+
+    def __init__(self, target, receptor: str, n_sources: int, rate, weight, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        owner = ("stimulus", self.name)
+        self.receptor = receptor
+        self.receptor_index = target.receptor_index(receptor)
+        if isinstance(n_sources, bool) or not isinstance(n_sources, (int, np.integer)) or n_sources < 1:
+            raise ParameterError(f"stimulus '{self.name}': n_sources", n_sources, "a positive integer number of trains",
+                                 owner=owner, key="n_sources")
+        self.n_sources = int(n_sources)
+        self.rate = float(check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), 1,
+                                      f"stimulus '{self.name}'")[0])
+        synapse = target.receptors[receptor]
+        dimension = {"current": target.input_dimension, "conductance": "conductance",
+                     "delta": target.variable_dimension("v") if "v" in target.state_spec else "voltage"}[synapse.kind]
+        self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1, f"stimulus '{self.name}'")[0])
+        self.delta = synapse.is_delta
+
+    def build(self, dt, dtype, rng):
+        super().build(dt, dtype, rng)
+        check_rate_per_step(self.rate, dt, f"stimulus '{self.name}': rate", ("stimulus", self.name))
+        self.mean = self.n_sources * self.rate * dt
+        bank = self.target.bank
+        rows = [row for row in bank.rows(self.receptor) if bank.b[row]] if not self.delta else []
+        self.rows = np.array(rows, np.int64)
+        self.scales = np.array([bank.b[row] * self.weight for row in rows], np.float64)
+
+    def emit(self, w) -> None:
+        r = (lambda local: w.ref(self, local))
+        # arguments rather than literals, so that another rate or weight reuses the compiled loop
+        w.args.update({r("neurons"): self.neurons, r("rng"): self.run_rng,
+                       r("mean"): np.array([self.mean, np.exp(-self.mean)]), r("weight"): np.array([self.weight])})
+        mean = f"{r('mean')}[0], {r('mean')}[1]"
+        if self.delta:
+            w.imports.add("from neurosim.core.stimuli import poisson_input_jumps")
+            w.lines["propagate"].append(f"poisson_input_jumps({r('neurons')}, {mean}, {r('rng')}, "
+                                        f"{self.target.jump_target(w)}, {r('weight')}[0], dt)")
+        else:
+            w.args.update({r("rows"): self.rows, r("scales"): self.scales})
+            w.imports.add("from neurosim.core.stimuli import poisson_input")
+            w.lines["propagate"].append(f"poisson_input({r('neurons')}, {mean}, {r('rng')}, "
+                                        f"{w.ref(self.target, 'z')}, {r('rows')}, {r('scales')})")
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_input(neurons, mean, p_zero, rng, z, rows, scales):
+    """Add ``scales[r] * count`` to receptor row ``rows[r]`` of each neuron, ``count ~ Poisson(mean)``."""
+    for j in range(neurons.shape[0]):
+        count = poisson_count(mean, p_zero, rng)
+        if count > 0:
+            i = neurons[j]
+            for r in range(rows.shape[0]):
+                z[rows[r], i] += scales[r] * count
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_input_jumps(neurons, mean, p_zero, rng, v, ref_left, weight, dt):
+    """Add ``weight * count`` to ``v`` of each non-refractory neuron, ``count ~ Poisson(mean)``
+    (drawn for refractory neurons too, so the stream does not depend on the dynamics)."""
+    for j in range(neurons.shape[0]):
+        count = poisson_count(mean, p_zero, rng)
+        i = neurons[j]
+        if count > 0 and ref_left[i] <= 0.5 * dt:
+            v[i] += weight * count
 
 
 class SpikeSource(Population):

@@ -87,6 +87,9 @@ def _stimulus(stimulus, target):
         stop = np.inf if stimulus.stop is None else stimulus.stop
         return stimuli.Sine(target, stimulus.amplitude, stimulus.frequency, stimulus.phase, stimulus.offset,
                             stimulus.start, stop, **common)
+    if isinstance(stimulus, schema.PoissonInputStimulus):
+        return stimuli.PoissonInput(target, stimulus.receptor, stimulus.n_sources, stimulus.rate, stimulus.weight,
+                                    **common)
     return stimuli.OUNoise(target, stimulus.mean, stimulus.sigma, stimulus.tau, **common)
 
 

@@ -157,8 +157,19 @@ class NoiseStimulus(_Stimulus):
     tau: PositiveTime
 
 
-Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimulus | NoiseStimulus,
-                     Field(discriminator="type")]
+class PoissonInputStimulus(_Stimulus):
+    """``n_sources`` independent Poisson trains of ``rate`` and ``weight`` onto ``receptor`` of each
+    neuron (Brian2's ``PoissonInput``, NEST's ``poisson_generator`` + ``all_to_all``)."""
+
+    type: Literal["poisson_input"]
+    receptor: str
+    n_sources: PositiveInt
+    rate: Frequency
+    weight: Value
+
+
+Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimulus | NoiseStimulus
+                     | PoissonInputStimulus, Field(discriminator="type")]
 
 
 class StateRecording(Strict):
