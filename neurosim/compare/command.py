@@ -175,12 +175,13 @@ def table(report: dict) -> str:
         return "\n".join(lines)
     lines = [f"seeds neurosim {report['seeds'][0]}, reference {report['seeds'][1]} (one realisation each)",
              (f"{'population':<12}{'metric':<8}{'mean neurosim':>15}{'mean ref.':>15}{'rel. diff':>11}"
-              f"{'Welch t':>9}{'p':>10}{'n':>7}  result")]
+              f"{'Welch t':>9}{'p':>10}{'detectable':>11}{'n':>7}  result")]
     for row in report["realisations"]:
         n = f"{row['n'][0]}/{row['n'][1]}"
         means = [f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}" for m, s in zip(row["mean"], row["std"])]
         lines.append(f"{row['population']:<12}{row['metric']:<8}{means[0]:>15}{means[1]:>15}"
-                     f"{row['relative_mean_difference']:>+11.2%}{row['t']:>9.3f}{row['p_value']:>10.3g}{n:>7}"
+                     f"{row['relative_mean_difference']:>+11.2%}{row['t']:>9.3f}{row['p_value']:>10.3g}"
+                     f"{row['detectable']:>11.1%}{n:>7}"
                      f"  {mark(row['passed'])}")
     return "\n".join(lines)
 

@@ -207,7 +207,6 @@ class Compare(Strict):
     spike_steps: NonNegativeInt = 1
     spike_count: NonNegativeInt = 0
     alpha: float = Field(0.01, gt=0, lt=1)
-    mean_rate: float = Field(0.05, ge=0)
     seeds: int = Field(5, ge=2)
     bin_size: PositiveTime = 0.02
     window: tuple[Time, Time] | None = None
