@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="Brian2 device: runtime (default) or cpp_standalone")
     compare.add_argument("--codegen", choices=["cython", "numpy"], default="cython",
                          help="code generation of Brian2's runtime target (numpy: no compilation)")
+    compare.add_argument("--same-network", action="store_true",
+                         help="give the reference neurosim's built network (synapses, initial values) instead of "
+                              "writing it from the protocol: step-by-step agreement of one realisation")
+    compare.add_argument("--seeds", type=int, help="realisations per simulator of a statistical comparison "
+                                                   "(default: the protocol's compare.seeds, 5)")
     compare.set_defaults(handler=_compare)
     return parser
 

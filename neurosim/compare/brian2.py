@@ -469,24 +469,28 @@ class Brian2Model:
         return objects, namespace, made
 
     def _results(self, b2, made, total_steps: int) -> Results:
-        results = Results(dt=self.dt, duration=total_steps * self.dt, seed=self.seed, complete=True,
-                          population_sizes=dict(self.population_sizes))
-        results.attributes["simulator"] = f"brian2 {b2.__version__}"
-        for record, monitor in zip(self.monitors, made["__monitors__"]):
-            name, neurons = record.population, record.neurons
-            if record.kind == "spikes":
-                steps = np.round(np.asarray(monitor.t_) / self.dt).astype(np.int64)
-                ids = np.asarray(monitor.i[:], np.int64)
-                keep = np.isin(ids, neurons)
-                order = np.lexsort((ids[keep], steps[keep]))
-                results.spikes[name] = SpikeTrains(ids[keep][order], steps[keep][order] * self.dt,
-                                                   self.population_sizes[name])
-            elif record.kind == "rate":
-                steps = np.round(np.asarray(monitor.t_) / self.dt).astype(np.int64)
-                results.rates[name] = RateRecord(steps * self.dt, np.asarray(monitor.rate_, float))
-            else:
-                steps = np.round(np.asarray(monitor.t_) / self.dt).astype(np.int64)
-                data = np.asarray(getattr(monitor, f"{record.brian2_variable}_"), float).T
-                results.states.setdefault(name, {})[record.variable] = StateRecord(
-                    record.variable, neurons, steps * self.dt, data, record.unit)
-        return results
+        return results_of(b2, self.monitors, made["__monitors__"], self.dt, total_steps, self.seed,
+                          self.population_sizes)
+
+
+def results_of(b2, records: list[Record], monitors: list, dt: float, total_steps: int, seed: int,
+               population_sizes: dict[str, int]) -> Results:
+    """:class:`Results` of a Brian2 run from its ``monitors`` (one per :class:`Record`, in order)."""
+    results = Results(dt=dt, duration=total_steps * dt, seed=seed, complete=True,
+                      population_sizes=dict(population_sizes))
+    results.attributes["simulator"] = f"brian2 {b2.__version__}"
+    for record, monitor in zip(records, monitors):
+        name, neurons = record.population, record.neurons
+        steps = np.round(np.asarray(monitor.t_) / dt).astype(np.int64)
+        if record.kind == "spikes":
+            ids = np.asarray(monitor.i[:], np.int64)
+            keep = np.isin(ids, neurons)
+            order = np.lexsort((ids[keep], steps[keep]))
+            results.spikes[name] = SpikeTrains(ids[keep][order], steps[keep][order] * dt, population_sizes[name])
+        elif record.kind == "rate":
+            results.rates[name] = RateRecord(steps * dt, np.asarray(monitor.rate_, float))
+        else:
+            data = np.asarray(getattr(monitor, f"{record.brian2_variable}_"), float).T
+            results.states.setdefault(name, {})[record.variable] = StateRecord(
+                record.variable, neurons, steps * dt, data, record.unit)
+    return results

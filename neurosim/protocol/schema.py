@@ -214,17 +214,20 @@ class Plot(Strict):
 
 
 class Compare(Strict):
-    """Tolerances of ``neurosim compare`` (see docs/compare.md); ``mode: auto`` picks deterministic
-    comparison for networks without random input or recurrent loops, statistics over seeds otherwise."""
+    """How ``neurosim compare`` judges agreement (see docs/compare.md). ``mode: auto`` compares step
+    by step when the two runs must agree (no random draw that differs between them, no random
+    input, no recurrent loop), otherwise independent realisations (``seeds`` per simulator) with
+    Welch's t-test at level ``alpha``. ``same_network``: give the reference neurosim's built
+    network (synapses, initial values) instead of writing it from the protocol."""
 
     mode: Literal["auto", "deterministic", "statistical"] = "auto"
+    same_network: bool = False
     voltage: Voltage = 1e-6
     relative: float = Field(1e-5, ge=0)
     spike_steps: NonNegativeInt = 1
     spike_count: NonNegativeInt = 0
-    ks_alpha: float = Field(0.01, gt=0, lt=1)
-    mean_rate: float = Field(0.05, ge=0)
-    seeds: PositiveInt = 3
+    alpha: float = Field(0.01, gt=0, lt=1)
+    seeds: int = Field(5, ge=2)
     bin_size: PositiveTime = 0.02
     window: tuple[Time, Time] | None = None
 

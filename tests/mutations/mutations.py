@@ -1,0 +1,75 @@
+"""The mutations: each changes one exact snippet of one file of ``neurosim/core`` and names the
+tests that must fail when it is applied. Snippets must occur exactly once in their file."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    file: str
+    original: str
+    replacement: str
+    tests: tuple[str, ...]
+    what: str
+
+
+COBA = "tests/compare/test_coba_neuron.py"
+STATISTICS = "tests/core/test_statistics.py"
+LIF = "tests/core/test_lif.py"
+
+MUTATIONS = [
+    Mutation("fixed_probability_skips_post_0", "neurosim/core/connectivity.py",
+             "        j = -1\n        while True:", "        j = 0\n        while True:", (STATISTICS,),
+             "the fixed-probability sampler never picks post neuron 0 and shifts every column by one"),
+    Mutation("coba_shunt_halved", "neurosim/core/neurons/lif.py",
+             "f\"{q}leak = 1.0 + {k('r_m')} * ({g})\"", "f\"{q}leak = 1.0 + 0.5 * {k('r_m')} * ({g})\"", (COBA,),
+             "half the synaptic conductances' shunt (G v) in the conductance-based LIF membrane"),
+    Mutation("delayed_weight_sign", "neurosim/core/connectivity.py",
+             "                target[indices[s]] += weights[s]", "                target[indices[s]] -= weights[s]",
+             (COBA,), "delayed spikes subtract their weights"),
+    Mutation("ring_slot_one_late", "neurosim/core/connectivity.py",
+             "target = ring[(step + uniform_delay) % length, receptor]",
+             "target = ring[(step + uniform_delay + 1) % length, receptor]", (COBA, LIF),
+             "uniform delays write one ring slot too late (off by one in the ring buffer)"),
+    Mutation("reset_to_v_rest", "neurosim/core/neurons/lif.py",
+             "f\"{v}[i] = {k('v_reset')} if {q}spike else {q}vnew\"",
+             "f\"{v}[i] = {k('v_rest')} if {q}spike else {q}vnew\"", (COBA,),
+             "LIF resets to v_rest instead of v_reset"),
+    Mutation("threshold_raised", "neurosim/core/neurons/lif.py",
+             "({q}vnew > {k('v_thresh')})", "({q}vnew > {k('v_thresh')} + 1e-4)", (COBA,),
+             "LIF threshold 0.1 mV too high"),
+    Mutation("receptor_propagator_1_percent", "neurosim/core/synapses.py",
+             "phi=scipy.linalg.expm(a_matrix * dt)", "phi=scipy.linalg.expm(a_matrix * dt * 1.01)", (COBA,),
+             "receptor states decay over 1.01 dt per step"),
+    Mutation("peak_normalisation", "neurosim/core/synapses.py",
+             "b.append(b_unit / synapse.peak())", "b.append(b_unit / synapse.peak() * 1.05)", (COBA, LIF),
+             "weights 5 % above their peak amplitude"),
+    Mutation("exp2_sign", "neurosim/core/synapses.py",
+             "np.array([1.0, -1.0])", "np.array([1.0, 1.0])", (LIF,),
+             "exp2 kernel adds its rise exponential instead of subtracting it"),
+    Mutation("current_coupling", "neurosim/core/synapses.py",
+             "m[0, 1:] = bank.i_coef / tau", "m[0, 1:] = 0.9 * bank.i_coef / tau", (LIF,),
+             "current receptors couple into the membrane 10 % too weakly"),
+    Mutation("arrivals_overwrite", "neurosim/core/synapses.py",
+             "z[s, i] += scale * arriving[i]", "z[s, i] = scale * arriving[i]", (COBA,),
+             "delivered weights replace the receptor state instead of adding to it"),
+    Mutation("fixed_indegree_multapses", "neurosim/core/connectivity.py",
+             "rng.choice(n_pre, self.k, replace=False)", "rng.choice(n_pre, self.k, replace=True)", (STATISTICS,),
+             "fixed in-degree draws partners with replacement (multapses)"),
+    Mutation("autapses_kept", "neurosim/core/connectivity.py",
+             "keep = pre != post", "keep = pre >= 0", (STATISTICS,),
+             "allow_autapses=False keeps the autapses"),
+    Mutation("hh_k_conductance_cubic", "neurosim/core/neurons/hh.py",
+             "f\"{q}gk = {k('g_k')} * {q}n0 * {q}n0 * {q}n0 * {q}n0\"",
+             "f\"{q}gk = {k('g_k')} * {q}n0 * {q}n0 * {q}n0\"", ("tests/core/test_hh.py",),
+             "HH potassium conductance n^3 instead of n^4"),
+    Mutation("refractory_one_step_longer", "neurosim/core/neurons/lif.py",
+             "f\"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref\"",
+             "f\"{ref}[i] = {k('ref_time')} + dt if {q}spike else {q}ref\"", (COBA,),
+             "LIF refractory period one step longer"),
+    Mutation("poisson_probability", "neurosim/core/stimuli.py",
+             "if rng.random() < p:", "if rng.random() < 0.9 * p:", (STATISTICS,),
+             "Poisson sources spike 10 % too rarely"),
+]
