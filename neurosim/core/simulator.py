@@ -31,10 +31,12 @@ class Simulator:
 
     ``dtype`` ('float64' or 'float32') sets the precision of state arrays; ``threads`` the number
     of threads of the compiled loop (results are identical for a fixed seed and thread count).
+    ``jit=False`` runs the same generated loop (:attr:`source`) as plain Python calling the
+    compiled kernels: slow, for inspection and debugging; results are bit-identical.
     """
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
-                 target_chunk_seconds: float = 0.25):
+                 target_chunk_seconds: float = 0.25, jit: bool = True):
         if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
@@ -43,6 +45,9 @@ class Simulator:
             raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
         self.network, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
         self.target_chunk_seconds = target_chunk_seconds
+        if not isinstance(jit, bool):
+            raise ParameterError("jit", jit, "True or False")
+        self.jit = jit
         self.step = 0
         self.complete = True
         self.timings = {"build": 0.0, "first_chunk": 0.0, "run": 0.0}
@@ -85,6 +90,8 @@ class Simulator:
     def _compiled(self):
         if self._chunk is None:
             self._chunk = compile_chunk(self.source)
+            if not self.jit:
+                self._chunk = self._chunk.py_func
         return self._chunk
 
     # -- run -----------------------------------------------------------------------------------
