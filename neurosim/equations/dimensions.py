@@ -41,7 +41,7 @@ class Dim(tuple):
             return "boolean"
         for name, unit in DIMENSIONS.items():
             if of_unit(unit) == self:
-                return f"{name} ({_si_unit_name(self)})" if name != "dimensionless" else "dimensionless"
+                return f"{name} ({unit})" if name != "dimensionless" else "dimensionless"
         return _si_unit_name(self)
 
     # the tuple's hash/eq are kept: equal exponents are equal dimensions

@@ -67,12 +67,21 @@ def hoist(exprs: list[sympy.Expr], constant: set[sympy.Symbol], prefix: str = "_
 
 
 def common(assignments: list[tuple[sympy.Symbol, sympy.Expr]], prefix: str = "_x"):
-    """Common-subexpression elimination over ordered assignments; returns the new ordered list."""
-    if not assignments:
-        return []
+    """Common-subexpression elimination over ordered assignments; returns the new ordered list.
+
+    Assignments are grouped so that no group uses a target of its own group (the stages of a
+    Runge-Kutta step); each group is reduced on its own, after the groups it depends on."""
     symbols = sympy.numbered_symbols(prefix, real=True)
-    replacements, reduced = sympy.cse([expr for _, expr in assignments], symbols=symbols, order="none")
-    return [*replacements, *zip([target for target, _ in assignments], reduced)]
+    groups: list[list[tuple[sympy.Symbol, sympy.Expr]]] = []
+    for target, expr in assignments:
+        if not groups or expr.free_symbols & {t for t, _ in groups[-1]}:
+            groups.append([])
+        groups[-1].append((target, expr))
+    result = []
+    for group in groups:
+        replacements, reduced = sympy.cse([expr for _, expr in group], symbols=symbols, order="none")
+        result += [*replacements, *zip([target for target, _ in group], reduced)]
+    return result
 
 
 _NUMPY = [{"exprel": scipy.special.exprel, "log1p": np.log1p, "expm1": np.expm1, "log10": np.log10}, "numpy"]

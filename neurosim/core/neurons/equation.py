@@ -703,6 +703,7 @@ def load_file(path):
         return from_dict(data, str(path))
     except EquationError as exc:
         exc.file, exc.file_line = str(path), _line_of(node, exc)
+        Exception.__init__(exc, f"{path}:{exc.file_line}: {exc}" if exc.file_line else f"{path}: {exc}")
         raise
 
 
