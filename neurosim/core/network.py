@@ -46,6 +46,8 @@ class Population:
     param_spec: ClassVar[dict[str, Param]] = {}
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {}
     convention = ""
+    #: Keyword options of the constructor besides params/receptors/initial: name -> what it does.
+    options: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):

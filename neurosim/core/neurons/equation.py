@@ -28,7 +28,7 @@ import numpy as np
 import sympy
 
 from ...equations import emit
-from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
+from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit  # noqa: F401
 from ...equations.integrate import METHODS, choose, propagators, update
 from ...equations.parse import EquationError, parse_equations, statements
 from ...equations.system import System, build_system
@@ -716,7 +716,7 @@ def _line_of(node, exc: EquationError) -> int | None:
     for key, value in node.value:
         if key.value == head:
             if exc.line and isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
-                return value.start_mark.line + exc.line
+                return value.start_mark.line + 1 + exc.line  # the block starts on the line after the key
             if exc.line and isinstance(value, yaml.ScalarNode):
                 return value.start_mark.line + 1
             return key.start_mark.line + 1
