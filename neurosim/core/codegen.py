@@ -48,7 +48,7 @@ def cache_dir() -> pathlib.Path:
 def _kernel_sources_digest() -> str:
     """Hash of neurosim's core sources: generated chunk code is recompiled when they change."""
     digest = hashlib.sha256()
-    for path in sorted((_PACKAGE_ROOT / "core").rglob("*.py")):
+    for path in sorted([*(_PACKAGE_ROOT / "core").rglob("*.py"), *(_PACKAGE_ROOT / "equations").rglob("*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -95,9 +95,16 @@ class CodeWriter:
         self._prefix: dict[int, str] = {}
 
     def prefix(self, component) -> str:
+        """The component's name (``E``, ``E_to_I_exc``) when it has one not used yet, else its type
+        and a number: generated names read ``E_v``, ``E_to_I_exc_indptr``."""
         key = id(component)
         if key not in self._prefix:
-            self._prefix[key] = f"{type(component).__name__.lower()}{len(self._prefix)}"
+            name = getattr(component, "name", None)
+            taken = self._prefix.values()
+            if not (isinstance(name, str) and name.isidentifier()) or any(  # no name may extend another
+                    name == other or name.startswith(other + "_") or other.startswith(name + "_") for other in taken):
+                name = f"{type(component).__name__.lower()}{len(self._prefix)}"
+            self._prefix[key] = name
         return self._prefix[key]
 
     def ref(self, component, local: str) -> str:

@@ -51,6 +51,8 @@ class Population:
     #: whether a neuron may emit several spikes in one step: then ``counts[k]`` is the number of
     #: spikes of neuron ``spikes[k]`` (Poisson sources); otherwise every listed neuron spiked once
     multiplicity = False
+    #: Keyword options of the constructor besides params/receptors/initial: name -> what it does.
+    options: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):

@@ -42,10 +42,12 @@ class Simulator:
     of threads of the compiled loop (results are identical for a fixed seed and thread count).
     ``network`` is the simulator's own built copy of the description ``description``; read built
     arrays and state through it or :meth:`population`.
+    ``jit=False`` runs the same generated loop (:attr:`source`) as plain Python calling the
+    compiled kernels: slow, for inspection and debugging; results are bit-identical.
     """
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
-                 target_chunk_seconds: float = 0.25):
+                 target_chunk_seconds: float = 0.25, jit: bool = True):
         if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
@@ -56,6 +58,9 @@ class Simulator:
             raise ParameterError("network", type(network).__name__, "a neurosim.core.network.Network")
         self.description, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
         self.target_chunk_seconds = target_chunk_seconds
+        if not isinstance(jit, bool):
+            raise ParameterError("jit", jit, "True or False")
+        self.jit = jit
         self._chunk = None
         self.reset()
 
@@ -116,6 +121,8 @@ class Simulator:
     def _compiled(self):
         if self._chunk is None:
             self._chunk = compile_chunk(self.source)
+            if not self.jit:
+                self._chunk = self._chunk.py_func
         return self._chunk
 
     # -- run -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import connectivity, stimuli
 from ..core.network import Network
-from ..core.neurons import make_population
+from ..core.neurons import equation, make_population
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse
 from ..errors import ParameterError
@@ -64,11 +64,12 @@ def build(protocol: Protocol) -> Simulator:
 def _population(name: str, population: schema.Population):
     if population.model == "poisson":
         return stimuli.PoissonSource(name, population.n, population.rate)
-    receptors = {key: Synapse(kernel=r.kernel, tau=Synapse.tau if r.tau is None else r.tau, kind=r.kind,
-                              e_rev=r.e_rev, tau_rise=r.tau_rise)
+    synapse_models = equation.synapse_models()
+    receptors = {key: (synapse_models[r.kernel], r.params) if r.kernel in synapse_models else
+                 Synapse(kernel=r.kernel, tau=Synapse.tau if r.tau is None else r.tau, kind=r.kind,
+                         e_rev=r.e_rev, tau_rise=r.tau_rise)
                  for key, r in population.receptors.items()}
-    options = {key: getattr(population, key) for key in ("spike_timing", "method", "gate_tables")
-               if getattr(population, key) is not None}
+    options = {key: getattr(population, key) for key in schema.OPTIONS if getattr(population, key) is not None}
     return make_population(population.model, name, population.n, params=population.params,
                            receptors=receptors, initial=population.initial, **options)
 

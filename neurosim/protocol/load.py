@@ -14,8 +14,10 @@ import pydantic
 
 from .. import experiment as experiments
 from ..core import connectivity, distributions
-from ..core.neurons import models
+from ..core.neurons import equation, models
 from ..core.stimuli import MAX_EXPECTED_COUNT
+from ..core.synapses import KERNELS
+from ..equations.parse import EquationError
 from ..errors import ParameterError, ProtocolError, did_you_mean
 from ..units import to_si
 from . import schema
@@ -76,6 +78,8 @@ def _finish(tree, file: str, sets: list[str], seed: int | None) -> Protocol:
     except pydantic.ValidationError as exc:
         raise _schema_error(exc, model, tree, file) from None
     protocol = Protocol(spec, tree, file, sets)
+    if not protocol.is_experiment:
+        _load_models(protocol)
     if protocol.is_experiment:
         _check_experiment(protocol)
     else:
@@ -160,6 +164,40 @@ def _schema_error(exc: pydantic.ValidationError, model, tree, file: str) -> Prot
         place = f"{other_where.file}:{other_where.line}" if other_where and other_where.line else file
         message += f"\n  also {place}: {other_path}: {other_message}"
     return ProtocolError(message, where.file if where else file, where.line if where else None, key_path)
+
+
+# -- model files ---------------------------------------------------------------------------------
+def _load_models(protocol: Protocol) -> None:
+    """Load and register the protocol's model files (``models: [path, ...]``, relative to the file)."""
+    import pathlib
+
+    base = pathlib.Path(protocol.file).parent
+    for index, relative in enumerate(protocol.spec.models):
+        path = base / relative
+        if not path.is_file():
+            raise protocol.error(("models", index), f"model file '{relative}' not found (looked for {path})")
+        try:
+            model = equation.load_file(path)
+        except EquationError as exc:
+            raise ProtocolError(f"{exc.message}" + (f" in '{exc.text.strip()}'" if exc.text.strip() else "") +
+                                f" (model '{exc.model}', {exc.part})", str(path), exc.file_line, exc.part) from None
+        except ParameterError as exc:
+            raise protocol.error(("models", index), str(exc)) from None
+        equation.register(model, replace=True) if _same_source(model, path) else _register(protocol, index, model)
+
+
+def _same_source(model, path) -> bool:
+    """Whether ``model`` was registered before from the same file (a protocol loaded twice)."""
+    known = {**equation.registered(), **equation.synapse_models()}.get(model.name)
+    definition = getattr(known, "definition", known)
+    return definition is not None and getattr(definition, "source", None) == str(path)
+
+
+def _register(protocol: Protocol, index: int, model) -> None:
+    try:
+        equation.register(model)
+    except ParameterError as exc:
+        raise protocol.error(("models", index), f"model '{model.name}' is already defined ({exc.expected})") from None
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -272,6 +310,11 @@ class Checker:
             return
         if population.rate is not None:
             self.fail((*path, "rate"), "'rate' is for Poisson populations (model: poisson)")
+        for key in schema.OPTIONS:
+            if getattr(population, key) is not None and key not in cls.options:
+                self.fail((*path, key), f"model '{population.model}' has no option '{key}'; its options: "
+                                        f"{', '.join(cls.options) or 'none'}")
+        self.receptors(path, population)
         for key, raw in population.params.items():
             if key not in cls.param_spec:
                 self.fail((*path, "params", key), f"unknown parameter '{key}' of model '{population.model}'"
@@ -288,6 +331,30 @@ class Checker:
                                                    f"{did_you_mean(key, variables)}; "
                                                    f"variables: {', '.join(variables)}")
             population.initial[key] = self.value(raw, variables[key], n, (*path, "initial", key), random=True)
+
+    def receptors(self, path, population: schema.Population) -> None:
+        synapse_models = equation.synapse_models()
+        kernels = [*KERNELS, *synapse_models]
+        for key, receptor in population.receptors.items():
+            where = (*path, "receptors", key)
+            if receptor.kernel in synapse_models:
+                model = synapse_models[receptor.kernel]
+                for pkey, raw in receptor.params.items():
+                    if pkey not in model.parameters:
+                        self.fail((*where, "params", pkey), f"unknown parameter '{pkey}' of synapse model "
+                                                            f"'{model.name}'{did_you_mean(pkey, model.parameters)}; "
+                                                            f"parameters: {', '.join(model.parameters)}")
+                    dimension = equation.dimension_name(model.parameters[pkey].dim)
+                    receptor.params[pkey] = self.value(raw, dimension, 1, (*where, "params", pkey))
+            elif receptor.kernel not in KERNELS:
+                self.fail((*where, "kernel"), f"unknown kernel '{receptor.kernel}'"
+                                              f"{did_you_mean(receptor.kernel, kernels)}; kernels: {', '.join(kernels)}")
+            else:
+                if receptor.tau is None:
+                    self.fail(where, "required key 'tau' is missing")
+                if receptor.params:
+                    self.fail((*where, "params"), f"'params' are for synapse models, not the built-in kernel "
+                                                  f"'{receptor.kernel}' (use tau, tau_rise, e_rev)")
 
     def connection(self, path, connection: schema.Connection) -> None:
         self.population_class(connection.pre, (*path, "pre"))
@@ -311,9 +378,13 @@ class Checker:
             connectivity.rule(name, **rule)
         except ParameterError as exc:
             self.fail((*path, "rule"), str(exc))
-        kind = receptors[connection.receptor].kind
-        dimension = {"current": post_class.input_dimension, "conductance": "conductance",
-                     "delta": post_class.state_spec.get("v", ("voltage",))[0]}[kind]
+        receptor = receptors[connection.receptor]
+        synapse_models = equation.synapse_models()
+        if receptor.kernel in synapse_models:
+            dimension = equation.dimension_name(synapse_models[receptor.kernel].weight)
+        else:
+            dimension = {"current": post_class.input_dimension, "conductance": "conductance",
+                         "delta": post_class.state_spec.get("v", ("voltage",))[0]}[receptor.kind]
         connection.weight = self.value(connection.weight, dimension, 1, (*path, "weight"), random=True)
         connection.delay = self.value(connection.delay, "time", 1, (*path, "delay"), random=True)
 
@@ -361,8 +432,11 @@ class Checker:
     def recordable(self, name: str) -> list[str]:
         population = self.populations[name]
         cls = self.models[population.model]
-        return list(cls.state_spec) + [f"syn_{key}" for key, r in population.receptors.items()
-                                       if r.kind != "delta"] + ["i_ext"]
+        extra = []
+        if issubclass(cls, equation.EquationPopulation):  # subexpressions and inputs are recordable too
+            extra = [*cls.definition.system.subexpressions, *cls.definition.inputs]
+        return list(cls.state_spec) + extra + [f"syn_{key}" for key, r in population.receptors.items()
+                                               if r.kind != "delta"] + ["i_ext"]
 
     def record(self, record: schema.Record) -> None:
         for key in ("spikes", "rates"):

@@ -62,14 +62,16 @@ class Strict(BaseModel):
 
 
 class Receptor(Strict):
-    """A receptor port: unit-area synaptic kernel, current- or conductance-based, or ``kind: delta``
-    (a jump of ``v`` by the weight; no kernel, no ``tau``)."""
+    """A receptor port: a built-in unit-area kernel (exponential, alpha, exp2; current- or
+    conductance-based, ``tau`` required), ``kind: delta`` (a jump of ``v`` by the weight; no
+    kernel, no ``tau``), or a synapse model by name with its ``params``."""
 
-    kernel: Literal["exponential", "alpha", "exp2"] = "exponential"
+    kernel: str = "exponential"
     kind: Literal["current", "conductance", "delta"] = "current"
     tau: PositiveTime | None = None
     tau_rise: PositiveTime = 1e-3
     e_rev: Voltage = 0.0
+    params: dict[str, Value] = {}  # synapse models (neurosim/models/synapses) only
 
     @model_validator(mode="after")
     def _tau_unless_delta(self):
@@ -87,10 +89,15 @@ class Population(Strict):
     params: dict[str, Value] = {}
     receptors: dict[str, Receptor] = {}
     initial: dict[str, Value] = {}
-    spike_timing: Literal["step", "precise"] | None = None  # LIF models
-    method: Literal["exponential_euler", "rk4"] | None = None  # HH models
-    gate_tables: bool | None = None  # HH models: interpolated gate propagators (faster; see hh.py)
+    # model options: each model declares which it takes (``options`` of its class); checked in load
+    spike_timing: Literal["step", "precise"] | None = None
+    method: str | None = None
+    gate_tables: bool | None = None
     rate: Value = None  # Poisson sources only
+
+
+#: Population keys that are model options (a model accepts those its class lists in ``options``).
+OPTIONS = ("spike_timing", "method", "gate_tables")
 
 
 class Connection(Strict):
@@ -238,6 +245,7 @@ class NetworkProtocol(Strict):
     name: str
     description: str = ""
     seed: NonNegativeInt = 0
+    models: list[str] = []  # model files (paths relative to this file) defining equation models
     network: Network
     dt: PositiveTime = 1e-4
     duration: PositiveTime

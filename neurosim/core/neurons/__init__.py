@@ -12,8 +12,10 @@ def models() -> dict:
     from .lif import LIF, LIFDimensionless
     from .rate import RatePopulation
 
+    from .equation import registered
+
     classes = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation, PoissonSource, SpikeSource]
-    return {cls.model: cls for cls in classes}
+    return {**{cls.model: cls for cls in classes}, **registered()}
 
 
 def make_population(model: str, name: str, n: int, **kwargs):

@@ -254,6 +254,8 @@ class _HHBase(Population):
     traub = False
     k_name = "g_k"
     densities: ClassVar[dict[str, float]] = {}  # parameter -> its value per m^2 (SI), scaled by ``area``
+    options: ClassVar[dict[str, str]] = {"method": "'exponential_euler' or 'rk4'",
+                                         "gate_tables": "interpolated gate propagators (faster; see hh.py)"}
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, method="exponential_euler",
                  gate_tables=False):

@@ -49,6 +49,7 @@ class _LIFBase(Population):
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
     default_timing = "step"
     refractory_name = "tau_refrac"
+    options: ClassVar[dict[str, str]] = {"spike_timing": "'step' (Brian2/NEST grid) or 'precise' (Nengo's interpolation)"}
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, spike_timing=None):
         super().__init__(name, n, params, receptors, initial)

@@ -1,0 +1,725 @@
+"""Neuron and synapse models defined by equations, compiled into the network's step loop.
+
+A :class:`Model` is Brian2-style equations with units, parameters (defaults with units and a
+constraint), named inputs, an optional threshold, reset (several statements) and refractoriness
+(a duration or a condition), and the integration method (``auto`` states its choice). A
+:class:`SynapseModel` is a receptor: its own equations, an ``on_pre`` statement linear in the
+arriving weight ``w`` and an ``output`` term added to one of the neuron's inputs (``I_syn``).
+
+``EquationPopulation`` follows the :class:`~neurosim.core.network.Population` protocol: the
+receptors of a population are merged into its equation system with their names suffixed by the
+receptor's key (``g`` of receptor ``exc`` is ``g_exc``), so the joint system's integrator is
+chosen as a whole (a current-based LIF with exponential receptors is linear: exact; with
+conductances it is conditionally linear: exponential Euler). Receptor states are the rows of
+``z``: projections add ``b * weight`` to them through the ring buffer, as for every population.
+
+The emitted update is branch-free (refractory clamp, threshold and reset are selects), every
+local is assigned once (the loop may be a ``prange``), parameter-only subexpressions are computed
+at build and become literals when homogeneous, and a header comment names the model, the method
+and each derived constant.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import sympy
+
+from ...equations import emit
+from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit  # noqa: F401
+from ...equations.integrate import METHODS, choose, propagators, update
+from ...equations.parse import EquationError, parse_equations, statements
+from ...equations.system import System, build_system
+from ...errors import ParameterError, did_you_mean
+from ...units import _parse, to_si
+from ..distributions import sample
+from ..network import Population
+from ..params import CONSTRAINTS, Param
+from ..synapses import Synapse
+
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+
+
+def _is_expression(text: str) -> bool:
+    """Whether ``text`` is a Python expression (``E_L``, ``b*c``) rather than a quantity (``-65 mV``)."""
+    import ast
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _quantity(value, model: str, what: str) -> tuple[float, Dim]:
+    """An SI float and its dimension from ``"20 ms"``, ``"-70 mV"`` or a bare number (dimensionless)."""
+    if isinstance(value, bool):
+        raise EquationError(model, what, "expected a number or a quantity with a unit", text=repr(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value), ONE
+    if isinstance(value, str):
+        try:
+            quantity = _parse(value.strip())
+        except Exception:  # noqa: BLE001 - pint raises several unrelated types for bad text
+            raise EquationError(model, what, "expected a quantity such as '20 ms' or a number", text=value) from None
+        if not hasattr(quantity, "dimensionality"):
+            return float(quantity), ONE
+        base = quantity.to_base_units()
+        return float(base.magnitude), of_pint(base)
+    raise EquationError(model, what, "expected a number or a quantity with a unit such as '20 ms'", text=repr(value))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model parameter: SI default, dimension, constraint (see :data:`neurosim.core.params.CONSTRAINTS`), doc."""
+
+    name: str
+    default: float
+    dim: Dim
+    constraint: str = "any"
+    doc: str = ""
+
+
+def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
+    result = {}
+    for name, spec in (given or {}).items():
+        if isinstance(spec, Parameter):
+            result[name] = spec
+            continue
+        doc, constraint = "", "any"
+        if isinstance(spec, dict):
+            unknown = set(spec) - {"value", "constraint", "doc"}
+            if unknown or "value" not in spec:
+                raise EquationError(model, f"parameters.{name}", "expected a value, or {value: ..., constraint: ..., "
+                                    "doc: ...}", text=str(spec))
+            doc, constraint, spec = str(spec.get("doc", "")), spec.get("constraint", "any"), spec["value"]
+        if constraint not in CONSTRAINTS:
+            raise EquationError(model, f"parameters.{name}", f"unknown constraint '{constraint}'"
+                                f"{did_you_mean(constraint, CONSTRAINTS)}; constraints: {', '.join(CONSTRAINTS)}",
+                                text=str(constraint))
+        value, dim = _quantity(spec, model, f"parameters.{name}")
+        if not CONSTRAINTS[constraint][0](np.array([value]))[0]:
+            raise EquationError(model, f"parameters.{name}", f"the default violates its constraint: "
+                                f"{CONSTRAINTS[constraint][1]}", text=str(spec))
+        result[name] = Parameter(name, value, dim, constraint, doc)
+    return result
+
+
+def _dimension(model: str, dim: Dim, what: str) -> str:
+    name = dimension_name(dim)
+    if name is None:
+        from ...units import DIMENSIONS
+        raise EquationError(model, what, f"dimension {dim} has no name in neurosim.units (known: "
+                            f"{', '.join(DIMENSIONS)})", text=what)
+    return name
+
+
+class Model:
+    """A neuron model defined by equations (Brian2 syntax); see ``docs/models.md``.
+
+    ``parameters``: name -> default (``"20 ms"``, a number when dimensionless, or
+    ``{value, constraint, doc}``); ``inputs``: name -> unit (``{"I_syn": "amp"}``), summed each step
+    from stimuli (the first input) and receptors (their ``target``); ``initial``: state -> value or
+    parameter name (default 0); ``threshold``: a condition; ``reset``: statements;
+    ``refractory``: a duration (``"tau_refrac"``, ``"2*ms"``) or a condition; ``method``: one of
+    ``auto`` and :data:`~neurosim.equations.integrate.METHODS`.
+    """
+
+    def __init__(self, name: str, equations: str, parameters: dict | None = None, inputs: dict | None = None,
+                 initial: dict | None = None, threshold: str | None = None, reset=None, refractory=None,
+                 method: str = "auto", doc: str = "", convention: str = "", source: str | None = None):
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise ParameterError("model name", name, "an identifier (letters, digits, underscores)")
+        self.name, self.text, self.doc, self.convention, self.source = name, equations, doc, convention, source
+        self.parameters = _parameters(name, parameters)
+        self.inputs: dict[str, Dim] = {}
+        for key, unit in (inputs or {}).items():
+            try:
+                self.inputs[key] = parse_unit(str(unit))
+            except ValueError as exc:
+                raise EquationError(name, f"inputs.{key}", str(exc), text=str(unit)) from None
+        self.threshold, self.reset, self.refractory = threshold, reset, refractory
+        self.initial = dict(initial or {})
+        self.method = method
+        self.system = build_system(name, equations, {k: p.dim for k, p in self.parameters.items()},
+                                   {**self.inputs, "i_ext": self.input_dim}, threshold, reset, refractory)
+        for key in self.inputs:
+            if key == "i_ext":
+                raise EquationError(name, "inputs", "'i_ext' is the simulator's summed stimulus; name the input "
+                                    "e.g. I_syn", text=key)
+        self.resolved_method = choose(self.system, method)
+        self.states = list(self.system.states)
+        self.initial_exprs = {key: sympy.Integer(0) for key in self.states}
+        for key, value in self.initial.items():
+            if key not in self.states:
+                raise EquationError(name, f"initial.{key}", f"'{key}' is not a state variable"
+                                    f"{did_you_mean(key, self.states)}; state variables: {', '.join(self.states)}",
+                                    text=str(value))
+            self.initial_exprs[key] = self._initial(key, value)
+        self.dimensions = {key: _dimension(name, dim, f"equations ({key})")
+                           for key, dim in self.system.dims.items() if dim is not BOOL and key not in ("t", "dt")}
+
+    def _initial(self, key: str, value) -> sympy.Expr:
+        """An initial value: a quantity (``"-65 mV"``) or an expression of parameters (``"E_L"``, ``"b*c"``)."""
+        label = f"initial.{key}"
+        expected = self.system.dims[key]
+        if isinstance(value, str) and _is_expression(value):
+            expr, dim = self.system.converter.expression(value, label)
+            extra = expr.free_symbols - {self.system.symbol(p) for p in self.parameters}
+            if extra:
+                raise EquationError(self.name, label, f"an initial value may use parameters only, not "
+                                    f"{', '.join(sorted(s.name for s in extra))}", text=value)
+        else:
+            si, dim = _quantity(value, self.name, label)
+            expr = sympy.Float(si)
+        if dim != expected and expr != 0:
+            raise EquationError(self.name, label, f"has dimension {dim}, expected {expected}", text=str(value))
+        return expr
+
+    @property
+    def input_dim(self) -> Dim:
+        """Dimension of the first input (what stimuli add), dimensionless without inputs."""
+        return next(iter(self.inputs.values()), ONE)
+
+    def population_class(self) -> type:
+        """A :class:`EquationPopulation` subclass for this model, usable wherever built-in models are."""
+        spec = {key: Param(key, self.dimensions[key], p.default, p.constraint, p.doc)
+                for key, p in self.parameters.items()}
+        state_spec = {key: (self.dimensions[key], str(self.initial_exprs[key])) for key in self.states}
+        if self.system.refractory is not None and not self.system.refractory_is_condition:
+            state_spec["ref_left"] = ("time", 0.0)
+        return type(self.name, (EquationPopulation,), {
+            "model": self.name, "definition": self, "param_spec": spec, "state_spec": state_spec,
+            "spiking": self.system.threshold is not None, "convention": self.convention or "equations",
+            "input_dimension": _dimension(self.name, self.input_dim, "inputs"), "__doc__": self.doc})
+
+
+class SynapseModel:
+    """A receptor defined by equations: ``on_pre`` (linear in the weight ``w``) and ``output``.
+
+    ``weight``: the unit of ``w`` (``"siemens"``); ``output``: the expression added to input
+    ``target`` of the neuron (default: its first input); ``value``: what ``syn_<receptor>``
+    records (default: ``output``). The equations may use the neuron's variables (``v``).
+    """
+
+    def __init__(self, name: str, equations: str, on_pre: str, output: str, weight: str = "1",
+                 parameters: dict | None = None, target: str | None = None, value: str | None = None,
+                 doc: str = "", source: str | None = None):
+        self.name, self.text, self.on_pre, self.output, self.doc = name, equations, on_pre, output, doc
+        self.value, self.target, self.source = value or output, target, source
+        self.parameters = _parameters(name, parameters)
+        try:
+            self.weight = parse_unit(weight)
+        except ValueError as exc:
+            raise EquationError(name, "weight", str(exc), text=weight) from None
+        self.equations = parse_equations(equations, name)
+        self.states = [e.name for e in self.equations if e.kind == "differential"]
+        if not self.states:
+            raise EquationError(name, "equations", "a receptor needs a differential equation", text=equations)
+        if "w" in [e.name for e in self.equations] or "w" in self.parameters:
+            raise EquationError(name, "equations", "'w' is the arriving weight in a receptor model", text=equations)
+
+    def local_names(self) -> set[str]:
+        return {e.name for e in self.equations} | set(self.parameters)
+
+    def renamed(self, key: str) -> tuple[str, dict[str, str]]:
+        """The equations with every local name suffixed by ``_key``; returns (text, mapping)."""
+        mapping = {name: f"{name}_{key}" for name in self.local_names()}
+        lines = []
+        for e in self.equations:
+            flags = f" ({', '.join(e.flags)})" if e.flags else ""
+            unit = e.text.rsplit(":", 1)[1].split("(")[0].strip()
+            lhs = {"differential": f"d{mapping[e.name]}/dt = ", "subexpression": f"{mapping[e.name]} = ",
+                   "parameter": ""}[e.kind]
+            if e.kind == "parameter":
+                lines.append(f"{mapping[e.name]} : {unit}{flags}")
+            else:
+                lines.append(f"{lhs}{rename(e.expression, mapping)} : {unit}{flags}")
+        return "\n".join(lines), mapping
+
+
+def rename(text: str, mapping: dict[str, str]) -> str:
+    return _IDENT.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
+
+
+# -- built-in receptor kernels -------------------------------------------------------------------
+def kernel_model(synapse: Synapse, input_unit: str) -> tuple[SynapseModel, dict[str, float]]:
+    """The equation receptor of a :class:`~neurosim.core.synapses.Synapse` (peak-amplitude weights)."""
+    current = synapse.kind == "current"
+    unit = input_unit if current else "siemens"
+    value_of = {"tau": synapse.tau, "tau_rise": synapse.tau_rise, "e_rev": synapse.e_rev}
+    params = {"tau": Parameter("tau", synapse.tau, parse_unit("second"))}
+    if synapse.kernel == "exponential":
+        equations, on_pre, g = f"dg/dt = -g/tau : {unit}", "g += w", "g"
+    elif synapse.kernel == "alpha":  # x -> g chain; x += e*w gives a peak of w at t = tau
+        equations, on_pre, g = (f"dx/dt = -x/tau : {unit}\ndg/dt = (x - g)/tau : {unit}",
+                                f"x += {float(np.e)!r}*w", "g")
+    else:  # exp2: a decay minus a rise, scaled so that the peak is w
+        params["tau_rise"] = Parameter("tau_rise", synapse.tau_rise, parse_unit("second"))
+        peak = synapse.peak() * (synapse.tau - synapse.tau_rise)  # max of exp(-t/tau) - exp(-t/tau_rise)
+        equations = f"dg_decay/dt = -g_decay/tau : {unit}\ndg_rise/dt = -g_rise/tau_rise : {unit}"
+        on_pre, g = f"g_decay += w/{peak!r}; g_rise += w/{peak!r}", "(g_decay - g_rise)"
+    if current:
+        output = g
+    else:
+        params["e_rev"] = Parameter("e_rev", synapse.e_rev, parse_unit("volt"))
+        output = f"{g}*(e_rev - v)"
+    model = SynapseModel(f"{synapse.kernel}_{synapse.kind}", equations, on_pre, output, unit, params, value=g)
+    return model, {key: value_of[key] for key in params}
+
+
+@dataclass
+class ReceptorRows:
+    """Where projections deliver: the receptor states are rows of ``z``; ``b[row]`` per unit weight."""
+
+    names: list[str]
+    b: np.ndarray
+    row_receptor: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.b)
+
+    def rows(self, receptor: str) -> np.ndarray:
+        return np.flatnonzero(self.row_receptor == self.names.index(receptor))
+
+
+class EquationPopulation(Population):
+    """``n`` neurons of an equation :class:`Model` (``definition``) with receptors merged into it.
+
+    ``receptors``: key -> :class:`~neurosim.core.synapses.Synapse` (a built-in kernel) or
+    ``(SynapseModel, parameters)``. ``method`` overrides the model's method.
+    """
+
+    definition: ClassVar[Model]
+    options: ClassVar[dict[str, str]] = {"method": "integration method: auto or one of " + ", ".join(METHODS)}
+
+    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None):
+        receptors = dict(receptors or {})
+        synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
+        custom = {key: r for key, r in receptors.items() if not isinstance(r, Synapse)}
+        super().__init__(name, n, params, synapses, {})
+        self.receptors = receptors
+        model = self.definition
+        self.receptor_models: dict[str, tuple[SynapseModel, dict, dict[str, str]]] = {}
+        input_unit = brian2_unit(model.input_dim)
+        for key, receptor in receptors.items():
+            if isinstance(receptor, Synapse):
+                synapse_model, values = kernel_model(receptor, input_unit)
+            elif isinstance(receptor, tuple) and len(receptor) == 2 and isinstance(receptor[0], SynapseModel):
+                synapse_model, values = receptor[0], self._receptor_values(key, *receptor)
+            else:
+                raise ParameterError(f"population '{name}': receptor '{key}'", receptor,
+                                     "a Synapse or (SynapseModel, parameters)")
+            self.receptor_models[key] = (synapse_model, values, {})
+        self._combine(method)
+        self.initial = dict(initial or {})
+        settable = [*self.system.states, *[f"syn_{key}" for key in self._syn_states()]]
+        for key in self.initial:
+            if key not in settable:
+                raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
+                                     f"a state variable, one of {settable}{did_you_mean(key, settable)}")
+
+    def _receptor_values(self, key, synapse_model: SynapseModel, given: dict) -> dict[str, float]:
+        label = f"population '{self.name}': receptor '{key}' ({synapse_model.name})"
+        values = {}
+        for pkey, value in (given or {}).items():
+            if pkey not in synapse_model.parameters:
+                raise ParameterError(f"{label}: {pkey}", value, f"a parameter of this receptor, one of "
+                                     f"{sorted(synapse_model.parameters)}{did_you_mean(pkey, synapse_model.parameters)}")
+        for pkey, p in synapse_model.parameters.items():
+            raw = (given or {}).get(pkey, p.default)
+            si, dim = (float(raw), p.dim) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else \
+                _quantity(raw, synapse_model.name, f"parameters.{pkey}")
+            if dim != p.dim and si != 0:
+                raise ParameterError(f"{label}: {pkey}", raw, f"a value of dimension {p.dim}")
+            if not CONSTRAINTS[p.constraint][0](np.array([si]))[0]:
+                raise ParameterError(f"{label}: {pkey}", raw, CONSTRAINTS[p.constraint][1])
+            values[pkey] = si
+        return values
+
+    # -- the joint system --------------------------------------------------------------------
+    def _combine(self, method) -> None:
+        """Merge the receptors into the model's equations and choose the integration method."""
+        model = self.definition
+        lines = [model.text]
+        outputs: dict[str, list[str]] = {key: [] for key in model.inputs}
+        parameters = {key: p.dim for key, p in model.parameters.items()}
+        self.receptor_params: dict[str, float] = {}
+        first = next(iter(model.inputs), None)
+        for key, (synapse_model, values, _) in self.receptor_models.items():
+            text, mapping = synapse_model.renamed(key)
+            self.receptor_models[key] = (synapse_model, values, mapping)
+            lines.append(text)
+            for pkey, value in values.items():
+                parameters[mapping[pkey]] = synapse_model.parameters[pkey].dim
+                self.receptor_params[mapping[pkey]] = value
+            target = synapse_model.target or first
+            if target not in outputs:
+                raise ParameterError(f"population '{self.name}': receptor '{key}' target", target,
+                                     f"an input of model '{model.name}', one of {list(model.inputs)}"
+                                     f"{did_you_mean(str(target), model.inputs)}")
+            outputs[target].append(f"({rename(synapse_model.output, mapping)})")
+        for index, (key, dim) in enumerate(model.inputs.items()):
+            terms = (["i_ext"] if index == 0 else []) + outputs[key]
+            lines.append(f"{key} = {' + '.join(terms) or '0'} : {brian2_unit(dim)}")
+        self.combined_text = "\n".join(lines)
+        label = model.name if not self.receptor_models else f"{model.name} with receptors {', '.join(self.receptor_models)}"
+        try:
+            self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim},
+                                       model.threshold, model.reset, model.refractory)
+            self.method = choose(self.system, method or model.method)
+        except EquationError as exc:
+            raise ParameterError(f"population '{self.name}' ({label})", exc.text, exc.message) from None
+        # receptor on_pre statements: linear in w, coefficients from receptor parameters only
+        converter = self.system.converter
+        self.on_pre: dict[str, dict[str, float]] = {}
+        for key, (synapse_model, values, mapping) in self.receptor_models.items():
+            converter.symbols["w"], converter.sympy["w"] = synapse_model.weight, sympy.Symbol("w", real=True)
+            targets = {mapping[s]: self.system.dims[mapping[s]] for s in synapse_model.states}
+            try:
+                parsed = statements(converter, rename(synapse_model.on_pre, mapping), "on_pre", targets)
+            except EquationError as exc:
+                raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text, exc.message) from None
+            finally:
+                del converter.symbols["w"], converter.sympy["w"]
+            coefficients = {}
+            w = sympy.Symbol("w", real=True)
+            numeric = {converter.symbol(name): value for name, value in self.receptor_params.items()}
+            for statement in parsed:
+                coefficient = sympy.diff(statement.expr, w)
+                if statement.op != "+=" or sympy.simplify(statement.expr - coefficient * w) != 0 \
+                        or coefficient.free_symbols - set(numeric):
+                    raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", statement.text,
+                                         "'state += c*w' with c depending on receptor parameters only "
+                                         "(arriving weights are summed before they are applied)")
+                coefficients[statement.target] = float(coefficient.xreplace(numeric))
+            self.on_pre[key] = coefficients
+
+    def _syn_states(self) -> dict[str, str]:
+        """Receptor key -> its state recorded/initialised as ``syn_<key>`` (when its value is one state)."""
+        result = {}
+        for key, (synapse_model, _, mapping) in self.receptor_models.items():
+            value = rename(synapse_model.value, mapping).strip("() ")
+            if value in self.system.states:
+                result[key] = value
+        return result
+
+    # -- build ---------------------------------------------------------------------------------
+    def build(self, dt, dtype, rng):
+        self.dt, self.dtype = dt, dtype
+        self.values = {**self.params, **{k: np.full(self.n, v) for k, v in self.receptor_params.items()}}
+        receptor_states = [s for (m, _, mapping) in self.receptor_models.values() for s in
+                           (mapping[x] for x in m.states)]
+        self.main_states = [s for s in self.system.states if s not in receptor_states]
+        self.row_of = {s: row for row, s in enumerate(receptor_states)}
+        names = list(self.receptor_models)
+        b = np.zeros(len(receptor_states))
+        row_receptor = np.zeros(len(receptor_states), np.int64)
+        for key, (m, _, mapping) in self.receptor_models.items():
+            for x in m.states:
+                row_receptor[self.row_of[mapping[x]]] = names.index(key)
+            for target, coefficient in self.on_pre[key].items():
+                b[self.row_of[target]] = coefficient
+        self.bank = ReceptorRows(names, b, row_receptor)
+        self.z = np.zeros((len(receptor_states), self.n), dtype)
+        syn = self._syn_states()
+        initial = {syn[key[4:]] if key.startswith("syn_") else key: value for key, value in self.initial.items()}
+        numeric = {self.system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
+        for var in self.system.states:
+            label = f"population '{self.name}': initial {var}"
+            if var in initial:
+                value = initial[var]
+            elif var in self.definition.initial_exprs:
+                value = emit.evaluate(self.definition.initial_exprs[var], numeric, self.n)
+            else:
+                value = 0.0
+            if isinstance(value, str) and value in self.params:
+                value = self.params[value]
+            elif isinstance(value, (str, list, tuple)):
+                value = to_si(value, self.definition.dimensions.get(var) or _dimension(
+                    self.definition.name, self.system.dims[var], var), label)
+            array = sample(value, rng, self.n, label).astype(dtype)
+            if var in self.row_of:
+                self.z[self.row_of[var]] = array
+            else:
+                self.state[var] = array
+        if "ref_left" in self.state_spec:
+            self.state["ref_left"] = np.zeros(self.n, dtype)
+        self.i_ext = np.zeros(self.n, dtype)
+        self.spikes = np.zeros(self.n, np.int32)
+        self.n_spikes = np.zeros(1, np.int64)
+        self.prepare(dt)
+
+    def allocate_ring(self, length: int) -> None:
+        self.ring_length = int(length)
+        self.ring = np.zeros((self.ring_length, max(1, len(self.receptor_models)), self.n if length else 0), self.dtype)
+
+    def prepare(self, dt):
+        """The symbolic update, its derived constants (at build, per neuron) and the propagators."""
+        system = self.system
+        step = update(system, self.method)
+        self.step = step
+        n = self.n
+        numeric = {system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
+        numeric[system.dt] = np.float64(dt)
+        if step.matrices:
+            states = step.exact_states
+            entries = np.array([[emit.evaluate(step.matrix[r, c], numeric, n) for c in range(len(states))]
+                                for r in range(len(states))])  # (S, S, n)
+            flat = entries.reshape(len(states) ** 2, n).T
+            unique, inverse = np.unique(flat, axis=0, return_inverse=True)
+            phi = np.empty((len(states), len(states), n))
+            gamma = np.empty_like(phi)
+            for index, row in enumerate(unique):
+                p, g = propagators(row.reshape(len(states), len(states)), dt)
+                cols = inverse.ravel() == index
+                phi[:, :, cols], gamma[:, :, cols] = p[:, :, None], g[:, :, None]
+            for symbol, (kind, r, c) in step.matrices.items():
+                numeric[symbol] = (phi if kind == "phi" else gamma)[r, c]
+        self.numeric = numeric
+        if system.refractory is not None and not system.refractory_is_condition:
+            duration = emit.evaluate(system.refractory, numeric, n) if system.refractory.free_symbols else \
+                np.full(n, float(system.refractory))
+            if np.any(duration < 0):
+                raise ParameterError(f"population '{self.name}': refractory", float(duration.min()), "a duration >= 0")
+            self.ref_time = np.round(duration / dt) * dt  # whole steps, as lif.py and Brian2
+
+    # -- code ----------------------------------------------------------------------------------
+    def arrays(self):
+        arrays = {k: v for k, v in self.state.items()}
+        arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
+        if self.ring_length:
+            arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype), syn_row=self.bank.row_receptor)
+        return arrays
+
+    def emit_update(self, w):
+        """The update loop of this population (see the module docstring)."""
+        system, step, q = self.system, self.step, w.prefix(self) + "__"
+        arr = (lambda local: w.ref(self, local))
+        for line in emit.IMPORTS:
+            w.imports.add(line)
+        constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
+        names: dict[str, str] = {}
+        header = [f"# {self.name}: model '{self.definition.name}', {self.n} neurons, method {self.method}"]
+        for s in system.states:
+            names[s] = f"{q}{s}"
+        names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
+        names["t"], names["dt"] = "(step * dt)", "dt"
+        body = [f"{q}{s} = {arr(s)}[i]" if s not in self.row_of else f"{q}{s} = {arr('z')}[{self.row_of[s]}, i]"
+                for s in system.states]
+        refractory = system.refractory is not None
+        if refractory and not system.refractory_is_condition:
+            body += [f"{q}ref = {arr('ref_left')}[i] - dt", f"{q}refr = {q}ref > 0.5 * dt"]
+        names["_refractory"] = f"(1.0 if {q}refr else 0.0)"
+
+        def constant(symbol: sympy.Symbol, expr) -> str:
+            values = self.numeric.get(symbol)
+            if values is None:
+                values = emit.evaluate(expr, self.numeric, self.n)
+            code = w.value(self, f"c_{symbol.name.lstrip('_')}", np.asarray(values, float).astype(self.dtype))
+            return code
+
+        for key in self.values:  # parameters: literals when homogeneous
+            names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype))
+        for symbol in step.matrices:
+            names[symbol.name] = constant(symbol, None)
+        if refractory and system.refractory_is_condition:
+            body.append(f"{q}refr = {emit.Printer(names)(system.refractory)}")
+        targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
+        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states])]
+        # exact simplifications: no stimulus means i_ext = 0; parameters that are 0 everywhere vanish
+        zero = {system.symbol(k): 0 for k, v in self.values.items() if not np.any(v)}
+        if not self.has_input:
+            zero[system.symbol("i_ext")] = 0
+        assignments = [(target, sympy.expand(expr.xreplace(zero)) if step.method == "exact" else expr.xreplace(zero))
+                       for target, expr in assignments]
+        exprs, hoisted = emit.hoist([expr for _, expr in assignments], constant_names, prefix="_c")
+        for symbol, expr in hoisted.items():
+            names[symbol.name] = constant(symbol, expr)
+            header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
+                          f"{sympy.sstr(expr)}")
+        assignments = emit.common(list(zip([t for t, _ in assignments], exprs)), prefix="_x")
+        printer = emit.Printer(names)
+        for target, expr in assignments:
+            names[target.name] = f"{q}{target.name.lstrip('_')}"
+            body.append(f"{names[target.name]} = {printer(expr)}")
+        final = {s: names[f"_new_{s}"] for s in system.states}
+        if refractory and self.method in ("exact", "exponential_euler"):
+            for s in sorted(system.unless_refractory):
+                body.append(f"{q}{s}_c = {q}{s} if {q}refr else {final[s]}")
+                final[s] = f"{q}{s}_c"
+        if system.threshold is not None:
+            new_names = dict(names, **final)
+            cond = emit.Printer(new_names)(system.threshold)
+            body.append(f"{q}spike = (not {q}refr) & {cond}" if refractory else f"{q}spike = {cond}")
+            for index, statement in enumerate(system.reset):
+                current = dict(names, **final)
+                value = emit.Printer(current)(statement.value(system.symbol(statement.target)))
+                local = f"{q}{statement.target}_r{index}"
+                body.append(f"{local} = {value} if {q}spike else {final[statement.target]}")
+                final[statement.target] = local
+            if refractory and not system.refractory_is_condition:
+                ref_time = w.value(self, "ref_time", self.ref_time.astype(self.dtype))
+                body.append(f"{arr('ref_left')}[i] = {ref_time} if {q}spike else {q}ref")
+            body.append(f"{arr('fired')}[i] = {q}spike")
+        for s in system.states:
+            body.append(f"{arr(s)}[i] = {final[s]}" if s not in self.row_of else
+                        f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
+        w.lines["update"] += header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
+        if system.threshold is not None:
+            self.emit_spike_collection(w)
+        else:
+            w.lines["update"].append(f"{arr('nspk')}[0] = 0")
+
+    # -- recording -----------------------------------------------------------------------------
+    def recordable(self) -> list[str]:
+        syn = [f"syn_{key}" for key in self.receptor_models]
+        subs = [s for s in self.system.subexpressions if s not in self.system.inputs]
+        return [*self.system.states, *subs, *syn, "i_ext"]
+
+    def variable_dimension(self, variable: str) -> str:
+        if variable == "i_ext":
+            return self.input_dimension
+        if variable.startswith("syn_") and variable[4:] in self.receptor_models:
+            synapse_model, _, mapping = self.receptor_models[variable[4:]]
+            return self._expr_dimension(rename(synapse_model.value, mapping))
+        if variable in self.system.dims:
+            return _dimension(self.definition.name, self.system.dims[variable], variable)
+        return self.input_dimension
+
+    def _expr_dimension(self, text: str) -> str:
+        _, dim = self.system.converter.expression(text, "record")
+        return _dimension(self.definition.name, dim, text)
+
+    def record_expression(self, variable: str, index: str, w) -> str:
+        system = self.system
+        if variable.startswith("syn_") and variable[4:] in self.receptor_models:
+            synapse_model, _, mapping = self.receptor_models[variable[4:]]
+            expr, _ = system.converter.expression(rename(synapse_model.value, mapping), "record")
+            expr = expr.xreplace({system.symbol(k): v for k, v in system.subexpressions.items()})
+        elif variable in system.subexpressions:
+            expr = system.subexpressions[variable]
+        elif variable in system.states:
+            return (f"{w.ref(self, variable)}[{index}]" if variable not in self.row_of
+                    else f"{w.ref(self, 'z')}[{self.row_of[variable]}, {index}]")
+        else:
+            return f"{w.ref(self, variable)}[{index}]"
+        names = {s: (f"{w.ref(self, s)}[{index}]" if s not in self.row_of else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
+                 for s in system.states}
+        names["i_ext"] = f"{w.ref(self, 'i_ext')}[{index}]"
+        names["t"], names["dt"] = "(step * dt)", "dt"
+        for key in self.values:
+            names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype), index)
+        for line in emit.IMPORTS:
+            w.imports.add(line)
+        return emit.Printer(names)(expr)
+
+
+# -- registry ------------------------------------------------------------------------------------
+_REGISTRY: dict[str, type] = {}
+_SYNAPSES: dict[str, SynapseModel] = {}
+
+
+def register(model: Model | SynapseModel, replace: bool = False):
+    """Make ``model`` available by name (``model: <name>`` in protocols, ``make_population``)."""
+    from . import models as builtin_models
+    table = _SYNAPSES if isinstance(model, SynapseModel) else _REGISTRY
+    if not replace and (model.name in table or (isinstance(model, Model) and model.name in builtin_models())):
+        raise ParameterError("model name", model.name, "a name not registered yet (pass replace=True to redefine)")
+    table[model.name] = model if isinstance(model, SynapseModel) else model.population_class()
+    return model
+
+
+def registered() -> dict[str, type]:
+    """Equation neuron models: name -> population class (the built-in model files first)."""
+    _load_builtin()
+    return dict(_REGISTRY)
+
+
+def synapse_models() -> dict[str, SynapseModel]:
+    _load_builtin()
+    return dict(_SYNAPSES)
+
+
+_LOADED = False
+
+
+def _load_builtin() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[2] / "models"
+    for kind in ("synapses", "neurons"):
+        for path in sorted((root / kind).glob("*.yaml")):
+            model = load_file(path)
+            (_SYNAPSES if isinstance(model, SynapseModel) else _REGISTRY)[model.name] = \
+                model if isinstance(model, SynapseModel) else model.population_class()
+
+
+NEURON_KEYS = ("name", "doc", "convention", "equations", "parameters", "inputs", "initial", "threshold", "reset",
+               "refractory", "method")
+SYNAPSE_KEYS = ("name", "doc", "kind", "equations", "parameters", "on_pre", "output", "weight", "target", "value")
+
+
+def from_dict(data: dict, source: str | None = None):
+    """A :class:`Model` (or, with ``kind: synapse``, a :class:`SynapseModel`) from a model file's mapping."""
+    if not isinstance(data, dict):
+        raise ParameterError("model file", source, "a mapping with name, equations, parameters ...")
+    synapse = data.get("kind") == "synapse"
+    allowed = SYNAPSE_KEYS if synapse else NEURON_KEYS
+    for key in data:
+        if key not in allowed:
+            raise EquationError(str(data.get("name", "?")), key, f"unknown key '{key}'{did_you_mean(key, allowed)}; "
+                                f"allowed keys: {', '.join(allowed)}", text=str(key))
+    for key in ("name", "equations"):
+        if key not in data:
+            raise EquationError(str(data.get("name", "?")), key, f"required key '{key}' is missing", text="")
+    if synapse:
+        for key in ("on_pre", "output"):
+            if key not in data:
+                raise EquationError(str(data["name"]), key, f"required key '{key}' of a synapse model is missing",
+                                    text="")
+        options = {k: v for k, v in data.items() if k not in ("kind",)}
+        return SynapseModel(**options, source=source)
+    return Model(**data, source=source)
+
+
+def load_file(path):
+    """Load one model file (YAML); errors carry the file and the line of the offending key/equation."""
+    import pathlib
+
+    import yaml
+    text = pathlib.Path(path).read_text()
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParameterError("model file", str(path), f"valid YAML ({exc})") from None
+    try:
+        return from_dict(data, str(path))
+    except EquationError as exc:
+        exc.file, exc.file_line = str(path), _line_of(node, exc)
+        Exception.__init__(exc, f"{path}:{exc.file_line}: {exc}" if exc.file_line else f"{path}: {exc}")
+        raise
+
+
+def _line_of(node, exc: EquationError) -> int | None:
+    """The 1-based line in the file of the part (and line inside a block) named by ``exc``."""
+    import yaml
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    head = exc.part.split(".")[0].split(" ")[0]
+    for key, value in node.value:
+        if key.value == head:
+            if exc.line and isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
+                return value.start_mark.line + 1 + exc.line  # the block starts on the line after the key
+            if exc.line and isinstance(value, yaml.ScalarNode):
+                return value.start_mark.line + 1
+            return key.start_mark.line + 1
+    return None
+
+

@@ -1,0 +1,188 @@
+"""sympy update expressions -> lines of Numba-compilable Python.
+
+- :func:`hoist` replaces every largest subexpression that depends on parameters and ``dt`` only
+  (``exp(-dt/tau_m)``, ``1/C_m``) by a named constant whose values are computed once at build
+  with numpy (:func:`evaluate`); the caller turns homogeneous ones into literals.
+- :func:`common` runs sympy's common-subexpression elimination over what remains.
+- :class:`Printer` writes expressions as scalar Python: ``math`` functions, small integer powers
+  as products, conditions as ``a if c else b`` selects (branch-free: the loop vectorises).
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import scipy.special
+import sympy
+from sympy.codegen.cfunctions import expm1, log1p, log10
+from sympy.logic.boolalg import Boolean
+
+from .parse import exprel
+
+
+@numba.njit(cache=True, nogil=True)
+def exprel_kernel(x):
+    """``(exp(x) - 1)/x`` with its limit 1 at ``x = 0``."""
+    if x == 0.0:
+        return 1.0
+    return math.expm1(x) / x
+
+
+#: Imports the generated code needs for the functions the printer emits.
+IMPORTS = ("import math", "from neurosim.equations.emit import exprel_kernel")
+
+
+def hoist(exprs: list[sympy.Expr], constant: set[sympy.Symbol], prefix: str = "_c"):
+    """``(exprs with constant subtrees replaced, {symbol: subtree})``: a subtree is hoisted when its
+    free symbols are all in ``constant`` and it is not a bare symbol or number."""
+    found: dict[sympy.Expr, sympy.Symbol] = {}
+
+    def name(expr):
+        if expr not in found:
+            found[expr] = sympy.Symbol(f"{prefix}{len(found)}", real=True)
+        return found[expr]
+
+    def is_constant(expr):
+        return bool(expr.free_symbols) and expr.free_symbols <= constant and not isinstance(expr, Boolean)
+
+    def visit(expr):
+        if expr.is_Atom:
+            return expr
+        if is_constant(expr):
+            if isinstance(expr, sympy.Mul) and expr.args[0].is_Number:
+                # keep a number outside (-1/tau -> -(1/tau)) so that more subtrees are shared
+                return expr.args[0] * name(sympy.Mul(*expr.args[1:]))
+            return name(expr)
+        if isinstance(expr, (sympy.Mul, sympy.Add)):
+            # the constant factors of a product (terms of a sum) become one constant
+            fixed = [arg for arg in expr.args if is_constant(arg)]
+            if len(fixed) > 1:
+                rest = [visit(arg) for arg in expr.args if not is_constant(arg)]
+                return expr.func(name(expr.func(*fixed)), *rest)
+        return expr.func(*[visit(arg) for arg in expr.args])
+
+    replaced = [visit(expr) for expr in exprs]
+    return replaced, {symbol: expr for expr, symbol in found.items()}
+
+
+def common(assignments: list[tuple[sympy.Symbol, sympy.Expr]], prefix: str = "_x"):
+    """Common-subexpression elimination over ordered assignments; returns the new ordered list.
+
+    Assignments are grouped so that no group uses a target of its own group (the stages of a
+    Runge-Kutta step); each group is reduced on its own, after the groups it depends on."""
+    symbols = sympy.numbered_symbols(prefix, real=True)
+    groups: list[list[tuple[sympy.Symbol, sympy.Expr]]] = []
+    for target, expr in assignments:
+        if not groups or expr.free_symbols & {t for t, _ in groups[-1]}:
+            groups.append([])
+        groups[-1].append((target, expr))
+    result = []
+    for group in groups:
+        replacements, reduced = sympy.cse([expr for _, expr in group], symbols=symbols, order="none")
+        result += [*replacements, *zip([target for target, _ in group], reduced)]
+    return result
+
+
+_NUMPY = [{"exprel": scipy.special.exprel, "log1p": np.log1p, "expm1": np.expm1, "log10": np.log10}, "numpy"]
+
+
+def evaluate(expr: sympy.Expr, values: dict[sympy.Symbol, np.ndarray], n: int) -> np.ndarray:
+    """``expr`` at every neuron (``values``: parameter arrays of length ``n`` and ``dt``), float64."""
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    function = sympy.lambdify(symbols, expr, modules=_NUMPY)
+    with np.errstate(all="ignore"):
+        result = function(*[values[s] for s in symbols])
+    return np.broadcast_to(np.asarray(result, float), (n,)).copy()
+
+
+class Printer:
+    """Scalar Python for a sympy expression; ``names`` maps symbol names to code."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def __call__(self, expr) -> str:  # noqa: C901 - one branch per expression type
+        p = self
+        if isinstance(expr, sympy.Symbol):
+            return self.names[expr.name]
+        if expr is sympy.true or expr is sympy.false:
+            return "True" if expr is sympy.true else "False"
+        if expr.is_Integer:
+            return repr(float(int(expr)))
+        if expr.is_Rational or expr.is_Float:
+            return repr(float(expr))
+        if expr is sympy.pi:
+            return repr(math.pi)
+        if expr is sympy.E:
+            return repr(math.e)
+        if isinstance(expr, sympy.Add):
+            terms = [p(arg) for arg in expr.args]
+            text = terms[0]
+            for term in terms[1:]:
+                text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+            return f"({text})"
+        if isinstance(expr, sympy.Mul):
+            numerator, denominator = [], []
+            sign = ""
+            for arg in expr.args:
+                if arg.is_Number and arg < 0:
+                    sign = "-" if not sign else ""
+                    arg = -arg
+                    if arg == 1:
+                        continue
+                if isinstance(arg, sympy.Pow) and arg.exp.is_Number and arg.exp < 0:
+                    denominator.append(p(arg.base ** -arg.exp))
+                elif arg.is_Rational and not arg.is_Integer and arg.p == 1:
+                    denominator.append(repr(float(arg.q)))
+                else:
+                    numerator.append(p(arg))
+            text = " * ".join(numerator) or "1.0"
+            if denominator:
+                text += " / " + (denominator[0] if len(denominator) == 1 else f"({' * '.join(denominator)})")
+            return f"{sign}({text})" if sign else f"({text})"
+        if isinstance(expr, sympy.Pow):
+            base, exponent = expr.args
+            if exponent.is_Integer and 1 <= int(exponent) <= 4:
+                return "(" + " * ".join([p(base)] * int(exponent)) + ")"
+            if exponent.is_Integer and -4 <= int(exponent) <= -1:
+                return "(1.0 / (" + " * ".join([p(base)] * -int(exponent)) + "))"
+            if exponent == sympy.Rational(1, 2):
+                return f"math.sqrt({p(base)})"
+            if exponent == -sympy.Rational(1, 2):
+                return f"(1.0 / math.sqrt({p(base)}))"
+            return f"({p(base)} ** {p(exponent)})"
+        functions = {sympy.exp: "math.exp", sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p",
+                     expm1: "math.expm1", sympy.sin: "math.sin", sympy.cos: "math.cos", sympy.tan: "math.tan",
+                     sympy.sinh: "math.sinh", sympy.cosh: "math.cosh", sympy.tanh: "math.tanh",
+                     sympy.atan: "math.atan", exprel: "exprel_kernel", sympy.Abs: "abs"}
+        if expr.func in functions:
+            if expr.func is sympy.log and len(expr.args) > 1:
+                return f"(math.log({p(expr.args[0])}) / math.log({p(expr.args[1])}))"
+            return f"{functions[expr.func]}({p(expr.args[0])})"
+        if isinstance(expr, sympy.sign):
+            x = p(expr.args[0])
+            return f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))"
+        if isinstance(expr, (sympy.Min, sympy.Max)):
+            name = "min" if isinstance(expr, sympy.Min) else "max"
+            args = [p(arg) for arg in expr.args]
+            text = args[0]
+            for arg in args[1:]:
+                text = f"{name}({text}, {arg})"
+            return text
+        if isinstance(expr, sympy.Piecewise):
+            text = None
+            for value, condition in reversed(expr.args):
+                text = p(value) if text is None or condition is sympy.true else f"({p(value)} if {p(condition)} else {text})"
+            return text
+        if isinstance(expr, sympy.core.relational.Relational):
+            return f"({p(expr.lhs)} {expr.rel_op} {p(expr.rhs)})"
+        if isinstance(expr, sympy.And):
+            return "(" + " & ".join(p(arg) for arg in expr.args) + ")"
+        if isinstance(expr, sympy.Or):
+            return "(" + " | ".join(p(arg) for arg in expr.args) + ")"
+        if isinstance(expr, sympy.Not):
+            return f"(not {p(expr.args[0])})"
+        if isinstance(expr, sympy.Mod):
+            return f"({p(expr.args[0])} % {p(expr.args[1])})"
+        raise NotImplementedError(f"cannot emit {expr.func.__name__}: {expr}")

@@ -1,0 +1,138 @@
+"""Equation models named in protocols: built-in model files, a protocol's own model files, and the
+located errors of every 'Bad input' class of issue 14 (file, line, model, equation, term)."""
+import numpy as np
+import pytest
+
+from neurosim.errors import ProtocolError
+from neurosim.protocol.build import build
+from neurosim.protocol.load import load
+
+MODEL = """\
+name: {name}
+doc: test model
+equations: |
+  dv/dt = (E_L - v)/tau_m + I_syn/C_m : volt (unless refractory)
+  dv_th/dt = (V_th0 - v_th)/tau_th : volt
+inputs:
+  I_syn: amp
+parameters:
+  C_m: 200 pF
+  tau_m: 20 ms
+  E_L: -70 mV
+  V_th0: -50 mV
+  tau_th: 30 ms
+  dV: 3 mV
+initial:
+  v: E_L
+  v_th: V_th0
+threshold: v > v_th
+reset: |
+  v = E_L
+  v_th += dV
+refractory: 2*ms
+"""
+
+
+def protocol(tmp_path, model="mine", model_text=None, population=None, extra="", name="mine"):
+    files = ""
+    if model_text is not None:
+        (tmp_path / "mine.yaml").write_text(model_text)
+        files = "models: [mine.yaml]\n"
+    population = population or f"{{n: 2, model: {model}}}"
+    text = (f"name: t\n{files}network:\n  populations:\n    P: {population}\nduration: 50 ms\n"
+            "stimuli:\n  - {type: constant, population: P, amplitude: 1 nA}\n"
+            "record:\n  states: [{population: P, variable: v_th}]\n") + extra
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    return path
+
+
+def error(tmp_path, **kwargs) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        load(protocol(tmp_path, **kwargs))
+    return info.value
+
+
+def test_protocol_model_file_runs_and_adapts(tmp_path):
+    sim = build(load(protocol(tmp_path, model_text=MODEL.format(name="mine_adapting"), model="mine_adapting")))
+    result = sim.run(0.05)
+    v_th = result.states["P"]["v_th"].data[:, 0]
+    spikes = result.spikes["P"].times[result.spikes["P"].node_ids == 0]
+    assert len(spikes) >= 3
+    # each spike raises the threshold by 3 mV (one step after the spike the record shows it)
+    k = int(round(spikes[0] / 1e-4)) + 1
+    assert v_th[k] - v_th[k - 1] == pytest.approx(3e-3 - (v_th[k - 1] - (-50e-3)) * (1 - np.exp(-1e-4 / 30e-3)),
+                                                 rel=1e-9)
+
+
+def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
+    path = protocol(tmp_path, model="adex", population="{n: 1, model: adex, params: {a: 2 nS, b: 0.5 nA}}",
+                    extra="")
+    text = path.read_text().replace("variable: v_th", "variable: w")
+    path.write_text(text)
+    build(load(path)).run(0.01)
+    exc = error(tmp_path, population="{n: 1, model: adex, params: {a: 2 mV}}")
+    assert exc.line == 4 and "expected a conductance" in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
+    assert "unknown parameter 'tau_W' of model 'adex' (did you mean 'tau_w'?)" in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: adex, gate_tables: true}")
+    assert "model 'adex' has no option 'gate_tables'; its options: method" in str(exc)
+    path = protocol(tmp_path, population="{n: 1, model: adex, method: exact}")
+    path.write_text(path.read_text().replace("variable: v_th", "variable: w"))
+    with pytest.raises(ProtocolError) as info:
+        build(load(path))
+    assert info.value.line == 4 and "'exact' cannot integrate this system" in str(info.value)
+
+
+def located(tmp_path, old, new, name) -> ProtocolError:
+    text = MODEL.format(name=name).replace(old, new)
+    assert text != MODEL.format(name=name)
+    return error(tmp_path, model_text=text, model=name)
+
+
+def test_undefined_symbol_located_in_model_file(tmp_path):
+    exc = located(tmp_path, "(V_th0 - v_th)/tau_th", "(V_th0 - v_th)/tau_t", "bad1")
+    assert exc.file.endswith("mine.yaml") and exc.line == 5
+    assert "undefined symbol 'tau_t' (did you mean 'tau_th'?)" in str(exc) and "model 'bad1'" in str(exc)
+
+
+def test_unit_inconsistency_located(tmp_path):
+    exc = located(tmp_path, "(E_L - v)/tau_m + I_syn/C_m", "(E_L - v)/tau_m + I_syn", "bad2")
+    assert exc.line == 4 and "terms of a sum differ" in str(exc) and "'I_syn' has" in str(exc)
+
+
+def test_threshold_not_boolean_located(tmp_path):
+    exc = located(tmp_path, "threshold: v > v_th", "threshold: v - v_th", "bad3")
+    assert exc.line == 18 and "expected a condition" in str(exc)
+
+
+def test_reset_undefined_variable_located(tmp_path):
+    exc = located(tmp_path, "v_th += dV", "v_thr += dV", "bad4")
+    assert exc.line == 21 and "assigns undefined name 'v_thr'" in str(exc) and "(did you mean 'v_th'?)" in str(exc)
+
+
+def test_exact_for_nonlinear_located(tmp_path):
+    text = MODEL.format(name="bad6").replace("(V_th0 - v_th)/tau_th", "(V_th0 - v_th)*exp(v/mV)/tau_th") \
+        + "method: exact\n"
+    exc = error(tmp_path, model_text=text, model="bad6")
+    assert exc.file.endswith("mine.yaml") and exc.line == 23
+    assert "'exact' cannot integrate this system: dv_th/dt is not linear with constant coefficients" in str(exc)
+
+
+def test_reserved_name_located(tmp_path):
+    exc = located(tmp_path, "  dV: 3 mV", "  dt: 3 mV", "bad7")
+    assert "'dt' is reserved" in str(exc)
+
+
+def test_unknown_model_key_and_missing_file(tmp_path):
+    exc = located(tmp_path, "doc: test model", "docs: test model", "bad8")
+    assert "unknown key 'docs' (did you mean 'doc'?)" in str(exc) and exc.line == 2
+    path = protocol(tmp_path, model="x")
+    path.write_text(path.read_text().replace("name: t\n", "name: t\nmodels: [nowhere.yaml]\n"))
+    with pytest.raises(ProtocolError, match="model file 'nowhere.yaml' not found"):
+        load(path)
+
+
+def test_unknown_kernel_suggests_synapse_models(tmp_path):
+    exc = error(tmp_path, population="{n: 1, model: adex, receptors: {e: {kernel: exponentail, tau: 2 ms}}}")
+    assert "unknown kernel 'exponentail' (did you mean 'exponential'?)" in str(exc)
