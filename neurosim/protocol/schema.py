@@ -12,25 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 from ..errors import ParameterError
-from ..units import DIMENSIONS, to_si, ureg
-
-
-def dimension_of(value) -> str | None:
-    """The name of the dimension of a quantity string (``"2 mV"`` -> ``"voltage"``), if it has one we know."""
-    try:
-        quantity = ureg.Quantity(str(value))
-    except Exception:  # noqa: BLE001 (pint raises several unrelated types for bad text)
-        return None
-    for name, unit in DIMENSIONS.items():
-        if getattr(quantity, "dimensionality", None) == ureg.Quantity(1.0, unit).dimensionality:
-            return name
-    return None
+from ..units import dimension_name, to_si
 
 
 def explain(exc: ParameterError) -> str:
     """``'<value>' is not valid: expected ...`` with the given value's dimension named when known."""
     expected = exc.expected.split(", got ")[0] if ", got " in exc.expected else exc.expected
-    got = dimension_of(exc.value) if isinstance(exc.value, str) else None
+    got = dimension_name(exc.value) if isinstance(exc.value, str) else None
     return f"{exc.value!r} is not valid: expected {expected}" + (f", got a {got}" if got else "")
 
 
