@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt
+import re
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..errors import ParameterError
 from ..units import dimension_name, to_si
@@ -34,6 +36,36 @@ def _quantity(dimension: str, positive: bool = False):
 
     return BeforeValidator(convert)
 
+
+#: Integers are strict: ``true``, ``400.0`` or ``"400"`` are refused, not read as 1 or 400.
+PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+#: Seeds feed ``numpy.random.SeedSequence`` and are stored as an unsigned 64-bit HDF5 attribute.
+Seed = Annotated[int, Field(strict=True, ge=0, lt=2**64)]
+
+#: Output names (protocol ``name``, plot ``file``): a plain file name, no directory part.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
+#: Figure formats matplotlib's Agg backend writes.
+PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff")
+
+
+def _plain_name(value: str) -> str:
+    if not _PLAIN_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"{value!r} is not valid: expected a plain name (letters, digits, '_', '-', '+', '.'; "
+                         "no '/', no '..', not starting with '.', at most 100 characters)")
+    return value
+
+
+def _plot_file(value: str) -> str:
+    _plain_name(value)
+    if value.rpartition(".")[2].lower() not in PLOT_FORMATS or "." not in value:
+        raise ValueError(f"{value!r} is not valid: expected a file name ending in one of "
+                         f"{', '.join('.' + f for f in PLOT_FORMATS)}")
+    return value
+
+
+PlainName = Annotated[str, AfterValidator(_plain_name)]
+PlotFile = Annotated[str, AfterValidator(_plot_file)]
 
 Time = Annotated[float, _quantity("time")]
 PositiveTime = Annotated[float, _quantity("time", positive=True)]
@@ -96,7 +128,7 @@ class Network(Strict):
 
 class _Stimulus(Strict):
     population: str
-    neurons: list[int] | None = None
+    neurons: list[NonNegativeInt] | None = None
     name: str | None = None
 
 
@@ -145,7 +177,7 @@ Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimul
 class StateRecording(Strict):
     population: str
     variable: str
-    neurons: list[int] | None = None
+    neurons: list[NonNegativeInt] | None = None
     every: PositiveInt = 1
 
 
@@ -171,7 +203,7 @@ class Plot(Strict):
     """One PNG; ``file`` defaults to ``<type>.png``."""
 
     type: Literal["raster", "traces", "tuning_curve", "rates"]
-    file: str | None = None
+    file: PlotFile | None = None
     populations: list[str] | None = None
     variable: str | None = None
     max_neurons: PositiveInt = 200
@@ -200,9 +232,9 @@ class Compare(Strict):
 class NetworkProtocol(Strict):
     """A simulation: a network, stimuli, recordings, analyses, plots and comparison tolerances."""
 
-    name: str
+    name: PlainName
     description: str = ""
-    seed: NonNegativeInt = 0
+    seed: Seed = 0
     network: Network
     dt: PositiveTime = 1e-4
     duration: PositiveTime
@@ -218,8 +250,8 @@ class NetworkProtocol(Strict):
 class ExperimentProtocol(Strict):
     """A registered experiment (``neurosim.experiment``) run with ``config``."""
 
-    name: str
+    name: PlainName
     description: str = ""
-    seed: NonNegativeInt = 0
+    seed: Seed = 0
     experiment: str
     config: dict[str, Any] = {}
