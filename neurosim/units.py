@@ -1,12 +1,23 @@
-"""Physical quantities: the only place where unit strings are parsed (with pint).
+"""Physical quantities: the only place where unit strings are parsed.
 
 Inside neurosim every quantity is a plain float in SI units (s, V, A, S, F, Hz, m).
 ``to_si("20 ms", "time", name="tau_m")`` returns 0.02 and raises ``ParameterError`` naming the
 parameter when the dimension is wrong. A bare number is accepted only for dimensionless values.
+
+Quantity strings follow a restricted grammar, checked before pint sees them (pint evaluates
+arbitrary arithmetic, so ``9**9**9 ms`` would never return)::
+
+    quantity := number [unit]            at most MAX_QUANTITY_LENGTH characters
+    number   := [+-] digits [. digits] [(e|E) [+-] digits]      (finite)
+    unit     := ["1"] ["/"] factor (("*" | "/" | "·" | " ") factor)*  at most MAX_UNIT_FACTORS factors
+    factor   := name [("^" | "**") [-] digit]  |  "(" unit ")"  exponents -4..4, one level of ()
+    name     := letters, "_", "µ", "Ω" (a unit pint knows, with an SI prefix: ms, nA, uS, MOhm)
 """
 from __future__ import annotations
 
 import functools
+import math
+import re
 
 import numpy as np
 import pint
@@ -49,9 +60,58 @@ def _si_unit(dimension: str):
     return ureg.Quantity(1.0, DIMENSIONS[dimension]).to_base_units().units
 
 
+#: Longest quantity string accepted, and most unit factors in it (``uA/cm^2`` has two).
+MAX_QUANTITY_LENGTH, MAX_UNIT_FACTORS, MAX_EXPONENT = 64, 6, 4
+
+_NUMBER = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*")
+_NAME = r"[A-Za-z_\u00b5\u03bc\u2126][A-Za-z_\u00b5\u03bc\u2126]*"
+_FACTOR = rf"{_NAME}(?:\s*(?:\^|\*\*)\s*-?\d)?"
+_GROUP = rf"(?:{_FACTOR}|\(\s*{_FACTOR}(?:\s*(?:\*|/|\u00b7|\s)\s*{_FACTOR})*\s*\))"
+_UNIT = re.compile(rf"(?:/\s*)?{_GROUP}(?:\s*(?:\*|/|\u00b7|\s)\s*{_GROUP})*\s*")
+_EXPONENT = re.compile(r"(?:\^|\*\*)\s*(-?\d+)")
+_PER = re.compile(r"^1\s*/")
+
+
+class UnitSyntaxError(ValueError):
+    """A quantity string outside the restricted grammar (see the module docstring)."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _parse(text: str):
-    return ureg.Quantity(text)
+    """``"20 ms"`` -> pint Quantity, or ``UnitSyntaxError``/pint's error; never evaluates arithmetic."""
+    if len(text) > MAX_QUANTITY_LENGTH:
+        raise UnitSyntaxError(f"longer than {MAX_QUANTITY_LENGTH} characters")
+    number = _NUMBER.match(text)
+    if number is None:
+        raise UnitSyntaxError("expected a number first, e.g. '20 ms'")
+    magnitude = float(number.group(1))
+    if not math.isfinite(magnitude):
+        raise UnitSyntaxError("the number is out of range")
+    unit = _PER.sub("/", text[number.end():], count=1)  # "0.02 1/ms" is "0.02 /ms"
+    if not unit:
+        return ureg.Quantity(magnitude, "dimensionless")
+    if _UNIT.fullmatch(unit) is None:
+        raise UnitSyntaxError("expected a unit such as 'ms', 'nA' or 'uA/cm^2' after the number")
+    if len(re.findall(_NAME, unit)) > MAX_UNIT_FACTORS:
+        raise UnitSyntaxError(f"more than {MAX_UNIT_FACTORS} unit factors")
+    if any(abs(int(e)) > MAX_EXPONENT for e in _EXPONENT.findall(unit)):
+        raise UnitSyntaxError(f"unit exponents must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}]")
+    unit = unit.strip().replace("^", "**").replace("\u00b7", "*")
+    if unit.startswith("/"):
+        unit = "1 " + unit
+    return ureg.Quantity(magnitude, ureg.parse_units(unit) if "(" not in unit else ureg.parse_expression(unit).units)
+
+
+def dimension_name(value) -> str | None:
+    """The name of the dimension (a key of ``DIMENSIONS``) of a quantity string, if it parses and is known."""
+    try:
+        quantity = _parse(str(value).strip())
+    except Exception:  # noqa: BLE001 - pint raises unrelated types on bad text
+        return None
+    for name, unit in DIMENSIONS.items():
+        if quantity.dimensionality == ureg.Quantity(1.0, unit).dimensionality:
+            return name
+    return None
 
 
 def to_si(value, dimension: str, name: str = "value"):
@@ -68,17 +128,22 @@ def to_si(value, dimension: str, name: str = "value"):
     unit_hint = DISPLAY_UNITS.get(dimension, "")
     if isinstance(value, (int, float, np.integer, np.floating, np.ndarray)):
         if dimension == "dimensionless":
-            return np.asarray(value, float) if isinstance(value, np.ndarray) else float(value)
+            if isinstance(value, np.ndarray):
+                return np.asarray(value, float)
+            if not math.isfinite(value):
+                raise ParameterError(name, value, "a finite number")
+            return float(value)
         raise ParameterError(name, value, f"a {dimension} with a unit, e.g. '{value} {unit_hint}'")
     if isinstance(value, pint.Quantity):
         quantity = value
     elif isinstance(value, str):
+        if len(value) > MAX_QUANTITY_LENGTH:
+            raise ParameterError(name, value[:24] + "...", f"a {dimension} of at most {MAX_QUANTITY_LENGTH} "
+                                 f"characters, such as '1 {unit_hint}'")
         try:
             quantity = _parse(value.strip())
         except Exception as exc:  # noqa: BLE001 - pint raises unrelated types (even AssertionError) on bad text
             raise ParameterError(name, value, f"a {dimension} such as '1 {unit_hint}' ({exc})") from None
-        if not isinstance(quantity, pint.Quantity):  # a plain number in a string
-            quantity = ureg.Quantity(float(quantity), "dimensionless")
     else:
         raise ParameterError(name, value, f"a {dimension} such as '1 {unit_hint}'")
     target = _si_unit(dimension)
@@ -86,7 +151,11 @@ def to_si(value, dimension: str, name: str = "value"):
         got = "dimensionless" if quantity.dimensionless else str(quantity.dimensionality)
         raise ParameterError(name, value, f"a {dimension} (e.g. '1 {unit_hint}'), got {got}")
     magnitude = quantity.to(target).magnitude
-    return np.asarray(magnitude, float) if isinstance(magnitude, np.ndarray) else float(magnitude)
+    if isinstance(magnitude, np.ndarray):
+        return np.asarray(magnitude, float)
+    if not math.isfinite(magnitude):
+        raise ParameterError(name, value, f"a finite {dimension}")
+    return float(magnitude)
 
 
 def format_si(value: float, dimension: str) -> str:

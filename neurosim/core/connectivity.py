@@ -33,9 +33,13 @@ class AllToAll:
 class OneToOne:
     """Neuron ``i`` to neuron ``i`` (equal sizes)."""
 
-    def pairs(self, n_pre, n_post, rng):
+    def check(self, n_pre, n_post) -> None:
+        """Raise ``ParameterError`` unless the rule can connect these population sizes."""
         if n_pre != n_post:
             raise ParameterError("one_to_one", f"{n_pre} -> {n_post}", "populations of equal size")
+
+    def pairs(self, n_pre, n_post, rng):
+        self.check(n_pre, n_post)
         index = np.arange(n_pre, dtype=np.int64)
         return index, index
 
@@ -47,8 +51,9 @@ class FixedProbability:
     p: float
 
     def __post_init__(self):
-        if not 0 <= self.p <= 1:
-            raise ParameterError("fixed_probability: p", self.p, "a probability in [0, 1]")
+        if isinstance(self.p, bool) or not isinstance(self.p, (int, float, np.integer, np.floating)) \
+                or not 0 <= self.p <= 1:
+            raise ParameterError("fixed_probability: p", self.p, "a probability in [0, 1]", key="p")
 
     def pairs(self, n_pre, n_post, rng):
         if self.p == 0:
@@ -98,11 +103,15 @@ class FixedIndegree:
 
     def __post_init__(self):
         if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 0:
-            raise ParameterError("fixed_indegree: k", self.k, "a non-negative integer")
+            raise ParameterError("fixed_indegree: k", self.k, "a non-negative integer", key="k")
+
+    def check(self, n_pre, n_post) -> None:
+        """Raise ``ParameterError`` unless the rule can connect these population sizes."""
+        if self.k > n_pre:
+            raise ParameterError("fixed_indegree: k", self.k, f"at most the {n_pre} presynaptic neurons", key="k")
 
     def pairs(self, n_pre, n_post, rng):
-        if self.k > n_pre:
-            raise ParameterError("fixed_indegree: k", self.k, f"at most the {n_pre} presynaptic neurons")
+        self.check(n_pre, n_post)
         if self.k == 0:
             return np.zeros(0, np.int32), np.zeros(0, np.int32)
         return _indegree_pairs(n_pre, n_post, self.k, rng)
@@ -147,14 +156,29 @@ class Explicit:
     pre: np.ndarray
     post: np.ndarray
 
-    def pairs(self, n_pre, n_post, rng):
+    def __post_init__(self):
+        for key in ("pre", "post"):
+            index = getattr(self, key)
+            if isinstance(index, (list, tuple)) and any(isinstance(i, bool) or not isinstance(i, (int, np.integer))
+                                                        for i in index):
+                raise ParameterError(f"explicit: {key}", index, "a list of integer neuron indices", key=key)
+            if isinstance(index, np.ndarray) and index.size and index.dtype.kind not in "iu":
+                raise ParameterError(f"explicit: {key}", f"an array of {index.dtype}", "integer neuron indices",
+                                     key=key)
+
+    def check(self, n_pre, n_post) -> None:
+        """Raise ``ParameterError`` unless the indices are valid for these population sizes."""
         pre, post = np.asarray(self.pre), np.asarray(self.post)
         if pre.shape != post.shape or pre.ndim != 1:
             raise ParameterError("explicit connection indices", f"shapes {pre.shape} and {post.shape}",
-                                 "two 1-D index arrays of equal length")
+                                 "two 1-D index arrays of equal length", key="post")
         if pre.size and (pre.min() < 0 or pre.max() >= n_pre or post.min() < 0 or post.max() >= n_post):
             raise ParameterError("explicit connection indices", "out of range",
                                  f"pre in [0, {n_pre}) and post in [0, {n_post})")
+
+    def pairs(self, n_pre, n_post, rng):
+        self.check(n_pre, n_post)
+        pre, post = np.asarray(self.pre), np.asarray(self.post)
         return pre.astype(np.int64), post.astype(np.int64)
 
 
@@ -164,10 +188,26 @@ class DenseMatrix:
 
     matrix: np.ndarray
 
-    def pairs(self, n_pre, n_post, rng):
+    def __post_init__(self):
+        try:
+            matrix = np.asarray(self.matrix, float)
+        except (TypeError, ValueError):
+            raise ParameterError("dense weight matrix", "ragged or non-numeric rows", "a matrix of numbers",
+                                 key="matrix") from None
+        if matrix.ndim != 2 or not np.all(np.isfinite(matrix)):
+            raise ParameterError("dense weight matrix", f"shape {matrix.shape}", "a 2-D matrix of finite numbers",
+                                 key="matrix")
+
+    def check(self, n_pre, n_post) -> None:
+        """Raise ``ParameterError`` unless the matrix has shape ``(n_post, n_pre)``."""
         matrix = np.asarray(self.matrix, float)
         if matrix.shape != (n_post, n_pre):
-            raise ParameterError("dense weight matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(n_post, n_pre)}")
+            raise ParameterError("dense weight matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(n_post, n_pre)}",
+                                 key="matrix")
+
+    def pairs(self, n_pre, n_post, rng):
+        self.check(n_pre, n_post)
+        matrix = np.asarray(self.matrix, float)
         post, pre = np.nonzero(matrix)
         return pre.astype(np.int64), post.astype(np.int64)
 

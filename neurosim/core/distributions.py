@@ -8,12 +8,24 @@ import numpy as np
 from ..errors import ParameterError, did_you_mean
 
 
+def _finite(distribution, *keys) -> None:
+    for key in keys:
+        value = getattr(distribution, key)
+        if np.ndim(value) != 0 or not np.isfinite(value):
+            raise ParameterError(f"{type(distribution).__name__.lower()}: {key}", value, "a finite number", key=key)
+
+
 @dataclass(frozen=True)
 class Uniform:
     """Uniform on [low, high) (SI units)."""
 
     low: float
     high: float
+
+    def __post_init__(self):
+        _finite(self, "low", "high")
+        if self.high < self.low:
+            raise ParameterError("uniform: high", self.high, f"a value >= low ({self.low:g})", key="high")
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
@@ -26,6 +38,11 @@ class Normal:
     mean: float
     std: float
 
+    def __post_init__(self):
+        _finite(self, "mean", "std")
+        if self.std < 0:
+            raise ParameterError("normal: std", self.std, "a standard deviation >= 0", key="std")
+
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.normal(self.mean, self.std, n)
 
@@ -36,6 +53,11 @@ class LogNormal:
 
     mu: float
     sigma: float
+
+    def __post_init__(self):
+        _finite(self, "mu", "sigma")
+        if self.sigma < 0:
+            raise ParameterError("lognormal: sigma", self.sigma, "a standard deviation >= 0", key="sigma")
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, n)

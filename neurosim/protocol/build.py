@@ -17,19 +17,25 @@ from ..core.simulator import Simulator
 from ..core.synapses import Synapse
 from ..errors import ParameterError
 from . import schema
-from .load import Protocol
+from .load import Protocol, _key_path
 
 _OWNER = re.compile(r"(population|projection|stimulus) '([A-Za-z0-9_]+)'")
 
 
 @contextlib.contextmanager
 def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
-    """Turn a core ``ParameterError`` into a located ``ProtocolError`` (at the named component if known)."""
+    """Turn a core ``ParameterError`` into a located ``ProtocolError``: at ``exc.owner``'s entry and
+    ``exc.key`` below it when the core set them, else at the component named in the message (errors
+    not yet carrying ``owner``), else at ``path``."""
     try:
         yield
     except ParameterError as exc:
-        match = _OWNER.search(str(exc))
-        where = (owners or {}).get(match.groups()) if match else None
+        owners = owners or {}
+        if exc.owner is not None and tuple(exc.owner) in owners:
+            where = (*owners[tuple(exc.owner)], *_key_path(exc.key))
+        else:
+            match = _OWNER.search(str(exc))
+            where = owners.get(match.groups()) if match else None
         raise protocol.error(where or path, f"{exc}") from None
 
 
@@ -41,7 +47,7 @@ def build(protocol: Protocol) -> Simulator:
     for name, population in spec.network.populations.items():
         path = ("network", "populations", name)
         owners[("population", name)] = path
-        with _located(protocol, path):
+        with _located(protocol, path, owners):
             net.add(_population(name, population))
     for index, connection in enumerate(spec.network.connections):
         path = ("network", "connections", index)

@@ -4,6 +4,9 @@ A mapping with an ``include: path`` key is replaced by the included file's mappi
 relative to the including file) with the mapping's other keys merged on top, so a protocol can
 say ``network: {include: ../models/cuba.yaml, populations: {E: {n: 400}}}``. Mappings merge key
 by key; any other value (including lists) is replaced as a whole.
+
+Includes nest at most ``MAX_INCLUDE_DEPTH`` files deep and one protocol reads at most
+``MAX_INCLUDES`` included files in all; a protocol stored in a results file may not include any.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from ..errors import ProtocolError
 from .source import Map, Seq, Where, parse, read
 
 SET_LABEL = "--set"
+MAX_INCLUDE_DEPTH, MAX_INCLUDES = 8, 64
 
 
 def merge(base, over):
@@ -27,19 +31,33 @@ def merge(base, over):
     return result
 
 
-def resolve_includes(node, path: tuple = (), chain: tuple = ()):
-    """``node`` with every ``include:`` replaced by the included file (recursively; cycles are errors)."""
+def resolve_includes(node, path: tuple = (), chain: tuple = (), count: list | None = None,
+                     allowed: bool = True):
+    """``node`` with every ``include:`` replaced by the included file (recursively; cycles are errors).
+
+    ``count`` (a one-item list) accumulates the files read; ``allowed=False`` refuses every include.
+    """
+    count = [0] if count is None else count
     if isinstance(node, Seq):
-        return Seq([resolve_includes(item, (*path, i), chain) for i, item in enumerate(node)], node.where, node.start)
+        return Seq([resolve_includes(item, (*path, i), chain, count, allowed) for i, item in enumerate(node)],
+                   node.where, node.start)
     if not isinstance(node, Map):
         return node
     result = Map(where=node.where, start=node.start)
     for key, value in node.items():
-        result[key] = resolve_includes(value, (*path, key), chain)
+        result[key] = resolve_includes(value, (*path, key), chain, count, allowed)
     if "include" not in result:
         return result
     target, where = result.pop("include"), result.where.pop("include")
     key_path = ".".join(map(str, (*path, "include")))
+    if not allowed:
+        raise ProtocolError("a stored protocol cannot include files", where.file, where.line, key_path)
+    if len(chain) > MAX_INCLUDE_DEPTH:
+        raise ProtocolError(f"includes nested deeper than {MAX_INCLUDE_DEPTH} files", where.file, where.line, key_path)
+    count[0] += 1
+    if count[0] > MAX_INCLUDES:
+        raise ProtocolError(f"more than {MAX_INCLUDES} included files in one protocol", where.file, where.line,
+                            key_path)
     if not isinstance(target, str):
         raise ProtocolError(f"expected the path of a YAML file, got {target!r}", where.file, where.line, key_path)
     file = os.path.normpath(pathlib.Path(where.file).parent / target)
@@ -47,7 +65,7 @@ def resolve_includes(node, path: tuple = (), chain: tuple = ()):
         raise ProtocolError(f"included file '{file}' does not exist", where.file, where.line, key_path)
     if file in chain:
         raise ProtocolError(f"'{file}' includes itself (via {' -> '.join(chain)})", where.file, where.line, key_path)
-    included = resolve_includes(read(file), (), (*chain, file))
+    included = resolve_includes(read(file), (), (*chain, file), count)
     if not isinstance(included, Map):
         raise ProtocolError(f"included file '{file}' must hold a mapping", where.file, where.line, key_path)
     return merge(included, result)

@@ -60,14 +60,17 @@ def load(path, sets=(), seed: int | None = None) -> Protocol:
 
 
 def loads(text: str, label: str) -> Protocol:
-    """Validate protocol ``text`` (e.g. the copy stored in a results file); ``label`` names it in errors."""
-    return _finish(parse(text, label), label, [], None)
+    """Validate protocol ``text`` (e.g. the copy stored in a results file); ``label`` names it in errors.
+
+    Such a text is self-contained: an ``include:`` in it is refused.
+    """
+    return _finish(parse(text, label), label, [], None, includes=False)
 
 
-def _finish(tree, file: str, sets: list[str], seed: int | None) -> Protocol:
+def _finish(tree, file: str, sets: list[str], seed: int | None, includes: bool = True) -> Protocol:
     if not isinstance(tree, Map):
         raise ProtocolError("a protocol must be a YAML mapping (name: ..., network: ... or experiment: ...)", file, 1)
-    tree = resolve_includes(tree, (), (file,))
+    tree = resolve_includes(tree, (), (file,), allowed=includes)
     for assignment in sets:
         apply_set(tree, assignment)
     if seed is not None:
@@ -213,6 +216,33 @@ def _check_experiment(protocol: Protocol) -> None:
         if key not in allowed:
             raise protocol.error(("config", key), f"unknown key '{key}' for experiment '{spec.experiment}'"
                                  f"{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}")
+    try:
+        spec.config = experiments.check_config(spec.experiment, dict(spec.config))
+    except ParameterError as exc:
+        raise protocol.error(("config", *_key_path(exc.key)), schema.explain(exc)) from None
+
+
+def _key_path(key: str | None) -> tuple:
+    """``"params.tau_m"`` or ``"hidden[1]"`` -> a key path tuple (list indices as ints)."""
+    path = []
+    for part in (key or "").replace("]", "").replace("[", ".").split("."):
+        if part:
+            path.append(int(part) if part.isdigit() else part)
+    return tuple(path)
+
+
+def yaml_models() -> dict:
+    """The models a protocol can use: the builder can construct them from ``params``, ``receptors``
+    and ``initial`` (``poisson`` from ``rate``); others (``spike_source``, models without receptor
+    ports) need the Python API."""
+    import inspect
+
+    runnable = {}
+    for name, cls in models().items():
+        accepted = set(inspect.signature(cls.__init__).parameters)
+        if name == "poisson" or {"params", "receptors", "initial"} <= accepted:
+            runnable[name] = cls
+    return runnable
 
 
 # -- network protocols: model-dependent checks and SI conversion ---------------------------------
@@ -221,7 +251,7 @@ class Checker:
 
     def __init__(self, protocol: Protocol):
         self.protocol, self.spec = protocol, protocol.spec
-        self.models = models()
+        self.models = yaml_models()
         self.populations = self.spec.network.populations
 
     def fail(self, path, message):
@@ -239,6 +269,28 @@ class Checker:
             self.analysis(("analyses", index), analysis)
         for index, plot in enumerate(self.spec.plots):
             self.plot(("plots", index), plot)
+        self.time_grid()
+
+    def time_grid(self) -> None:
+        """Times that the run would silently change: a duration shorter than a step, reversed or
+        negative windows, non-zero fixed delays that round to zero steps."""
+        spec = self.spec
+        if spec.duration < spec.dt:
+            self.fail(("duration",), f"{spec.duration:g} s is shorter than one step (dt = {spec.dt:g} s)")
+        windows = [(("analyses", i), a.window) for i, a in enumerate(spec.analyses)]
+        windows += [(("plots", i), p.window) for i, p in enumerate(spec.plots)]
+        if spec.compare is not None:
+            windows.append((("compare",), spec.compare.window))
+        for path, window in windows:
+            if window is not None and not 0 <= window[0] < window[1]:
+                self.fail((*path, "window"), f"expected [start, stop] with 0 <= start < stop, got "
+                                             f"[{window[0]:g} s, {window[1]:g} s]")
+        for index, connection in enumerate(spec.network.connections):
+            delay = connection.delay
+            if np.ndim(delay) == 0 and not hasattr(delay, "draw") and 0 < float(delay) < spec.dt / 2:
+                self.fail(("network", "connections", index, "delay"),
+                          f"{float(delay):g} s is below half a step (dt = {spec.dt:g} s) and would become 0; "
+                          "write 0 ms for an immediate connection")
 
     # values
     def value(self, raw, dimension: str, n: int, path, random: bool = False):
@@ -266,7 +318,7 @@ class Checker:
     def distribution(self, raw: dict, dimension: str, path):
         name = raw["distribution"]
         kinds = distributions.DISTRIBUTIONS
-        if name not in kinds:
+        if not isinstance(name, str) or name not in kinds:
             self.fail((*path, "distribution"), f"unknown distribution '{name}'{did_you_mean(name, kinds)}; "
                                                f"one of {', '.join(kinds)}")
         fields = list(kinds[name].__dataclass_fields__)
@@ -279,7 +331,11 @@ class Checker:
                 self.fail(path, f"required key '{key}' of a {name} distribution is missing")
         # lognormal's mu and sigma describe the logarithm: dimensionless
         unit_of = (lambda key: "dimensionless" if name == "lognormal" else dimension)
-        return kinds[name](**{key: self.value(raw[key], unit_of(key), 1, (*path, key)) for key in fields})
+        values = {key: self.value(raw[key], unit_of(key), 1, (*path, key)) for key in fields}
+        try:
+            return kinds[name](**values)
+        except ParameterError as exc:
+            self.fail((*path, *_key_path(exc.key)), schema.explain(exc))
 
     def population_class(self, name: str, path):
         if name not in self.populations:
@@ -349,12 +405,9 @@ class Checker:
             elif receptor.kernel not in KERNELS:
                 self.fail((*where, "kernel"), f"unknown kernel '{receptor.kernel}'"
                                               f"{did_you_mean(receptor.kernel, kernels)}; kernels: {', '.join(kernels)}")
-            else:
-                if receptor.tau is None:
-                    self.fail(where, "required key 'tau' is missing")
-                if receptor.params:
-                    self.fail((*where, "params"), f"'params' are for synapse models, not the built-in kernel "
-                                                  f"'{receptor.kernel}' (use tau, tau_rise, e_rev)")
+            elif receptor.params:
+                self.fail((*where, "params"), f"'params' are for synapse models, not the built-in kernel "
+                                              f"'{receptor.kernel}' (use tau, tau_rise, e_rev)")
 
     def connection(self, path, connection: schema.Connection) -> None:
         self.population_class(connection.pre, (*path, "pre"))
@@ -366,7 +419,7 @@ class Checker:
                                            f"receptors: {', '.join(receptors) or 'none'}")
         rule = dict(connection.rule)
         name = rule.pop("name", None)
-        if name not in connectivity.RULES:
+        if not isinstance(name, str) or name not in connectivity.RULES:
             self.fail((*path, "rule", "name") if name else (*path, "rule"),
                       f"expected a rule name, one of {', '.join(connectivity.RULES)}{did_you_mean(name, connectivity.RULES)}")
         fields = list(connectivity.RULES[name].__dataclass_fields__)
@@ -375,9 +428,11 @@ class Checker:
                 self.fail((*path, "rule", key), f"unknown key '{key}' for rule '{name}'{did_you_mean(key, fields)}; "
                                                 f"allowed keys: name, {', '.join(fields)}")
         try:
-            connectivity.rule(name, **rule)
+            built = connectivity.rule(name, **rule)
+            if hasattr(built, "check"):
+                built.check(self.populations[connection.pre].n, self.populations[connection.post].n)
         except ParameterError as exc:
-            self.fail((*path, "rule"), str(exc))
+            self.fail((*path, "rule", *_key_path(exc.key)), schema.explain(exc))
         receptor = receptors[connection.receptor]
         synapse_models = equation.synapse_models()
         if receptor.kernel in synapse_models:
@@ -470,6 +525,10 @@ class Checker:
                                         f"'{analysis.population}' ({n} values, e.g. a linspace)")
 
     def plot(self, path, plot: schema.Plot) -> None:
+        name = plot.file or f"{plot.type}.png"
+        earlier = [p.file or f"{p.type}.png" for p in self.spec.plots[:path[-1]]]
+        if name in earlier:
+            self.fail((*path, "file") if plot.file else path, f"two plots write '{name}'; give each its own file")
         for index, name in enumerate(plot.populations or []):
             self.population_class(name, (*path, "populations", index))
         if plot.type == "traces":

@@ -9,28 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+import re
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, model_validator
 
 from ..errors import ParameterError
-from ..units import DIMENSIONS, to_si, ureg
-
-
-def dimension_of(value) -> str | None:
-    """The name of the dimension of a quantity string (``"2 mV"`` -> ``"voltage"``), if it has one we know."""
-    try:
-        quantity = ureg.Quantity(str(value))
-    except Exception:  # noqa: BLE001 (pint raises several unrelated types for bad text)
-        return None
-    for name, unit in DIMENSIONS.items():
-        if getattr(quantity, "dimensionality", None) == ureg.Quantity(1.0, unit).dimensionality:
-            return name
-    return None
+from ..units import dimension_name, to_si
 
 
 def explain(exc: ParameterError) -> str:
     """``'<value>' is not valid: expected ...`` with the given value's dimension named when known."""
     expected = exc.expected.split(", got ")[0] if ", got " in exc.expected else exc.expected
-    got = dimension_of(exc.value) if isinstance(exc.value, str) else None
+    got = dimension_name(exc.value) if isinstance(exc.value, str) else None
     return f"{exc.value!r} is not valid: expected {expected}" + (f", got a {got}" if got else "")
 
 
@@ -46,6 +36,36 @@ def _quantity(dimension: str, positive: bool = False):
 
     return BeforeValidator(convert)
 
+
+#: Integers are strict: ``true``, ``400.0`` or ``"400"`` are refused, not read as 1 or 400.
+PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+#: Seeds feed ``numpy.random.SeedSequence`` and are stored as an unsigned 64-bit HDF5 attribute.
+Seed = Annotated[int, Field(strict=True, ge=0, lt=2**64)]
+
+#: Output names (protocol ``name``, plot ``file``): a plain file name, no directory part.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
+#: Figure formats matplotlib's Agg backend writes.
+PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff")
+
+
+def _plain_name(value: str) -> str:
+    if not _PLAIN_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"{value!r} is not valid: expected a plain name (letters, digits, '_', '-', '+', '.'; "
+                         "no '/', no '..', not starting with '.', at most 100 characters)")
+    return value
+
+
+def _plot_file(value: str) -> str:
+    _plain_name(value)
+    if value.rpartition(".")[2].lower() not in PLOT_FORMATS or "." not in value:
+        raise ValueError(f"{value!r} is not valid: expected a file name ending in one of "
+                         f"{', '.join('.' + f for f in PLOT_FORMATS)}")
+    return value
+
+
+PlainName = Annotated[str, AfterValidator(_plain_name)]
+PlotFile = Annotated[str, AfterValidator(_plot_file)]
 
 Time = Annotated[float, _quantity("time")]
 PositiveTime = Annotated[float, _quantity("time", positive=True)]
@@ -75,7 +95,8 @@ class Receptor(Strict):
 
     @model_validator(mode="after")
     def _tau_unless_delta(self):
-        if self.kind != "delta" and self.tau is None:
+        builtin = self.kernel in ("exponential", "alpha", "exp2")  # synapse models carry their own params
+        if builtin and self.kind != "delta" and self.tau is None:
             raise ValueError(f"a {self.kind} receptor needs 'tau' (only kind: delta has none)")
         return self
 
@@ -122,7 +143,7 @@ class Network(Strict):
 
 class _Stimulus(Strict):
     population: str
-    neurons: list[int] | None = None
+    neurons: list[NonNegativeInt] | None = None
     name: str | None = None
 
 
@@ -182,7 +203,7 @@ Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimul
 class StateRecording(Strict):
     population: str
     variable: str
-    neurons: list[int] | None = None
+    neurons: list[NonNegativeInt] | None = None
     every: PositiveInt = 1
 
 
@@ -208,7 +229,7 @@ class Plot(Strict):
     """One PNG; ``file`` defaults to ``<type>.png``."""
 
     type: Literal["raster", "traces", "tuning_curve", "rates"]
-    file: str | None = None
+    file: PlotFile | None = None
     populations: list[str] | None = None
     variable: str | None = None
     max_neurons: PositiveInt = 200
@@ -242,9 +263,9 @@ class Compare(Strict):
 class NetworkProtocol(Strict):
     """A simulation: a network, stimuli, recordings, analyses, plots and comparison tolerances."""
 
-    name: str
+    name: PlainName
     description: str = ""
-    seed: NonNegativeInt = 0
+    seed: Seed = 0
     models: list[str] = []  # model files (paths relative to this file) defining equation models
     network: Network
     dt: PositiveTime = 1e-4
@@ -261,8 +282,8 @@ class NetworkProtocol(Strict):
 class ExperimentProtocol(Strict):
     """A registered experiment (``neurosim.experiment``) run with ``config``."""
 
-    name: str
+    name: PlainName
     description: str = ""
-    seed: NonNegativeInt = 0
+    seed: Seed = 0
     experiment: str
     config: dict[str, Any] = {}

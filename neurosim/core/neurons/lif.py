@@ -56,6 +56,12 @@ class _LIFBase(Population):
         self.spike_timing = spike_timing or self.default_timing
         if self.spike_timing not in SPIKE_TIMINGS:
             raise ParameterError(f"population '{name}': spike_timing", self.spike_timing, f"one of {SPIKE_TIMINGS}")
+        membrane = self.membrane()
+        if np.any(membrane["v_thresh"] <= membrane["v_reset"]):
+            key = "v_thresh" if "v_thresh" in self.param_spec else "tau_rc"
+            raise ParameterError(f"population '{name}': v_thresh", f"{np.min(membrane['v_thresh']):g} V",
+                                 f"a threshold above v_reset ({np.max(membrane['v_reset']):g} V)",
+                                 owner=("population", name), key=f"params.{key}")
         if self.spike_timing == "precise" and self.receptors:
             raise ParameterError(f"population '{name}': spike_timing", "precise",
                                  "'step' for populations with receptors (precise timing needs input held over the step)")
