@@ -31,18 +31,24 @@ class Simulator:
 
     ``dtype`` ('float64' or 'float32') sets the precision of state arrays; ``threads`` the number
     of threads of the compiled loop (results are identical for a fixed seed and thread count).
+    ``inline_constants`` False passes homogeneous parameters and receptor coefficients to the
+    loop as arguments instead of literals, so that networks differing only in parameter values
+    (sweep points) reuse one compiled loop (see :class:`~neurosim.core.codegen.CodeWriter`).
     """
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
-                 target_chunk_seconds: float = 0.25):
+                 target_chunk_seconds: float = 0.25, inline_constants: bool = True):
         if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
         if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
+        if not isinstance(inline_constants, bool):
+            raise ParameterError("inline_constants", inline_constants, "True or False")
         self.network, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
         self.target_chunk_seconds = target_chunk_seconds
+        self.inline_constants = inline_constants
         self.step = 0
         self.complete = True
         self.timings = {"build": 0.0, "first_chunk": 0.0, "run": 0.0}
@@ -75,7 +81,7 @@ class Simulator:
             if key in seen:
                 raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
             seen.add(key)
-        writer = CodeWriter(self.threads)
+        writer = CodeWriter(self.threads, self.inline_constants)
         for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:
             component.emit(writer)
         self.writer = writer
