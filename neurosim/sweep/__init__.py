@@ -13,7 +13,7 @@ import pathlib
 from .execute import Outcome, execute, run_point
 from .points import Axis, Point, Sweep
 
-__all__ = ["sweep", "Sweep", "Axis", "Point", "Outcome", "execute", "run_point"]
+__all__ = ["Axis", "Outcome", "Point", "Sweep", "execute", "run_point", "sweep"]
 
 
 def sweep(protocol, grid: dict | None = None, seeds: list[int] | None = None, client=None, *,

@@ -16,8 +16,8 @@ import numpy as np
 import yaml
 
 from ..errors import ProtocolError
-from ..protocol.load import Protocol, load_tree
 from ..protocol.compose import apply_set, resolve_includes
+from ..protocol.load import Protocol, load_tree
 from ..protocol.schema import dimension_of
 from ..protocol.source import Map, Where, dump, locate, read
 from ..units import ureg
