@@ -1,4 +1,4 @@
-"""The ``neurosim`` command: ``run``, ``validate``, ``plot`` and ``compare`` protocols.
+"""The ``neurosim`` command: ``run``, ``validate``, ``plot``, ``compare`` and ``sweep`` protocols, ``info``.
 
 Exit status: 0 success, 2 invalid input (the message names file, line and key), 130 interrupted
 by Ctrl-C (results so far are written with ``complete = False``).
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a protocol value, e.g. --set duration='200 ms' (repeatable)")
     run.add_argument("--seed", type=int, help="override the protocol's seed")
     run.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    run.add_argument("--json", action="store_true", help="print the summary rows as JSON (as in a sweep's summary)")
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", help="check protocols without running them")
@@ -67,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seeds", type=int, help="realisations per simulator of a statistical comparison "
                                                    "(default: the protocol's compare.seeds, 5)")
     compare.set_defaults(handler=_compare)
+
+    sweep = commands.add_parser("sweep", help="run a protocol's sweep: block on a Dask cluster (local by default)")
+    sweep.add_argument("protocol", help="protocol YAML file with a sweep: block")
+    sweep.add_argument("-o", "--output", help="output directory (default: results/<protocol name>_sweep/)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                       help="override a value of the base protocol (repeatable)")
+    sweep.add_argument("-j", "--workers", type=int, help="local worker processes (default: sweep.cluster.workers, 2)")
+    sweep.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--force", action="store_true", help="re-run points already completed in the output")
+    sweep.add_argument("--fail-fast", action="store_true", help="stop at the first failed point")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    sweep.set_defaults(handler=_sweep)
+
+    info = commands.add_parser("info", help="print a results file's provenance and summary")
+    info.add_argument("results", help="results.h5 written by 'neurosim run' or a sweep point")
+    info.set_defaults(handler=_info)
     return parser
 
 
@@ -139,7 +156,13 @@ def _run(args) -> int:
     results.timings["total"] = time.perf_counter() - started
     path = io.save(results, output / "results.h5")
     written = _save_figures(outcome.figures if outcome else {}, output)
-    if not protocol.is_experiment:
+    if args.json:
+        import json
+
+        from .sweep.summary import rows
+
+        print(json.dumps(rows(protocol, results), indent=1))
+    elif not protocol.is_experiment:
         print(format_summary(results.analysis["summary"], results.duration))
     else:
         _print_metrics(results.analysis[protocol.spec.experiment]["metrics"])
@@ -148,6 +171,74 @@ def _run(args) -> int:
         print(f"neurosim: interrupted at t = {results.duration:g} s; results so far written with complete = False",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    return 0
+
+
+def _sweep(args) -> int:
+    """Run every point not done yet; exit 0 if all succeeded, 1 if some failed, 130 on Ctrl-C."""
+    from .sweep import Sweep, execute
+
+    definition = Sweep.from_file(args.protocol, args.set)
+    cluster = definition.block.get("cluster", {})
+    workers = args.workers or cluster.get("workers", 2)
+    if workers < 1:
+        print(f"neurosim: error: -j/--workers: expected an integer >= 1, got {workers}", file=sys.stderr)
+        return EXIT_INVALID
+    output = pathlib.Path(args.output or pathlib.Path("results") / f"{definition.base.name}_sweep")
+    scheduler = args.scheduler or cluster.get("scheduler")
+    points = definition.points()
+    if not args.quiet:
+        where = scheduler or f"a local cluster of {workers} worker process{'es' * (workers != 1)}"
+        print(f"neurosim: sweep '{definition.base.name}': {len(points)} points "
+              f"({' x '.join(str(len(a.values)) for a in definition.axes) or '1'} x {len(definition.seeds)} seeds) "
+              f"on {where}", file=sys.stderr)
+    outcome = execute(definition, output, workers=workers, scheduler=scheduler, force=args.force,
+                      fail_fast=args.fail_fast, progress=not args.quiet)
+    frame = outcome.frame
+    statuses = frame.drop_duplicates("point")["status"].value_counts().to_dict()
+    print(f"points: {', '.join(f'{n} {status}' for status, n in sorted(statuses.items()))}")
+    for worker, count in sorted(outcome.compilations.items()):
+        print(f"worker {worker}: {count} step-loop compilation{'s' * (count != 1)}")
+    for _, row in frame[frame["status"] == "failed"].drop_duplicates("point").iterrows():
+        print(f"failed {row['point']} (seed {row['seed']}): {row['error']}", file=sys.stderr)
+    if not args.quiet:
+        print(f"neurosim: wrote {', '.join(str(path) for path in outcome.written)}", file=sys.stderr)
+    if outcome.interrupted:
+        print("neurosim: interrupted; completed points are kept, re-run the command to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 1 if outcome.failed else 0
+
+
+def _info(args) -> int:
+    from . import io
+    from .protocol import loads
+    from .sweep.summary import rows
+
+    path = pathlib.Path(args.results)
+    try:
+        results = io.load(path)
+    except OSError as exc:
+        print(f"neurosim: error: {path}: cannot read results ({exc})", file=sys.stderr)
+        return EXIT_INVALID
+    attributes = results.attributes
+    text = attributes.get("protocol_yaml", "")
+    print(f"{path}: protocol '{attributes.get('protocol_name', '?')}' from {attributes.get('protocol_file', '?')}, "
+          f"neurosim {attributes.get('neurosim_version', '?')}")
+    for line in text.splitlines():
+        if line.startswith("# --set "):
+            print(f"  {line[2:]}")
+    print(f"  seed {results.seed}, dt {results.dt * 1e3:g} ms, duration {results.duration:g} s, "
+          f"complete {results.complete}")
+    print("  wall clock: " + ", ".join(f"{key} {value:.3g} s" for key, value in results.timings.items()))
+    protocol = loads(text, f"{path}:protocol_yaml")
+    if protocol.is_experiment:
+        _print_metrics(results.analysis[protocol.spec.experiment]["metrics"])
+        return 0
+    print(format_summary(results.analysis["summary"], results.duration))
+    for row in rows(protocol, results):
+        extra = {key: value for key, value in row.items() if key not in ("population", "neurons", "spikes", "mean_rate",
+                                                                          "isi_cv")}
+        print(f"  {row['population']}: " + ", ".join(f"{key} {value:.4g}" for key, value in extra.items()))
     return 0
 
 

@@ -54,6 +54,9 @@ def _kernel_sources_digest() -> str:
 
 
 _DIGEST = None
+#: Names of the chunk modules this process has imported (each one is a Numba compilation, or a
+#: load from Numba's on-disk cache); ``len(LOADED)`` is what sweeps report as compilations.
+LOADED: list[str] = []
 
 
 def compile_chunk(source: str):
@@ -75,6 +78,7 @@ def compile_chunk(source: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    LOADED.append(name)
     return module.run_chunk
 
 
@@ -85,8 +89,9 @@ class CodeWriter:
     #: lose more to the per-step start of a parallel region, a few microseconds, than they gain).
     PARALLEL_MIN_NEURONS = 10_000
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, inline_constants: bool = True):
         self.threads = threads
+        self.inline_constants = inline_constants
         self.args: dict[str, object] = {}      # argument name -> value (array, Generator, number)
         self.chunk_args: dict[str, tuple] = {}  # argument name -> (component, local) refreshed per chunk
         self.locals: dict[str, str] = {}        # local variable name -> initial expression
@@ -112,13 +117,23 @@ class CodeWriter:
         return f"{self.prefix(component)}_{local}"
 
     def value(self, component, key: str, array: np.ndarray, index: str = "i") -> str:
-        """Code for element ``index`` of a per-neuron parameter: a literal when all elements are
-        equal (homogeneous parameters then cost no memory traffic), else an array argument."""
+        """Code for element ``index`` of a per-neuron parameter: a constant (see :meth:`constant`)
+        when all elements are equal (homogeneous parameters then cost no memory traffic), else an
+        array argument."""
         array = np.asarray(array)
         if array.size and np.all(array == array.flat[0]):
-            return repr(float(array.flat[0]))
+            return self.constant(component, key, array.flat[0])
         self.args[self.ref(component, key)] = array
         return f"{self.ref(component, key)}[{index}]"
+
+    def constant(self, component, key: str, scalar) -> str:
+        """Code for a number fixed during the run: a literal if ``inline_constants`` (the compiler
+        can fold it), else a float argument, so networks that differ only in such numbers (the
+        points of a parameter sweep) share one compiled loop."""
+        if self.inline_constants:
+            return repr(float(scalar))
+        self.args[self.ref(component, key)] = float(scalar)
+        return self.ref(component, key)
 
     def loop(self, n: int, min_neurons: int | None = None) -> str:
         """``range(n)`` for a loop over independent neurons, ``numba.prange(n)`` when it pays to

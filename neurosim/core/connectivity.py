@@ -332,7 +332,7 @@ class Projection:
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
                     w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
-                                                f"{float(bank.b[row])!r})")
+                                                f"{w.constant(self, f'b{row}', bank.b[row])})")
         else:
             w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
             w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "

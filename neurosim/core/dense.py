@@ -84,7 +84,7 @@ class DenseProjection:
             activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
             activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
-        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {self.filter_decay!r}, {r('signal')}, "
+        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
                                 f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
 
 

@@ -44,10 +44,13 @@ class Simulator:
     arrays and state through it or :meth:`population`.
     ``jit=False`` runs the same generated loop (:attr:`source`) as plain Python calling the
     compiled kernels: slow, for inspection and debugging; results are bit-identical.
+    ``inline_constants`` False passes homogeneous parameters and receptor coefficients to the
+    loop as arguments instead of literals, so that networks differing only in parameter values
+    (sweep points) reuse one compiled loop (see :class:`~neurosim.core.codegen.CodeWriter`).
     """
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
-                 target_chunk_seconds: float = 0.25, jit: bool = True):
+                 target_chunk_seconds: float = 0.25, jit: bool = True, inline_constants: bool = True):
         if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
@@ -61,6 +64,9 @@ class Simulator:
         if not isinstance(jit, bool):
             raise ParameterError("jit", jit, "True or False")
         self.jit = jit
+        if not isinstance(inline_constants, bool):
+            raise ParameterError("inline_constants", inline_constants, "True or False")
+        self.inline_constants = inline_constants
         self._chunk = None
         self.reset()
 
@@ -109,7 +115,7 @@ class Simulator:
             if key in seen:
                 raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
             seen.add(key)
-        writer = CodeWriter(self.threads)
+        writer = CodeWriter(self.threads, self.inline_constants)
         for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:
             component.emit(writer)
         self.writer = writer

@@ -39,8 +39,9 @@ def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
         raise protocol.error(where or path, f"{exc}") from None
 
 
-def build(protocol: Protocol) -> Simulator:
-    """Populations, projections, stimuli and monitors of the protocol, built for its ``dt``."""
+def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
+    """Populations, projections, stimuli and monitors of the protocol, built for its ``dt``
+    (``inline_constants``: see :class:`~neurosim.core.simulator.Simulator`)."""
     spec = protocol.spec
     net = Network(seed=spec.seed)
     owners = {}
@@ -64,7 +65,7 @@ def build(protocol: Protocol) -> Simulator:
         owners[("stimulus", component.name)] = path
     _monitors(protocol, net)
     with _located(protocol, (), owners):
-        return Simulator(net, dt=spec.dt, dtype=spec.dtype, threads=spec.threads)
+        return Simulator(net, dt=spec.dt, dtype=spec.dtype, threads=spec.threads, inline_constants=inline_constants)
 
 
 def _population(name: str, population: schema.Population):

@@ -5,6 +5,7 @@ path of the offending value and saying what was expected.
 """
 from __future__ import annotations
 
+import copy
 import types
 import typing
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ class Protocol:
 def load(path, sets=(), seed: int | None = None) -> Protocol:
     """Load and validate a protocol file; ``sets`` are ``key.path=value`` overrides."""
     return _finish(read(path), str(path), list(sets), seed)
+
+
+def load_tree(tree: Map, file: str, sets=(), seed: int | None = None) -> Protocol:
+    """Validate a copy of an already read (and composed) tree with ``sets`` applied, as :func:`load`."""
+    return _finish(copy.deepcopy(tree), file, list(sets), seed)
 
 
 def loads(text: str, label: str) -> Protocol:

@@ -260,6 +260,38 @@ class Compare(Strict):
     window: tuple[Time, Time] | None = None
 
 
+class SweepCluster(Strict):
+    """Where sweep points run: an existing Dask scheduler, or a local cluster of ``workers`` processes."""
+
+    scheduler: str | None = None  # e.g. tcp://host:8786
+    workers: PositiveInt = 2
+
+
+class SweepPlot(Strict):
+    """A sweep figure: a summary ``column`` against axis ``x`` (mean and 95 % interval over seeds),
+    or, with ``y``, a heat map of its mean over seeds on the ``x`` x ``y`` grid."""
+
+    x: str
+    y: str | None = None
+    column: str = "mean_rate"
+    population: str | None = None  # default: every population (line) or the first (heat map)
+    file: str | None = None
+
+
+class Sweep(Strict):
+    """``neurosim sweep``: the product of the ``grid`` axes and ``zip`` groups, times ``seeds``.
+
+    Each ``grid`` key is a key path with a list of values, ``{linspace: [start, stop, num]}`` or
+    ``{logspace: [start, stop, num]}``; each ``zip`` item maps key paths to lists of one length,
+    varied together as one axis (see docs/sweeps.md)."""
+
+    grid: dict[str, Any] = {}
+    zip: list[dict[str, Any]] = []
+    seeds: list[NonNegativeInt] | None = None
+    cluster: SweepCluster = SweepCluster()
+    plots: list[SweepPlot] | None = None
+
+
 class NetworkProtocol(Strict):
     """A simulation: a network, stimuli, recordings, analyses, plots and comparison tolerances."""
 
@@ -277,6 +309,7 @@ class NetworkProtocol(Strict):
     analyses: list[Analysis] = []
     plots: list[Plot] = []
     compare: Compare | None = None
+    sweep: Sweep | None = None
 
 
 class ExperimentProtocol(Strict):
@@ -287,3 +320,4 @@ class ExperimentProtocol(Strict):
     seed: Seed = 0
     experiment: str
     config: dict[str, Any] = {}
+    sweep: Sweep | None = None

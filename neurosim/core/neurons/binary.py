@@ -58,5 +58,5 @@ class BinaryPopulation(Population):
         w.args[r("rng")] = self.run_rng
         w.imports.add("from neurosim.core.neurons.binary import binary_update")
         w.lines["update"].append(f"binary_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
-                                 f"{self.low!r}, {self.mode == 'stochastic'}, {r('rng')})")
+                                 f"{w.constant(self, 'low', self.low)}, {self.mode == 'stochastic'}, {r('rng')})")
 

@@ -341,8 +341,8 @@ class _HHBase(Population):
         k = (lambda key: w.value(self, f"k_{key}", np.asarray(self.kernel[key], self.dtype)))
         v, z, bank, rows = arr("v"), arr("z"), self.bank, range(self.bank.n_rows)
         current = f"{arr('i_ext')}[i] + {k('i_offset')}" if self.has_input else k("i_offset")
-        g_syn = " + ".join(f"{float(bank.g_coef[s])!r} * {q}z{s}" for s in rows if bank.g_coef[s]) or "0.0"
-        drive = " + ".join([current] + [f"{float(bank.ge_coef[s] + bank.i_coef[s])!r} * {q}z{s}" for s in rows
+        g_syn = " + ".join(f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}" for s in rows if bank.g_coef[s]) or "0.0"
+        drive = " + ".join([current] + [f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}" for s in rows
                                         if bank.ge_coef[s] or bank.i_coef[s]])
         u = f"{q}v0 - {k('vt')}" if self.traub else f"{q}v0"
         if self.gate_tables:
@@ -373,7 +373,7 @@ class _HHBase(Population):
                  f"{q}spike = ({q}v0 <= {k('v_thresh')}) & ({k('v_thresh')} < {q}v1) & ({q}ref <= 0.5 * dt)",
                  f"{arr('ref_left')}[i] = {k('ref_time')} if {q}spike else max({q}ref, 0.0)",
                  f"{arr('fired')}[i] = {q}spike"]
-        body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows
+        body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows
                                                 if bank.phi[s, col]) for s in rows]
         w.imports.add("import math")
         w.lines["update"] += [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"]

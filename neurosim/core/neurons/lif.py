@@ -134,8 +134,8 @@ class _LIFBase(Population):
             # every local is assigned once, so the loop can also run as a parallel (prange) loop
             body += [f"{q}ref = {ref}[i] - dt"]
             if bank.has_conductance:
-                g = " + ".join([f"{float(bank.g_coef[s])!r} * {q}z{s}" for s in rows if bank.g_coef[s]] or ["0.0"])
-                drive = " + ".join([current] + [f"{float(bank.ge_coef[s] + bank.i_coef[s])!r} * {q}z{s}" for s in rows
+                g = " + ".join([f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}" for s in rows if bank.g_coef[s]] or ["0.0"])
+                drive = " + ".join([current] + [f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}" for s in rows
                                                 if bank.ge_coef[s] or bank.i_coef[s]])
                 body += [f"{q}leak = 1.0 + {k('r_m')} * ({g})",
                          f"{q}vinf = ({k('v_rest')} + {k('r_m')} * ({drive})) / {q}leak",
@@ -153,7 +153,7 @@ class _LIFBase(Population):
                      f"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref",
                      f"{arr('fired')}[i] = {q}spike"]
             # receptor states propagate exactly, also during the refractory period
-            body += [f"{z}[{s}, i] = " + " + ".join(f"{float(bank.phi[s, col])!r} * {q}z{col}" for col in rows if bank.phi[s, col])
+            body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows if bank.phi[s, col])
                      for s in rows]
             w.lines["update"] += [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
             self.emit_spike_collection(w)
