@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="run a protocol in neurosim and in another simulator")
     compare.add_argument("protocol")
-    compare.add_argument("--against", required=True, choices=["brian2"])
+    compare.add_argument("--against", required=True, choices=["brian2", "nest"])
     compare.add_argument("-o", "--output", help="output directory")
     compare.add_argument("--target", choices=["runtime", "cpp_standalone"], default="runtime",
                          help="Brian2 device: runtime (default) or cpp_standalone")

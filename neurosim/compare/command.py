@@ -119,6 +119,10 @@ def run_pair(path: str, seed: int, options, same_network: bool):
 def run(args) -> int:
     """Entry point of ``neurosim compare`` (``args``: protocol, against, output, target, codegen,
     same_network, seeds)."""
+    if args.against == "nest":
+        from .nest_command import run as run_nest
+
+        return run_nest(args)
     protocol = load(args.protocol)
     if protocol.is_experiment:
         raise ParameterError("protocol", protocol.file, "a network protocol (experiments have no network to compare)")
