@@ -1,9 +1,11 @@
 """Recurrent networks trained with backpropagation through time on the adding problem.
 
-Vanilla (Elman) RNN, GRU (Cho et al. 2014), LSTM (Hochreiter & Schmidhuber 1997, forget gate
-of Gers et al. 2000) and minGRU (Feng et al. 2024). The first three step through the sequence;
-minGRU's gates depend on the input only, so its hidden states are one linear recurrence solved
-by a parallel (associative) scan, :func:`autodiff.linear_recurrence`.
+Vanilla (Elman) RNN, GRU (reset-after as in PyTorch and Keras, or reset-before as in Cho et al.
+2014), LSTM (Hochreiter & Schmidhuber 1997, forget gate of Gers et al. 2000) and minGRU (Feng et
+al. 2024). The first three step through the sequence; minGRU's gates depend on the input only, so
+its hidden states are one linear recurrence solved by a parallel (associative) scan,
+:func:`autodiff.linear_recurrence`. Every model maps (batch, time, inputs) to all hidden states
+(:meth:`sequence`, (batch, time, hidden)); calling it gives the final state.
 """
 from __future__ import annotations
 
@@ -33,10 +35,14 @@ def adding_problem(n: int, length: int, rng: np.random.Generator):
 
 
 class _Recurrent(Module):
-    """Shared input check; subclasses map (batch, time, inputs) to the final hidden state."""
+    """Shared input check; subclasses map (batch, time, inputs) to the hidden states (batch, time, hidden)."""
 
     def __init__(self, inputs: int, hidden: int):
         self.inputs, self.hidden = inputs, hidden
+
+    def forward(self, x) -> ad.Tensor:
+        """The final hidden state (batch, hidden)."""
+        return self.sequence(x)[:, -1]
 
     def _check(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -54,32 +60,64 @@ class VanillaRNN(_Recurrent):
         self.input_layer = Dense(inputs, hidden, rng)
         self.recurrent = ad.parameter(np.linalg.qr(rng.standard_normal((hidden, hidden)))[0])  # orthogonal
 
-    def forward(self, x) -> ad.Tensor:
+    def sequence(self, x) -> ad.Tensor:
         x = self._check(x)
         h = ad.Tensor(np.zeros((x.shape[0], self.hidden)))
+        states = []
         for t in range(x.shape[1]):
             h = ad.tanh(self.input_layer(x[:, t]) + h @ self.recurrent)
-        return h
+            states.append(h)
+        return ad.stack(states, axis=1)
 
 
 class GRU(_Recurrent):
-    """Update gate z, reset gate r: h_t = (1 - z) h_{t-1} + z tanh([x_t, r h_{t-1}] W_n + b_n)."""
+    """Gated recurrent unit with PyTorch's parameter layout and gate order (r, z, n).
 
-    def __init__(self, inputs: int, hidden: int, rng: np.random.Generator):
+    r = sigmoid(x W_ir + b_ir + h W_hr + b_hr),  z = sigmoid(x W_iz + b_iz + h W_hz + b_hz),
+    h' = (1 - z) n + z h, and the candidate n is
+
+    - ``reset_after=True`` (default; ``torch.nn.GRU``, Keras ``reset_after=True``):
+      n = tanh(x W_in + b_in + r * (h W_hn + b_hn)), the reset applied after the hidden matmul;
+    - ``reset_after=False`` (Cho et al. 2014, eq. 8; Keras ``reset_after=False``):
+      n = tanh(x W_in + b_in + (r * h) W_hn + b_hn), the reset applied before it.
+
+    The two differ whenever r < 1 (b_hn and W_hn h are both scaled by r in one, only h in the
+    other), so weights trained with one variant do not carry over to the other. z is the fraction
+    of the old state kept (PyTorch's and Cho's convention; the course notes' gate g is 1 - z). ``weight_ih`` is
+    (inputs, 3 hidden) and ``weight_hh`` (hidden, 3 hidden): PyTorch's ``weight_ih_l0`` and
+    ``weight_hh_l0`` transposed.
+    """
+
+    def __init__(self, inputs: int, hidden: int, rng: np.random.Generator, reset_after: bool = True):
         super().__init__(inputs, hidden)
-        self.gates = Dense(inputs + hidden, 2 * hidden, rng)
-        self.candidate = Dense(inputs + hidden, hidden, rng)
+        self.reset_after = bool(reset_after)
+        bound = 1.0 / np.sqrt(hidden)  # PyTorch's U(-1/sqrt(hidden), 1/sqrt(hidden)) initialisation
+        self.weight_ih = ad.parameter(rng.uniform(-bound, bound, (inputs, 3 * hidden)))
+        self.weight_hh = ad.parameter(rng.uniform(-bound, bound, (hidden, 3 * hidden)))
+        self.bias_ih = ad.parameter(rng.uniform(-bound, bound, 3 * hidden))
+        self.bias_hh = ad.parameter(rng.uniform(-bound, bound, 3 * hidden))
 
-    def forward(self, x) -> ad.Tensor:
+    def sequence(self, x) -> ad.Tensor:
         x = self._check(x)
         H = self.hidden
         h = ad.Tensor(np.zeros((x.shape[0], H)))
+        if not self.reset_after:
+            w_rz, b_rz = self.weight_hh[:, :2 * H], self.bias_hh[:2 * H]
+            w_n, b_n = self.weight_hh[:, 2 * H:], self.bias_hh[2 * H:]
+        states = []
         for t in range(x.shape[1]):
-            gates = ad.sigmoid(self.gates(ad.concat([x[:, t], h], axis=1)))
-            z, r = gates[:, :H], gates[:, H:]
-            n = ad.tanh(self.candidate(ad.concat([x[:, t], r * h], axis=1)))
-            h = h + z * (n - h)
-        return h
+            gi = ad.Tensor(x[:, t]) @ self.weight_ih + self.bias_ih
+            if self.reset_after:
+                gh = h @ self.weight_hh + self.bias_hh
+                rz = ad.sigmoid(gi[:, :2 * H] + gh[:, :2 * H])
+                hidden_n = rz[:, :H] * gh[:, 2 * H:]
+            else:
+                rz = ad.sigmoid(gi[:, :2 * H] + h @ w_rz + b_rz)
+                hidden_n = (rz[:, :H] * h) @ w_n + b_n
+            n = ad.tanh(gi[:, 2 * H:] + hidden_n)
+            h = n + rz[:, H:] * (h - n)
+            states.append(h)
+        return ad.stack(states, axis=1)
 
 
 class LSTM(_Recurrent):
@@ -90,17 +128,19 @@ class LSTM(_Recurrent):
         self.gates = Dense(inputs + hidden, 4 * hidden, rng)
         self.gates.bias.data[hidden:2 * hidden] = 1.0
 
-    def forward(self, x) -> ad.Tensor:
+    def sequence(self, x) -> ad.Tensor:
         x = self._check(x)
         H = self.hidden
         h = c = ad.Tensor(np.zeros((x.shape[0], H)))
+        states = []
         for t in range(x.shape[1]):
             z = self.gates(ad.concat([x[:, t], h], axis=1))
             sig = ad.sigmoid(z[:, :3 * H])
             i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 2 * H:]
             c = f * c + i * ad.tanh(z[:, 3 * H:])
             h = o * ad.tanh(c)
-        return h
+            states.append(h)
+        return ad.stack(states, axis=1)
 
 
 class MinGRU(_Recurrent):
@@ -117,7 +157,7 @@ class MinGRU(_Recurrent):
         self.projections = [Dense(a, 2 * hidden, rng) for a in sizes[:-1]]
         self.mixers = [Dense(hidden, hidden, rng, gain=np.sqrt(2.0)) for _ in range(layers - 1)]
 
-    def forward(self, x) -> ad.Tensor:
+    def sequence(self, x) -> ad.Tensor:
         h = ad.Tensor(self._check(x))
         H = self.hidden
         h0 = ad.Tensor(np.zeros(H))
@@ -127,10 +167,14 @@ class MinGRU(_Recurrent):
             zh = projection(h)
             z = ad.sigmoid(zh[:, :, :H])
             h = ad.linear_recurrence(1.0 - z, z * zh[:, :, H:], h0)
-        return h[:, -1]
+        return h
 
 
-MODELS = {"rnn": VanillaRNN, "gru": GRU, "lstm": LSTM, "mingru": MinGRU}
+def _gru_reset_before(inputs: int, hidden: int, rng: np.random.Generator) -> GRU:
+    return GRU(inputs, hidden, rng, reset_after=False)
+
+
+MODELS = {"rnn": VanillaRNN, "gru": GRU, "gru_reset_before": _gru_reset_before, "lstm": LSTM, "mingru": MinGRU}
 
 
 class SequenceRegressor(Module):
