@@ -18,7 +18,7 @@ import yaml
 from ..errors import ProtocolError
 from ..protocol.compose import apply_set, resolve_includes
 from ..protocol.load import Protocol, load_tree
-from ..protocol.schema import dimension_of
+from ..units import dimension_name
 from ..protocol.source import Map, Where, dump, locate, read
 from ..units import ureg
 
@@ -206,7 +206,7 @@ class Sweep:
         names = {}
         for axis in self.axes:
             for j, key in enumerate(axis.keys):
-                dimension = dimension_of(axis.values[0][j]) if isinstance(axis.values[0][j], str) else None
+                dimension = dimension_name(axis.values[0][j]) if isinstance(axis.values[0][j], str) else None
                 unit = SI_SYMBOLS.get(dimension, "") if dimension else ""
                 names[key] = f"{key} [{unit}]" if unit else key
         return names
