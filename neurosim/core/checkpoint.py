@@ -11,7 +11,8 @@ Restoring needs a simulator built from the same description: its build reproduce
 array (same seed, same rules), and the checkpoint is refused with a
 :class:`~neurosim.errors.CheckpointError` when the time step, dtype, seed, generated code (the
 network description as compiled, ignoring only how loops are split over threads), neurosim's kernel
-sources, an array's shape or a constant array's digest differ. Arrays are then copied *into* the
+sources, the fingerprint of the freshly built arrays (heterogeneous parameters, initial values), an
+array's shape or a constant array's digest differ. Arrays are then copied *into* the
 simulator's arrays (so views such as the spike-flag words stay views) and Generators get their
 saved state, so the continued run is bit-identical to an uninterrupted one.
 
@@ -37,7 +38,8 @@ FORMAT, VERSION = "neurosim-checkpoint", 1
 def _digest(array: np.ndarray) -> str:
     data = np.ascontiguousarray(array)
     digest = hashlib.sha256(f"{data.dtype.str}{data.shape}".encode())
-    digest.update(memoryview(data).cast("B"))
+    if data.size:
+        digest.update(memoryview(data).cast("B"))
     return digest.hexdigest()
 
 
@@ -61,9 +63,25 @@ def _constant_names(simulator) -> set[str]:
             for local in getattr(component, "constant_arrays", ()) if writer.ref(component, local) in writer.args}
 
 
+def fingerprint(simulator) -> str:
+    """Hash of every non-constant array (parameters, initial state, buffers) and scalar argument of
+    the loop, taken right after the build: two builds agree exactly when their descriptions do."""
+    constants = _constant_names(simulator)
+    digest = hashlib.sha1()
+    for name, value in simulator.writer.args.items():
+        if isinstance(value, np.ndarray) and name not in constants:
+            data = np.ascontiguousarray(value)
+            digest.update(f"{name}{data.dtype.str}{data.shape}".encode())
+            if data.size:
+                digest.update(memoryview(data).cast("B"))
+        elif not isinstance(value, (np.ndarray, np.random.Generator)):
+            digest.update(f"{name}={value!r}".encode())
+    return digest.hexdigest()
+
+
 def _header(simulator) -> dict:
     return {"format": FORMAT, "version": VERSION, "dt": simulator.dt, "dtype": np.dtype(simulator.dtype).name,
-            "seed": simulator.network.seed, "code": _code_hash(simulator)}
+            "seed": simulator.network.seed, "code": _code_hash(simulator), "built": simulator.fingerprint}
 
 
 def save(simulator, path) -> None:
@@ -118,6 +136,9 @@ def load(simulator, path) -> None:
             raise CheckpointError(f"checkpoint {path} belongs to a different network or neurosim version: "
                                   "the generated step loop differs (populations, parameters, connections, "
                                   "stimuli or monitors changed, or neurosim's kernels were updated)")
+        if meta["built"] != header["built"]:
+            raise CheckpointError(f"checkpoint {path} belongs to a different network: parameters or initial "
+                                  "values built here differ from those of the checkpointed run")
         args = simulator.writer.args
         expected = {name for name, value in args.items() if isinstance(value, (np.ndarray, np.random.Generator))}
         saved = set(meta["arrays"]) | set(meta["constants"]) | set(meta["generators"])
