@@ -5,7 +5,9 @@ array argument of the generated step loop (state variables, receptor states, rin
 spike lists of the last step; the ring's phase is the step count), the state of every run-time
 ``numpy.random.Generator`` (Poisson sources, noise, stochastic units), the monitors' recorded data
 and the step count. Arrays that the loop only reads and that can be large (a projection's CSR
-synapse arrays, listed in a component's ``constant_arrays``) are stored as a SHA-256 digest.
+synapse arrays, listed in a component's ``constant_arrays``) are stored as a SHA-256 digest, and
+buffers that every chunk overwrites before reading (``scratch_arrays``: a spike monitor's chunk
+buffers) are not stored.
 
 Restoring needs a simulator built from the same description: its build reproduces every constant
 array (same seed, same rules), and the checkpoint is refused with a
@@ -57,10 +59,16 @@ def _components(simulator):
     return [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]
 
 
-def _constant_names(simulator) -> set[str]:
+def _names(simulator, kind: str) -> set[str]:
+    """Loop arguments that components list in ``constant_arrays`` (read only) or ``scratch_arrays``
+    (overwritten before they are read in every chunk)."""
     writer = simulator.writer
     return {writer.ref(component, local) for component in _components(simulator)
-            for local in getattr(component, "constant_arrays", ()) if writer.ref(component, local) in writer.args}
+            for local in getattr(component, kind, ()) if writer.ref(component, local) in writer.args}
+
+
+def _constant_names(simulator) -> set[str]:
+    return _names(simulator, "constant_arrays") | _names(simulator, "scratch_arrays")
 
 
 def fingerprint(simulator) -> str:
@@ -87,12 +95,14 @@ def _header(simulator) -> dict:
 def save(simulator, path) -> None:
     """Write ``simulator``'s run state to ``path`` atomically (see the module doc)."""
     path = pathlib.Path(path)
-    constants = _constant_names(simulator)
+    constants, scratch = _names(simulator, "constant_arrays"), _names(simulator, "scratch_arrays")
     arrays, meta = {}, {**_header(simulator), "step": simulator.step, "arrays": {}, "constants": {},
-                        "generators": {}, "scalars": {}, "monitors": []}
+                        "scratch": [], "generators": {}, "scalars": {}, "monitors": []}
     for name, value in simulator.writer.args.items():
         if isinstance(value, np.random.Generator):
             meta["generators"][name] = value.bit_generator.state
+        elif isinstance(value, np.ndarray) and name in scratch:
+            meta["scratch"].append(name)
         elif isinstance(value, np.ndarray) and name in constants:
             meta["constants"][name] = _digest(value)
         elif isinstance(value, np.ndarray):
@@ -141,7 +151,7 @@ def load(simulator, path) -> None:
                                   "values built here differ from those of the checkpointed run")
         args = simulator.writer.args
         expected = {name for name, value in args.items() if isinstance(value, (np.ndarray, np.random.Generator))}
-        saved = set(meta["arrays"]) | set(meta["constants"]) | set(meta["generators"])
+        saved = set(meta["arrays"]) | set(meta["constants"]) | set(meta["scratch"]) | set(meta["generators"])
         if saved != expected:
             raise CheckpointError(f"checkpoint {path} does not match this network: arrays "
                                   f"{sorted(saved ^ expected)[:5]} are in one but not the other")

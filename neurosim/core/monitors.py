@@ -66,6 +66,8 @@ class SpikeMonitor(Monitor):
         self._ids, self._steps = [], []
 
     recorded = ("_ids", "_steps")
+    #: Chunk buffers, emptied by every flush (checkpoints do not store them).
+    scratch_arrays = ("ids", "steps")
 
     def emit(self, w):
         r = (lambda local: w.ref(self, local))
