@@ -5,13 +5,16 @@ array argument of the generated step loop (state variables, receptor states, rin
 spike lists of the last step; the ring's phase is the step count), the state of every run-time
 ``numpy.random.Generator`` (Poisson sources, noise, stochastic units), the monitors' recorded data
 and the step count. Arrays that the loop only reads and that can be large (a projection's CSR
-synapse arrays, listed in a component's ``constant_arrays``) are stored as a SHA-256 digest.
+synapse arrays, listed in a component's ``constant_arrays``) are stored as a SHA-256 digest, and
+buffers that every chunk overwrites before reading (``scratch_arrays``: a spike monitor's chunk
+buffers) are not stored.
 
 Restoring needs a simulator built from the same description: its build reproduces every constant
 array (same seed, same rules), and the checkpoint is refused with a
 :class:`~neurosim.errors.CheckpointError` when the time step, dtype, seed, generated code (the
 network description as compiled, ignoring only how loops are split over threads), neurosim's kernel
-sources, an array's shape or a constant array's digest differ. Arrays are then copied *into* the
+sources, the fingerprint of the freshly built arrays (heterogeneous parameters, initial values), an
+array's shape or a constant array's digest differ. Arrays are then copied *into* the
 simulator's arrays (so views such as the spike-flag words stay views) and Generators get their
 saved state, so the continued run is bit-identical to an uninterrupted one.
 
@@ -37,7 +40,8 @@ FORMAT, VERSION = "neurosim-checkpoint", 1
 def _digest(array: np.ndarray) -> str:
     data = np.ascontiguousarray(array)
     digest = hashlib.sha256(f"{data.dtype.str}{data.shape}".encode())
-    digest.update(memoryview(data).cast("B"))
+    if data.size:
+        digest.update(memoryview(data).cast("B"))
     return digest.hexdigest()
 
 
@@ -55,26 +59,50 @@ def _components(simulator):
     return [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]
 
 
-def _constant_names(simulator) -> set[str]:
+def _names(simulator, kind: str) -> set[str]:
+    """Loop arguments that components list in ``constant_arrays`` (read only) or ``scratch_arrays``
+    (overwritten before they are read in every chunk)."""
     writer = simulator.writer
     return {writer.ref(component, local) for component in _components(simulator)
-            for local in getattr(component, "constant_arrays", ()) if writer.ref(component, local) in writer.args}
+            for local in getattr(component, kind, ()) if writer.ref(component, local) in writer.args}
+
+
+def _constant_names(simulator) -> set[str]:
+    return _names(simulator, "constant_arrays") | _names(simulator, "scratch_arrays")
+
+
+def fingerprint(simulator) -> str:
+    """Hash of every non-constant array (parameters, initial state, buffers) and scalar argument of
+    the loop, taken right after the build: two builds agree exactly when their descriptions do."""
+    constants = _constant_names(simulator)
+    digest = hashlib.sha1()
+    for name, value in simulator.writer.args.items():
+        if isinstance(value, np.ndarray) and name not in constants:
+            data = np.ascontiguousarray(value)
+            digest.update(f"{name}{data.dtype.str}{data.shape}".encode())
+            if data.size:
+                digest.update(memoryview(data).cast("B"))
+        elif not isinstance(value, (np.ndarray, np.random.Generator)):
+            digest.update(f"{name}={value!r}".encode())
+    return digest.hexdigest()
 
 
 def _header(simulator) -> dict:
     return {"format": FORMAT, "version": VERSION, "dt": simulator.dt, "dtype": np.dtype(simulator.dtype).name,
-            "seed": simulator.network.seed, "code": _code_hash(simulator)}
+            "seed": simulator.network.seed, "code": _code_hash(simulator), "built": simulator.fingerprint}
 
 
 def save(simulator, path) -> None:
     """Write ``simulator``'s run state to ``path`` atomically (see the module doc)."""
     path = pathlib.Path(path)
-    constants = _constant_names(simulator)
+    constants, scratch = _names(simulator, "constant_arrays"), _names(simulator, "scratch_arrays")
     arrays, meta = {}, {**_header(simulator), "step": simulator.step, "arrays": {}, "constants": {},
-                        "generators": {}, "scalars": {}, "monitors": []}
+                        "scratch": [], "generators": {}, "scalars": {}, "monitors": []}
     for name, value in simulator.writer.args.items():
         if isinstance(value, np.random.Generator):
             meta["generators"][name] = value.bit_generator.state
+        elif isinstance(value, np.ndarray) and name in scratch:
+            meta["scratch"].append(name)
         elif isinstance(value, np.ndarray) and name in constants:
             meta["constants"][name] = _digest(value)
         elif isinstance(value, np.ndarray):
@@ -118,9 +146,12 @@ def load(simulator, path) -> None:
             raise CheckpointError(f"checkpoint {path} belongs to a different network or neurosim version: "
                                   "the generated step loop differs (populations, parameters, connections, "
                                   "stimuli or monitors changed, or neurosim's kernels were updated)")
+        if meta["built"] != header["built"]:
+            raise CheckpointError(f"checkpoint {path} belongs to a different network: parameters or initial "
+                                  "values built here differ from those of the checkpointed run")
         args = simulator.writer.args
         expected = {name for name, value in args.items() if isinstance(value, (np.ndarray, np.random.Generator))}
-        saved = set(meta["arrays"]) | set(meta["constants"]) | set(meta["generators"])
+        saved = set(meta["arrays"]) | set(meta["constants"]) | set(meta["scratch"]) | set(meta["generators"])
         if saved != expected:
             raise CheckpointError(f"checkpoint {path} does not match this network: arrays "
                                   f"{sorted(saved ^ expected)[:5]} are in one but not the other")

@@ -68,6 +68,8 @@ class SpikeMonitor(Monitor):
         self._ids, self._steps, self._counts = [], [], []
 
     recorded = ("_ids", "_steps")
+    #: Chunk buffers, emptied by every flush (checkpoints do not store them).
+    scratch_arrays = ("ids", "steps")
 
     def emit(self, w):
         r = (lambda local: w.ref(self, local))

@@ -187,7 +187,10 @@ class Population:
 
 
 class Network:
-    """Populations, projections, stimuli and monitors, plus the seed all random draws come from."""
+    """Populations, projections, stimuli and monitors, plus the seed all random draws come from.
+
+    A description: a :class:`~neurosim.core.simulator.Simulator` builds and runs its own deep copy
+    and never changes these objects (read built state from the simulator)."""
 
     def __init__(self, seed: int = 0):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

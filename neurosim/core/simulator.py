@@ -123,6 +123,8 @@ class Simulator:
         if source != getattr(self, "source", None):
             self._chunk = None
         self.source = source
+        from .checkpoint import fingerprint
+        self.fingerprint = fingerprint(self)  # of the built arrays: a checkpoint is restored only into the same build
 
     def _compiled(self):
         if self._chunk is None:

@@ -16,7 +16,7 @@ from neurosim.errors import CheckpointError, TimeGridWarning
 DT = 1e-4
 
 
-def network(seed: int = 7, weight: float = 0.5e-9, v_thresh: float = -60e-3) -> Network:
+def network(seed: int = 7, weight: float = 0.5e-9, v_thresh: float = -60e-3, v_low: float = -70e-3) -> Network:
     """Poisson drive, heterogeneous delays (ring buffer), OU noise, conductance and current receptors,
     a time-varying Poisson rate; every monitor kind."""
     net = Network(seed=seed)
@@ -25,7 +25,7 @@ def network(seed: int = 7, weight: float = 0.5e-9, v_thresh: float = -60e-3) -> 
     pop = net.add_population("a", 80, "lif", params={"v_thresh": v_thresh, "tau_refrac": 2e-3},
                              receptors={"e": Synapse("exponential", 5e-3),
                                         "g": Synapse("alpha", 3e-3, kind="conductance", e_rev=0.0)},
-                             initial={"v": Uniform(-70e-3, -60e-3)})
+                             initial={"v": Uniform(v_low, -60e-3)})
     net.add(conn.Projection(src, pop, "e", rule=conn.FixedProbability(0.3), weight=weight, delay=Uniform(0.5e-3, 3e-3)))
     net.add(conn.Projection(wave, pop, "g", rule=conn.FixedProbability(0.5), weight=2e-9, delay=1e-3))
     net.add(conn.Projection(pop, pop, "e", rule=conn.FixedProbability(0.1), weight=0.1e-9))
@@ -67,6 +67,7 @@ def test_resumed_run_is_bit_identical(tmp_path):
     ({"seed": 8}, "seed"),
     ({"weight": 0.6e-9}, r"does not match this network: the synapses \(projection\d+_weights\)"),
     ({"v_thresh": -59e-3}, "different network"),
+    ({"v_low": -69e-3}, "parameters or initial values"),
 ])
 def test_checkpoint_of_another_network_is_refused(tmp_path, change, match):
     sim = build()
