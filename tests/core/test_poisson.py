@@ -143,10 +143,33 @@ def test_bad_poisson_input_parameters(kwargs):
         PoissonInput(_flat_target(2, {"d": Synapse(kind="delta")}), **arguments)
 
 
-def test_high_rates_do_not_warn():
+def test_high_rates_do_not_warn_in_the_core():
     # every Poisson population can emit several spikes per step now: nothing to warn about
     net = Network()
     net.add(PoissonSource("src", 3, 5e3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Simulator(net, dt=DT)
+
+
+def test_brian2_translation_warns_that_poissongroup_caps_at_one_spike_per_step():
+    from neurosim.compare.brian2 import Brian2Model, NoBrian2Counterpart
+    from neurosim.errors import DriveWarning
+
+    net = Network()
+    net.add(PoissonSource("fast", 3, 5e3))  # rate * dt = 0.5
+    model = Brian2Model(Simulator(net, dt=DT))
+    with pytest.warns(DriveWarning, match="at most one spike per step"):
+        model._groups_for(10)
+    net = Network()
+    net.add(PoissonSource("slow", 3, 50.0))
+    model = Brian2Model(Simulator(net, dt=DT))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model._groups_for(10)
+    net = Network()  # delta receptors are refused by name rather than translated wrongly
+    source = net.add(PoissonSource("src", 1, 5.0))
+    post = net.add(_flat_target(1, {"d": Synapse(kind="delta")}))
+    net.add(Projection(source, post, "d", rule=OneToOne(), weight=1e-3))
+    with pytest.raises(NoBrian2Counterpart, match="delta"):
+        Brian2Model(Simulator(net, dt=DT))
