@@ -188,3 +188,23 @@ def test_brian2_translation_warns_that_poissongroup_caps_at_one_spike_per_step()
     net.add(Projection(source, post, "d", rule=OneToOne(), weight=1e-3))
     with pytest.raises(NoBrian2Counterpart, match="delta"):
         Brian2Model(Simulator(net, dt=DT))
+
+
+def test_dense_projection_sees_every_spike_of_a_step():
+    from neurosim.core.dense import DenseProjection
+
+    net = Network(seed=4)
+    source = net.add(PoissonSource("src", 2, [50.0, 1e5]))
+    post = net.add(LIF("post", 2, params=FLAT))
+    net.add(DenseProjection(source, post, matrix=np.diag([1e-9, 2e-9])))
+    net.record_spikes(source)
+    net.record_state(post, "i_ext")
+    steps = 300
+    results = Simulator(net, dt=DT).run(steps * DT)
+    trains = results.spikes["src"]
+    counts = np.zeros((steps, 2))
+    np.add.at(counts, (np.round(trains.times / DT).astype(np.int64), trains.node_ids), 1)
+    # the input applied in step k is the activity of step k - 1, each spike an impulse 1/dt
+    expected = np.vstack([np.zeros((1, 2)), counts[:-1]]) / DT * [1e-9, 2e-9]
+    np.testing.assert_allclose(results.states["post"]["i_ext"].data, expected, rtol=1e-12)
+    assert counts[:, 1].max() > 1
