@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -38,7 +39,7 @@ from ..core.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
 from ..core.stimuli import OUNoise, PoissonSource, SpikeSource, Waveform
-from ..errors import NeurosimError, ParameterError
+from ..errors import DriveWarning, NeurosimError, ParameterError
 
 TARGETS = ("runtime", "cpp_standalone")
 CODEGENS = ("cython", "numpy")
@@ -232,8 +233,15 @@ def _poisson(pop: PoissonSource, total_steps: int) -> Group:
     group = Group(pop.name, "poisson", pop.n)
     if pop.rate_function is None:
         group.source["rates"] = pop.rate.astype(float)
+        high = float(pop.rate.max()) * pop.dt
     else:
-        rates = pop.chunk_values(0, max(total_steps, 1)) / pop.dt
+        rates = pop.chunk_values(0, max(total_steps, 1))[:, 0] / pop.dt
+        high = float(rates.max()) * pop.dt
+    if high > 0.1:  # neurosim draws Poisson counts; Brian2's PoissonGroup at most one spike per step
+        warnings.warn(f"population '{pop.name}': rate * dt = {high:g} > 0.1, but Brian2's PoissonGroup emits at most "
+                      f"one spike per step (probability rate * dt): its drive falls short of neurosim's Poisson "
+                      f"counts", DriveWarning, stacklevel=3)
+    if pop.rate_function is not None:
         group.timed[f"rate_{pop.name}"] = (rates if rates.shape[1] > 1 else rates[:, 0], "Hz")
         group.source["rates"] = f"rate_{pop.name}(t{', i' if rates.shape[1] > 1 else ''})"
     return group
@@ -335,6 +343,8 @@ class Brian2Model:
                 continue  # translated per run (time-varying rates depend on the duration)
             if isinstance(pop, SpikeSource):
                 self.groups[name] = _spike_source(pop)
+            elif any(synapse.is_delta for synapse in getattr(pop, "receptors", {}).values()):
+                raise NoBrian2Counterpart(f"population '{name}': delta receptors", "not translated yet")
             elif pop.model in TRANSLATORS:
                 self.groups[name] = TRANSLATORS[pop.model](pop)
             else:

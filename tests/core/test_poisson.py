@@ -53,19 +53,34 @@ def test_counts_have_poisson_mean_and_variance(poisson_run, rate):
 
 
 def test_count_times_weight_reaches_the_target():
+    """Every propagation path adds count x weight: delta receptor without and with delay (ring
+    buffer), current receptor without and with delay."""
     net = Network(seed=3)
     source = net.add(PoissonSource("src", 4, [0.0, 50.0, 2e4, 1e5]))  # 0 ... 10 spikes per step
-    post = net.add(LIF("post", 4, params=FLAT, receptors={"d": Synapse(kind="delta")}))
-    net.add(Projection(source, post, "d", rule=OneToOne(), weight=1e-3))
+    tau, delay = 5e-3, 10
+    for name, steps_late in (("now", 0), ("later", delay)):  # v of a delta target, syn_e of a current target
+        jumps = net.add(LIF(name, 4, params=FLAT, receptors={"d": Synapse(kind="delta")}))
+        currents = net.add(LIF(f"{name}_e", 4, params=FLAT, receptors={"e": Synapse(tau=tau)}))
+        net.add(Projection(source, jumps, "d", rule=OneToOne(), weight=1e-3, delay=steps_late * DT))
+        net.add(Projection(source, currents, "e", rule=OneToOne(), weight=1e-9, delay=steps_late * DT))
+        net.record_state(jumps, "v")
+        net.record_state(currents, "syn_e")
     net.record_spikes(source)
-    net.record_state(post, "v")
     steps = 2000
     results = Simulator(net, dt=DT).run(steps * DT)
     trains = results.spikes["src"]
-    received = np.bincount(trains.node_ids[trains.times < (steps - 1) * DT], minlength=4)
-    # spikes of step k are in v from step k + 1 (decay over 0.2 s with tau_m 1e6 s: < 1e-6 relative)
-    np.testing.assert_allclose(results.states["post"]["v"].data[-1], received * 1e-3, rtol=1e-6)
-    assert received[3] > 10 * (steps - 1) * 0.9  # several spikes per step do count
+    spike_steps = np.round(trains.times / DT).astype(np.int64)
+    last = steps - 1  # the last recorded step
+    phi = np.exp(-DT / tau)
+    for name, steps_late in (("now", 0), ("later", delay)):
+        # a spike of step m arrives after the update of step m + delay: in v from step m + delay + 1
+        arrived = spike_steps + steps_late + 1 <= last
+        received = np.bincount(trains.node_ids[arrived], minlength=4)
+        np.testing.assert_allclose(results.states[name]["v"].data[-1], received * 1e-3, rtol=1e-6)  # tau_m 1e6 s
+        decayed = phi ** (last - 1 - steps_late - spike_steps[arrived])
+        current = np.bincount(trains.node_ids[arrived], weights=1e-9 * decayed, minlength=4)
+        np.testing.assert_allclose(results.states[f"{name}_e"]["syn_e"].data[-1], current, rtol=1e-9, atol=1e-21)
+    assert np.count_nonzero(trains.node_ids == 3) > 10 * steps * 0.9  # several spikes per step do count
 
 
 def _flat_target(n, receptors):
@@ -143,10 +158,53 @@ def test_bad_poisson_input_parameters(kwargs):
         PoissonInput(_flat_target(2, {"d": Synapse(kind="delta")}), **arguments)
 
 
-def test_high_rates_do_not_warn():
+def test_high_rates_do_not_warn_in_the_core():
     # every Poisson population can emit several spikes per step now: nothing to warn about
     net = Network()
     net.add(PoissonSource("src", 3, 5e3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Simulator(net, dt=DT)
+
+
+def test_brian2_translation_warns_that_poissongroup_caps_at_one_spike_per_step():
+    from neurosim.compare.brian2 import Brian2Model, NoBrian2Counterpart
+    from neurosim.errors import DriveWarning
+
+    net = Network()
+    net.add(PoissonSource("fast", 3, 5e3))  # rate * dt = 0.5
+    model = Brian2Model(Simulator(net, dt=DT))
+    with pytest.warns(DriveWarning, match="at most one spike per step"):
+        model._groups_for(10)
+    net = Network()
+    net.add(PoissonSource("slow", 3, 50.0))
+    model = Brian2Model(Simulator(net, dt=DT))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model._groups_for(10)
+    net = Network()  # delta receptors are refused by name rather than translated wrongly
+    source = net.add(PoissonSource("src", 1, 5.0))
+    post = net.add(_flat_target(1, {"d": Synapse(kind="delta")}))
+    net.add(Projection(source, post, "d", rule=OneToOne(), weight=1e-3))
+    with pytest.raises(NoBrian2Counterpart, match="delta"):
+        Brian2Model(Simulator(net, dt=DT))
+
+
+def test_dense_projection_sees_every_spike_of_a_step():
+    from neurosim.core.dense import DenseProjection
+
+    net = Network(seed=4)
+    source = net.add(PoissonSource("src", 2, [50.0, 1e5]))
+    post = net.add(LIF("post", 2, params=FLAT))
+    net.add(DenseProjection(source, post, matrix=np.diag([1e-9, 2e-9])))
+    net.record_spikes(source)
+    net.record_state(post, "i_ext")
+    steps = 300
+    results = Simulator(net, dt=DT).run(steps * DT)
+    trains = results.spikes["src"]
+    counts = np.zeros((steps, 2))
+    np.add.at(counts, (np.round(trains.times / DT).astype(np.int64), trains.node_ids), 1)
+    # the input applied in step k is the activity of step k - 1, each spike an impulse 1/dt
+    expected = np.vstack([np.zeros((1, 2)), counts[:-1]]) / DT * [1e-9, 2e-9]
+    np.testing.assert_allclose(results.states["post"]["i_ext"].data, expected, rtol=1e-12)
+    assert counts[:, 1].max() > 1
