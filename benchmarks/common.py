@@ -110,8 +110,8 @@ def neurosim_measure(build, spec: dict) -> dict:
     started = time.perf_counter()
     res = sim.run(spec["duration"] - spec["dt"])
     sim_time = time.perf_counter() - started
-    n_syn = sum(p.n_synapses for p in net.projections)
-    syn_bytes = sum(p.nbytes() for p in net.projections)
+    n_syn = sum(p.n_synapses for p in sim.network.projections)
+    syn_bytes = sum(p.nbytes() for p in sim.network.projections)
     n_spikes = sum(len(s.times) for s in res.spikes.values())
     n = sum(pop.n for pop in net.populations.values())
     peak = peak_rss_mb()

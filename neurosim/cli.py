@@ -1,4 +1,4 @@
-"""The ``neurosim`` command: ``run``, ``validate``, ``plot`` and ``compare`` protocols.
+"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot`` and ``compare`` protocols.
 
 Exit status: 0 success, 2 invalid input (the message names file, line and key), 130 interrupted
 by Ctrl-C (results so far are written with ``complete = False``).
@@ -41,7 +41,15 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a protocol value, e.g. --set duration='200 ms' (repeatable)")
     run.add_argument("--seed", type=int, help="override the protocol's seed")
     run.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    run.add_argument("--checkpoint-every", metavar="TIME",
+                     help="write OUTPUT/checkpoint.npz every TIME of model time (e.g. '10 s'); "
+                          "continue an interrupted run with 'neurosim resume OUTPUT'")
     run.set_defaults(handler=_run)
+
+    resume = commands.add_parser("resume", help="continue a run from the last checkpoint in its output directory")
+    resume.add_argument("directory", help="output directory of 'neurosim run --checkpoint-every'")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    resume.set_defaults(handler=_resume)
 
     validate = commands.add_parser("validate", help="check protocols without running them")
     validate.add_argument("protocols", nargs="+", metavar="protocol")
@@ -108,14 +116,19 @@ class _Progress:
             self.bar.close()
 
 
-def _run(args) -> int:
+def _run(args, resumed=None) -> int:
+    """``resumed``: (protocol, output directory, checkpoint interval) of ``neurosim resume``."""
     from . import io
     from .protocol import build, load
     from .protocol.run import finish, run
 
     started = time.perf_counter()
-    protocol = load(args.protocol, args.set, args.seed)
-    output = pathlib.Path(args.output or pathlib.Path("results") / protocol.name)
+    if resumed is None:
+        protocol = load(args.protocol, args.set, args.seed)
+        output = pathlib.Path(args.output or pathlib.Path("results") / protocol.name)
+        every = _checkpoint_setup(args.checkpoint_every, protocol, output)
+    else:
+        protocol, output, every = resumed
     status = (lambda text: None) if args.quiet else (lambda text: print(f"neurosim: {text}", file=sys.stderr))
     progress = _Progress(args.quiet, "step" if not protocol.is_experiment else "")
     simulator, outcome = None, None
@@ -125,8 +138,11 @@ def _run(args) -> int:
         else:
             spec = protocol.spec
             simulator = build(protocol)
+            if resumed is not None:
+                simulator.restore(output / "checkpoint.npz")
+                status(f"resuming '{protocol.name}' at t = {simulator.step * spec.dt:g} s")
             status(f"running '{protocol.name}': {spec.duration:g} s of model time in steps of {spec.dt * 1e3:g} ms")
-        outcome = run(protocol, progress, simulator)
+        outcome = run(protocol, progress, simulator, None if every is None else (every, output / "checkpoint.npz"))
         results = outcome.results
     except KeyboardInterrupt:
         if simulator is None:
@@ -149,6 +165,40 @@ def _run(args) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def _checkpoint_setup(every, protocol, output: pathlib.Path) -> float | None:
+    """Parse ``--checkpoint-every`` and store what ``neurosim resume`` needs next to the checkpoints."""
+    if every is None:
+        return None
+    import json
+
+    from .units import to_si
+
+    seconds = float(to_si(every, "time", "--checkpoint-every"))
+    if protocol.is_experiment or not seconds > 0:
+        from .errors import ParameterError
+        raise ParameterError("--checkpoint-every", every, "a model time > 0 (e.g. '10 s') for a network protocol")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "protocol.yaml").write_text(protocol.yaml())
+    (output / "resume.json").write_text(json.dumps({"checkpoint_every": seconds}))
+    return seconds
+
+
+def _resume(args) -> int:
+    import json
+
+    from .protocol import loads
+
+    directory = pathlib.Path(args.directory)
+    try:
+        every = json.loads((directory / "resume.json").read_text())["checkpoint_every"]
+        text = (directory / "protocol.yaml").read_text()
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"neurosim: error: {directory}: not the output of 'neurosim run --checkpoint-every' ({exc})",
+              file=sys.stderr)
+        return EXIT_INVALID
+    return _run(args, (loads(text, str(directory / "protocol.yaml")), directory, every))
 
 
 def _plot(args) -> int:

@@ -52,6 +52,10 @@ class SimulationError(NeurosimError, RuntimeError):
         super().__init__(message)
 
 
+class CheckpointError(NeurosimError):
+    """A checkpoint cannot be written or restored: unreadable file, or a checkpoint of a different
+    network, time step or neurosim version (restoring it would continue a different run)."""
+
 class NeurosimWarning(UserWarning):
     """Base of every warning neurosim issues (``warnings.filterwarnings("ignore", category=...)``
     on this class silences them all)."""

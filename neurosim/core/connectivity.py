@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ParameterError, did_you_mean
 from .distributions import sample
 from .network import Population, check_name
+from .timegrid import to_steps
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ class Projection:
         delays = np.array(float(self.delay)) if _is_scalar(self.delay) else sample(self.delay, rng, n, f"{label}: delay")
         if delays.size and (not np.all(np.isfinite(delays)) or delays.min() < 0):
             raise ParameterError(f"{label}: delay", float(delays.min()), "delays >= 0 s")
-        steps = np.round(delays / dt).astype(np.int64)
+        steps = np.asarray(to_steps(delays, dt, "delay", f"{label}: delay"), np.int64)
         if steps.size and steps.max() > np.iinfo(np.uint16).max:
             raise ParameterError(f"{label}: delay", float(delays.max()),
                                  f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
@@ -221,6 +222,9 @@ class Projection:
         self.uniform_delay = int(steps.flat[0]) if uniform and steps.size else -1
         self.delay_steps = np.zeros(0, np.uint16) if uniform else steps.astype(np.uint16)
         self.max_delay = int(steps.max()) if n and steps.size else 0
+
+    #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
+    constant_arrays = ("indptr", "indices", "weights", "delays")
 
     @property
     def n_synapses(self) -> int:

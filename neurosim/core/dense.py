@@ -57,6 +57,8 @@ class DenseProjection:
         return self.post_matrix if self.pre_matrix is None else self.post_matrix @ self.pre_matrix
 
     max_delay = 0
+    #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
+    constant_arrays = ("encode", "decode")
 
     def build(self, dt: float, rng=None) -> None:
         """Allocate the filter state for step ``dt`` (no random draws; ``rng`` is unused)."""

@@ -26,6 +26,19 @@ class Monitor:
     def flush(self, step0: int, n_done: int, dt: float) -> None:
         """Move what the chunk recorded out of the buffers."""
 
+    #: Names of the lists that hold what was recorded (flushed chunks); a checkpoint saves them.
+    recorded: tuple[str, ...] = ()
+
+    def run_state(self) -> dict[str, np.ndarray]:
+        """What was recorded so far, one array per list in ``recorded`` (for checkpoints)."""
+        return {key: np.concatenate(getattr(self, key)) if getattr(self, key) else np.zeros(0)
+                for key in self.recorded}
+
+    def load_run_state(self, state: dict[str, np.ndarray]) -> None:
+        """Replace what was recorded by ``state`` (from :meth:`run_state`)."""
+        for key in self.recorded:
+            setattr(self, key, [state[key]] if state[key].size else [])
+
 
 def _subset(population, neurons, what):
     if neurons is None:
@@ -51,6 +64,8 @@ class SpikeMonitor(Monitor):
         self.buffer_steps = np.zeros(self.capacity, np.int64)
         self.count = np.zeros(1, np.int64)
         self._ids, self._steps = [], []
+
+    recorded = ("_ids", "_steps")
 
     def emit(self, w):
         r = (lambda local: w.ref(self, local))
@@ -90,6 +105,13 @@ class StateMonitor(Monitor):
         self.count = np.zeros(1, np.int64)
         self.buffer = np.zeros((1, len(self.neurons)))
         self._data, self._steps = [], []
+
+    recorded = ("_data", "_steps")
+
+    def load_run_state(self, state):
+        super().load_run_state(state)
+        if self._data:
+            self._data = [self._data[0].reshape(-1, len(self.neurons))]
 
     def prepare_chunk(self, n_steps):
         rows = n_steps // self.every + 1
@@ -138,6 +160,8 @@ class RateMonitor(Monitor):
             raise ParameterError("rate monitor", population.name, "a spiking population")
         self.buffer = np.zeros(1, np.int64)
         self._counts, self._steps = [], []
+
+    recorded = ("_counts", "_steps")
 
     def prepare_chunk(self, n_steps):
         if self.buffer.shape[0] < n_steps:

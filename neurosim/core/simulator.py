@@ -6,9 +6,17 @@ threshold and reset; spikes propagate into ring buffers; receptor states receive
 now; spike and rate monitors record. A chunk of steps runs entirely inside one compiled call.
 Between chunks: monitor buffers are flushed, states are checked for NaN/inf, progress is
 reported and Ctrl-C is honoured (the run stops cleanly and its results are marked incomplete).
+
+The :class:`Network` given to a simulator is a description that the simulator never changes: it
+builds a private deep copy (``simulator.network``), and everything a run changes (state arrays,
+receptor states, ring buffers, monitor contents, run-time Generators) belongs to that copy. So
+several simulators can run one network independently, and ``reset()`` rebuilds from the
+description. ``checkpoint(path)`` / ``restore(path)`` save and load the run state
+(:mod:`neurosim.core.checkpoint`); pickling a simulator is refused in favour of them.
 """
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import time
@@ -20,8 +28,9 @@ from ..errors import ParameterError, SimulationError
 from ..rng import generator
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor
-from .network import Network
+from .network import Network, Population
 from .results import Results
+from .timegrid import to_steps
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -31,6 +40,8 @@ class Simulator:
 
     ``dtype`` ('float64' or 'float32') sets the precision of state arrays; ``threads`` the number
     of threads of the compiled loop (results are identical for a fixed seed and thread count).
+    ``network`` is the simulator's own built copy of the description ``description``; read built
+    arrays and state through it or :meth:`population`.
     """
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
@@ -41,8 +52,16 @@ class Simulator:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
         if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
-        self.network, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
+        if not isinstance(network, Network):
+            raise ParameterError("network", type(network).__name__, "a neurosim.core.network.Network")
+        self.description, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
         self.target_chunk_seconds = target_chunk_seconds
+        self._chunk = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Rebuild the run state from the description: step 0, the same initial values,
+        connectivity and random streams, so the next run repeats the first one exactly."""
         self.step = 0
         self.complete = True
         self.timings = {"build": 0.0, "first_chunk": 0.0, "run": 0.0}
@@ -50,8 +69,18 @@ class Simulator:
         self._build()
         self.timings["build"] = time.perf_counter() - started
 
+    def population(self, name: str) -> Population:
+        """The simulator's built population ``name`` (its ``state``, ``z``, ... are this run's)."""
+        return self.network.population(name)
+
+    def __reduce__(self):
+        raise TypeError("a neurosim Simulator cannot be pickled (its compiled loop and the aliasing of "
+                        "its arrays do not survive pickling); save the run with Simulator.checkpoint(path) "
+                        "and continue it with Simulator(network, ...).restore(path)")
+
     # -- build ---------------------------------------------------------------------------------
     def _build(self) -> None:
+        self.network = copy.deepcopy(self.description)  # the user's objects are never built or run
         net, dt, seed = self.network, self.dt, self.network.seed
         for pop in net.populations.values():
             pop.build(dt, self.dtype, generator(seed, "build", f"population:{pop.name}"))
@@ -79,8 +108,10 @@ class Simulator:
         for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:
             component.emit(writer)
         self.writer = writer
-        self.source = writer.source()
-        self._chunk = None
+        source = writer.source()
+        if source != getattr(self, "source", None):
+            self._chunk = None
+        self.source = source
 
     def _compiled(self):
         if self._chunk is None:
@@ -95,7 +126,7 @@ class Simulator:
         """
         if not isinstance(duration, (int, float)) or not np.isfinite(duration) or duration < 0:
             raise ParameterError("duration", duration, "a time >= 0 s")
-        total = round(duration / self.dt)
+        total = to_steps(duration, self.dt, "duration", "run duration")
         interrupted = threading.Event()
         previous = None
         if threading.current_thread() is threading.main_thread():
@@ -162,3 +193,16 @@ class Simulator:
             elif isinstance(monitor, RateMonitor):
                 results.rates[name] = monitor.result(self.dt)
         return results
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def checkpoint(self, path) -> None:
+        """Write the complete run state to ``path`` (an ``.npz`` file, written atomically)."""
+        from .checkpoint import save
+        save(self, path)
+
+    def restore(self, path) -> Simulator:
+        """Continue the run saved in ``path`` by :meth:`checkpoint`; this simulator must be built from
+        the same network description, ``dt`` and ``dtype`` (else :class:`CheckpointError`). Returns self."""
+        from .checkpoint import load
+        load(self, path)
+        return self

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ParameterError
 from .network import Population, check_name
 from .params import Param, check_value, to_value
+from .timegrid import to_steps
 
 
 class Stimulus:
@@ -261,8 +262,8 @@ def poisson_step(p_spike, k, rng, spikes, nspk):
 
 
 class SpikeSource(Population):
-    """Emits the given spikes: neuron ``indices[j]`` at time ``times[j]`` (s), rounded to the step grid
-    (Brian2's ``SpikeGeneratorGroup``; a neuron may spike at most once per step)."""
+    """Emits the given spikes: neuron ``indices[j]`` at time ``times[j]`` (s), in the step that contains
+    it (Brian2's ``SpikeGeneratorGroup``, ``core.timegrid``; a neuron may spike at most once per step)."""
 
     model = "spike_source"
     param_spec: ClassVar[dict[str, Param]] = {}
@@ -282,7 +283,7 @@ class SpikeSource(Population):
 
     def build(self, dt, dtype, rng):
         super().build(dt, dtype, rng)
-        steps = np.round(self.times / dt).astype(np.int64)
+        steps = np.asarray(to_steps(self.times, dt, "spike_time", f"population '{self.name}': times"), np.int64)
         order = np.lexsort((self.indices, steps))
         self.steps, self.order_indices = steps[order], self.indices[order].astype(np.int32)
         pairs = self.steps * self.n + self.order_indices

@@ -174,8 +174,9 @@ class Hopfield:
         net.add(DenseProjection(pop, pop, matrix=self.weights))
         net.record_state(pop, "rate")
         dt = 1e-3  # one synchronous update per step; the value only labels time
-        results = Simulator(net, dt=dt).run(max_steps * dt)
-        states = np.vstack([results.states["hopfield"]["rate"].data, pop.state["rate"]])
+        simulator = Simulator(net, dt=dt)
+        results = simulator.run(max_steps * dt)
+        states = np.vstack([results.states["hopfield"]["rate"].data, simulator.population("hopfield").state["rate"]])
         steps, converged = max_steps, False
         for k in range(1, len(states)):
             if np.array_equal(states[k], states[k - 1]) or (k > 1 and np.array_equal(states[k], states[k - 2])):

@@ -9,6 +9,7 @@ from .. import __version__, analysis, experiment
 from ..core.neurons import models
 from ..core.results import Results
 from ..core.simulator import Simulator
+from ..core.timegrid import to_steps
 from .build import build
 from .load import Protocol
 
@@ -21,18 +22,42 @@ class Outcome:
     figures: dict = field(default_factory=dict)
 
 
-def run(protocol: Protocol, progress=None, simulator: Simulator | None = None) -> Outcome:
+def run(protocol: Protocol, progress=None, simulator: Simulator | None = None, checkpoint=None) -> Outcome:
     """Run ``protocol``; ``progress(done, total)`` is called as the run advances.
 
     For network protocols ``simulator`` may be one already built with :func:`build` (so a caller can
-    keep a handle on it); results of an interrupted run come back with ``complete=False``.
+    keep a handle on it) or restored from a checkpoint: it runs until the protocol's duration.
+    ``checkpoint = (every, path)`` writes ``simulator.checkpoint(path)`` every ``every`` s of model
+    time. Results of an interrupted run come back with ``complete=False``.
     """
     if protocol.is_experiment:
         return _experiment(protocol, progress)
     simulator = simulator or build(protocol)
-    results = simulator.run(protocol.spec.duration, progress)
+    results = _simulate(simulator, protocol.spec.duration, progress, checkpoint)
     finish(protocol, results)
     return Outcome(results, _figures(protocol, results))
+
+
+def _simulate(simulator: Simulator, duration: float, progress, checkpoint) -> Results:
+    """Run ``simulator`` from its current step to ``duration`` (s), in segments of ``checkpoint[0]`` s
+    with a checkpoint after each one that does not end the run, also after a Ctrl-C."""
+    dt = simulator.dt
+    end = to_steps(duration, dt, "duration", "duration")
+    every = end if checkpoint is None else max(1, to_steps(checkpoint[0], dt, "duration", "checkpoint_every"))
+    first = simulator.step
+
+    def report(start):
+        return None if progress is None else (lambda done, total: progress(start - first + done, end - first))
+
+    while True:
+        start = simulator.step
+        results = simulator.run(max(0, min(every, end - start)) * dt, report(start))
+        if simulator.step >= end or simulator.step == start and results.complete:
+            return results
+        if checkpoint is not None:
+            simulator.checkpoint(checkpoint[1])
+        if not results.complete:
+            return results
 
 
 def _figures(protocol: Protocol, results: Results) -> dict:

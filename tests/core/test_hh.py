@@ -235,11 +235,13 @@ def test_cobahh_network():
     for pop in pops.values():
         net.record_spikes(pop)
         net.record_state(pop, "syn_exc", every=1000)
-    res = Simulator(net, dt=0.1 * ms).run(0.2)
+    sim = Simulator(net, dt=0.1 * ms)
+    res = sim.run(0.2)
     # Initial conductances drawn as given: mean of 320 draws within 4 standard errors of 40 nS.
     g0 = res.states["E"]["syn_exc"].data[0]
     assert abs(g0.mean() - 40 * nS) < 4 * 15 * nS / np.sqrt(320)
-    for name, pop in pops.items():
+    for name in pops:
+        pop = sim.population(name)
         for array in (*pop.state.values(), pop.z):
             assert np.all(np.isfinite(array))
         rate = len(res.spikes[name].times) / (pop.n * 0.2)

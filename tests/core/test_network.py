@@ -33,9 +33,10 @@ def counting_network(rule, delay=0.0, n_pre=60, n_post=40, seed=2):
 @pytest.mark.parametrize("rule", [conn.AllToAll(), conn.FixedProbability(0.3), conn.FixedIndegree(7)],
                          ids=["all_to_all", "fixed_probability", "fixed_indegree"])
 def test_delivered_events_equal_sum_of_out_degrees(rule):
-    net, projection = counting_network(rule, delay=Uniform(0.0, 2e-3))
+    net, _ = counting_network(rule, delay=Uniform(0.0, 2e-3))
     sim = Simulator(net, dt=DT)
     results = sim.run(0.1)
+    projection = sim.network.projections[0]  # the simulator's built copy
     out_degree = np.diff(projection.indptr)
     sent_before_end = results.spikes["src"]
     expected = 0
@@ -43,7 +44,7 @@ def test_delivered_events_equal_sum_of_out_degrees(rule):
         row = slice(projection.indptr[node], projection.indptr[node + 1])
         steps = projection.delay_steps[row] if projection.uniform_delay < 0 else np.full(out_degree[node], projection.uniform_delay)
         expected += np.count_nonzero(round(t / DT) + steps < sim.step)  # arrived by the end of the run
-    delivered = net.population("sink").z.sum()  # b = 1 and no decay over 0.1 s (tau 1e9 s)
+    delivered = sim.population("sink").z.sum()  # b = 1 and no decay over 0.1 s (tau 1e9 s)
     assert delivered == pytest.approx(expected, rel=1e-9)  # decay over the run: 0.1 s / 1e9 s = 1e-10
     assert expected > 1000
 
@@ -63,9 +64,9 @@ def test_connection_rules_have_their_structure():
 def test_autapses_can_be_excluded():
     net = Network()
     pop = net.add(LIF("a", 20, receptors={"r": Synapse()}))
-    with_self = net.add(Projection(pop, pop, "r", rule=conn.AllToAll(), name="with"))
-    without = net.add(Projection(pop, pop, "r", rule=conn.AllToAll(), allow_autapses=False, name="without"))
-    Simulator(net, dt=DT)
+    net.add(Projection(pop, pop, "r", rule=conn.AllToAll(), name="with"))
+    net.add(Projection(pop, pop, "r", rule=conn.AllToAll(), allow_autapses=False, name="without"))
+    with_self, without = Simulator(net, dt=DT).network.projections
     assert with_self.n_synapses == 400 and without.n_synapses == 380
     rows = np.repeat(np.arange(20), np.diff(without.indptr))
     assert np.all(rows != without.indices)
@@ -76,8 +77,8 @@ def test_dense_matrix_rule_keeps_weights():
     net = Network()
     src = net.add(SpikeSource("s", 2, indices=[0], times=[0.0]))
     pop = net.add(LIF("a", 3, receptors={"r": Synapse()}))
-    projection = net.add(Projection(src, pop, "r", rule=conn.DenseMatrix(matrix)))
-    Simulator(net, dt=DT)
+    net.add(Projection(src, pop, "r", rule=conn.DenseMatrix(matrix)))
+    projection = Simulator(net, dt=DT).network.projections[0]
     np.testing.assert_array_equal(projection.indptr, [0, 1, 3])
     np.testing.assert_array_equal(projection.weights, [3.0, 2.0, 5.0])
 
@@ -279,8 +280,7 @@ def test_threads_give_identical_results():
 
 def test_initial_receptor_state_is_set_and_checked():
     net = Network()
-    pop = net.add(LIF("a", 3, receptors={"e": Synapse(kind="conductance")}, initial={"syn_e": "4 nS"}))
-    Simulator(net, dt=DT)
-    np.testing.assert_allclose(pop.z[0], 4e-9)
+    net.add(LIF("a", 3, receptors={"e": Synapse(kind="conductance")}, initial={"syn_e": "4 nS"}))
+    np.testing.assert_allclose(Simulator(net, dt=DT).population("a").z[0], 4e-9)
     with pytest.raises(ParameterError, match=r"initial syn_x.*did you mean 'syn_e'"):
         LIF("b", 3, receptors={"e": Synapse()}, initial={"syn_x": 1e-9})

@@ -44,9 +44,9 @@ through the singular voltages (squid: alpha_m at -40 mV, alpha_n at -55 mV; Trau
 alpha_m at VT + 13 mV, beta_m at VT + 40 mV, alpha_n at VT + 15 mV).
 
 Spikes: neuron ``i`` spikes in the step in which ``v`` crosses ``v_thresh`` upwards
-(``v_old <= v_thresh < v_new``), unless it spiked within the last ``tau_refrac`` (rounded to whole
-steps, the same counting as Brian2's and ``lif.py``'s step mode: the earliest next spike is
-``round(tau_refrac/dt)`` steps later). There is no reset. Brian2's COBAHH threshold
+(``v_old <= v_thresh < v_new``), unless it spiked within the last ``tau_refrac`` (in whole steps
+by Brian2's rule, ``core.timegrid``, the same counting as ``lif.py``'s step mode: the earliest next
+spike is ``floor(tau_refrac/dt)`` steps later). There is no reset. Brian2's COBAHH threshold
 ``v > -20 mV`` with ``refractory=3 ms`` is level-based: it agrees with the upward crossing
 whenever ``v`` falls back below threshold within ``tau_refrac`` (every normal spike), and differs
 only in depolarisation block, where Brian2 emits a spike every ``tau_refrac``.
@@ -75,6 +75,7 @@ from ...errors import ParameterError, did_you_mean
 from ...units import to_si
 from ..network import Population
 from ..params import Param
+from ..timegrid import to_steps
 
 mV, ms, um2 = 1e-3, 1e-3, 1e-12
 UF_PER_CM2, MS_PER_CM2 = 1e-2, 10.0  # 1 uF/cm^2 = 1e-2 F/m^2, 1 mS/cm^2 = 10 S/m^2
@@ -295,7 +296,8 @@ class _HHBase(Population):
             "i_offset": p["i_offset"], "cm": p["cm"], "g_na": p["g_na"], "g_k": p[self.k_name],
             "g_leak": p["g_leak"], "e_na": p["e_na"], "e_k": p["e_k"], "e_leak": p["e_leak"],
             "vt": p["vt"] if self.traub else np.zeros(self.n), "v_thresh": p["v_thresh"],
-            "ref_time": np.round(p["tau_refrac"] / dt) * dt, "phi": self.bank.phi,
+            "ref_time": to_steps(p["tau_refrac"], dt, "refractory", f"population '{self.name}': tau_refrac") * dt,
+            "phi": self.bank.phi,
             "i_coef": self.bank.i_coef, "g_coef": self.bank.g_coef, "ge_coef": self.bank.ge_coef,
             "work": np.zeros(self.bank.n_rows),
         }

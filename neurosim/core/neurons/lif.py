@@ -14,8 +14,8 @@ NEST's ``iaf_psc_*`` do); with conductance-based receptors the membrane uses exp
 ``v`` is clamped (Brian2's ``unless refractory``) while synapses keep decaying.
 
 Spike timing: ``"step"`` (Brian2 and NEST grid semantics: a spike at the end of the step in which
-``v`` exceeds threshold, refractory periods rounded to whole steps) or ``"precise"`` (Nengo's:
-the crossing time inside the step is interpolated from the exact solution and the refractory
+``v`` exceeds threshold, refractory periods in whole steps by Brian2's rule, ``core.timegrid``)
+or ``"precise"`` (Nengo's: the crossing time inside the step is interpolated from the exact solution and the refractory
 period starts there, so rates have no dt quantisation; requires receptor-free input).
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ...errors import ParameterError
 from ..network import Population
 from ..params import Param
 from ..synapses import current_coupling
+from ..timegrid import to_steps
 
 mV, ms, nF, nA = 1e-3, 1e-3, 1e-9, 1e-9
 SPIKE_TIMINGS = ("step", "precise")
@@ -38,6 +39,7 @@ class _LIFBase(Population):
 
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
     default_timing = "step"
+    refractory_name = "tau_refrac"
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, spike_timing=None):
         super().__init__(name, n, params, receptors, initial)
@@ -55,7 +57,7 @@ class _LIFBase(Population):
     def prepare(self, dt):
         m = self.membrane()
         if self.spike_timing == "step":
-            ref_time = np.round(m["tau_refrac"] / dt) * dt
+            ref_time = to_steps(m["tau_refrac"], dt, "refractory", f"population '{self.name}': {self.refractory_name}") * dt
         else:
             ref_time = m["tau_refrac"]
         bank = self.bank
@@ -156,6 +158,7 @@ class LIFDimensionless(_LIFBase):
     model = "lif_dimensionless"
     convention = "Nengo LIF (tau_rc, tau_ref, min_voltage)"
     default_timing = "precise"
+    refractory_name = "tau_ref"
     input_dimension = "dimensionless"
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("dimensionless", 0.0), "ref_left": ("time", 0.0)}
     param_spec: ClassVar[dict[str, Param]] = {
