@@ -103,10 +103,41 @@ class FixedIndegree:
     def pairs(self, n_pre, n_post, rng):
         if self.k > n_pre:
             raise ParameterError("fixed_indegree: k", self.k, f"at most the {n_pre} presynaptic neurons")
-        pre = np.concatenate([rng.choice(n_pre, self.k, replace=False) for _ in range(n_post)]) \
-            if self.k else np.zeros(0, np.int64)
-        post = np.repeat(np.arange(n_post, dtype=np.int64), self.k)
-        return pre.astype(np.int64), post
+        if self.k == 0:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return _indegree_pairs(n_pre, n_post, self.k, rng)
+
+
+@numba.njit(cache=True)
+def _indegree_pairs(n_pre, n_post, k, rng):
+    """For each post neuron ``j`` (in order), ``k`` distinct pre neurons drawn uniformly without
+    replacement by Floyd's algorithm (exactly ``k`` draws); returned in CSR order (by pre, then
+    post) by a counting sort, so that the build needs no sort."""
+    chosen = np.empty(n_post * k, np.int32)
+    stamp = np.full(n_pre, -1, np.int64)  # stamp[i] == j: i already chosen for post j
+    for j in range(n_post):
+        base = j * k
+        for m in range(n_pre - k, n_pre):
+            t = rng.integers(0, m + 1)
+            if stamp[t] == j:
+                t = m
+            stamp[t] = j
+            chosen[base] = t
+            base += 1
+    start = np.zeros(n_pre + 1, np.int64)
+    for s in range(chosen.shape[0]):
+        start[chosen[s] + 1] += 1
+    for i in range(n_pre):
+        start[i + 1] += start[i]
+    pre = np.empty(n_post * k, np.int32)
+    post = np.empty(n_post * k, np.int32)
+    for s in range(chosen.shape[0]):  # posts in increasing order: each row ends up sorted by post
+        i = chosen[s]
+        position = start[i]
+        pre[position] = i
+        post[position] = s // k
+        start[i] = position + 1
+    return pre, post
 
 
 @dataclass(frozen=True)
@@ -246,17 +277,25 @@ class Projection:
             w.args[r(local)] = value
         pre = (lambda local: w.ref(self.pre, local))
         spikes = f"{pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
-        if self.immediate:
+        # sources with several spikes per neuron and step (Poisson) add count x weight; ordinary
+        # populations keep the one-spike kernels
+        suffix = "_counts" if self.pre.multiplicity else ""
+        if suffix:
+            spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+        if self.immediate and self.post.receptors[self.receptor].is_delta:
+            w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
+            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt)")
+        elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
-            w.imports.add("from neurosim.core.connectivity import propagate_now")
+            w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
             bank = self.post.bank
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
-                    w.lines["propagate"].append(f"propagate_now({spikes}, {w.ref(self.post, 'z')}[{row}], "
+                    w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
                                                 f"{float(bank.b[row])!r})")
         else:
-            w.imports.add("from neurosim.core.connectivity import propagate")
-            w.lines["propagate"].append(f"propagate({spikes}, {r('delays')}, {self.uniform_delay}, "
+            w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
+            w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
                                         f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
 
 
@@ -282,6 +321,18 @@ def propagate_now(spikes, n_spikes, indptr, indices, weights, target, scale):
 
 
 @numba.njit(cache=True, nogil=True)
+def propagate_jumps_now(spikes, n_spikes, indptr, indices, weights, v, ref_left, dt):
+    """Add the weights (voltage jumps of a delta receptor) of every spiking neuron's CSR row to
+    ``v``, dropping those that reach refractory neurons (``ref_left > dt/2``)."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            j = indices[s]
+            if ref_left[j] <= 0.5 * dt:
+                v[j] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
 def propagate(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step):
     """Add the weights of every spiking neuron's CSR row into the ring buffer at its delay."""
     length = ring.shape[0]
@@ -296,3 +347,37 @@ def propagate(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay,
             i = spikes[k]
             for s in range(indptr[i], indptr[i + 1]):
                 ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_now_counts(spikes, counts, n_spikes, indptr, indices, weights, target, scale):
+    """:func:`propagate_now` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        factor = scale * counts[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            target[indices[s]] += factor * weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_jumps_now_counts(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt):
+    """:func:`propagate_jumps_now` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    for k in range(n_spikes):
+        i = spikes[k]
+        count = counts[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            j = indices[s]
+            if ref_left[j] <= 0.5 * dt:
+                v[j] += count * weights[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def propagate_counts(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step):
+    """:func:`propagate` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    length = ring.shape[0]
+    for k in range(n_spikes):
+        i = spikes[k]
+        count = counts[k]
+        for s in range(indptr[i], indptr[i + 1]):
+            delay = uniform_delay if uniform_delay >= 0 else delays[s]
+            ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]

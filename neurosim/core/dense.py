@@ -75,20 +75,26 @@ class DenseProjection:
         w.args.update({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,
                        r("empty"): self.empty})
         w.imports.add("from neurosim.core.dense import dense_input")
+        if self.pre.multiplicity:
+            counts = pre("counts")
+        else:  # every listed spike counts once
+            counts = r("no_counts")
+            w.args[counts] = np.zeros(0, np.int32)
         if self.pre.spiking:
-            activity = f"{pre('spikes')}, {pre('nspk')}[0], {r('empty')}"
+            activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
-            activity = f"{pre('spikes')}, -1, {pre('rate')}"
+            activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
         w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {self.filter_decay!r}, {r('signal')}, "
                                 f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
 
 
 @numba.njit(cache=True, nogil=True)
-def dense_input(spikes, n_spikes, rates, decode, decay, signal, encode, dt, i_ext):
+def dense_input(spikes, counts, n_spikes, rates, decode, decay, signal, encode, dt, i_ext):
     """Filter the (decoded) pre activity into ``signal`` and add ``encode @ signal`` to ``i_ext``.
 
-    ``n_spikes >= 0`` means the pre activity is the listed spikes (each ``1/dt``); ``-1`` means
-    ``rates``. An empty ``decode`` is the identity (full-matrix case); ``decode`` is n_pre x k.
+    ``n_spikes >= 0`` means the pre activity is the listed spikes (each ``1/dt``, times
+    ``counts[j]`` unless ``counts`` is empty); ``-1`` means ``rates``. An empty ``decode`` is the
+    identity (full-matrix case); ``decode`` is n_pre x k.
     """
     k = signal.shape[0]
     keep = decay
@@ -97,14 +103,16 @@ def dense_input(spikes, n_spikes, rates, decode, decay, signal, encode, dt, i_ex
         signal[d] *= keep
     if n_spikes >= 0:
         impulse = gain / dt
+        weighted = counts.shape[0] > 0
         if decode.shape[0] == 0:
             for j in range(n_spikes):
-                signal[spikes[j]] += impulse
+                signal[spikes[j]] += impulse * counts[j] if weighted else impulse
         else:
             for j in range(n_spikes):
                 row = decode[spikes[j]]
+                scaled = impulse * counts[j] if weighted else impulse
                 for d in range(k):
-                    signal[d] += impulse * row[d]
+                    signal[d] += scaled * row[d]
     elif decode.shape[0] == 0:
         for d in range(k):
             signal[d] += gain * rates[d]

@@ -50,7 +50,8 @@ def _subset(population, neurons, what):
 
 
 class SpikeMonitor(Monitor):
-    """Records (neuron, time) of every spike of the chosen neurons."""
+    """Records (neuron, time) of every spike of the chosen neurons. A neuron with ``c`` spikes in
+    one step (Poisson sources) appears ``c`` times with the same time, so counts and rates stay right."""
 
     def __init__(self, population, neurons=None, capacity: int = 1 << 20):
         super().__init__(population)
@@ -62,8 +63,9 @@ class SpikeMonitor(Monitor):
         self.capacity = max(int(capacity), 2 * population.n)
         self.buffer_ids = np.zeros(self.capacity, np.int32)
         self.buffer_steps = np.zeros(self.capacity, np.int64)
+        self.buffer_counts = np.zeros(self.capacity if population.multiplicity else 0, np.int32)
         self.count = np.zeros(1, np.int64)
-        self._ids, self._steps = [], []
+        self._ids, self._steps, self._counts = [], [], []
 
     recorded = ("_ids", "_steps")
 
@@ -72,15 +74,25 @@ class SpikeMonitor(Monitor):
         p = (lambda local: w.ref(self.population, local))
         w.args.update({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
                        r("count"): self.count})
-        w.imports.add("from neurosim.core.monitors import record_spikes")
         w.lines["precheck"].append(f"if {r('count')}[0] + {self.population.n} > {self.capacity}: return k")
-        w.lines["record"].append(f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "
-                                 f"{r('ids')}, {r('steps')}, {r('count')})")
+        if self.population.multiplicity:  # one entry per (neuron, step) with its spike count
+            w.args[r("counts")] = self.buffer_counts
+            w.imports.add("from neurosim.core.monitors import record_spike_counts")
+            w.lines["record"].append(f"record_spike_counts({p('spikes')}, {p('counts')}, {p('nspk')}[0], {r('mask')}, "
+                                     f"step, {r('ids')}, {r('steps')}, {r('counts')}, {r('count')})")
+        else:
+            w.imports.add("from neurosim.core.monitors import record_spikes")
+            w.lines["record"].append(f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "
+                                     f"{r('ids')}, {r('steps')}, {r('count')})")
 
     def flush(self, step0, n_done, dt):
         n = int(self.count[0])
-        self._ids.append(self.buffer_ids[:n].copy())
-        self._steps.append(self.buffer_steps[:n].copy())
+        ids, steps = self.buffer_ids[:n], self.buffer_steps[:n]
+        if self.population.multiplicity:
+            counts = self.buffer_counts[:n]
+            ids, steps = np.repeat(ids, counts), np.repeat(steps, counts)
+        self._ids.append(ids.copy())
+        self._steps.append(steps.copy())
         self.count[0] = 0
 
     def result(self, dt) -> SpikeTrains:
@@ -169,7 +181,11 @@ class RateMonitor(Monitor):
 
     def emit(self, w):
         w.chunk_args[w.ref(self, "counts")] = self
-        w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {w.ref(self.population, 'nspk')}[0]")
+        nspk = f"{w.ref(self.population, 'nspk')}[0]"
+        if self.population.multiplicity:
+            w.imports.add("from neurosim.core.monitors import total_count")
+            nspk = f"total_count({w.ref(self.population, 'counts')}, {nspk})"
+        w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {nspk}")
 
     def chunk_values(self, step0, n_steps):
         return self.buffer
@@ -195,3 +211,26 @@ def record_spikes(spikes, n_spikes, mask, step, ids, steps, count):
             steps[position] = step
             position += 1
     count[0] = position
+
+
+@numba.njit(cache=True, nogil=True)
+def record_spike_counts(spikes, counts, n_spikes, mask, step, ids, steps, buffer_counts, count):
+    """:func:`record_spikes` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
+    position = count[0]
+    for k in range(n_spikes):
+        i = spikes[k]
+        if mask[i]:
+            ids[position] = i
+            steps[position] = step
+            buffer_counts[position] = counts[k]
+            position += 1
+    count[0] = position
+
+
+@numba.njit(cache=True, nogil=True)
+def total_count(counts, n_spikes):
+    """Number of spikes of a step in which neurons ``spikes[:n_spikes]`` fired ``counts`` times."""
+    total = 0
+    for k in range(n_spikes):
+        total += counts[k]
+    return total

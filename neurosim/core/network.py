@@ -46,6 +46,11 @@ class Population:
     param_spec: ClassVar[dict[str, Param]] = {}
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {}
     convention = ""
+    #: whether the model adds delta receptors (voltage jumps) to its membrane potential ``v``
+    supports_delta = False
+    #: whether a neuron may emit several spikes in one step: then ``counts[k]`` is the number of
+    #: spikes of neuron ``spikes[k]`` (Poisson sources); otherwise every listed neuron spiked once
+    multiplicity = False
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):
@@ -57,9 +62,13 @@ class Population:
             check_name(key, f"population '{name}': receptor")
             if not isinstance(synapse, Synapse):
                 raise ParameterError(f"population '{name}': receptor '{key}'", synapse, "a Synapse")
+            if synapse.is_delta and not self.supports_delta:
+                raise ParameterError(f"population '{name}': receptor '{key}'", "kind delta",
+                                     f"a current or conductance receptor (model '{self.model}' has no delta receptors; "
+                                     f"the LIF models do)")
         self.initial = dict(initial or {})
         settable = list(self.state_spec) + [f"syn_{key}" for key, synapse in self.receptors.items()
-                                            if synapse.kernel == "exponential"]
+                                            if synapse.kernel == "exponential" and not synapse.is_delta]
         for key in self.initial:
             if key not in settable:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
@@ -152,7 +161,8 @@ class Population:
 
     def recordable(self) -> list[str]:
         """Variables a state monitor can record: the state plus each receptor's current/conductance."""
-        names = list(self.state_spec) + [f"syn_{key}" for key in self.receptors]
+        names = list(self.state_spec) + [f"syn_{key}" for key, synapse in self.receptors.items()
+                                         if not synapse.is_delta]
         return names + ["i_ext"]
 
     input_dimension = "current"

@@ -1,5 +1,6 @@
-"""Stimuli: injected currents (constant, step, ramp, sine, time series, Ornstein-Uhlenbeck noise)
-and spike sources (Poisson with fixed or time-varying rate, explicit spike lists).
+"""Stimuli: injected currents (constant, step, ramp, sine, time series, Ornstein-Uhlenbeck noise),
+independent Poisson drive onto a receptor (``PoissonInput``) and spike sources (Poisson with
+fixed or time-varying rate, explicit spike lists).
 
 Currents are in the target population's input units (amperes for dimensional neurons,
 dimensionless ``J`` for the notes' LIF and rate units) and are added to ``i_ext`` of the chosen
@@ -207,14 +208,33 @@ def ou_step(i_ext, neurons, current, mean, decay, kick, rng):
         current[j] = mean[j] + (current[j] - mean[j]) * decay[j] + kick[j] * rng.standard_normal()
 
 
+#: ``rate * dt`` above this is refused: an expected count of more than 1000 spikes per neuron and
+#: step is a unit mistake (e.g. a rate in Hz given for a train per ms), not a drive.
+MAX_EXPECTED_COUNT = 1e3
+
+
+def check_rate_per_step(rate, dt: float, label: str, owner=None, key: str = "rate") -> None:
+    """Refuse rates whose expected count per step ``rate * dt`` exceeds :data:`MAX_EXPECTED_COUNT`."""
+    high = float(np.max(rate)) if np.size(rate) else 0.0
+    if high * dt > MAX_EXPECTED_COUNT:
+        raise ParameterError(label, f"{high:g} Hz", f"rate * dt <= {MAX_EXPECTED_COUNT:g} spikes per step "
+                             f"(dt = {dt:g} s gives {high * dt:g})", owner=owner, key=key)
+
+
 class PoissonSource(Population):
-    """``n`` independent Poisson spike trains: a spike in a step with probability ``rate * dt``.
+    """``n`` independent Poisson spike trains: in every step each neuron emits a Poisson-distributed
+    number of spikes with mean ``rate * dt``, so any rate is exact in expectation (NEST's
+    ``poisson_generator``; Brian2's ``PoissonGroup`` emits at most one spike per step, with
+    probability ``rate * dt``, which is the same to first order in ``rate * dt``).
 
     ``rate`` (Hz) is a scalar, a per-neuron array, or a callable ``rate(t) -> (T,) or (T, n)`` for
-    time-varying rates (evaluated once per chunk). Same rule as Brian2's ``PoissonGroup``.
+    time-varying rates (evaluated once per chunk). A neuron with several spikes in one step appears
+    once in the step's spike list with its count in ``counts``: projections add ``count * weight``
+    and spike monitors record the spike time ``count`` times.
     """
 
     model = "poisson"
+    multiplicity = True
     param_spec: ClassVar[dict[str, Param]] = {}
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {}
 
@@ -224,41 +244,160 @@ class PoissonSource(Population):
         if self.rate_function is None:
             self.rate = check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), self.n, f"population '{name}'")
 
+    def build(self, dt, dtype, rng):
+        super().build(dt, dtype, rng)
+        self.counts = np.zeros(self.n, np.int32)
+        if self.rate_function is None:
+            check_rate_per_step(self.rate, dt, f"population '{self.name}': rate", ("population", self.name))
+
+    def arrays(self):
+        arrays = super().arrays()
+        arrays["counts"] = self.counts
+        return arrays
+
     def chunk_values(self, step0, n_steps):
+        """``(T or 1, 2, n or 1)``: the expected count ``rate * dt`` and ``exp(-rate * dt)`` per step."""
         t = (step0 + np.arange(n_steps)) * self.dt
         if self.rate_function is None:
             rates = np.broadcast_to(self.rate, (1, self.n))
         else:
             rates = np.asarray(self.rate_function(t), float)
             rates = rates[:, None] if rates.ndim == 1 else rates
-            if rates.shape[0] != n_steps or rates.shape[1] not in (1, self.n) or np.any(rates < 0) \
-                    or not np.all(np.isfinite(rates)):
+            if rates.ndim != 2 or rates.shape[0] != n_steps or rates.shape[1] not in (1, self.n) \
+                    or not np.all(np.isfinite(rates)) or np.any(rates < 0):
                 raise ParameterError(f"population '{self.name}': rate(t)", f"shape {rates.shape}",
-                                     f"finite rates >= 0 Hz of shape ({n_steps},) or ({n_steps}, {self.n})")
-        return np.ascontiguousarray(rates * self.dt, np.float64)
+                                     f"finite rates >= 0 Hz of shape ({n_steps},) or ({n_steps}, {self.n})",
+                                     owner=("population", self.name), key="rate")
+            check_rate_per_step(rates, self.dt, f"population '{self.name}': rate(t)", ("population", self.name))
+        mean = rates * self.dt
+        return np.ascontiguousarray(np.stack([mean, np.exp(-mean)], axis=1), np.float64)
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
-        w.chunk_args[r("p_spike")] = self
+        w.chunk_args[r("mean")] = self
         w.args[r("rng")] = self.run_rng
         w.imports.add("from neurosim.core.stimuli import poisson_step")
         varying = self.rate_function is not None
-        w.lines["update"].append(f"poisson_step({r('p_spike')}, {'k' if varying else 0}, {r('rng')}, "
-                                 f"{r('spikes')}, {r('nspk')})")
+        w.lines["update"].append(f"poisson_step({r('mean')}, {'k' if varying else 0}, {r('rng')}, "
+                                 f"{r('spikes')}, {r('counts')}, {r('nspk')})")
+
+
+#: Below this mean the Poisson count is drawn by inversion from one uniform number (one comparison
+#: for the usual small means); above it by numpy's Poisson sampler (PTRS).
+_INVERSION_MAX_MEAN = 10.0
 
 
 @numba.njit(cache=True, nogil=True)
-def poisson_step(p_spike, k, rng, spikes, nspk):
-    """Spike neuron ``i`` with probability ``p_spike[k, i]`` (or ``p_spike[k, 0]`` for all)."""
-    row = p_spike[k]
-    n = spikes.shape[0]
+def poisson_count(mean, p_zero, rng):
+    """One Poisson(``mean``) draw; ``p_zero = exp(-mean)``."""
+    if mean >= _INVERSION_MAX_MEAN:
+        return rng.poisson(mean)
+    u = rng.random()
     count = 0
+    term = p_zero
+    cdf = p_zero
+    while u >= cdf and term > 0.0:
+        count += 1
+        term *= mean / count
+        cdf += term
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_step(values, k, rng, spikes, counts, nspk):
+    """List the neurons with at least one spike in this step and their Poisson counts
+    (``values[k, 0]``: mean count per neuron or one for all, ``values[k, 1]``: ``exp(-mean)``)."""
+    mean, p_zero = values[k, 0], values[k, 1]
+    shared = mean.shape[0] == 1
+    n = spikes.shape[0]
+    found = 0
     for i in range(n):
-        p = row[0] if row.shape[0] == 1 else row[i]
-        if rng.random() < p:
-            spikes[count] = i
-            count += 1
-    nspk[0] = count
+        j = 0 if shared else i
+        c = poisson_count(mean[j], p_zero[j], rng)
+        if c > 0:
+            spikes[found] = i
+            counts[found] = c
+            found += 1
+    nspk[0] = found
+
+
+class PoissonInput(Stimulus):
+    """``n_sources`` independent Poisson trains of ``rate`` (Hz) each, with weight ``weight``, onto
+    receptor ``receptor`` of every chosen neuron of ``target``, each neuron with its own trains
+    (Brian2's ``PoissonInput``, NEST's ``poisson_generator`` connected ``all_to_all``).
+
+    No source neurons exist: every step, each neuron draws one Poisson count with mean
+    ``n_sources * rate * dt`` (the superposition of independent Poisson trains is exactly Poisson;
+    Brian2 draws a binomial ``B(N, rate * dt)``, NEST a Poisson count) from the stimulus' run-phase
+    generator and receives ``count * weight``, like a zero-delay synapse: after the step's update
+    (Brian2's ``synapses`` slot, where ``PoissonInput`` acts by default), into the receptor state,
+    or into ``v`` for a delta receptor (dropped while the neuron is refractory). The weight is
+    in the receptor's unit: A (current), S (conductance) or the unit of ``v`` (delta).
+    """
+
+    def __init__(self, target, receptor: str, n_sources: int, rate, weight, neurons=None, name=None):
+        super().__init__(target, neurons, name)
+        owner = ("stimulus", self.name)
+        self.receptor = receptor
+        self.receptor_index = target.receptor_index(receptor)
+        if isinstance(n_sources, bool) or not isinstance(n_sources, (int, np.integer)) or n_sources < 1:
+            raise ParameterError(f"stimulus '{self.name}': n_sources", n_sources, "a positive integer number of trains",
+                                 owner=owner, key="n_sources")
+        self.n_sources = int(n_sources)
+        self.rate = float(check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), 1,
+                                      f"stimulus '{self.name}'")[0])
+        synapse = target.receptors[receptor]
+        dimension = {"current": target.input_dimension, "conductance": "conductance",
+                     "delta": target.variable_dimension("v") if "v" in target.state_spec else "voltage"}[synapse.kind]
+        self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1, f"stimulus '{self.name}'")[0])
+        self.delta = synapse.is_delta
+
+    def build(self, dt, dtype, rng):
+        super().build(dt, dtype, rng)
+        check_rate_per_step(self.rate, dt, f"stimulus '{self.name}': rate", ("stimulus", self.name))
+        self.mean = self.n_sources * self.rate * dt
+        bank = self.target.bank
+        rows = [row for row in bank.rows(self.receptor) if bank.b[row]] if not self.delta else []
+        self.rows = np.array(rows, np.int64)
+        self.scales = np.array([bank.b[row] * self.weight for row in rows], np.float64)
+
+    def emit(self, w) -> None:
+        r = (lambda local: w.ref(self, local))
+        # arguments rather than literals, so that another rate or weight reuses the compiled loop
+        w.args.update({r("neurons"): self.neurons, r("rng"): self.run_rng,
+                       r("mean"): np.array([self.mean, np.exp(-self.mean)]), r("weight"): np.array([self.weight])})
+        mean = f"{r('mean')}[0], {r('mean')}[1]"
+        if self.delta:
+            w.imports.add("from neurosim.core.stimuli import poisson_input_jumps")
+            w.lines["propagate"].append(f"poisson_input_jumps({r('neurons')}, {mean}, {r('rng')}, "
+                                        f"{self.target.jump_target(w)}, {r('weight')}[0], dt)")
+        else:
+            w.args.update({r("rows"): self.rows, r("scales"): self.scales})
+            w.imports.add("from neurosim.core.stimuli import poisson_input")
+            w.lines["propagate"].append(f"poisson_input({r('neurons')}, {mean}, {r('rng')}, "
+                                        f"{w.ref(self.target, 'z')}, {r('rows')}, {r('scales')})")
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_input(neurons, mean, p_zero, rng, z, rows, scales):
+    """Add ``scales[r] * count`` to receptor row ``rows[r]`` of each neuron, ``count ~ Poisson(mean)``."""
+    for j in range(neurons.shape[0]):
+        count = poisson_count(mean, p_zero, rng)
+        if count > 0:
+            i = neurons[j]
+            for r in range(rows.shape[0]):
+                z[rows[r], i] += scales[r] * count
+
+
+@numba.njit(cache=True, nogil=True)
+def poisson_input_jumps(neurons, mean, p_zero, rng, v, ref_left, weight, dt):
+    """Add ``weight * count`` to ``v`` of each non-refractory neuron, ``count ~ Poisson(mean)``
+    (drawn for refractory neurons too, so the stream does not depend on the dynamics)."""
+    for j in range(neurons.shape[0]):
+        count = poisson_count(mean, p_zero, rng)
+        i = neurons[j]
+        if count > 0 and ref_left[i] <= 0.5 * dt:
+            v[i] += weight * count
 
 
 class SpikeSource(Population):

@@ -9,8 +9,10 @@ Each kernel ``h(t)`` has unit area (the course notes' ``s(t) = sum_p h(t - t_p)`
 A kernel is a small linear system ``dz/dt = A z``, an input spike adds ``b`` to ``z`` and the
 filtered signal is ``c . z``. Projection weights are *peak* amplitudes, as in PyNN, NEST and
 Brian2 (a weight of 1 nA gives a PSC peaking at 1 nA), so the build scales ``b`` by ``1/max(h)``.
-A receptor is current-based (weight in A, adds ``c.z`` to the input current) or
-conductance-based (weight in S, adds ``c.z * (e_rev - v)``).
+A receptor is current-based (weight in A, adds ``c.z`` to the input current),
+conductance-based (weight in S, adds ``c.z * (e_rev - v)``) or a delta receptor (weight in the
+unit of the membrane potential, added to ``v`` on arrival: NEST's ``iaf_psc_delta``, Brian2's
+``on_pre='v += w'``). Delta receptors have no kernel and no rows in the bank.
 """
 from __future__ import annotations
 
@@ -23,12 +25,13 @@ import scipy.linalg
 from ..errors import ParameterError, did_you_mean
 
 KERNELS = ("exponential", "alpha", "exp2")
-KINDS = ("current", "conductance")
+KINDS = ("current", "conductance", "delta")
 
 
 @dataclass(frozen=True)
 class Synapse:
-    """One receptor port: a unit-area kernel applied as a current or a conductance.
+    """One receptor port: a unit-area kernel applied as a current or a conductance, or (``kind="delta"``)
+    a jump of ``v`` by the weight on arrival (``kernel``, ``tau`` and ``e_rev`` are then unused).
 
     ``tau`` (s) is the decay time constant, ``tau_rise`` (s) the rise time of ``exp2`` kernels,
     ``e_rev`` (V) the reversal potential of conductance-based receptors.
@@ -51,6 +54,10 @@ class Synapse:
             raise ParameterError("synapse tau_rise", self.tau_rise, f"0 < tau_rise < tau = {self.tau} s")
         if not np.isfinite(self.e_rev):
             raise ParameterError("synapse e_rev", self.e_rev, "a finite reversal potential in V")
+
+    @property
+    def is_delta(self) -> bool:
+        return self.kind == "delta"
 
     def system(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(A, b, c)`` of the unit-area kernel: ``dz/dt = A z``, spike: ``z += b``, ``h = c.z``."""
@@ -121,9 +128,12 @@ class SynapseBank:
 
 
 def make_bank(receptors: dict[str, Synapse], dt: float) -> SynapseBank:
-    """Stack the receptors of one population and compute their exact one-step propagator."""
+    """Stack the receptors of one population and compute their exact one-step propagator
+    (delta receptors have no state: they add to ``v`` directly)."""
     blocks, b, rows, i_coef, g_coef, ge_coef = [], [], [], [], [], []
     for index, synapse in enumerate(receptors.values()):
+        if synapse.is_delta:
+            continue
         a, b_unit, c = synapse.system()
         blocks.append(a)
         b.append(b_unit / synapse.peak())
@@ -175,3 +185,14 @@ def deliver(ring, slot, z, b, row_receptor):
     for r in range(ring.shape[1]):
         for i in range(n):
             ring[slot, r, i] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def deliver_jumps(ring, slot, receptor, v, ref_left, dt):
+    """Add the voltage jumps arriving now (ring slot ``slot``, delta receptor ``receptor``) to ``v``,
+    except for refractory neurons (``ref_left > dt/2``), whose input is dropped. Call before
+    :func:`deliver`, which clears the slot."""
+    arriving = ring[slot, receptor]
+    for i in range(v.shape[0]):
+        if ref_left[i] <= 0.5 * dt:
+            v[i] += arriving[i]

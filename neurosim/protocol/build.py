@@ -64,7 +64,8 @@ def build(protocol: Protocol) -> Simulator:
 def _population(name: str, population: schema.Population):
     if population.model == "poisson":
         return stimuli.PoissonSource(name, population.n, population.rate)
-    receptors = {key: Synapse(kernel=r.kernel, tau=r.tau, kind=r.kind, e_rev=r.e_rev, tau_rise=r.tau_rise)
+    receptors = {key: Synapse(kernel=r.kernel, tau=Synapse.tau if r.tau is None else r.tau, kind=r.kind,
+                              e_rev=r.e_rev, tau_rise=r.tau_rise)
                  for key, r in population.receptors.items()}
     options = {key: getattr(population, key) for key in ("spike_timing", "method", "gate_tables")
                if getattr(population, key) is not None}
@@ -86,6 +87,9 @@ def _stimulus(stimulus, target):
         stop = np.inf if stimulus.stop is None else stimulus.stop
         return stimuli.Sine(target, stimulus.amplitude, stimulus.frequency, stimulus.phase, stimulus.offset,
                             stimulus.start, stop, **common)
+    if isinstance(stimulus, schema.PoissonInputStimulus):
+        return stimuli.PoissonInput(target, stimulus.receptor, stimulus.n_sources, stimulus.rate, stimulus.weight,
+                                    **common)
     return stimuli.OUNoise(target, stimulus.mean, stimulus.sigma, stimulus.tau, **common)
 
 

@@ -15,6 +15,7 @@ import pydantic
 from .. import experiment as experiments
 from ..core import connectivity, distributions
 from ..core.neurons import models
+from ..core.stimuli import MAX_EXPECTED_COUNT
 from ..errors import ParameterError, ProtocolError, did_you_mean
 from ..units import to_si
 from . import schema
@@ -264,6 +265,7 @@ class Checker:
             if population.rate is None:
                 self.fail(path, "required key 'rate' of a Poisson population is missing")
             population.rate = self.value(population.rate, "frequency", n, (*path, "rate"))
+            self.rate(population.rate, (*path, "rate"))
             for key in ("params", "receptors", "initial"):
                 if getattr(population, key):
                     self.fail((*path, key), "a Poisson population takes only n, model and rate")
@@ -278,7 +280,7 @@ class Checker:
             population.params[key] = self.value(raw, cls.param_spec[key].dimension, n, (*path, "params", key))
         # receptor states (syn_<receptor>) are accepted here; models that cannot set them say so at build
         receptor_states = {f"syn_{key}": "current" if r.kind == "current" else "conductance"
-                           for key, r in population.receptors.items()}
+                           for key, r in population.receptors.items() if r.kind != "delta"}
         variables = {**{key: spec[0] for key, spec in cls.state_spec.items()}, **receptor_states}
         for key, raw in population.initial.items():
             if key not in variables:
@@ -310,14 +312,39 @@ class Checker:
         except ParameterError as exc:
             self.fail((*path, "rule"), str(exc))
         kind = receptors[connection.receptor].kind
-        dimension = post_class.input_dimension if kind == "current" else "conductance"
+        dimension = {"current": post_class.input_dimension, "conductance": "conductance",
+                     "delta": post_class.state_spec.get("v", ("voltage",))[0]}[kind]
         connection.weight = self.value(connection.weight, dimension, 1, (*path, "weight"), random=True)
         connection.delay = self.value(connection.delay, "time", 1, (*path, "delay"), random=True)
+
+    def rate(self, rate, path) -> None:
+        """Poisson rates: finite, >= 0 Hz, at most ``MAX_EXPECTED_COUNT`` spikes per step."""
+        rate = np.asarray(rate, float)
+        bad = rate[~np.isfinite(rate) | (rate < 0)]
+        if bad.size:
+            self.fail(path, f"{bad[0]:g} Hz is not valid: expected a finite rate >= 0 Hz")
+        if rate.size and rate.max() * self.spec.dt > MAX_EXPECTED_COUNT:
+            self.fail(path, f"{rate.max():g} Hz is not valid: expected rate * dt <= {MAX_EXPECTED_COUNT:g} spikes "
+                            f"per step (dt = {self.spec.dt:g} s gives {rate.max() * self.spec.dt:g})")
 
     def stimulus(self, path, stimulus) -> None:
         cls = self.population_class(stimulus.population, (*path, "population"))
         n = self.populations[stimulus.population].n
         self.neurons(stimulus.neurons, n, (*path, "neurons"))
+        if isinstance(stimulus, schema.PoissonInputStimulus):
+            receptors = self.populations[stimulus.population].receptors
+            if stimulus.receptor not in receptors:
+                self.fail((*path, "receptor"), f"population '{stimulus.population}' has no receptor "
+                                               f"'{stimulus.receptor}'{did_you_mean(stimulus.receptor, receptors)}; "
+                                               f"receptors: {', '.join(receptors) or 'none'}")
+            self.rate(stimulus.rate, (*path, "rate"))
+            kind = receptors[stimulus.receptor].kind
+            dimension = {"current": cls.input_dimension, "conductance": "conductance",
+                         "delta": cls.state_spec.get("v", ("voltage",))[0]}[kind]
+            stimulus.weight = self.value(stimulus.weight, dimension, 1, (*path, "weight"))
+            if not np.isfinite(stimulus.weight):
+                self.fail((*path, "weight"), f"{stimulus.weight!r} is not valid: expected a finite weight")
+            return
         count = len(stimulus.neurons) if stimulus.neurons else n
         dimension = cls.input_dimension
         for key in ("amplitude", "amplitude_start", "amplitude_stop", "offset", "mean", "sigma"):
@@ -334,7 +361,8 @@ class Checker:
     def recordable(self, name: str) -> list[str]:
         population = self.populations[name]
         cls = self.models[population.model]
-        return list(cls.state_spec) + [f"syn_{key}" for key in population.receptors] + ["i_ext"]
+        return list(cls.state_spec) + [f"syn_{key}" for key, r in population.receptors.items()
+                                       if r.kind != "delta"] + ["i_ext"]
 
     def record(self, record: schema.Record) -> None:
         for key in ("spikes", "rates"):

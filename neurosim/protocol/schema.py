@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 
 from ..errors import ParameterError
 from ..units import DIMENSIONS, to_si, ureg
@@ -62,13 +62,20 @@ class Strict(BaseModel):
 
 
 class Receptor(Strict):
-    """A receptor port: unit-area synaptic kernel, current- or conductance-based."""
+    """A receptor port: unit-area synaptic kernel, current- or conductance-based, or ``kind: delta``
+    (a jump of ``v`` by the weight; no kernel, no ``tau``)."""
 
     kernel: Literal["exponential", "alpha", "exp2"] = "exponential"
-    kind: Literal["current", "conductance"] = "current"
-    tau: PositiveTime
+    kind: Literal["current", "conductance", "delta"] = "current"
+    tau: PositiveTime | None = None
     tau_rise: PositiveTime = 1e-3
     e_rev: Voltage = 0.0
+
+    @model_validator(mode="after")
+    def _tau_unless_delta(self):
+        if self.kind != "delta" and self.tau is None:
+            raise ValueError(f"a {self.kind} receptor needs 'tau' (only kind: delta has none)")
+        return self
 
 
 class Population(Strict):
@@ -150,8 +157,19 @@ class NoiseStimulus(_Stimulus):
     tau: PositiveTime
 
 
-Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimulus | NoiseStimulus,
-                     Field(discriminator="type")]
+class PoissonInputStimulus(_Stimulus):
+    """``n_sources`` independent Poisson trains of ``rate`` and ``weight`` onto ``receptor`` of each
+    neuron (Brian2's ``PoissonInput``, NEST's ``poisson_generator`` + ``all_to_all``)."""
+
+    type: Literal["poisson_input"]
+    receptor: str
+    n_sources: PositiveInt
+    rate: Frequency
+    weight: Value
+
+
+Stimulus = Annotated[ConstantStimulus | StepStimulus | RampStimulus | SineStimulus | NoiseStimulus
+                     | PoissonInputStimulus, Field(discriminator="type")]
 
 
 class StateRecording(Strict):

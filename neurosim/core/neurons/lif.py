@@ -13,6 +13,13 @@ NEST's ``iaf_psc_*`` do); with conductance-based receptors the membrane uses exp
 (conductances held over the step, as Brian2's ``exponential_euler``). During the refractory period
 ``v`` is clamped (Brian2's ``unless refractory``) while synapses keep decaying.
 
+Delta receptors (``Synapse(kind="delta")``, weight in the unit of ``v``) add their weights to
+``v`` when they arrive, after the update of the step (Brian2's ``synapses`` slot, so the jump
+is seen by the next step's threshold); weights arriving while the neuron is refractory (in its
+spike step and the clamped steps after it) are dropped, as NEST's ``iaf_psc_delta``
+(``refractory_input=False``) and Brian2's ``on_pre='v += w'`` on a ``(unless refractory)``
+equation do.
+
 Spike timing: ``"step"`` (Brian2 and NEST grid semantics: a spike at the end of the step in which
 ``v`` exceeds threshold, refractory periods in whole steps by Brian2's rule, ``core.timegrid``)
 or ``"precise"`` (Nengo's: the crossing time inside the step is interpolated from the exact solution and the refractory
@@ -36,6 +43,8 @@ SPIKE_TIMINGS = ("step", "precise")
 
 class _LIFBase(Population):
     """Shared build and code of both LIF parameterisations (kernel arguments in SI units)."""
+
+    supports_delta = True
 
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
     default_timing = "step"
@@ -68,6 +77,19 @@ class _LIFBase(Population):
             "coupling": current_coupling(bank, m["tau_m"], m["r_m"], dt),
             "i_coef": bank.i_coef, "g_coef": bank.g_coef, "ge_coef": bank.ge_coef,
         }
+
+    def jump_target(self, w) -> str:
+        """Code arguments ``v, ref_left`` for kernels that add voltage jumps (delta receptors)."""
+        return f"{w.ref(self, 'v')}, {w.ref(self, 'ref_left')}"
+
+    def emit(self, w):
+        delta = [index for index, synapse in enumerate(self.receptors.values()) if synapse.is_delta]
+        if self.ring_length and delta:  # before the generic deliver, which clears the slot
+            w.imports.add("from neurosim.core.synapses import deliver_jumps")
+            for index in delta:
+                w.lines["deliver"].append(f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, {index}, "
+                                          f"{self.jump_target(w)}, dt)")
+        super().emit(w)
 
     def emit_update(self, w):
         """Emit the update specialised to this population: homogeneous parameters become literals,
