@@ -13,7 +13,8 @@ values) is used, so a wrong derivation in neurosim shows up as a disagreement:
   state); ``refractory=tau_refrac`` with Brian2's own rule;
 - **receptors**: exponential ``dg/dt = -g/tau`` (``g += w``), alpha ``dx/dt = -x/tau, dg/dt =
   (x - g)/tau`` (``x += e*w``), exp2 as two exponentials with the peak normalisation written out
-  (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``. Where the
+  (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``; delta receptors
+  (LIF) are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
   integrator would hold the receptor state constant over the step (conductance LIF, HH), the
   state follows its closed-form solution in an ``after_groups`` operation;
 - **connections**: ``connect()`` (all_to_all), ``connect(j='i')`` (one_to_one), ``connect(p=p)``
@@ -24,7 +25,9 @@ values) is used, so a wrong derivation in neurosim shows up as a disagreement:
 - **initial values**: distributions as ``rand()``/``randn()`` expressions, drawn by Brian2;
 - **stimuli**: Brian2 expressions of ``t`` evaluated ``before_groups`` (a start or stop time
   switches at the first step at or after it), OU noise with its exact update and ``randn()``;
-- **sources**: ``poisson`` populations as ``PoissonGroup``.
+- **sources**: ``poisson`` populations as ``PoissonGroup`` (refused above ``rate*dt`` =
+  :data:`MAX_SPIKE_PROBABILITY`: Brian2's group spikes at most once per step, neurosim draws
+  Poisson counts); ``poisson_input`` stimuli as ``PoissonInput`` on the receptor's state.
 
 Every random draw (connectivity, initial values, Poisson, noise) comes from Brian2's generator
 seeded with :meth:`ProtocolModel.run`'s ``seed``: a realisation independent of neurosim's.
