@@ -13,7 +13,8 @@ values) is used, so a wrong derivation in neurosim shows up as a disagreement:
   state); ``refractory=tau_refrac`` with Brian2's own rule;
 - **receptors**: exponential ``dg/dt = -g/tau`` (``g += w``), alpha ``dx/dt = -x/tau, dg/dt =
   (x - g)/tau`` (``x += e*w``), exp2 as two exponentials with the peak normalisation written out
-  (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``. Where the
+  (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``; delta receptors
+  (LIF) are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
   integrator would hold the receptor state constant over the step (conductance LIF, HH), the
   state follows its closed-form solution in an ``after_groups`` operation;
 - **connections**: ``connect()`` (all_to_all), ``connect(j='i')`` (one_to_one), ``connect(p=p)``
@@ -24,7 +25,9 @@ values) is used, so a wrong derivation in neurosim shows up as a disagreement:
 - **initial values**: distributions as ``rand()``/``randn()`` expressions, drawn by Brian2;
 - **stimuli**: Brian2 expressions of ``t`` evaluated ``before_groups`` (a start or stop time
   switches at the first step at or after it), OU noise with its exact update and ``randn()``;
-- **sources**: ``poisson`` populations as ``PoissonGroup``.
+- **sources**: ``poisson`` populations as ``PoissonGroup`` (refused above ``rate*dt`` =
+  :data:`MAX_SPIKE_PROBABILITY`: Brian2's group spikes at most once per step, neurosim draws
+  Poisson counts); ``poisson_input`` stimuli as ``PoissonInput`` on the receptor's state.
 
 Every random draw (connectivity, initial values, Poisson, noise) comes from Brian2's generator
 seeded with :meth:`ProtocolModel.run`'s ``seed``: a realisation independent of neurosim's.
@@ -50,6 +53,9 @@ UNITS = {"voltage": "volt", "current": "amp", "conductance": "siemens", "capacit
          "dimensionless": "1", "frequency": "Hz", "area": "meter**2"}
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
 RENAMED = {"cm": "c_m", "g_kd": "g_k"}
+#: Largest rate*dt of a ``poisson`` population: Brian2's PoissonGroup is Bernoulli per step, with
+#: a variance (1 - rate*dt) times the Poisson variance of neurosim's counts.
+MAX_SPIKE_PROBABILITY = 0.1
 #: A start or stop time switches a stimulus at the first step whose time is at least this close.
 SWITCH_TOLERANCE = "1e-6*dt"
 
@@ -91,6 +97,8 @@ class Group:
     weight_unit: dict[str, str] = field(default_factory=dict)
     input_unit: str = "amp"
     recordable: dict[str, str] = field(default_factory=dict)  # neurosim name -> Brian2 variable
+    poisson_target: dict[str, tuple[str, str]] = field(default_factory=dict)  # receptor -> (variable, factor)
+    poisson_inputs: list[tuple[str, int, float, str]] = field(default_factory=list)  # (variable, N, rate, weight)
     rates: np.ndarray | None = None
 
 
@@ -159,6 +167,11 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
     current_unit = group.input_unit
     terms, decays = [], []
     for key, receptor in population.receptors.items():
+        if receptor.kind == "delta":  # a jump of v, dropped while refractory (conditional write)
+            group.on_pre[key] = "v_post += w"
+            group.weight_unit[key] = v_unit
+            group.poisson_target[key] = ("v", "1")
+            continue
         conductance = receptor.kind == "conductance"
         if conductance and v_unit == "1":
             raise NoBrian2Counterpart(f"population '{group.name}': receptor '{key}'",
@@ -168,12 +181,14 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
         if receptor.kernel == "exponential":
             states = [syn]
             group.on_pre[key] = f"{syn}_post += w"
+            group.poisson_target[key] = (syn, "1")
             differential = [f"d{syn}/dt = -{syn}/{tau} : {unit}"]
             decays.append(f"{syn} = {syn}*exp(-dt/{tau})")
         elif receptor.kernel == "alpha":  # peak of x/tau * t*exp(-t/tau) is x/e at t = tau
             x = f"x_{key}"
             states = [x, syn]
             group.on_pre[key] = f"{x}_post += {_num(math.e)}*w"
+            group.poisson_target[key] = (x, _num(math.e))
             differential = [f"d{x}/dt = -{x}/{tau} : {unit}", f"d{syn}/dt = ({x} - {syn})/{tau} : {unit}"]
             decays += [f"{syn} = ({syn} + {x}*dt/{tau})*exp(-dt/{tau})", f"{x} = {x}*exp(-dt/{tau})"]
         else:  # exp2: g = a - b, both jump by w / (exp(-t_peak/tau) - exp(-t_peak/tau_rise))
@@ -240,6 +255,8 @@ def _hh(name: str, population, model_class, params) -> Group:
     group = Group(name, "neurons", population.n, method=population.method or "exponential_euler")
     dimensions = {key: spec.dimension for key, spec in model_class.param_spec.items()}
     _declare(group, {key: value for key, value in params.items() if key != "area"}, dimensions)
+    if any(r.kind == "delta" for r in population.receptors.values()):
+        raise NoBrian2Counterpart(f"population '{name}': delta receptors", "delta receptors are for LIF")
     _receptors(group, population, "volt", closed_form=True)
     group.equations += [
         ("dv/dt = (g_na*m**3*h*(e_na - v) + g_k*n**4*(e_k - v) + g_leak*(e_leak - v) + I_ext + i_offset"
@@ -290,6 +307,17 @@ def _stimulus_code(group: Group, index: int, stimulus, namespace: dict) -> list[
         return f"int(t < {key}_{tag}*second - {SWITCH_TOLERANCE})"
 
     kind = stimulus.type
+    if kind == "poisson_input":  # Brian2's PoissonInput: binomial(N, rate*dt) * weight per neuron and step
+        if stimulus.neurons is not None:
+            raise NoBrian2Counterpart(f"stimulus {index} (poisson_input): neurons", "PoissonInput drives whole groups")
+        if stimulus.receptor not in group.poisson_target:
+            raise NoBrian2Counterpart(f"stimulus {index} (poisson_input): receptor '{stimulus.receptor}'",
+                                      "PoissonInput increments one variable (not an exp2 receptor)")
+        variable, factor = group.poisson_target[stimulus.receptor]
+        unit = group.weight_unit[stimulus.receptor]
+        weight = f"{factor}*{_num(stimulus.weight)}" + ("" if unit == "1" else f"*{unit}")
+        group.poisson_inputs.append((variable, int(stimulus.n_sources), float(stimulus.rate), weight))
+        return []
     if kind == "constant":
         amplitude = per_neuron("amp", stimulus.amplitude)
         return [f"I_ext += {amplitude}*{after(stimulus.start, 'start')}*{before(stimulus.stop, 'stop')}"]
@@ -379,8 +407,13 @@ class ProtocolModel:
         self.groups: dict[str, Group] = {}
         for name, population in spec.network.populations.items():
             if population.model == "poisson":
-                self.groups[name] = Group(name, "poisson", population.n,
-                                          rates=_per_neuron(population.rate, population.n))
+                rates = _per_neuron(population.rate, population.n)
+                if rates.max() * spec.dt > MAX_SPIKE_PROBABILITY:
+                    raise NoBrian2Counterpart(
+                        f"population '{name}': rate {rates.max():g} Hz at dt {spec.dt:g} s",
+                        f"Brian2's PoissonGroup spikes at most once per step with probability rate*dt; above "
+                        f"{MAX_SPIKE_PROBABILITY} its counts are no longer Poisson (use type: poisson_input)")
+                self.groups[name] = Group(name, "poisson", population.n, rates=rates)
                 continue
             if population.model not in TRANSLATORS:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{population.model}')",
@@ -393,6 +426,8 @@ class ProtocolModel:
             group = self.groups[stimulus.population]
             stimulus_code.setdefault(group.name, []).extend(_stimulus_code(group, index, stimulus, self.namespace))
         for name, code in stimulus_code.items():
+            if not code:
+                continue
             unit = self.groups[name].input_unit
             self.groups[name].operations.setdefault("before_groups", [])[:0] = [
                 f"I_ext = 0{'' if unit == '1' else '*' + unit}", *code]
@@ -475,6 +510,9 @@ class ProtocolModel:
                     setattr(obj, var, code)
                 for when, code in group.operations.items():
                     objects.append(obj.run_regularly("\n".join(code), when=when, name=f"ns_{name}_{when}"))
+                for k, (variable, n_sources, rate, weight) in enumerate(group.poisson_inputs):
+                    objects.append(b2.PoissonInput(obj, variable, n_sources, rate * b2.Hz, weight=weight,
+                                                   name=f"ns_{name}_poisson_input{k}"))
             made[name] = obj
             objects.append(obj)
         for index, connection in enumerate(self.connections):

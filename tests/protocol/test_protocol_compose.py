@@ -75,9 +75,12 @@ def test_compare_block_sets_tolerances_and_rejects_unknown_keys(root):
     from neurosim.compare.command import tolerances_of
 
     protocol = load(root / "protocols" / "hh_step.yaml",
-                    ["compare.voltage=2 uV", "compare.seeds=5", "compare.mode=statistical"])
-    mode, tolerances = tolerances_of(protocol.spec)
-    assert mode == "statistical" and tolerances.voltage == pytest.approx(2e-6) and tolerances.seeds == 5
+                    ["compare.voltage=2 uV", "compare.seeds=7", "compare.mode=statistical", "compare.same_network=true"])
+    mode, same_network, tolerances = tolerances_of(protocol.spec)
+    assert mode == "statistical" and tolerances.voltage == pytest.approx(2e-6) and tolerances.seeds == 7
+    assert same_network
+    with pytest.raises(ProtocolError, match=r"compare\.seeds"):  # one realisation per side cannot be tested
+        load(root / "protocols" / "hh_step.yaml", ["compare.seeds=1"])
     with pytest.raises(ProtocolError, match=r"compare.*unknown key 'voltag' \(did you mean 'voltage'\?\)"):
         load(root / "protocols" / "hh_step.yaml", ["compare.voltag=2 uV"])
     with pytest.raises(ProtocolError, match=r"compare\.voltage.*expected a voltage"):
