@@ -177,3 +177,17 @@ B = 1/(1 + mg/(3.57*mM)*exp(-0.062*v/mV)) : 1
     reference = solve_ivp(f, (0, t[-1]), [v[first]], t_eval=t, method="DOP853", rtol=1e-12, atol=1e-14).y[0]
     assert np.max(np.abs(v[first:] - reference)) < 1e-9
     assert v.max() + 65e-3 > 1e-5  # a PSP of tens of microvolts (the block is mostly closed at rest)
+
+
+def test_hh_traub_equations_match_handwritten_hh_traub():
+    receptors = {"exc": Synapse("exponential", 5e-3, "conductance", 0.0)}
+    step = (lambda pop: Step(pop, np.array([0.0, 0.01]), np.array([0.0, 0.3e-9])))
+    a = run(("H", 2, "hh_traub", {"receptors": receptors}), 0.05, ("v", "m", "h", "n"), stimulus=step,
+            source=([0.02, 0.03], "exc", 20e-9))
+    b = run(("H", 2, "hh_traub_equations", {"receptors": receptors}), 0.05, ("v", "m", "h", "n"), stimulus=step,
+            source=([0.02, 0.03], "exc", 20e-9))
+    for variable in ("v", "m", "h", "n"):
+        np.testing.assert_allclose(b[2].states["H"][variable].data, a[2].states["H"][variable].data,
+                                   rtol=1e-12, atol=1e-14 if variable == "v" else 1e-13)  # 1e-14 V: near v = 0
+    np.testing.assert_array_equal(b[2].spikes["H"].times, a[2].spikes["H"].times)
+    assert len(a[2].spikes["H"].times) >= 2
