@@ -69,18 +69,25 @@ def hoist(exprs: list[sympy.Expr], constant: set[sympy.Symbol], prefix: str = "_
 def common(assignments: list[tuple[sympy.Symbol, sympy.Expr]], prefix: str = "_x"):
     """Common-subexpression elimination over ordered assignments; returns the new ordered list.
 
-    Assignments are grouped so that no group uses a target of its own group (the stages of a
-    Runge-Kutta step); each group is reduced on its own, after the groups it depends on."""
+    sympy's cse may extract a subexpression that uses an earlier target (the stages of a
+    Runge-Kutta step, ``_BA_v`` in exponential Euler); the result is ordered so that every symbol
+    is assigned before it is used, targets keeping their relative order."""
+    if not assignments:
+        return []
     symbols = sympy.numbered_symbols(prefix, real=True)
-    groups: list[list[tuple[sympy.Symbol, sympy.Expr]]] = []
-    for target, expr in assignments:
-        if not groups or expr.free_symbols & {t for t, _ in groups[-1]}:
-            groups.append([])
-        groups[-1].append((target, expr))
+    replacements, reduced = sympy.cse([expr for _, expr in assignments], symbols=symbols, order="none")
+    pending = [*replacements, *zip([target for target, _ in assignments], reduced)]
+    assigned = {target for target, _ in pending}
+    done: set[sympy.Symbol] = set()
     result = []
-    for group in groups:
-        replacements, reduced = sympy.cse([expr for _, expr in group], symbols=symbols, order="none")
-        result += [*replacements, *zip([target for target, _ in group], reduced)]
+    while pending:
+        for index, (target, expr) in enumerate(pending):
+            if (expr.free_symbols & assigned) <= done:
+                result.append(pending.pop(index))
+                done.add(target)
+                break
+        else:
+            raise RuntimeError("cyclic assignments")  # cannot happen: cse output is acyclic
     return result
 
 

@@ -162,15 +162,32 @@ B = 1/(1 + mg/(3.57*mM)*exp(-0.062*v/mV)) : 1
         parameters={"tau_decay": "100 ms", "mg": "1 mM", "e_rev": "0 mV"})
     kwargs = {"receptors": {"nmda": (nmda, {"mg": "1.2 mM"})}, "params": {"v_thresh": "0 mV"}}
     _, pop, res = run(("E", 1, "lif_equations", kwargs), 0.05, ("v", "syn_nmda"), source=([0.005], "nmda", 1e-9))
-    assert pop.method == "exponential_euler"
+    assert pop.method == "rk4"  # B(v) makes dv/dt non-linear in v: neither exact nor exponential Euler
     g = res.states["E"]["syn_nmda"].data[:, 0]
     v = res.states["E"]["v"].data[:, 0]
     first = np.flatnonzero(g)[0]
-    assert g[first] == pytest.approx(1e-9)
-    # exponential Euler step of v with g, B frozen at the start of the step, checked by hand
-    k = first + 3
-    block = 1 / (1 + 1.2 / 3.57 * np.exp(-0.062 * v[k] * 1e3))
-    a = -(1 / 20e-3 + g[k] * block / 1e-9)
-    b = (-65e-3 / 20e-3) + g[k] * block * 0.0 / 1e-9
-    expected = (v[k] + b / a) * np.exp(a * DT) - b / a
-    assert v[k + 1] == pytest.approx(expected, rel=1e-12)
+    assert g[first] == pytest.approx(1e-9, rel=1e-6)
+
+    def f(t, y):
+        conductance = 1e-9 * np.exp(-t / 100e-3)
+        block = 1 / (1 + 1.2 / 3.57 * np.exp(-0.062 * y[0] * 1e3))
+        return [(-65e-3 - y[0]) / 20e-3 + conductance * block * (0.0 - y[0]) / 1e-9]
+
+    t = np.arange(len(v) - first) * DT
+    reference = solve_ivp(f, (0, t[-1]), [v[first]], t_eval=t, method="DOP853", rtol=1e-12, atol=1e-14).y[0]
+    assert np.max(np.abs(v[first:] - reference)) < 1e-9
+    assert v.max() + 65e-3 > 1e-5  # a PSP of tens of microvolts (the block is mostly closed at rest)
+
+
+def test_hh_traub_equations_match_handwritten_hh_traub():
+    receptors = {"exc": Synapse("exponential", 5e-3, "conductance", 0.0)}
+    step = (lambda pop: Step(pop, np.array([0.0, 0.01]), np.array([0.0, 0.3e-9])))
+    a = run(("H", 2, "hh_traub", {"receptors": receptors}), 0.05, ("v", "m", "h", "n"), stimulus=step,
+            source=([0.02, 0.03], "exc", 20e-9))
+    b = run(("H", 2, "hh_traub_equations", {"receptors": receptors}), 0.05, ("v", "m", "h", "n"), stimulus=step,
+            source=([0.02, 0.03], "exc", 20e-9))
+    for variable in ("v", "m", "h", "n"):
+        np.testing.assert_allclose(b[2].states["H"][variable].data, a[2].states["H"][variable].data,
+                                   rtol=1e-12, atol=1e-14 if variable == "v" else 1e-13)  # 1e-14 V: near v = 0
+    np.testing.assert_array_equal(b[2].spikes["H"].times, a[2].spikes["H"].times)
+    assert len(a[2].spikes["H"].times) >= 2

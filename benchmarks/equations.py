@@ -1,0 +1,62 @@
+"""Generated (equation model) against hand-written emitters on the CUBA, COBA and COBAHH networks.
+
+The shipped protocols (protocols/cuba.yaml, coba.yaml, cobahh.yaml) are run once as they are and
+once with their populations' model replaced by the equation form (``lif_equations``,
+``hh_traub_equations``); both use the same seed, connectivity and step. One process, runs of
+each variant alternate (``--repeats`` times) after a warm-up run that compiles; the figure is the
+median wall time of ``Simulator.run`` per simulated second.
+
+    python -m benchmarks.equations [--duration 0.5] [--repeats 3] [--only cobahh]
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+COBAHH_PARAMS = ("{cm: 200 pF, g_leak: 10 nS, e_leak: -60 mV, e_k: -90 mV, e_na: 50 mV, g_na: 20 uS, "
+                 "g_kd: 6 uS, vt: -63 mV, v_thresh: -20 mV}")
+NETWORKS = {"cuba": "lif_equations", "coba": "lif_equations", "cobahh": "hh_traub_equations"}
+
+
+def simulator(network: str, model: str | None, threads: int):
+    from neurosim.protocol.build import build
+    from neurosim.protocol.load import load
+
+    sets = [f"threads={threads}", "record.spikes=[]"]
+    if model:
+        sets += [f"network.populations.{p}.model={model}" for p in ("E", "I")]
+        if network == "cobahh":  # the same values; the equation model has no area, and no tau_refrac
+            sets += [f"network.populations.{p}.params={COBAHH_PARAMS}" for p in ("E", "I")]
+    return build(load(ROOT / "protocols" / f"{network}.yaml", sets=sets))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=0.5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", choices=list(NETWORKS), action="append")
+    args = parser.parse_args()
+    print("| network | hand-written (s/bio-s) | generated (s/bio-s) | generated / hand-written |")
+    print("|---|---|---|---|")
+    for network, model in NETWORKS.items():
+        if args.only and network not in args.only:
+            continue
+        sims = {"hand": simulator(network, None, args.threads), "generated": simulator(network, model, args.threads)}
+        for sim in sims.values():
+            sim.run(0.01)  # compile or load the loop
+        times = {key: [] for key in sims}
+        for _ in range(args.repeats):
+            for key, sim in sims.items():
+                started = time.perf_counter()
+                sim.run(args.duration)
+                times[key].append((time.perf_counter() - started) / args.duration)
+        hand, generated = (statistics.median(times[key]) for key in ("hand", "generated"))
+        print(f"| {network} | {hand:.3f} | {generated:.3f} | {generated / hand:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
