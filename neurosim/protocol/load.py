@@ -409,6 +409,10 @@ class Checker:
 
     def analysis(self, path, analysis: schema.Analysis) -> None:
         self.population_class(analysis.population, (*path, "population"))
+        recorded = self.spec.record.spikes
+        if recorded is not None and analysis.population not in recorded:
+            self.fail((*path, "population"), f"population '{analysis.population}' has no recorded spikes "
+                                             f"(add it to record.spikes: {', '.join(recorded) or 'none'})")
         if analysis.type != "tuning_curve":
             return
         if analysis.input is None:
