@@ -54,6 +54,10 @@ def finish(protocol: Protocol, results: Results) -> Results:
     return results
 
 
+#: Analyses that count spikes in bins of ``bin_size``: they need a window of at least one bin.
+BINNED = ("fano_factor", "synchrony", "population_rate")
+
+
 def analyse(protocol: Protocol, results: Results) -> dict:
     """``{"summary": {population: {...}}, <analysis type>: {population: {...}}}`` (SI units)."""
     spec = protocol.spec
@@ -64,8 +68,10 @@ def analyse(protocol: Protocol, results: Results) -> dict:
             raise protocol.error(("analyses",), f"population '{item.population}' has no recorded spikes "
                                                 "(add it to record.spikes)")
         window = item.window or (0.0, results.duration)
-        if window[1] <= window[0]:
-            continue  # nothing recorded yet (interrupted before the window)
+        window = (window[0], min(window[1], results.duration))
+        binned = item.type in BINNED
+        if window[1] <= window[0] or (binned and window[1] - window[0] < item.bin_size):
+            continue  # not enough recorded yet (interrupted before the window or its first bin)
         if item.type == "firing_rates":
             value = {"rate": analysis.firing_rates(spikes, window)}
         elif item.type == "isi_cv":
