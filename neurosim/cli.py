@@ -1,37 +1,132 @@
-"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot``, ``compare`` and ``sweep`` protocols, ``info``.
+"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot``, ``compare``, ``sweep`` protocols; ``info``, ``cache``.
 
-Exit status: 0 success, 2 invalid input (the message names file, line and key), 130 interrupted
-by Ctrl-C (results so far are written with ``complete = False``).
+Exit status: 0 success; 2 invalid input or an unusable output (the message is
+``neurosim: error: FILE:LINE: key.path: message``, or ``--set key.path: ...`` for overrides);
+130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (results so far are written with
+``complete = False``); 70 an internal error of neurosim (one line; the traceback with ``--debug``).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import math
+import os
 import pathlib
+import signal
 import sys
 import time
+import warnings
 
-from .errors import NeurosimError
+from .errors import NeurosimError, NeurosimWarning, OutputError
 
-EXIT_INVALID, EXIT_INTERRUPTED = 2, 130
+EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_INTERNAL = 2, 130, 143, 70
+
+
+class Signals:
+    """SIGINT and SIGTERM as ``KeyboardInterrupt`` (recording which came first), deferred inside
+    :meth:`deferred`. A SIGTERM goes to whatever SIGINT handler is current, so the simulator's
+    stop-between-chunks handler serves both."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self.deferring, self.pending = False, False
+
+    def install(self) -> None:
+        if hasattr(signal, "SIGXFSZ"):
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file-size limit: EFBIG, not death
+        signal.signal(signal.SIGINT, self._interrupt)
+        signal.signal(signal.SIGTERM, self._terminate)
+
+    def _interrupt(self, signum, frame):
+        self.received = self.received or signum
+        if self.deferring:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    def _terminate(self, signum, frame):
+        self.received = self.received or signum
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferred(self):
+        """Signals inside the block only set ``pending``; the block always completes."""
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.received == signal.SIGTERM else EXIT_INTERRUPTED
+
+
+SIGNALS = Signals()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no windows
+    debug = getattr(args, "debug", False) or bool(os.environ.get("NEUROSIM_DEBUG"))
+    global SIGNALS
+    SIGNALS = Signals()
+    in_main_thread = __import__("threading").current_thread() is __import__("threading").main_thread()
+    previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) if in_main_thread else None
+    if in_main_thread:
+        SIGNALS.install()
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", NeurosimWarning)
+            warnings.showwarning = _show_warning
+            import matplotlib
+
+            matplotlib.use("Agg")  # files only, no windows
+            return args.handler(args)
     except NeurosimError as exc:
-        print(f"neurosim: error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("neurosim: interrupted", file=sys.stderr)
+        return SIGNALS.exit_code
+    except MemoryError:
+        print("neurosim: error: out of memory (the estimate before building was too low; see "
+              "docs/protocols.md, resource limits)", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader of our output went away (e.g. | head)
+        return EXIT_INVALID
+    except Exception as exc:  # noqa: BLE001 - a bug of neurosim itself
+        print(f"neurosim: internal error, please report: {type(exc).__name__}: {exc}"[:500]
+              + ("" if debug else " (run with --debug for the traceback)"), file=sys.stderr)
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
+
+
+def _error(exc: BaseException) -> None:
+    print(f"neurosim: error: {exc}", file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    prefix = "neurosim: warning" if issubclass(category, NeurosimWarning) else f"{category.__name__}"
+    print(f"{prefix}: {message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neurosim", description="Run spiking-network protocols written in YAML.")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a protocol, write results.h5 and its plots")
@@ -45,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", metavar="TIME",
                      help="write OUTPUT/checkpoint.npz every TIME of model time (e.g. '10 s'); "
                           "continue an interrupted run with 'neurosim resume OUTPUT'")
+    run.add_argument("--no-memory-check", action="store_true",
+                     help="build even when the memory estimate exceeds the available memory")
     run.set_defaults(handler=_run)
 
     resume = commands.add_parser("resume", help="continue a run from the last checkpoint in its output directory")
@@ -92,17 +189,19 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="print a results file's provenance and summary")
     info.add_argument("results", help="results.h5 written by 'neurosim run' or a sweep point")
     info.set_defaults(handler=_info)
+    _cache_parser(commands)
     return parser
 
 
 def _validate(args) -> int:
-    """Check every file; report each invalid one; exit 2 if any was invalid."""
-    from .protocol import load
+    """Check every file (as ``run`` would, including the memory estimate); exit 2 if any was invalid."""
+    from .protocol import load, resources
 
     status = 0
     for file in args.protocols:
         try:
             protocol = load(file, args.set)
+            resources.check(protocol)
         except NeurosimError as exc:
             print(f"neurosim: error: {exc}", file=sys.stderr)
             status = EXIT_INVALID
@@ -134,24 +233,35 @@ class _Progress:
 
 
 def _run(args, resumed=None) -> int:
-    """``resumed``: (protocol, output directory, checkpoint interval) of ``neurosim resume``."""
-    from . import io
+    """Check everything, then build, run, analyse, write results.h5, draw the plots (in that order).
+
+    ``resumed``: (protocol, output directory, checkpoint interval) of ``neurosim resume``. An
+    interrupt during the build writes nothing; during the run, the analysis or the plots the
+    results so far are written with ``complete = False`` (plots already drawn are kept); during the
+    write it waits for the write to finish. The exit status then says which signal it was.
+    """
     from .protocol import build, load
-    from .protocol.run import finish, run
+    from .protocol.run import finish, run, simulate
 
     started = time.perf_counter()
     if resumed is None:
         protocol = load(args.protocol, args.set, args.seed)
-        output = pathlib.Path(args.output or pathlib.Path("results") / protocol.name)
+        output = prepare_output(pathlib.Path(args.output or pathlib.Path("results") / protocol.name))
         every = _checkpoint_setup(args.checkpoint_every, protocol, output)
     else:
         protocol, output, every = resumed
+    if not protocol.is_experiment and not getattr(args, "no_memory_check", False):
+        from .protocol import resources
+
+        resources.check(protocol)
     status = (lambda text: None) if args.quiet else (lambda text: print(f"neurosim: {text}", file=sys.stderr))
     progress = _Progress(args.quiet, "step" if not protocol.is_experiment else "")
-    simulator, outcome = None, None
+    simulator, results, figures = None, None, {}
     try:
         if protocol.is_experiment:
             status(f"running experiment '{protocol.spec.experiment}' ({protocol.name})")
+            outcome = run(protocol, progress)
+            results, figures = outcome.results, outcome.figures
         else:
             spec = protocol.spec
             simulator = build(protocol)
@@ -159,34 +269,47 @@ def _run(args, resumed=None) -> int:
                 simulator.restore(output / "checkpoint.npz")
                 status(f"resuming '{protocol.name}' at t = {simulator.step * spec.dt:g} s")
             status(f"running '{protocol.name}': {spec.duration:g} s of model time in steps of {spec.dt * 1e3:g} ms")
-        outcome = run(protocol, progress, simulator, None if every is None else (every, output / "checkpoint.npz"))
-        results = outcome.results
+            results = simulate(simulator, spec.duration, progress,
+                               None if every is None else (every, output / "checkpoint.npz"))
+            finish(protocol, results)
     except KeyboardInterrupt:
         if simulator is None:
             print("neurosim: interrupted before the simulation started; nothing written", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return SIGNALS.exit_code
         simulator.complete = False
-        results = finish(protocol, simulator.results())
+        results = _partial(protocol, simulator)
     finally:
         progress.close()
+    if SIGNALS.received is not None:
+        results.complete = False
     results.timings["total"] = time.perf_counter() - started
-    path = io.save(results, output / "results.h5")
-    written = _save_figures(outcome.figures if outcome else {}, output)
-    if args.json:
+    path = _write_results(results, output / "results.h5")
+    written = []
+    try:
+        if SIGNALS.received is not None:
+            figures = {}  # interrupted during the write: stop now that the file is safe
+        elif not protocol.is_experiment and results.complete:
+            from .protocol.figures import draw
+
+            figures = draw(protocol, results)
+        written = save_figures(figures, output)
+    except KeyboardInterrupt:
+        print("neurosim: interrupted while drawing the plots; results.h5 is written", file=sys.stderr)
+    if getattr(args, "json", False):
         import json
 
         from .sweep.summary import rows
 
         print(json.dumps(rows(protocol, results), indent=1))
-    elif not protocol.is_experiment:
+    elif "summary" in results.analysis:
         print(format_summary(results.analysis["summary"], results.duration))
-    else:
+    elif protocol.is_experiment:
         _print_metrics(results.analysis[protocol.spec.experiment]["metrics"])
-    status(f"wrote {path}" + "".join(f", {name}" for name in written))
-    if not results.complete:
-        print(f"neurosim: interrupted at t = {results.duration:g} s; results so far written with complete = False",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
+    status(f"wrote {path}" + "".join(f", {output / name}" for name in written))
+    if SIGNALS.received is not None or not results.complete:
+        print(f"neurosim: interrupted at t = {results.duration:g} s; results so far written with complete = "
+              f"{results.complete}", file=sys.stderr)
+        return SIGNALS.exit_code
     return 0
 
 
@@ -292,20 +415,54 @@ def _resume(args) -> int:
     return _run(args, (loads(text, str(directory / "protocol.yaml")), directory, every))
 
 
+def _partial(protocol, simulator):
+    """Results of an interrupted run, with the analyses if a second interrupt does not stop them."""
+    from .protocol.run import finish, provenance
+
+    results = simulator.results()
+    results.attributes.update(provenance(protocol))
+    try:
+        finish(protocol, results)
+    except KeyboardInterrupt:
+        print("neurosim: interrupted again: writing the results without analyses", file=sys.stderr)
+    return results
+
+
+def _write_results(results, path: pathlib.Path) -> pathlib.Path:
+    from . import io
+
+    with SIGNALS.deferred():  # a second interrupt waits for the atomic rename
+        return io.save(results, path)
+
+
+def prepare_output(output: pathlib.Path) -> pathlib.Path:
+    """Create the output directory and prove it writable (a probe file), before any work is done."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        if not output.is_dir():
+            raise OutputError("is not a directory", str(output))
+        probe = output / f".neurosim-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"output directory cannot be written ({exc.strerror or exc})", str(output)) from None
+    return output
+
+
 def _plot(args) -> int:
     from . import io
     from .protocol import loads
     from .protocol.figures import draw
 
     path = pathlib.Path(args.results)
-    try:
-        results = io.load(path)
-    except OSError as exc:
-        print(f"neurosim: error: {path}: cannot read results ({exc})", file=sys.stderr)
-        return EXIT_INVALID
-    protocol = loads(results.attributes["protocol_yaml"], f"{path}:protocol_yaml")
-    output = pathlib.Path(args.output) if args.output else path.parent
-    written = _save_figures(draw(protocol, results), output)
+    results = io.load(path)
+    text = results.attributes.get("protocol_yaml")
+    if not isinstance(text, str):
+        raise OutputError("has no stored protocol (attribute protocol_yaml); 'neurosim plot' needs a file "
+                          "written by 'neurosim run'", str(path))
+    protocol = loads(text, f"{path}:protocol_yaml")
+    output = prepare_output(pathlib.Path(args.output) if args.output else path.parent)
+    written = save_figures(draw(protocol, results), output)
     print(f"wrote {', '.join(str(output / name) for name in written) or 'no plots (none in the protocol)'}")
     return 0
 
@@ -322,14 +479,43 @@ def _compare(args) -> int:
     return command.run(args)
 
 
-def _save_figures(figures: dict, output: pathlib.Path) -> list[str]:
+def save_figures(figures: dict, output: pathlib.Path) -> list[str]:
+    """Save each figure as ``output/<name>`` (names are plain file names, checked by the schema)."""
     import matplotlib.pyplot as plt
 
-    output.mkdir(parents=True, exist_ok=True)
-    for name, figure in figures.items():
-        figure.savefig(output / name, dpi=figure.get_dpi())  # the plot's `dpi:` (figures.draw sets it)
-        plt.close(figure)
-    return list(figures)
+    written = []
+    try:
+        for name, figure in figures.items():
+            if pathlib.Path(name).name != name or name.startswith("."):
+                raise OutputError(f"plot file {name!r} is not a plain file name", str(output))
+            try:
+                with SIGNALS.deferred():
+                    figure.savefig(output / name, dpi=figure.get_dpi())  # the plot's `dpi:`
+            except OSError as exc:
+                raise OutputError(f"cannot write the plot ({exc.strerror or exc})", str(output / name)) from None
+            written.append(name)
+    finally:
+        for figure in figures.values():
+            plt.close(figure)
+    return written
+
+
+def _cache_parser(commands) -> None:
+    cache = commands.add_parser("cache", help="show or empty the kernel cache (compiled step loops)")
+    cache.add_argument("action", choices=["info", "clean"])
+    cache.set_defaults(handler=_cache)
+
+
+def _cache(args) -> int:
+    from . import kernel_cache
+
+    if args.action == "clean":
+        print(f"removed {kernel_cache.clean()} files from {kernel_cache.directory()}")
+        return 0
+    info = kernel_cache.info()
+    print(f"directory: {info['directory']}\nstatus:    {info['problem'] or 'ok (private to you)'}\n"
+          f"files:     {info['files']} ({info['bytes'] / 2**20:.1f} MiB)")
+    return 0 if info["problem"] in (None, "does not exist yet") else EXIT_INVALID
 
 
 def format_summary(summary: dict, duration: float) -> str:

@@ -43,6 +43,14 @@ class ProtocolError(NeurosimError):
         super().__init__(f"{where}{key}{message}")
 
 
+class OutputError(NeurosimError):
+    """A results file or output directory cannot be written or read; names the file."""
+
+    def __init__(self, message: str, file: str | None = None):
+        self.file, self.message = file, message
+        super().__init__(f"{file}: {message}" if file is not None else message)
+
+
 class SimulationError(NeurosimError, RuntimeError):
     """The state of a running simulation became invalid (NaN or infinite values)."""
 

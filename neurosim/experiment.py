@@ -85,7 +85,10 @@ def check_config(name: str, config: dict) -> dict:
             getattr(parameter.annotation, "__name__", None)
         default = parameter.default
         if dimension is not None and isinstance(value, str):
-            checked[key] = to_si(value, dimension, key)
+            try:
+                checked[key] = to_si(value, dimension, key)
+            except ParameterError as exc:
+                raise ParameterError(key, value, exc.expected, key=key) from None
         elif annotation in _SCALARS:
             checked[key] = _typed(value, _SCALARS[annotation], key)
         elif isinstance(default, tuple) and default:

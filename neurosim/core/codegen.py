@@ -9,13 +9,16 @@ and a change in any kernel recompiles.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import pathlib
 import sys
-import tempfile
+import types
+import warnings
 
 import numpy as np
+
+from .. import kernel_cache
+from ..errors import NeurosimWarning
 
 #: Order of the phases inside one time step (Brian2's order: state update, threshold and reset
 #: inside "update", then spike propagation). State monitors record after the step's input is
@@ -27,22 +30,9 @@ _PACKAGE_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def cache_dir() -> pathlib.Path:
-    """Where generated modules and Numba's cache live (``NEUROSIM_CACHE_DIR`` overrides)."""
-    root = os.environ.get("NEUROSIM_CACHE_DIR")
-    if root:
-        path = pathlib.Path(root)
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        path = pathlib.Path(base) / "neurosim" / "kernels"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write_probe"
-        probe.touch()
-        probe.unlink()
-    except OSError:
-        path = pathlib.Path(tempfile.gettempdir()) / "neurosim-kernels"
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where generated modules and Numba's cache live: the checked per-user directory of
+    :mod:`neurosim.kernel_cache` (``NEUROSIM_CACHE_DIR`` overrides); ``CacheError`` if unusable."""
+    return kernel_cache.ensure()
 
 
 def _kernel_sources_digest() -> str:
@@ -70,14 +60,26 @@ def compile_chunk(source: str):
         return sys.modules[name].run_chunk
     directory = cache_dir()
     path = directory / f"{name}.py"
-    if not path.exists():
+    try:
+        intact = path.read_text() == source
+    except (OSError, UnicodeDecodeError):
+        intact = False
+    if not intact:
+        if path.exists():
+            warnings.warn(f"corrupt generated module {path} rewritten", NeurosimWarning, stacklevel=2)
         tmp = directory / f".{name}.{os.getpid()}.tmp"
         tmp.write_text(source)
         os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+    # Executed from ``source`` itself (no .pyc): what runs is what was checked. The file stays for
+    # Numba, which keys its on-disk cache by the function's file.
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our generated code
+    except BaseException:
+        del sys.modules[name]
+        raise
     LOADED.append(name)
     return module.run_chunk
 

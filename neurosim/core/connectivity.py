@@ -58,20 +58,33 @@ class FixedProbability:
     def pairs(self, n_pre, n_post, rng):
         if self.p == 0:
             return np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return _bernoulli_pairs(n_pre, n_post, self.p, rng)
+        # Rows in blocks of about SAMPLER_BLOCK expected synapses: the compiled sampler returns to
+        # Python between blocks, so Ctrl-C and SIGTERM are honoured within milliseconds. The draws
+        # are the same, in the same order, as one call over all rows.
+        rows = max(1, int(SAMPLER_BLOCK / max(n_post * self.p, 1.0)))
+        blocks = [_bernoulli_pairs(start, min(rows, n_pre - start), n_post, self.p, rng)
+                  for start in range(0, n_pre, rows)]
+        if not blocks:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+
+
+#: Expected synapses drawn per call of the compiled Bernoulli sampler (a few milliseconds).
+SAMPLER_BLOCK = 1_000_000
 
 
 @numba.njit(cache=True)
-def _bernoulli_pairs(n_pre, n_post, p, rng):
-    """Every pair with probability ``p``, in CSR order: within a row, the gaps between chosen
-    columns are geometric, ``1 + floor(log(u) / log(1 - p))`` with ``u`` uniform on (0, 1]."""
-    expected = n_pre * n_post * p
+def _bernoulli_pairs(row0, n_rows, n_post, p, rng):
+    """Every pair of rows ``row0 .. row0 + n_rows - 1`` with probability ``p``, in CSR order: within
+    a row, the gaps between chosen columns are geometric, ``1 + floor(log(u) / log(1 - p))`` with
+    ``u`` uniform on (0, 1]."""
+    expected = n_rows * n_post * p
     capacity = int(expected + 6.0 * np.sqrt(expected) + 16)
     pre = np.empty(capacity, np.int32)
     post = np.empty(capacity, np.int32)
     log_q = np.log1p(-p) if p < 1.0 else -np.inf
     count = 0
-    for i in range(n_pre):
+    for i in range(row0, row0 + n_rows):
         j = -1
         while True:
             u = 1.0 - rng.random()

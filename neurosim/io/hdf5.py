@@ -15,8 +15,15 @@ seconds keep the round trip bit-exact, and the attribute says so):
   and the provenance in ``Results.attributes`` (``neurosim_version``, ``protocol_yaml``, ... as set
   by ``protocol.run``).
 
-The file is written to a temporary name in the target directory and renamed over the target
-(``os.replace``), so a reader never sees a half-written file.
+The file is assembled in memory (HDF5 core driver), written to a temporary name in the target
+directory with plain ``os.write`` calls, flushed to disk and renamed over the target
+(``os.replace``): a reader never sees a half-written file, a disk fault (ENOSPC, EFBIG, EIO) raises
+:class:`~neurosim.errors.OutputError` with the temporary file removed and any previous file intact,
+and HDF5 itself never meets a failing disk. Files get mode ``0666 & ~umask`` (0644 usually).
+
+``load`` checks what it reads: a file that is not HDF5, lacks a required group or attribute,
+holds values of the wrong type or declares datasets larger than ``MAX_LOAD_BYTES`` raises
+``OutputError`` naming the file and the entry.
 """
 from __future__ import annotations
 
@@ -28,25 +35,57 @@ import h5py
 import numpy as np
 
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
+from ..errors import OutputError
 
 _FIELDS = ("seed", "dt", "duration", "complete")
 _TIMING = "wall_clock_"
 
 
 def save(results: Results, path: str | os.PathLike) -> pathlib.Path:
-    """Write ``results`` to ``path`` atomically; returns the path."""
+    """Write ``results`` to ``path`` atomically; returns the path. Raises ``OutputError`` on I/O errors."""
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
     try:
-        with h5py.File(temporary, "w", track_order=True) as f:
+        with h5py.File(f"neurosim-{id(results)}.h5", "w", driver="core", backing_store=False,
+                       track_order=True) as f:
             _write(f, results)
+            f.flush()
+            image = f.id.get_file_image()
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise OutputError(f"cannot store the results ({exc})", str(path)) from None
+    write_atomic(path, image)
+    return path
+
+
+def write_atomic(path: pathlib.Path, data: bytes) -> None:
+    """``data`` to ``path`` via a temporary file in the same directory, fsync and rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror or exc})", str(path)) from None
+    try:
+        try:
+            os.fchmod(handle, 0o666 & ~_umask())
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view[: 1 << 22]):]
+            os.fsync(handle)
+        finally:
+            os.close(handle)
         os.replace(temporary, path)
+    except OSError as exc:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"cannot write the results ({exc.strerror or exc}); nothing was written and any "
+                          "previous file there is unchanged", str(path)) from None
     except BaseException:
         pathlib.Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _write(f: h5py.File, results: Results) -> None:
@@ -90,32 +129,78 @@ def _write_tree(group: h5py.Group, tree: dict) -> None:
             group.create_dataset(str(key), data=value)
 
 
+#: Largest total of dataset sizes ``load`` accepts (a hostile file may declare huge compressed data).
+MAX_LOAD_BYTES = 16 * 2**30
+
+
 def load(path: str | os.PathLike) -> Results:
-    """Read a results file written by :func:`save`."""
-    with h5py.File(path, "r") as f:
-        attributes = {key: _plain(value) for key, value in f.attrs.items()}
-        results = Results(seed=int(attributes.pop("seed")), dt=float(attributes.pop("dt")),
-                          duration=float(attributes.pop("duration")), complete=bool(attributes.pop("complete")))
-        results.timings = {key[len(_TIMING):]: float(attributes.pop(key)) for key in list(attributes)
-                           if key.startswith(_TIMING)}
-        results.attributes = attributes
-        results.population_sizes = {name: int(n) for name, n in f["populations"].attrs.items()}
-        for name, group in f.get("spikes", {}).items():
-            results.spikes[name] = SpikeTrains(node_ids=group["node_ids"][()], times=group["timestamps"][()],
-                                               n_neurons=int(group.attrs["n_neurons"]))
-        for name, variables in f.get("report", {}).items():
-            for variable, group in variables.items():
-                results.states.setdefault(name, {})[variable] = StateRecord(
-                    variable, group["mapping/node_ids"][()], group["mapping/timestamps"][()], group["data"][()],
-                    unit=_plain(group["data"].attrs["units"]))
-        for name, group in f.get("rates", {}).items():
-            results.rates[name] = RateRecord(times=group["timestamps"][()], rate=group["rate"][()])
-        results.analysis = _read_tree(f["analysis"])
+    """Read a results file written by :func:`save`; ``OutputError`` names what is wrong with a bad one."""
+    try:
+        with h5py.File(path, "r") as f:
+            return _read(f)
+    except OutputError as exc:
+        raise OutputError(exc.message, str(path)) from None
+    except (OSError, KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise OutputError(f"not a readable neurosim results file ({reason})", str(path)) from None
+
+
+def _read(f: h5py.File) -> Results:
+    declared = 0
+
+    def data(dataset, kind: str, name: str):
+        nonlocal declared
+        if not isinstance(dataset, h5py.Dataset):
+            raise OutputError(f"{name}: expected a dataset")
+        declared += dataset.size * dataset.dtype.itemsize
+        if declared > MAX_LOAD_BYTES:
+            raise OutputError(f"{name}: datasets larger than {MAX_LOAD_BYTES // 2**30} GiB in all")
+        value = dataset[()]
+        if kind and (np.ndim(value) != 1 or np.asarray(value).dtype.kind not in kind):
+            raise OutputError(f"{name}: expected a 1-D array of {'integers' if kind == 'iu' else 'numbers'}")
+        return value
+
+    attributes = {key: _plain(value) for key, value in f.attrs.items()}
+    for key in _FIELDS:
+        if key not in attributes:
+            raise OutputError(f"missing root attribute '{key}'")
+    complete = attributes.pop("complete")
+    if not isinstance(complete, bool):
+        raise OutputError(f"attribute 'complete' = {complete!r}: expected a boolean")
+    seed, dt, duration = attributes.pop("seed"), attributes.pop("dt"), attributes.pop("duration")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise OutputError(f"attribute 'seed' = {seed!r}: expected an integer >= 0")
+    for name, value in (("dt", dt), ("duration", duration)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+            raise OutputError(f"attribute '{name}' = {value!r}: expected a time >= 0 s")
+    results = Results(seed=seed, dt=float(dt), duration=float(duration), complete=complete)
+    results.timings = {key[len(_TIMING):]: float(attributes.pop(key)) for key in list(attributes)
+                       if key.startswith(_TIMING)}
+    results.attributes = attributes
+    results.population_sizes = {name: int(n) for name, n in f["populations"].attrs.items()}
+    for name, group in f.get("spikes", {}).items():
+        results.spikes[name] = SpikeTrains(node_ids=data(group["node_ids"], "iu", f"spikes/{name}/node_ids"),
+                                           times=data(group["timestamps"], "f", f"spikes/{name}/timestamps"),
+                                           n_neurons=int(group.attrs["n_neurons"]))
+    for name, variables in f.get("report", {}).items():
+        for variable, group in variables.items():
+            where = f"report/{name}/{variable}"
+            results.states.setdefault(name, {})[variable] = StateRecord(
+                variable, data(group["mapping/node_ids"], "iu", f"{where}/mapping/node_ids"),
+                data(group["mapping/timestamps"], "f", f"{where}/mapping/timestamps"),
+                data(group["data"], "", f"{where}/data"), unit=str(_plain(group["data"].attrs["units"])))
+    for name, group in f.get("rates", {}).items():
+        results.rates[name] = RateRecord(times=data(group["timestamps"], "f", f"rates/{name}/timestamps"),
+                                         rate=data(group["rate"], "f", f"rates/{name}/rate"))
+    results.analysis = _read_tree(f["analysis"], data, "analysis", 0)
     return results
 
 
-def _read_tree(group: h5py.Group) -> dict:
-    return {key: _read_tree(item) if isinstance(item, h5py.Group) else _plain(item[()]) for key, item in group.items()}
+def _read_tree(group: h5py.Group, data, where: str, depth: int) -> dict:
+    if depth > 32:
+        raise OutputError(f"{where}: groups nested deeper than 32 levels")
+    return {key: _read_tree(item, data, f"{where}/{key}", depth + 1) if isinstance(item, h5py.Group)
+            else _plain(data(item, "", f"{where}/{key}")) for key, item in group.items()}
 
 
 def _plain(value):

@@ -291,6 +291,15 @@ class Checker:
             if window is not None and not 0 <= window[0] < window[1]:
                 self.fail((*path, "window"), f"expected [start, stop] with 0 <= start < stop, got "
                                              f"[{window[0]:g} s, {window[1]:g} s]")
+        for index, analysis in enumerate(spec.analyses):
+            start, stop = analysis.window or (0.0, spec.duration)
+            if stop > spec.duration * (1 + 1e-12):
+                self.fail(("analyses", index, "window"), f"ends at {stop:g} s, after the run ({spec.duration:g} s)")
+            if analysis.type in ("fano_factor", "synchrony", "population_rate") \
+                    and min(stop, spec.duration) - start < analysis.bin_size:
+                self.fail(("analyses", index, "bin_size" if analysis.window is None else "window"),
+                          f"the window ({min(stop, spec.duration) - start:g} s of the run) is shorter than one "
+                          f"bin ({analysis.bin_size:g} s)")
         for index, connection in enumerate(spec.network.connections):
             delay = connection.delay
             if np.ndim(delay) == 0 and not hasattr(delay, "draw") and 0 < float(delay) < spec.dt / 2:
@@ -514,6 +523,10 @@ class Checker:
 
     def analysis(self, path, analysis: schema.Analysis) -> None:
         self.population_class(analysis.population, (*path, "population"))
+        recorded = self.spec.record.spikes
+        if recorded is not None and analysis.population not in recorded:
+            self.fail((*path, "population"), f"population '{analysis.population}' has no recorded spikes "
+                                             f"(add it to record.spikes: {', '.join(recorded) or 'none'})")
         if analysis.type != "tuning_curve":
             return
         if analysis.input is None:

@@ -34,12 +34,12 @@ def run(protocol: Protocol, progress=None, simulator: Simulator | None = None, c
     if protocol.is_experiment:
         return _experiment(protocol, progress)
     simulator = simulator or build(protocol)
-    results = _simulate(simulator, protocol.spec.duration, progress, checkpoint)
+    results = simulate(simulator, protocol.spec.duration, progress, checkpoint)
     finish(protocol, results)
     return Outcome(results, _figures(protocol, results))
 
 
-def _simulate(simulator: Simulator, duration: float, progress, checkpoint) -> Results:
+def simulate(simulator: Simulator, duration: float, progress, checkpoint) -> Results:
     """Run ``simulator`` from its current step to ``duration`` (s), in segments of ``checkpoint[0]`` s
     with a checkpoint after each one that does not end the run, also after a Ctrl-C."""
     dt = simulator.dt
@@ -80,6 +80,10 @@ def finish(protocol: Protocol, results: Results) -> Results:
     return results
 
 
+#: Analyses that count spikes in bins of ``bin_size``: they need a window of at least one bin.
+BINNED = ("fano_factor", "synchrony", "population_rate")
+
+
 def analyse(protocol: Protocol, results: Results) -> dict:
     """``{"summary": {population: {...}}, <analysis type>: {population: {...}}}`` (SI units)."""
     spec = protocol.spec
@@ -90,8 +94,10 @@ def analyse(protocol: Protocol, results: Results) -> dict:
             raise protocol.error(("analyses",), f"population '{item.population}' has no recorded spikes "
                                                 "(add it to record.spikes)")
         window = item.window or (0.0, results.duration)
-        if window[1] <= window[0]:
-            continue  # nothing recorded yet (interrupted before the window)
+        window = (window[0], min(window[1], results.duration))
+        binned = item.type in BINNED
+        if window[1] <= window[0] or (binned and window[1] - window[0] < item.bin_size):
+            continue  # not enough recorded yet (interrupted before the window or its first bin)
         if item.type == "firing_rates":
             value = {"rate": analysis.firing_rates(spikes, window)}
         elif item.type == "isi_cv":

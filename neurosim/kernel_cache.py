@@ -1,0 +1,166 @@
+"""The kernel cache: one per-user directory for generated step loops and Numba's on-disk cache.
+
+``directory()`` is ``$NEUROSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/neurosim/kernels``, else
+``~/.cache/neurosim/kernels``. Before anything is imported or unpickled from it, ``ensure()``
+creates it with mode 0700 and checks that it is a real directory (not a symlink) owned by the
+user and not writable by group or others; otherwise it raises :class:`CacheError` (there is no
+fallback to a shared directory such as ``/tmp``). Numba's cache of neurosim's own ``@njit``
+kernels lives in ``<directory>/numba`` (``NUMBA_CACHE_DIR``, set before neurosim imports numba,
+unless the user set it). Corrupt entries heal: a generated module whose text differs from its
+source is rewritten (``core.codegen``) and an unreadable Numba index or data file is removed and
+recompiled, each with a :class:`~neurosim.errors.NeurosimWarning`.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import stat
+import sys
+import warnings
+
+from .errors import NeurosimError, NeurosimWarning
+
+
+class CacheError(NeurosimError):
+    """The kernel cache directory cannot be used safely."""
+
+
+def directory() -> pathlib.Path:
+    """The cache directory (not created; see :func:`ensure`)."""
+    root = os.environ.get("NEUROSIM_CACHE_DIR")
+    if root:
+        return pathlib.Path(root).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return pathlib.Path(base) / "neurosim" / "kernels"
+
+
+def problem(path: pathlib.Path) -> str | None:
+    """Why ``path`` is not a safe cache directory, or None."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISDIR(info.st_mode):
+        return "is not a directory"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return f"is owned by user id {info.st_uid}, not by you ({os.getuid()})"
+    if info.st_mode & 0o022:
+        return f"has mode {stat.S_IMODE(info.st_mode):04o}: writable by group or others"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return "is not writable"
+    return None
+
+
+def ensure(path: pathlib.Path | None = None) -> pathlib.Path:
+    """Create the cache directory (mode 0700) if needed and check it; raises :class:`CacheError`."""
+    path = directory() if path is None else path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(path):
+            os.mkdir(path, 0o700)
+        if os.path.lexists(path) and not os.path.islink(path):
+            numba_dir = path / "numba"
+            if not os.path.lexists(numba_dir) and problem(path) is None:
+                os.mkdir(numba_dir, 0o700)
+    except OSError as exc:
+        raise CacheError(f"kernel cache {path}: cannot be created ({exc.strerror}); set NEUROSIM_CACHE_DIR "
+                         "to a directory of your own") from None
+    for folder in (path, path / "numba"):
+        reason = problem(folder)
+        if reason is not None:
+            raise CacheError(f"kernel cache {folder}: {reason}; nothing is loaded from it. Fix it (chmod 700, "
+                             "owned by you) or set NEUROSIM_CACHE_DIR to a directory of your own")
+    return path
+
+
+def point_numba() -> None:
+    """Point Numba's cache at ``<directory>/numba`` unless the user set ``NUMBA_CACHE_DIR``; called
+    by ``neurosim/__init__`` before any neurosim module imports numba. Touches no file."""
+    if "NUMBA_CACHE_DIR" not in os.environ or os.environ.get("_NEUROSIM_SET_NUMBA_CACHE_DIR"):
+        os.environ["NUMBA_CACHE_DIR"] = str(directory() / "numba")
+        os.environ["_NEUROSIM_SET_NUMBA_CACHE_DIR"] = "1"  # ours, so a child process recomputes it
+        if "numba" in sys.modules:  # imported before neurosim: its config was read already
+            sys.modules["numba"].config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+
+def prepare() -> pathlib.Path:
+    """Check the directory (:func:`ensure`) and install the healing of corrupt Numba entries; called
+    by ``neurosim.core`` before its cached kernels are defined."""
+    point_numba()
+    path = ensure()
+    _heal_numba()
+    return path
+
+
+def _heal_numba() -> None:
+    """Make Numba treat an unreadable index or data file under the cache as a miss: remove it,
+    warn, and let Numba compile and write it again."""
+    from numba.core import caching
+
+    cls = caching.IndexDataCacheFile
+    if getattr(cls, "_neurosim_heals", False) or not all(hasattr(cls, n) for n in ("_load_index", "_load_data")):
+        return
+    load_index, load_data = cls._load_index, cls._load_data
+
+    def ours(path) -> bool:
+        return str(path).startswith(str(directory()))
+
+    def _load_index(self):
+        try:
+            return load_index(self)
+        except Exception as exc:  # noqa: BLE001 - any failure to read an index is corruption
+            if not ours(self._index_path):
+                raise
+            _remove(self._index_path, exc)
+            return {}
+
+    def _load_data(self, name):
+        try:
+            return load_data(self, name)
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            path = self._data_path(name)
+            if not ours(path):
+                raise
+            _remove(path, exc)
+            raise OSError(f"corrupt cache entry {path}") from None  # Numba treats it as a miss
+
+    cls._load_index, cls._load_data, cls._neurosim_heals = _load_index, _load_data, True
+
+
+def _remove(path, exc) -> None:
+    warnings.warn(f"corrupt kernel cache entry {path} ({type(exc).__name__}) removed; recompiling",
+                  NeurosimWarning, stacklevel=3)
+    pathlib.Path(path).unlink(missing_ok=True)
+
+
+def info() -> dict:
+    """``{"directory", "problem", "files", "bytes"}`` of the cache (nothing is created)."""
+    path = directory()
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() and problem(path) is None else []
+    return {"directory": str(path), "problem": problem(path) if os.path.lexists(path) else "does not exist yet",
+            "files": len(files), "bytes": sum(p.stat().st_size for p in files)}
+
+
+def clean() -> int:
+    """Remove every entry of the cache (the directory stays); returns the number of files removed."""
+    path = directory()
+    if not os.path.lexists(path):
+        return 0
+    reason = problem(path)
+    if reason is not None:
+        raise CacheError(f"kernel cache {path}: {reason}; not cleaned")
+    count = 0
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            count += sum(1 for p in entry.rglob("*") if p.is_file())
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+            count += 1
+    os.mkdir(path / "numba", 0o700)
+    return count
