@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .. import io
 from ..core import codegen
+from ..errors import ParameterError
 from .points import Point, Sweep
 from .summary import rows, write_csv, write_h5
 
@@ -141,7 +142,11 @@ def execute(sweep: Sweep, output, client=None, workers: int = 2, scheduler: str 
     try:
         if client is None:
             if scheduler:
-                client = Client(scheduler)
+                try:
+                    client = Client(scheduler, timeout="20s")
+                except (OSError, TimeoutError) as exc:
+                    raise ParameterError("scheduler", scheduler, f"the address of a running Dask scheduler ({exc})",
+                                         key="scheduler") from None
             else:
                 cluster = _local_cluster(workers)
                 client = Client(cluster)
