@@ -15,13 +15,16 @@ import json
 import logging
 import os
 import pathlib
+import signal
 import socket
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 
 from .. import io
 from ..core import codegen
+from ..errors import ParameterError
 from .points import Point, Sweep
 from .summary import rows, write_csv, write_h5
 
@@ -124,7 +127,7 @@ def execute(sweep: Sweep, output, client=None, workers: int = 2, scheduler: str 
     started and closed here. On Ctrl-C the remaining points are cancelled, the summary of the
     points done so far is written and ``Outcome.interrupted`` is set.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
 
     output = pathlib.Path(output)
     points = sweep.points()
@@ -139,10 +142,13 @@ def execute(sweep: Sweep, output, client=None, workers: int = 2, scheduler: str 
     try:
         if client is None:
             if scheduler:
-                client = Client(scheduler)
+                try:
+                    client = Client(scheduler, timeout="20s")
+                except (OSError, TimeoutError) as exc:
+                    raise ParameterError("scheduler", scheduler, f"the address of a running Dask scheduler ({exc})",
+                                         key="scheduler") from None
             else:
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                cluster = _local_cluster(workers)
                 client = Client(cluster)
         if todo:
             payload = client.scatter(sweep, broadcast=True, hash=False)
@@ -171,6 +177,10 @@ def execute(sweep: Sweep, output, client=None, workers: int = 2, scheduler: str 
             client.close()
         if cluster is not None:
             cluster.close()
+    for point in todo:  # points finished by their workers while the client was stopping
+        if point.id not in records and (record := read_record(output, point)) and \
+                (record.get("status") == "failed" or (output / "points" / point.id / "results.h5").is_file()):
+            records[point.id] = record
     frame = table(sweep, points, values, records)
     compilations = {}
     for record in records.values():
@@ -179,6 +189,22 @@ def execute(sweep: Sweep, output, client=None, workers: int = 2, scheduler: str 
     written = write_summary(sweep, frame, output)
     failed = sum(1 for record in records.values() if record["status"] != "ok")
     return Outcome(frame, interrupted, failed, compilations, written)
+
+
+def _local_cluster(workers: int):
+    """A LocalCluster whose worker processes ignore SIGINT (a terminal's Ctrl-C reaches the whole
+    process group; the client alone handles it and closes the cluster) and do not log (errors of
+    points are in their records; a closing cluster would print connection errors)."""
+    from dask.distributed import LocalCluster
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.CRITICAL)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _running(client) -> int:

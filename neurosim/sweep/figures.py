@@ -28,12 +28,12 @@ def draw(sweep, frame) -> dict:
             if plot[axis] is not None and plot[axis] not in keys:
                 raise ProtocolError(f"'{plot[axis]}' is not a swept key; swept: {', '.join(keys)}", sweep.file,
                                     None, f"sweep.plots.{index}.{axis}")
+        if ok.empty:
+            continue
         if plot["column"] not in frame:
             columns = [c for c in frame.columns if c not in ("point", "population", "error", "worker")]
             raise ProtocolError(f"no summary column '{plot['column']}'; columns: {', '.join(columns)}", sweep.file,
                                 None, f"sweep.plots.{index}.column")
-        if ok.empty:
-            continue
         columns = sweep.columns()
         if plot["y"] is None:
             name = plot["file"] or f"{plot['column']}_vs_{_short(plot['x'])}.png"
