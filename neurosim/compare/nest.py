@@ -253,14 +253,23 @@ def _currents(spec, populations: dict) -> list[dict]:
     return currents
 
 
+def minimum_delays(protocol) -> list[str]:
+    """``--set`` overrides that raise every fixed delay below ``dt`` to ``dt`` (NEST's minimum delay),
+    to compare a protocol with zero delays (e.g. CUBA) in both simulators as NEST can run it."""
+    dt = protocol.spec.dt
+    return [f"network.connections.{index}.delay={dt * 1e3!r} ms"
+            for index, conn in enumerate(protocol.spec.network.connections)
+            if not hasattr(conn.delay, "draw") and np.any(np.round(np.asarray(conn.delay, float) / dt) < 1)]
+
+
 def describe(protocol, seed: int | None = None, deterministic: bool = False) -> dict:
     """The plain description (NEST names and units) of a validated network protocol; ``seed``
-    defaults to the protocol's. ``deterministic``: refuse what would make a step-by-step comparison
-    meaningless (zero delays) and record HH membrane potentials every step for spike detection."""
+    defaults to the protocol's. ``deterministic``: record HH membrane potentials every step, to
+    detect their spikes with neurosim's criterion."""
     spec = protocol.spec
     network, dt = spec.network, spec.dt
     seed = spec.seed if seed is None else seed
-    notes, populations, connections = [], {}, []
+    populations, connections = {}, []
     port_of = {}
     for name, population in network.populations.items():
         model = nest_model(name, population)
@@ -285,13 +294,13 @@ def describe(protocol, seed: int | None = None, deterministic: bool = False) -> 
             entry["gates"] = "traub" if model == "hh_cond_exp_traub" else "squid"
         populations[name] = entry
     for index, conn in enumerate(network.connections):
-        connections.append(_connection(index, conn, network, port_of, dt, deterministic, notes))
+        connections.append(_connection(index, conn, network, port_of, dt))
     currents = _currents(spec, populations)
     record = _record(protocol, populations, port_of, deterministic)
     rng = generator(seed, "build", "nest")
     return {"dt": dt * 1e3, "duration": spec.duration * 1e3, "seed": int(rng.integers(1, 2**31 - 1)),
             "protocol_seed": int(seed), "threads": 1, "populations": list(populations.values()),
-            "connections": connections, "currents": currents, "record": record, "notes": notes}
+            "connections": connections, "currents": currents, "record": record}
 
 
 def _initial(name, population, key, value, params, port_of) -> dict:
@@ -305,7 +314,7 @@ def _initial(name, population, key, value, params, port_of) -> dict:
             raise NoNESTCounterpart(f"{what}: NEST cannot start an {receptor.kernel} receptor away from zero")
         if receptor.kind == "conductance":
             return {f"g_{port}": _distribution(value, NEST_UNITS["conductance"], what)}
-        return {f"I_syn_{port}": _distribution(value, NEST_UNITS["current"], what)}
+        raise NoNESTCounterpart(f"{what}: NEST's current-based models start their synaptic currents at zero")
     if key == "ref_left" and np.all(np.asarray(value) == 0) and not hasattr(value, "draw"):
         return {}
     raise NoNESTCounterpart(f"{what}: NEST cannot set it")
@@ -315,12 +324,14 @@ _RULES = {"all_to_all": "all_to_all", "one_to_one": "one_to_one", "fixed_probabi
           "fixed_indegree": "fixed_indegree"}
 
 
-def _connection(index, conn, network, port_of, dt, deterministic, notes) -> dict:
+def _connection(index, conn, network, port_of, dt) -> dict:
     what = f"network.connections[{index}] ({conn.pre} -> {conn.post})"
     rule = dict(conn.rule)
     name = rule.pop("name")
     entry = {"pre": conn.pre, "post": conn.post}
     if name == "explicit":
+        if hasattr(conn.weight, "draw") or hasattr(conn.delay, "draw"):
+            raise NoNESTCounterpart(f"{what}: an explicit rule with random weights or delays")
         entry["sources"], entry["targets"] = (np.asarray(rule[k], int).tolist() for k in ("pre", "post"))
     elif name in _RULES:
         entry["conn_spec"] = {"rule": _RULES[name], **rule}
@@ -339,19 +350,15 @@ def _connection(index, conn, network, port_of, dt, deterministic, notes) -> dict
         raise NoNESTCounterpart(f"{what}: negative conductance weights")
     delay = conn.delay
     if hasattr(delay, "draw"):
-        low = getattr(delay, "low", None)
-        if low is None or low < dt * (1 - 1e-9):
+        if getattr(delay, "low", -1.0) < dt * (1 - 1e-9):
             raise NoNESTCounterpart(f"{what}: a delay distribution that can fall below NEST's minimum delay dt "
                                     f"(only uniform with low >= dt is mapped)")
         delay_value = _distribution(delay, 1e3, what)
     else:
         steps = np.round(np.asarray(delay, float) / dt)
         if np.any(steps < 1):
-            if deterministic:
-                raise NoNESTCounterpart(f"{what}: delay {float(np.min(delay)) * 1e3:g} ms is below NEST's minimum "
-                                        f"delay dt = {dt * 1e3:g} ms")
-            notes.append(f"{what}: delay {float(np.min(delay)) * 1e3:g} ms raised to NEST's minimum dt = {dt * 1e3:g} ms")
-            steps = np.maximum(steps, 1)
+            raise NoNESTCounterpart(f"{what}: delay {float(np.min(delay)) * 1e3:g} ms is below NEST's minimum "
+                                    f"delay dt = {dt * 1e3:g} ms")
         delay_value = _plain(steps * dt * 1e3)
     entry["syn_spec"] = {"weight": _distribution(conn.weight, NEST_UNITS[dimension], what, factor),
                          "delay": delay_value}
@@ -426,7 +433,7 @@ def to_results(protocol, description: dict, arrays: dict) -> Results:
     dt, n_steps = spec.dt, int(round(spec.duration / spec.dt))
     sizes = {name: pop.n for name, pop in spec.network.populations.items()}
     results = Results(dt=dt, duration=n_steps * dt, seed=description["protocol_seed"], population_sizes=sizes,
-                      attributes={"simulator": f"NEST {arrays['nest_version']}", "notes": description["notes"]})
+                      attributes={"simulator": f"NEST {arrays['nest_version']}"})
     results.timings = {"build": float(arrays["timings"][0]), "run": float(arrays["timings"][1])}
     states = description["record"]["states"]
     voltages = {}

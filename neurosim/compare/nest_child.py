@@ -88,7 +88,9 @@ def simulate(description: dict) -> dict[str, np.ndarray]:
         if "sources" in conn:
             sources = np.asarray(pre.tolist())[np.asarray(conn["sources"], int)]
             targets = np.asarray(post.tolist())[np.asarray(conn["targets"], int)]
-            nest.Connect(sources, targets, "one_to_one", syn_spec)
+            arrays = {key: np.broadcast_to(np.asarray(value, float), sources.shape).copy()
+                      for key, value in syn_spec.items()}  # NEST connects arrays with per-synapse arrays
+            nest.Connect(sources, targets, "one_to_one", arrays)
         else:
             nest.Connect(pre, post, conn["conn_spec"], syn_spec)
     for current in description["currents"]:
@@ -106,7 +108,9 @@ def simulate(description: dict) -> dict[str, np.ndarray]:
         meter = nest.Create("multimeter", params={"record_from": [state["variable"]], "interval": state["interval"]})
         watched = nodes[state["population"]][state["neurons"]]
         nest.Connect(meter, watched)
-        out[f"state{index}_initial"] = np.asarray(watched.get(state["variable"]), float).reshape(-1)
+        # synaptic currents of the iaf_psc_* and hh_psc_alpha models are recordable but not readable: they start at 0
+        initial = np.zeros(len(watched)) if state["variable"].startswith("I_syn") else watched.get(state["variable"])
+        out[f"state{index}_initial"] = np.asarray(initial, float).reshape(-1)
         meters.append((index, meter, np.asarray(watched.tolist())))
     built = time.perf_counter()
     nest.Simulate(description["duration"])
