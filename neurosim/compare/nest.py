@@ -312,8 +312,10 @@ def _initial(name, population, key, value, params, port_of) -> dict:
         port = port_of[key[4:]]
         if receptor.kernel != "exponential":
             raise NoNESTCounterpart(f"{what}: NEST cannot start an {receptor.kernel} receptor away from zero")
-        if receptor.kind == "conductance":
+        if receptor.kind == "conductance" and population.model == "lif":
             return {f"g_{port}": _distribution(value, NEST_UNITS["conductance"], what)}
+        if receptor.kind == "conductance":
+            raise NoNESTCounterpart(f"{what}: hh_cond_exp_traub starts its conductances at zero (not settable)")
         raise NoNESTCounterpart(f"{what}: NEST's current-based models start their synaptic currents at zero")
     if key == "ref_left" and np.all(np.asarray(value) == 0) and not hasattr(value, "draw"):
         return {}
