@@ -115,21 +115,21 @@ def table(report: dict) -> str:
     """The agreement table printed by the command."""
     mark = (lambda ok: "ok" if ok else "FAIL")
     if report["mode"] == "deterministic":
-        lines = [f"{'population':<10}{'NEST model':<19}{'variable':<9}{'max |diff|':>13}{'tolerance':>13}  result"]
+        lines = [f"{'population':<11}{'NEST model':<19}{'variable':<9}{'max |diff|':>13}{'tolerance':>13}  result"]
         for row in report["traces"]:
             limit = "spikes" if row["tolerance"] is None else f"{row['tolerance']:.0e}" + (" V" if row["unit"] == "V" else " rel")
-            lines.append(f"{row['population']:<10}{row['nest_model']:<19}{row['variable']:<9}{row['max_abs']:>11.3e}"
+            lines.append(f"{row['population']:<11}{row['nest_model']:<19}{row['variable']:<9}{row['max_abs']:>11.3e}"
                          f" {row['unit'] or '-':<1}{limit:>13}  {mark(row['passed'])}")
-        lines.append(f"{'population':<10}{'NEST model':<19}{'spikes (neurosim / NEST)':<26}{'max shift':>10}"
+        lines.append(f"{'population':<11}{'NEST model':<19}{'spikes (neurosim / NEST)':<26}{'max shift':>10}"
                      f"{'allowed':>10}{'unpaired':>9}  result   (shifts in steps)")
         for row in report["spikes"]:
             counts = f"{row['spikes'][0]} / {row['spikes'][1]}"
-            lines.append(f"{row['population']:<10}{row['nest_model']:<19}{counts:<26}{row['max_shift_steps']:>10.3g}"
+            lines.append(f"{row['population']:<11}{row['nest_model']:<19}{counts:<26}{row['max_shift_steps']:>10.3g}"
                          f"{row['allowed_shift_steps']:>10.3g}{row['unpaired']:>9}  {mark(row['passed'])}")
         return "\n".join(lines)
     lines = [f"seeds {report['seeds']} (independent realisations in each simulator)",
-             f"{'population':<11}{'metric':<13}{'mean neurosim':>14}{'mean NEST':>11}{'rel. diff':>11}"
-             f"{'Welch p':>10}{'KS p (pooled)':>15}  result"]
+             (f"{'population':<11}{'metric':<13}{'mean neurosim':>14}{'mean NEST':>11}{'rel. diff':>11}"
+              f"{'Welch p':>10}{'KS p (pooled)':>15}  result")]
     for row in report["distributions"]:
         if row["mean"] is None:
             continue

@@ -50,7 +50,7 @@ def test_description_from_the_protocol():
     assert pops["LCond"]["params"]["E_in"] == -80.0 and pops["Traub"]["gates"] == "traub"
     weights = [c["syn_spec"]["weight"] for c in description["connections"] if c["post"] == "LCond"]
     assert weights == [pytest.approx(6.0), pytest.approx(-20.0)]  # NEST: inhibitory conductance as w < 0
-    lexp = [c for c in description["currents"] if c["population"] == "LExp"][0]
+    lexp = next(c for c in description["currents"] if c["population"] == "LExp")
     assert lexp["times"] == [pytest.approx(19.99), pytest.approx(169.99)] and lexp["values"] == [350.0, 0.0]
     # a step stimulus from t = 0: the first amplitude goes into I_e
     assert pops["LAlpha"]["params"]["I_e"] == [380.0]
