@@ -287,8 +287,10 @@ def describe(protocol, seed: int | None = None, deterministic: bool = False) -> 
                 entry["params"][f"E_{port_of[name][key]}"] = receptor.e_rev * 1e3
         for key, value in population.initial.items():
             entry["initial"].update(_initial(name, population, key, value, params, port_of[name]))
-        if "V_m" not in entry["initial"]:
-            default = "v_rest" if population.model == "lif" else "e_leak" if population.model == "hh_traub" else -65e-3
+        if "V_m" not in entry["initial"]:  # the model's default: a value or the name of a parameter
+            from ..core.neurons import models
+
+            default = models()[population.model].state_spec["v"][1]
             entry["initial"]["V_m"] = _plain(np.asarray(params[default] if isinstance(default, str) else default) * 1e3)
         if model in HH_MODELS:
             entry["gates"] = "traub" if model == "hh_cond_exp_traub" else "squid"
@@ -369,8 +371,7 @@ def _connection(index, conn, network, port_of, dt) -> dict:
 
 def _record(protocol, populations, port_of, deterministic) -> dict:
     spec = protocol.spec
-    spiking = [name for name, p in spec.network.populations.items()]
-    spikes = spiking if spec.record.spikes is None else list(spec.record.spikes)
+    spikes = list(spec.network.populations) if spec.record.spikes is None else list(spec.record.spikes)
     states = []
     for index, state in enumerate(spec.record.states):
         variable, pop = state.variable, spec.network.populations[state.population]
