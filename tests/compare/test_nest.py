@@ -75,6 +75,7 @@ def test_cli_reports_no_counterpart(tmp_path, capsys):
 
 
 @needs_nest
+@pytest.mark.slow
 def test_every_mapped_model_agrees(tmp_path):
     """Exact LIF models: traces to 1e-12 V and identical spike times (after NEST's +dt); HH and
     conductance LIF: the same spikes within neurosim's own measured discretisation drift."""
@@ -94,6 +95,7 @@ def test_every_mapped_model_agrees(tmp_path):
 
 
 @needs_nest
+@pytest.mark.slow
 def test_hh_step_passes(tmp_path):
     status, document = compare(HH_STEP, tmp_path)
     assert status == 0
@@ -102,6 +104,7 @@ def test_hh_step_passes(tmp_path):
 
 
 @needs_nest
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol, parameter", [(MODELS, "tau_m"), (HH_STEP, "g_Na")])
 def test_ten_percent_parameter_error_fails(tmp_path, monkeypatch, protocol, parameter):
     """The same comparisons with one NEST parameter 10 % off in the mapping exit 1. (In hh_step a
@@ -124,3 +127,14 @@ def test_cuba_independent_realisations(tmp_path):
     rates = [row for row in document["report"]["distributions"] if row["metric"] == "rate"]
     assert all(4.0 < mean < 8.0 for row in rates for mean in row["mean"])
     assert any("delays below dt raised" in note for note in document["notes"])
+
+
+def test_child_imports_neither_numba_nor_the_core():
+    """NEST's libgomp and Numba's OpenMP layer segfault in one process: the child stays numpy-only."""
+    import subprocess
+    import sys
+
+    code = ("import sys, neurosim.compare.nest_child; "
+            "bad = [m for m in sys.modules if m.split('.')[0] == 'numba' or m.startswith('neurosim.core')]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
