@@ -3,7 +3,7 @@ conductance synapses, exponential Euler; p = 0.02 at N = 4000, 80 synapses per n
 neurosim uses its gate tables (``gate_tables=True``, see neurosim.core.neurons.hh) unless the
 spec says ``gate_tables: false``, and float32 weights."""
 
-from .common import brian2_ei_objects, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, connection_probability, neurosim_ei_network, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
 
@@ -53,5 +53,32 @@ def brian2_build(spec, b2):
     return brian2_ei_objects(group, n, namespace, b2)
 
 
+def nest_build(spec, nest):
+    """The same network in NEST 3.10: ``hh_cond_exp_traub`` (adaptive RKF45; NEST's spike criterion,
+    a peak above V_T + 30 mV), gates at steady state of the initial ``V_m``, inhibitory conductance
+    weights negative (NEST's convention), delays of one step. Its conductances start at zero
+    (``g_ex``/``g_in`` cannot be set), so the first ~50 ms differ from Brian2's initial state."""
+    import numpy as np
+
+    from neurosim.compare.nest_child import steady_state_gates
+
+    n, dt = spec["n"], spec["dt"] * 1e3
+    params = {"C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "E_K": -90.0, "E_Na": 50.0, "g_Na": 20000.0,
+              "g_K": 6000.0, "V_T": -63.0, "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0,
+              "t_ref": 3.0}
+    exc = nest.Create("hh_cond_exp_traub", n * 4 // 5, params=params)
+    inh = nest.Create("hh_cond_exp_traub", n - n * 4 // 5, params=params)
+    neurons = exc + inh
+    neurons.V_m = nest.random.normal(-65.0, 5.0)
+    v = np.asarray(neurons.get("V_m"), float)
+    neurons.set({key: value.tolist() for key, value in steady_state_gates("traub", v, np.full(n, -63.0)).items()})
+    rule = {"rule": "pairwise_bernoulli", "p": connection_probability(n)}
+    nest.Connect(exc, neurons, rule, {"weight": 6.0, "delay": dt})
+    nest.Connect(inh, neurons, rule, {"weight": -67.0, "delay": dt})
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(neurons, recorder)
+    return recorder, n
+
+
 if __name__ == "__main__":
-    worker_main(neurosim_build, brian2_build)
+    worker_main(neurosim_build, brian2_build, nest_build)

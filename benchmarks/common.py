@@ -10,7 +10,9 @@ machine load hits all of them alike, and reports medians and neurosim/Brian2 rat
 
 Simulators: ``neurosim`` (the core's Python API), ``brian2_cpp`` (cpp_standalone, OpenMP
 threads set by ``prefs.devices.cpp_standalone.openmp_threads``), ``brian2_runtime`` (Cython
-runtime; single-threaded by design). Caches: ``cold`` uses a fresh ``NEUROSIM_CACHE_DIR``, a
+runtime; single-threaded by design), ``nest`` (NEST 3.10, the same network written with NEST's
+models and connection rules, OpenMP threads, ``OMP_WAIT_POLICY=PASSIVE``: the default policy
+stalls ~7.5 ms per step on this VM). Caches: ``cold`` uses a fresh ``NEUROSIM_CACHE_DIR``, a
 fresh standalone project directory or a fresh Cython cache; ``warm`` reuses them (a first,
 unrecorded run fills them).
 """
@@ -30,7 +32,7 @@ import time
 import numpy as np
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-SIMULATORS = ("neurosim", "brian2_cpp", "brian2_runtime")
+SIMULATORS = ("neurosim", "brian2_cpp", "brian2_runtime", "nest")
 #: Figures compared between simulators (ratio = neurosim / Brian2).
 FIGURES = ("sim_time", "e2e_time", "peak_rss_mb", "bytes_per_synapse", "events_per_s", "rate_hz")
 
@@ -164,7 +166,34 @@ def brian2_measure(build, spec: dict, workdir: str) -> dict:
             "bytes_per_synapse": per_syn, **synaptic_figures(n_spikes, n_syn, n, sim_time)}
 
 
-def worker_main(neurosim_build, brian2_build) -> None:
+def nest_measure(build, spec: dict) -> dict:
+    """Build the NEST model ``build(spec, nest)`` (returns (spike recorder, n_neurons)) with
+    ``spec['threads']`` threads and simulate ``spec['duration']``."""
+    import nest
+
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": spec["dt"] * 1e3, "rng_seed": spec.get("seed", 1),
+                          "local_num_threads": spec["threads"]})
+    rss0 = rss_mb()
+    started = time.perf_counter()
+    recorder, n = build(spec, nest)
+    nest.Prepare()
+    build_time = time.perf_counter() - started
+    started = time.perf_counter()
+    nest.Run(spec["duration"] * 1e3)
+    sim_time = time.perf_counter() - started
+    nest.Cleanup()
+    n_syn = nest.num_connections - n  # minus the connections to the spike recorder
+    n_spikes = int(recorder.get("n_events"))
+    peak = peak_rss_mb()
+    return {"build_time": build_time, "sim_time": sim_time, "n_synapses": n_syn, "n_neurons": n,
+            "n_spikes": n_spikes, "rate_hz": n_spikes / (n * spec["duration"]), "peak_rss_mb": peak,
+            "bytes_per_synapse": (peak - rss0) * 1e6 / n_syn if n_syn else None,
+            **synaptic_figures(n_spikes, n_syn, n, sim_time)}
+
+
+def worker_main(neurosim_build, brian2_build, nest_build=None) -> None:
     """Entry point of a benchmark script: ``--worker SPEC`` measures one run and prints its JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", help="JSON spec of one run (used by the parent process)")
@@ -180,6 +209,8 @@ def worker_main(neurosim_build, brian2_build) -> None:
     spec = json.loads(args.worker)
     if spec["simulator"] == "neurosim":
         result = neurosim_measure(neurosim_build, spec)
+    elif spec["simulator"] == "nest":
+        result = nest_measure(nest_build, spec)
     else:
         result = brian2_measure(brian2_build, spec, spec["workdir"])
     print("RESULT " + json.dumps(result))
@@ -193,6 +224,8 @@ def run_child(module: str, spec: dict, timeout: float = 1800) -> dict:
     if spec["simulator"] == "neurosim":
         env["NEUROSIM_CACHE_DIR"] = os.path.join(spec["workdir"], "neurosim")
     env["OMP_NUM_THREADS"] = str(spec["threads"])
+    if spec["simulator"] == "nest":
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", module, "--worker", json.dumps(spec)], capture_output=True,
                           text=True, env=env, timeout=timeout, check=False)
@@ -276,7 +309,17 @@ def environment() -> dict:
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
     return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": platform.node(), "cpu": cpu,
             "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "brian2": brian2.__version__, "load_average": os.getloadavg()}
+            "numba": numba.__version__, "brian2": brian2.__version__, "nest": _version("nest-simulator"),
+            "load_average": os.getloadavg()}
+
+
+def _version(distribution: str) -> str | None:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def save(name: str, payload: dict, directory: pathlib.Path = RESULTS) -> pathlib.Path:

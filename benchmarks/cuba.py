@@ -3,7 +3,7 @@
 float32 weights (``weight_dtype``; 0.081 nA and -0.45 nA differ from their float32 values by 1e-8
 relative)."""
 
-from .common import brian2_ei_objects, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, connection_probability, neurosim_ei_network, worker_main
 
 mV, ms = 1e-3, 1e-3
 R = 20e-3 / 1e-9  # tau_m / cm: Brian2's voltage jumps we, wi are the currents we/R, wi/R here
@@ -43,5 +43,24 @@ def brian2_build(spec, b2):
     return brian2_ei_objects(group, n, namespace, b2)
 
 
+def nest_build(spec, nest):
+    """The same network in NEST 3.10: ``iaf_psc_exp`` (pA, pF, ms), ``pairwise_bernoulli``, delays of
+    one step (NEST's minimum; Brian2 and neurosim use 0), ``t_ref`` one step shorter (NEST clamps one
+    step longer; see docs/compare.md)."""
+    n, dt = spec["n"], spec["dt"] * 1e3
+    params = {"C_m": 1000.0, "tau_m": 20.0, "E_L": -49.0, "V_reset": -60.0, "V_th": -50.0, "t_ref": 5.0 - dt,
+              "tau_syn_ex": 5.0, "tau_syn_in": 10.0}
+    exc = nest.Create("iaf_psc_exp", n * 4 // 5, params=params)
+    inh = nest.Create("iaf_psc_exp", n - n * 4 // 5, params=params)
+    neurons = exc + inh
+    neurons.V_m = nest.random.uniform(-60.0, -50.0)
+    rule = {"rule": "pairwise_bernoulli", "p": connection_probability(n)}
+    nest.Connect(exc, neurons, rule, {"weight": 1.62 * mV / R * 1e12, "delay": dt})
+    nest.Connect(inh, neurons, rule, {"weight": -9 * mV / R * 1e12, "delay": dt})
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(neurons, recorder)
+    return recorder, n
+
+
 if __name__ == "__main__":
-    worker_main(neurosim_build, brian2_build)
+    worker_main(neurosim_build, brian2_build, nest_build)

@@ -20,6 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DT = 1e-4
 BOTH = ["neurosim", "brian2_cpp"]
 ALL = ["neurosim", "brian2_cpp", "brian2_runtime"]
+WITH_NEST = ["neurosim", "brian2_cpp", "nest"]
 
 
 def _configs(network, sizes, threads, simulators, reps, colds):
@@ -37,12 +38,12 @@ def _configs(network, sizes, threads, simulators, reps, colds):
 
 SETS = {
     "tiny": lambda: _configs("cuba", [400], [1], BOTH, 1, 0),  # the smoke test's
-    "quick": lambda: (_configs("cuba", [4000], [1], BOTH, 2, 0) + _configs("cobahh", [4000], [1], BOTH, 2, 0)),
+    "quick": lambda: (_configs("cuba", [4000], [1], WITH_NEST, 2, 0) + _configs("cobahh", [4000], [1], WITH_NEST, 2, 0)),
     "standard": lambda: (
-        _configs("cuba", [4000], [1, 2], ALL, 3, 1) + _configs("cuba", [20_000], [1, 2], BOTH, 3, 0)
-        + _configs("cuba", [100_000], [1, 2], BOTH, 2, 0) + _configs("cuba", [1_000_000], [1, 2], BOTH, 1, 0)
+        _configs("cuba", [4000], [1, 2], ALL + ["nest"], 3, 1) + _configs("cuba", [20_000], [1, 2], BOTH, 3, 0)
+        + _configs("cuba", [100_000], [1, 2], WITH_NEST, 2, 0) + _configs("cuba", [1_000_000], [1, 2], BOTH, 1, 0)
         + _configs("coba", [4000, 20_000], [1, 2], BOTH, 3, 0) + _configs("coba", [100_000], [1, 2], BOTH, 2, 0)
-        + _configs("cobahh", [4000], [1, 2], ALL, 3, 1) + _configs("cobahh", [20_000], [1, 2], BOTH, 3, 0)
+        + _configs("cobahh", [4000], [1, 2], ALL + ["nest"], 3, 1) + _configs("cobahh", [20_000], [1, 2], BOTH, 3, 0)
         + _configs("cobahh", [100_000], [1, 2], BOTH, 2, 0)
         + _configs("scaling", [4000, 100_000, 1_000_000], [1, 2], BOTH, 2, 0)),
 }
@@ -80,7 +81,7 @@ def _fmt(x, spec=".3g"):
 
 def table(rows: list[dict]) -> str:
     """Markdown table: one line per (network, N, threads) with neurosim's figures and ratios."""
-    head = ("| network | N | thr | synapses | sim s/bio-s ns | b2 cpp | b2 rt | ratio cpp | ratio rt | "
+    head = ("| network | N | thr | synapses | sim s/bio-s ns | b2 cpp | b2 rt | ratio cpp | ratio rt | NEST | ratio NEST | "
             "e2e warm ns / b2 cpp | e2e cold ns / b2 cpp | peak MB ns / b2 cpp | B/syn stored ns | "
             "B/syn RSS ns / b2 cpp | events/s ns | rate Hz ns / b2 cpp |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -90,11 +91,13 @@ def table(rows: list[dict]) -> str:
             continue
         key = (r["network"], r["n"], r["threads"])
         cpp, rt = by.get((*key, "brian2_cpp"), {}), by.get((*key, "brian2_runtime"), {})
+        reference = by.get((*key, "nest"), {})
         ratio = r.get("ratio_brian2_cpp", {})
         lines.append(
             f"| {r['network']} | {r['n']} | {r['threads']} | {r['n_synapses']:,} | {_fmt(r['sim_per_bio_s'])} | "
             f"{_fmt(cpp.get('sim_per_bio_s'))} | {_fmt(rt.get('sim_per_bio_s'))} | {_fmt(ratio.get('sim_time'), '.2f')} | "
             f"{_fmt(r.get('ratio_brian2_runtime', {}).get('sim_time'), '.2f')} | "
+            f"{_fmt(reference.get('sim_per_bio_s'))} | {_fmt(r.get('ratio_nest', {}).get('sim_time'), '.3f')} | "
             f"{_fmt(r['e2e_warm'], '.2f')} / {_fmt(cpp.get('e2e_warm'), '.2f')} | "
             f"{_fmt(r['e2e_cold'], '.2f')} / {_fmt(cpp.get('e2e_cold'), '.2f')} | "
             f"{_fmt(r['peak_rss_mb'], '.0f')} / {_fmt(cpp.get('peak_rss_mb'), '.0f')} | "
@@ -111,7 +114,7 @@ def plot(rows: list[dict], path: pathlib.Path) -> None:
 
     networks = sorted({r["network"] for r in rows})
     fig, axes = plt.subplots(1, len(networks), figsize=(4.2 * len(networks), 3.8), squeeze=False)
-    styles = {"neurosim": ("C0", "o"), "brian2_cpp": ("C1", "s"), "brian2_runtime": ("C2", "^")}
+    styles = {"neurosim": ("C0", "o"), "brian2_cpp": ("C1", "s"), "brian2_runtime": ("C2", "^"), "nest": ("C3", "D")}
     for ax, network in zip(axes[0], networks):
         for sim, (color, marker) in styles.items():
             for threads, line in ((1, "-"), (2, "--")):
@@ -164,7 +167,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=sorted(SETS), default="quick")
     parser.add_argument("--only", nargs="*", help="networks to run (cuba, coba, cobahh, scaling)")
-    parser.add_argument("--simulators", nargs="*", help="a subset of neurosim, brian2_cpp, brian2_runtime")
+    parser.add_argument("--simulators", nargs="*", help="a subset of neurosim, brian2_cpp, brian2_runtime, nest")
     parser.add_argument("--results", default=str(RESULTS), help="directory of the JSON, table and plot")
     args = parser.parse_args()
     run_sets(args.set, args.only, args.simulators, pathlib.Path(args.results))

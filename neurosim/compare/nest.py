@@ -208,7 +208,7 @@ def ports(name: str, population, connections) -> dict[str, str]:
 
 def _steps(time: float, dt: float) -> int:
     """The first step ``k`` with ``k dt >= time`` (neurosim's stimulus windows, 1e-12 s slack)."""
-    return max(int(math.ceil((time - 1e-12) / dt - 1e-9)), 0)
+    return max(math.ceil((time - 1e-12) / dt - 1e-9), 0)
 
 
 def _currents(spec, populations: dict) -> list[dict]:
@@ -253,14 +253,23 @@ def _currents(spec, populations: dict) -> list[dict]:
     return currents
 
 
+def minimum_delays(protocol) -> list[str]:
+    """``--set`` overrides that raise every fixed delay below ``dt`` to ``dt`` (NEST's minimum delay),
+    to compare a protocol with zero delays (e.g. CUBA) in both simulators as NEST can run it."""
+    dt = protocol.spec.dt
+    return [f"network.connections.{index}.delay={dt * 1e3!r} ms"
+            for index, conn in enumerate(protocol.spec.network.connections)
+            if not hasattr(conn.delay, "draw") and np.any(np.round(np.asarray(conn.delay, float) / dt) < 1)]
+
+
 def describe(protocol, seed: int | None = None, deterministic: bool = False) -> dict:
     """The plain description (NEST names and units) of a validated network protocol; ``seed``
-    defaults to the protocol's. ``deterministic``: refuse what would make a step-by-step comparison
-    meaningless (zero delays) and record HH membrane potentials every step for spike detection."""
+    defaults to the protocol's. ``deterministic``: record HH membrane potentials every step, to
+    detect their spikes with neurosim's criterion."""
     spec = protocol.spec
     network, dt = spec.network, spec.dt
     seed = spec.seed if seed is None else seed
-    notes, populations, connections = [], {}, []
+    populations, connections = {}, []
     port_of = {}
     for name, population in network.populations.items():
         model = nest_model(name, population)
@@ -278,20 +287,22 @@ def describe(protocol, seed: int | None = None, deterministic: bool = False) -> 
                 entry["params"][f"E_{port_of[name][key]}"] = receptor.e_rev * 1e3
         for key, value in population.initial.items():
             entry["initial"].update(_initial(name, population, key, value, params, port_of[name]))
-        if "V_m" not in entry["initial"]:
-            default = "v_rest" if population.model == "lif" else "e_leak" if population.model == "hh_traub" else -65e-3
+        if "V_m" not in entry["initial"]:  # the model's default: a value or the name of a parameter
+            from ..core.neurons import models
+
+            default = models()[population.model].state_spec["v"][1]
             entry["initial"]["V_m"] = _plain(np.asarray(params[default] if isinstance(default, str) else default) * 1e3)
         if model in HH_MODELS:
             entry["gates"] = "traub" if model == "hh_cond_exp_traub" else "squid"
         populations[name] = entry
     for index, conn in enumerate(network.connections):
-        connections.append(_connection(index, conn, network, port_of, dt, deterministic, notes))
+        connections.append(_connection(index, conn, network, port_of, dt))
     currents = _currents(spec, populations)
     record = _record(protocol, populations, port_of, deterministic)
     rng = generator(seed, "build", "nest")
     return {"dt": dt * 1e3, "duration": spec.duration * 1e3, "seed": int(rng.integers(1, 2**31 - 1)),
             "protocol_seed": int(seed), "threads": 1, "populations": list(populations.values()),
-            "connections": connections, "currents": currents, "record": record, "notes": notes}
+            "connections": connections, "currents": currents, "record": record}
 
 
 def _initial(name, population, key, value, params, port_of) -> dict:
@@ -303,9 +314,11 @@ def _initial(name, population, key, value, params, port_of) -> dict:
         port = port_of[key[4:]]
         if receptor.kernel != "exponential":
             raise NoNESTCounterpart(f"{what}: NEST cannot start an {receptor.kernel} receptor away from zero")
-        if receptor.kind == "conductance":
+        if receptor.kind == "conductance" and population.model == "lif":
             return {f"g_{port}": _distribution(value, NEST_UNITS["conductance"], what)}
-        return {f"I_syn_{port}": _distribution(value, NEST_UNITS["current"], what)}
+        if receptor.kind == "conductance":
+            raise NoNESTCounterpart(f"{what}: hh_cond_exp_traub starts its conductances at zero (not settable)")
+        raise NoNESTCounterpart(f"{what}: NEST's current-based models start their synaptic currents at zero")
     if key == "ref_left" and np.all(np.asarray(value) == 0) and not hasattr(value, "draw"):
         return {}
     raise NoNESTCounterpart(f"{what}: NEST cannot set it")
@@ -315,12 +328,14 @@ _RULES = {"all_to_all": "all_to_all", "one_to_one": "one_to_one", "fixed_probabi
           "fixed_indegree": "fixed_indegree"}
 
 
-def _connection(index, conn, network, port_of, dt, deterministic, notes) -> dict:
+def _connection(index, conn, network, port_of, dt) -> dict:
     what = f"network.connections[{index}] ({conn.pre} -> {conn.post})"
     rule = dict(conn.rule)
     name = rule.pop("name")
     entry = {"pre": conn.pre, "post": conn.post}
     if name == "explicit":
+        if hasattr(conn.weight, "draw") or hasattr(conn.delay, "draw"):
+            raise NoNESTCounterpart(f"{what}: an explicit rule with random weights or delays")
         entry["sources"], entry["targets"] = (np.asarray(rule[k], int).tolist() for k in ("pre", "post"))
     elif name in _RULES:
         entry["conn_spec"] = {"rule": _RULES[name], **rule}
@@ -339,19 +354,15 @@ def _connection(index, conn, network, port_of, dt, deterministic, notes) -> dict
         raise NoNESTCounterpart(f"{what}: negative conductance weights")
     delay = conn.delay
     if hasattr(delay, "draw"):
-        low = getattr(delay, "low", None)
-        if low is None or low < dt * (1 - 1e-9):
+        if getattr(delay, "low", -1.0) < dt * (1 - 1e-9):
             raise NoNESTCounterpart(f"{what}: a delay distribution that can fall below NEST's minimum delay dt "
                                     f"(only uniform with low >= dt is mapped)")
         delay_value = _distribution(delay, 1e3, what)
     else:
         steps = np.round(np.asarray(delay, float) / dt)
         if np.any(steps < 1):
-            if deterministic:
-                raise NoNESTCounterpart(f"{what}: delay {float(np.min(delay)) * 1e3:g} ms is below NEST's minimum "
-                                        f"delay dt = {dt * 1e3:g} ms")
-            notes.append(f"{what}: delay {float(np.min(delay)) * 1e3:g} ms raised to NEST's minimum dt = {dt * 1e3:g} ms")
-            steps = np.maximum(steps, 1)
+            raise NoNESTCounterpart(f"{what}: delay {float(np.min(delay)) * 1e3:g} ms is below NEST's minimum "
+                                    f"delay dt = {dt * 1e3:g} ms")
         delay_value = _plain(steps * dt * 1e3)
     entry["syn_spec"] = {"weight": _distribution(conn.weight, NEST_UNITS[dimension], what, factor),
                          "delay": delay_value}
@@ -360,8 +371,7 @@ def _connection(index, conn, network, port_of, dt, deterministic, notes) -> dict
 
 def _record(protocol, populations, port_of, deterministic) -> dict:
     spec = protocol.spec
-    spiking = [name for name, p in spec.network.populations.items()]
-    spikes = spiking if spec.record.spikes is None else list(spec.record.spikes)
+    spikes = list(spec.network.populations) if spec.record.spikes is None else list(spec.record.spikes)
     states = []
     for index, state in enumerate(spec.record.states):
         variable, pop = state.variable, spec.network.populations[state.population]
@@ -408,7 +418,7 @@ def run_many(protocol, seeds, deterministic: bool = False, threads: int = 1, tim
         (path / "model.json").write_text(json.dumps(descriptions))
         env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": str(int(threads))}
         child = subprocess.run([sys.executable, "-m", "neurosim.compare.nest_child", folder], env=env,
-                               capture_output=True, text=True, timeout=timeout)
+                               capture_output=True, text=True, timeout=timeout, check=False)
         if child.returncode != 0:
             tail = "\n".join((child.stderr or child.stdout).strip().splitlines()[-15:])
             raise NeurosimError(f"the NEST child process failed (exit status {child.returncode}):\n{tail}")
@@ -423,10 +433,10 @@ def to_results(protocol, description: dict, arrays: dict) -> Results:
     """The child's arrays as :class:`Results`: spike times ``- dt`` (NEST stamps the end of the step),
     records from ``t = 0`` (the initial values) to the last step before ``duration``."""
     spec = protocol.spec
-    dt, n_steps = spec.dt, int(round(spec.duration / spec.dt))
+    dt, n_steps = spec.dt, round(spec.duration / spec.dt)
     sizes = {name: pop.n for name, pop in spec.network.populations.items()}
     results = Results(dt=dt, duration=n_steps * dt, seed=description["protocol_seed"], population_sizes=sizes,
-                      attributes={"simulator": f"NEST {arrays['nest_version']}", "notes": description["notes"]})
+                      attributes={"simulator": f"NEST {arrays['nest_version']}"})
     results.timings = {"build": float(arrays["timings"][0]), "run": float(arrays["timings"][1])}
     states = description["record"]["states"]
     voltages = {}

@@ -32,9 +32,9 @@ def _value(nest, value):
     return parameter * value["factor"] if value.get("factor", 1.0) != 1.0 else parameter
 
 
-def _rates(kind: str, v: np.ndarray, vt: np.ndarray):
-    """alpha/beta (1/ms) of the gates m, h, n at ``v`` (mV), as written in NEST's ``hh_psc_alpha``
-    (``kind`` squid) and ``hh_cond_exp_traub`` (``traub``, shifted by ``V_T``) sources."""
+def steady_state_gates(kind: str, v: np.ndarray, vt: np.ndarray) -> dict[str, np.ndarray]:
+    """Steady-state ``Act_m``, ``Inact_h``, ``Act_n`` at ``v`` (mV), with the rates (1/ms) as written in
+    NEST's ``hh_psc_alpha`` (``kind`` squid) and ``hh_cond_exp_traub`` (``traub``, shifted by ``V_T``)."""
     if kind == "squid":
         am = 0.1 * (v + 40.0) / (1.0 - np.exp(-(v + 40.0) / 10.0))
         bm = 4.0 * np.exp(-(v + 65.0) / 18.0)
@@ -79,7 +79,7 @@ def simulate(description: dict) -> dict[str, np.ndarray]:
         if pop.get("gates"):
             v = np.asarray(created.get("V_m"), float).reshape(-1)
             vt = np.asarray(created.get("V_T"), float).reshape(-1) if pop["gates"] == "traub" else v
-            created.set({key: value.tolist() for key, value in _rates(pop["gates"], v, vt).items()
+            created.set({key: value.tolist() for key, value in steady_state_gates(pop["gates"], v, vt).items()
                          if key not in pop["initial"]})
         nodes[pop["name"]] = created
     for conn in description["connections"]:
@@ -88,7 +88,9 @@ def simulate(description: dict) -> dict[str, np.ndarray]:
         if "sources" in conn:
             sources = np.asarray(pre.tolist())[np.asarray(conn["sources"], int)]
             targets = np.asarray(post.tolist())[np.asarray(conn["targets"], int)]
-            nest.Connect(sources, targets, "one_to_one", syn_spec)
+            arrays = {key: np.broadcast_to(np.asarray(value, float), sources.shape).copy()
+                      for key, value in syn_spec.items()}  # NEST connects arrays with per-synapse arrays
+            nest.Connect(sources, targets, "one_to_one", arrays)
         else:
             nest.Connect(pre, post, conn["conn_spec"], syn_spec)
     for current in description["currents"]:
@@ -106,7 +108,9 @@ def simulate(description: dict) -> dict[str, np.ndarray]:
         meter = nest.Create("multimeter", params={"record_from": [state["variable"]], "interval": state["interval"]})
         watched = nodes[state["population"]][state["neurons"]]
         nest.Connect(meter, watched)
-        out[f"state{index}_initial"] = np.asarray(watched.get(state["variable"]), float).reshape(-1)
+        # synaptic currents of the iaf_psc_* and hh_psc_alpha models are recordable but not readable: they start at 0
+        initial = np.zeros(len(watched)) if state["variable"].startswith("I_syn") else watched.get(state["variable"])
+        out[f"state{index}_initial"] = np.asarray(initial, float).reshape(-1)
         meters.append((index, meter, np.asarray(watched.tolist())))
     built = time.perf_counter()
     nest.Simulate(description["duration"])
