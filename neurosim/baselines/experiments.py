@@ -16,9 +16,11 @@ from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, recon
 from .cnn import train_cnn
 from .data import gaussian_mixture_ring, load_digits_levels, load_digits_split, ring_centres
 from .diffusion import sample, train_diffusion
+from . import grammar
+from .embeddings import analogy, analogy_questions, cosine_similarity, nearest_neighbours, train_skipgram
 from .gan import mode_coverage, train_gan
 from .mlp import train_mlp
-from .recurrent import train_adding
+from .recurrent import stream_windows, train_adding, train_next_word
 from .transformer import beam_search, greedy_decode, reversal_batch, train_reversal
 from .vae import LEVELS, PIXELS, independent_pixel_nll, train_vae
 
@@ -437,7 +439,7 @@ def adversarial_defence(architecture: str = "mlp", hidden: tuple[int, ...] = (10
     ax.legend(fontsize=7)
     examples = np.concatenate([X_test[:10]] + [pgd(models[d], X_test[:10], y_test[:10], train_epsilon, attack_steps,
                                                    rng=np.random.default_rng(0)) for d in DEFENCES])
-    _show_digits(ex_ax, examples, f"test digits, then PGD at eps {train_epsilon:g} against plain / adv. / TRADES")
+    _show_digits(ex_ax, examples, f"rows: test; PGD (eps {train_epsilon:g}) vs plain, adv., TRADES")
     metrics = {}
     for defence in DEFENCES:
         metrics[f"{defence}_clean_accuracy"] = float(results[f"{defence}_pgd"][0]) if epsilons[0] == 0 else \
@@ -498,3 +500,94 @@ def autoencoder_digits(latents: tuple[int, ...] = (2, 4, 8, 16), hidden: tuple[i
     return ExperimentOutput(metrics=metrics, curves=curves,
                             arrays={"latents": np.array(latents), **{f"{n}_test_mse": e for n, e in errors.items()}},
                             figures={"autoencoder_digits": figure})
+
+
+@register_experiment("baseline_grammar_words")
+@_timed_single_thread
+def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negatives: int = 5,
+                  skipgram_epochs: int = 3, skipgram_learning_rate: float = 0.01, subsample: float = 0.0,
+                  models: tuple[str, ...] = ("rnn", "gru", "lstm"), hidden: int = 32, steps: int = 800,
+                  batch_size: int = 32, length: int = 24, learning_rate: float = 1e-2,
+                  test_sentences: int = 1000, *, seed, progress):
+    """Skip-gram embeddings of a corpus drawn from :mod:`grammar` (nearest neighbours by cosine against
+    the grammar's word categories; 3CosAdd analogies on its 6 x 2 grids), then next-word prediction
+    over those (fixed, unit-length) vectors by an Elman SRN, a GRU and an LSTM against the exact ceiling."""
+    rng = np.random.default_rng(seed)
+    vocab = grammar.vocabulary()
+    index = {w: i for i, w in enumerate(vocab)}
+    stream = grammar.encode(grammar.sample_sentences(sentences, rng), vocab)
+    skipgram, sg_losses = train_skipgram(stream, len(vocab), rng, dim, window, negatives, skipgram_epochs,
+                                         learning_rate=skipgram_learning_rate, subsample=subsample)
+    vectors = skipgram.input_vectors.data
+    category = {w: c for c, words in grammar.CATEGORIES.items() for w in words}
+    words = [w for w in vocab if w in category]
+    neighbour = nearest_neighbours(vectors, 1)[:, 0]
+    nn_match = float(np.mean([category.get(vocab[neighbour[index[w]]]) == category[w] for w in words]))
+    precision = []  # of the (category size - 1) nearest neighbours, the fraction in the word's category
+    for w in words:
+        k = len(grammar.CATEGORIES[category[w]]) - 1
+        precision.append(np.mean([category.get(vocab[j]) == category[w] for j in nearest_neighbours(vectors, k)[index[w]]]))
+    questions = analogy_questions(grammar.GRIDS)
+    correct = {family: [] for family in grammar.GRIDS}
+    for family, a, b, c, d in questions:
+        correct[family].append(analogy(vectors, index[a], index[b], index[c]) == index[d])
+    progress(0.15, f"embeddings: analogies {np.mean([x for v in correct.values() for x in v]):.3f}")
+
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    test = grammar.encode(grammar.sample_sentences(test_sentences, np.random.default_rng([seed, 1])), vocab)
+    test_starts = np.flatnonzero(test == index[grammar.END])
+    test_starts = test_starts[test_starts + length < len(test)]
+    test_windows = stream_windows(test, test_starts, length)  # overlapping windows, each from a sentence start
+    targets = test_windows[:, 1:]
+    oracle_guess = grammar.ceiling_predictions(test, vocab)[test_starts[:, None] + np.arange(length)]
+    accuracy, lm_losses = {}, {}
+    for k, kind in enumerate(models):
+        model, lm_losses[kind] = train_next_word(kind, stream, unit, np.flatnonzero(stream == index[grammar.END]),
+                                                 np.random.default_rng([seed, 2, k]), hidden, steps, batch_size,
+                                                 length, learning_rate)
+        accuracy[kind] = float((model(test_windows[:, :-1]).data.argmax(axis=-1) == targets).mean())
+        progress(0.15 + 0.85 * (k + 1) / len(models), f"{kind}: next-word accuracy {accuracy[kind]:.3f}")
+    ceiling = grammar.ceiling_accuracy()
+    oracle = float((oracle_guess == targets).mean())
+    table = grammar.sentences()
+    entropy = -sum(p * np.log(p) for _, p in table) / sum(p * len(s) for s, p in table)
+
+    figure, (map_ax, sim_ax, lm_ax) = _axes(3, width=4.6, height=4.2)
+    grid_words = [w for rows in grammar.GRIDS.values() for row in rows for w in row]
+    centred = unit[[index[w] for w in grid_words]] - unit[[index[w] for w in grid_words]].mean(axis=0)
+    projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+    position = dict(zip(grid_words, projection))
+    for f, (family, rows) in enumerate(grammar.GRIDS.items()):
+        for left, right in rows:
+            map_ax.plot(*np.stack([position[left], position[right]]).T, "-", color=f"C{f}", lw=0.8)
+        for left, right in rows:
+            for word, marker in ((left, "o"), (right, "s")):
+                map_ax.plot(*position[word], marker, color=f"C{f}", ms=4)
+                map_ax.annotate(word, position[word], fontsize=6)
+    map_ax.set(xlabel="PC 1", ylabel="PC 2", title="grid words (unit vectors), pairs joined")
+    order = [index[w] for c in grammar.CATEGORIES.values() for w in c]
+    sim_ax.imshow(cosine_similarity(vectors)[np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1)
+    edges = np.cumsum([len(c) for c in grammar.CATEGORIES.values()])[:-1] - 0.5
+    for e in edges:
+        sim_ax.axhline(e, color="k", lw=0.4)
+        sim_ax.axvline(e, color="k", lw=0.4)
+    sim_ax.set(title="cosine similarity, words grouped by category", xticks=[], yticks=[])
+    window_avg = 25
+    for kind in models:
+        curve = np.convolve(lm_losses[kind], np.ones(window_avg) / window_avg, mode="valid")
+        lm_ax.plot(np.arange(window_avg, steps + 1), curve, label=f"{kind} (accuracy {accuracy[kind]:.3f})")
+    lm_ax.axhline(entropy, color="gray", ls="--", label=f"entropy rate {entropy:.3f} nats")
+    lm_ax.set(xlabel="training step", ylabel="next-word cross-entropy (nats, 25-step mean)", yscale="log",
+              title=f"next word; ceiling accuracy {ceiling:.4f}")
+    lm_ax.legend(fontsize=7)
+    metrics = {"nearest_neighbour_category_match": nn_match, "neighbour_category_precision": float(np.mean(precision)),
+               "analogy_accuracy": float(np.mean([x for v in correct.values() for x in v])),
+               **{f"analogy_accuracy_{family}": float(np.mean(v)) for family, v in correct.items()},
+               "analogy_questions": float(len(questions)),
+               "next_word_ceiling_accuracy": ceiling, "next_word_oracle_test_accuracy": oracle,
+               "entropy_rate_nats": float(entropy),
+               **{f"{kind}_next_word_accuracy": accuracy[kind] for kind in models},
+               **{f"{kind}_final_train_loss": float(lm_losses[kind][-50:].mean()) for kind in models}}
+    return ExperimentOutput(metrics=metrics,
+                            curves={"skipgram_loss": sg_losses, **{f"{k}_loss": v for k, v in lm_losses.items()}},
+                            arrays={"word_vectors": vectors}, figures={"grammar_words": figure})
