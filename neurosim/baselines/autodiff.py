@@ -278,6 +278,51 @@ def stack(tensors, axis: int = 0) -> Tensor:
                  lambda g: tuple(np.moveaxis(g, axis, 0)))
 
 
+def im2col(a, kernel_size: int, stride: int = 1) -> Tensor:
+    """Receptive fields of (N, C, H, W) as rows of an (N * out_h * out_w, C * k * k) matrix.
+
+    Rows run over (sample, output row, output column), columns over (channel, kernel row, kernel
+    column), so ``im2col(x) @ weight.reshape(O, -1).T`` is the convolution; out_h = (H - k) // stride + 1.
+    The backward pass (col2im) adds each of the k*k kernel offsets' gradients into a strided slice.
+    """
+    a = as_tensor(a)
+    k, s = kernel_size, stride
+    n, c, height, width = a.shape
+    out_h, out_w = (height - k) // s + 1, (width - k) // s + 1
+    windows = np.lib.stride_tricks.sliding_window_view(a.data, (k, k), axis=(2, 3))[:, :, ::s, ::s]
+    out = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, c * k * k)
+
+    def backward(g):
+        g = g.reshape(n, out_h, out_w, c, k, k).transpose(0, 3, 4, 5, 1, 2)  # (N, C, k, k, out_h, out_w)
+        full = np.zeros(a.shape, dtype=g.dtype)
+        for dy in range(k):
+            for dx in range(k):
+                full[:, :, dy:dy + s * (out_h - 1) + 1:s, dx:dx + s * (out_w - 1) + 1:s] += g[:, :, dy, dx]
+        return (full,)
+
+    return _node(out, (a,), backward)
+
+
+def max_pool2d(a, size: int) -> Tensor:
+    """Maximum over non-overlapping ``size`` x ``size`` windows of (N, C, H, W) (H, W multiples of size).
+
+    The gradient goes to the (first) maximal element of each window.
+    """
+    a = as_tensor(a)
+    n, c, height, width = a.shape
+    oh, ow = height // size, width // size
+    windows = a.data.reshape(n, c, oh, size, ow, size).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, -1)
+    winner = windows.argmax(axis=-1)[..., None]
+    out = np.take_along_axis(windows, winner, axis=-1)[..., 0]
+
+    def backward(g):
+        spread = np.zeros(windows.shape, dtype=g.dtype)
+        np.put_along_axis(spread, winner, g[..., None], axis=-1)
+        return (spread.reshape(n, c, oh, ow, size, size).transpose(0, 1, 2, 4, 3, 5).reshape(a.shape),)
+
+    return _node(out, (a,), backward)
+
+
 # normalised exponentials
 def log_softmax(a, axis: int = -1) -> Tensor:
     """log(softmax(a)) along ``axis``, shifted by the maximum for stability."""

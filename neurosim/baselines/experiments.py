@@ -8,13 +8,19 @@ import numpy as np
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
+from ..errors import ParameterError
 from ..experiment import ExperimentOutput, register_experiment
-from .adversarial import accuracy_vs_epsilon, fgsm
+from . import autodiff as ad
+from .adversarial import accuracy_vs_epsilon, adversarial_batch_loss, fgsm, pgd, trades_batch_loss
+from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, reconstruction_mse, train_autoencoder
+from .cnn import train_cnn
 from .data import gaussian_mixture_ring, load_digits_levels, load_digits_split, ring_centres
 from .diffusion import sample, train_diffusion
+from . import grammar
+from .embeddings import analogy, analogy_questions, cosine_similarity, nearest_neighbours, train_skipgram
 from .gan import mode_coverage, train_gan
 from .mlp import train_mlp
-from .recurrent import train_adding
+from .recurrent import stream_windows, train_adding, train_next_word
 from .transformer import beam_search, greedy_decode, reversal_batch, train_reversal
 from .vae import LEVELS, PIXELS, independent_pixel_nll, train_vae
 
@@ -332,3 +338,256 @@ def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hi
                             arrays={"samples_2d": points, "samples_digits": digits,
                                     "digit_class_counts": np.bincount(probs.argmax(axis=1)[confident], minlength=10)},
                             figures={"diffusion": figure})
+
+
+@register_experiment("baseline_cnn_digits")
+@_timed_single_thread
+def cnn_digits(channels: tuple[int, int] = (16, 32), hidden: int = 128, epochs: int = 30,
+               learning_rate: float = 1e-3, batch_size: int = 32, repeats: int = 3,
+               mlp_hidden: tuple[int, ...] = (100,), *, seed, progress):
+    """CNN on digits (80/20 stratified split) against the MLP with the same split, epochs, batches and
+    seeds seed, seed+1, ...: test accuracy over ``repeats`` seeds."""
+    X_train, X_test, y_train, y_test = load_digits_split()
+    results = {"cnn": [], "mlp": []}
+    curves = {}
+    for r in range(repeats):
+        for name in ("cnn", "mlp"):
+            rng = np.random.default_rng(seed + r)
+            if name == "cnn":
+                model, run = train_cnn(X_train, y_train, rng, tuple(channels), hidden, epochs=epochs,
+                                       learning_rate=learning_rate, batch_size=batch_size, X_test=X_test,
+                                       y_test=y_test)
+            else:
+                model, run = train_mlp(X_train, y_train, rng, tuple(mlp_hidden), epochs=epochs,
+                                       learning_rate=learning_rate, batch_size=batch_size, X_test=X_test,
+                                       y_test=y_test)
+            results[name].append(model.accuracy(X_test, y_test))
+            curves[f"{name}_test_accuracy_seed{seed + r}"] = run["test_accuracy"]
+            curves[f"{name}_train_loss_seed{seed + r}"] = run["train_loss"]
+            if name == "cnn" and r == 0:
+                filters = model.conv1.weight.data[:, 0]
+        progress((r + 1) / repeats, f"seed {seed + r}: CNN {results['cnn'][-1]:.4f}, MLP {results['mlp'][-1]:.4f}")
+    figure, (acc_ax, filter_ax) = _axes(2)
+    epochs_axis = np.arange(1, epochs + 1)
+    for name, colour in (("cnn", "C0"), ("mlp", "C1")):
+        for r in range(repeats):
+            acc_ax.plot(epochs_axis, curves[f"{name}_test_accuracy_seed{seed + r}"], color=colour, lw=1,
+                        label=f"{name.upper()} (mean {np.mean(results[name]):.4f})" if r == 0 else None)
+    acc_ax.axhline(0.98, color="gray", ls=":", label="target 0.98")
+    acc_ax.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.9, 1.0),
+               title=f"held-out digits (20 %), {repeats} seeds each")
+    acc_ax.legend(loc="lower right")
+    scaled = 0.5 + filters.reshape(len(filters), -1) / (2 * np.abs(filters).max())  # white = weight 0
+    filter_ax.imshow(_mosaic(scaled, columns=8, side=3), cmap="RdBu_r", vmin=0, vmax=1)
+    filter_ax.set(title=f"first-layer 3x3 filters (seed {seed}; red > 0, blue < 0)", xticks=[], yticks=[])
+    metrics = {}
+    for name in ("cnn", "mlp"):
+        metrics.update({f"{name}_test_accuracy_mean": float(np.mean(results[name])),
+                        f"{name}_test_accuracy_min": float(np.min(results[name])),
+                        f"{name}_test_accuracy_max": float(np.max(results[name]))})
+    return ExperimentOutput(metrics=metrics, curves=curves,
+                            arrays={"cnn_test_accuracy": np.array(results["cnn"]),
+                                    "mlp_test_accuracy": np.array(results["mlp"]), "conv1_filters": filters},
+                            figures={"cnn_digits": figure})
+
+
+DEFENCES = ("plain", "adversarial", "trades")
+
+
+@register_experiment("baseline_adversarial")
+@_timed_single_thread
+def adversarial_defence(architecture: str = "mlp", hidden: tuple[int, ...] = (100,),
+                        channels: tuple[int, int] = (8, 16), epochs: int = 60, learning_rate: float = 1e-3,
+                        train_epsilon: float = 0.1, train_steps: int = 5, adversarial_weight: float = 0.5,
+                        trades_beta: float = 6.0,
+                        epsilons: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
+                        attack_steps: int = 10, *, seed, progress):
+    """Plain, adversarially trained and TRADES classifiers (``architecture`` mlp or cnn; for the CNN,
+    ``hidden`` holds the one dense layer's size): test accuracy under PGD-``attack_steps`` and FGSM
+    against epsilon (pixels in [0, 1]), with PGD-50 at ``train_epsilon`` as a check for masked gradients."""
+    if architecture not in ("mlp", "cnn"):
+        raise ParameterError("baseline_adversarial: architecture", architecture, "'mlp' or 'cnn'")
+    X_train, X_test, y_train, y_test = load_digits_split()
+    epsilons = np.asarray(epsilons, dtype=float)
+    results, models = {}, {}
+    for k, defence in enumerate(DEFENCES):
+        rng = np.random.default_rng([seed, k])
+        loss = {"plain": None,
+                "adversarial": adversarial_batch_loss(train_epsilon, rng, train_steps, adversarial_weight),
+                "trades": trades_batch_loss(train_epsilon, trades_beta, rng, train_steps)}[defence]
+        if architecture == "mlp":
+            model, _ = train_mlp(X_train, y_train, rng, tuple(hidden), epochs, learning_rate, batch_loss=loss)
+        else:
+            model, _ = train_cnn(X_train, y_train, rng, tuple(channels), int(hidden[0]), epochs=epochs,
+                                 learning_rate=learning_rate, batch_loss=loss)
+        progress((k + 0.7) / len(DEFENCES), f"{defence} trained, attacking")
+        attack_rng = np.random.default_rng([seed, k, 1])
+        results[f"{defence}_pgd"] = accuracy_vs_epsilon(model, X_test, y_test, epsilons, attack=pgd,
+                                                        steps=attack_steps, rng=attack_rng)
+        results[f"{defence}_fgsm"] = accuracy_vs_epsilon(model, X_test, y_test, epsilons)
+        results[f"{defence}_pgd50"] = model.accuracy(pgd(model, X_test, y_test, train_epsilon, 50, rng=attack_rng),
+                                                     y_test)
+        models[defence] = model
+        progress((k + 1) / len(DEFENCES), f"{defence}: clean {model.accuracy(X_test, y_test):.3f}")
+    figure, (ax, ex_ax) = _axes(2, width=5.0)
+    for k, defence in enumerate(DEFENCES):
+        ax.plot(epsilons, results[f"{defence}_pgd"], "o-", color=f"C{k}", label=f"{defence}, PGD-{attack_steps}")
+        ax.plot(epsilons, results[f"{defence}_fgsm"], "s--", color=f"C{k}", alpha=0.6, label=f"{defence}, FGSM")
+    ax.axvline(train_epsilon, color="gray", ls=":", label=f"training epsilon {train_epsilon:g}")
+    ax.set(xlabel="epsilon (L-infinity, pixel range 0-1)", ylabel="test accuracy", ylim=(0, 1.02),
+           title=f"digits {architecture.upper()}: robust accuracy")
+    ax.legend(fontsize=7)
+    examples = np.concatenate([X_test[:10]] + [pgd(models[d], X_test[:10], y_test[:10], train_epsilon, attack_steps,
+                                                   rng=np.random.default_rng(0)) for d in DEFENCES])
+    _show_digits(ex_ax, examples, f"rows: test; PGD (eps {train_epsilon:g}) vs plain, adv., TRADES")
+    metrics = {}
+    for defence in DEFENCES:
+        metrics[f"{defence}_clean_accuracy"] = float(results[f"{defence}_pgd"][0]) if epsilons[0] == 0 else \
+            models[defence].accuracy(X_test, y_test)
+        metrics[f"{defence}_pgd50_accuracy_eps_{train_epsilon:g}"] = float(results[f"{defence}_pgd50"])
+        for e, a_pgd, a_fgsm in zip(epsilons, results[f"{defence}_pgd"], results[f"{defence}_fgsm"]):
+            metrics[f"{defence}_pgd_accuracy_eps_{e:g}"] = float(a_pgd)
+            metrics[f"{defence}_fgsm_accuracy_eps_{e:g}"] = float(a_fgsm)
+    curves = {"epsilon": epsilons, **{k: v for k, v in results.items() if not k.endswith("pgd50")}}
+    return ExperimentOutput(metrics=metrics, curves=curves, arrays={"examples": examples},
+                            figures={"robust_accuracy": figure})
+
+
+@register_experiment("baseline_autoencoder_digits")
+@_timed_single_thread
+def autoencoder_digits(latents: tuple[int, ...] = (2, 4, 8, 16), hidden: tuple[int, ...] = (128,),
+                       epochs: int = 80, batch_size: int = 50, learning_rate: float = 1e-3, vae_epochs: int = 30,
+                       vae_hidden: int = 256, shown_latent: int = 8, *, seed, progress):
+    """Plain and tied-weight autoencoders, the VAE (its decoder's mean image) and PCA on digits (pixels /16,
+    1000/350/447 split): held-out reconstruction MSE against latent size, and reconstructions."""
+    train_levels, validation_levels, test_levels = load_digits_levels()
+    train, validation, test = (a / 16.0 for a in (train_levels, validation_levels, test_levels))
+    names = ("autoencoder", "tied_autoencoder", "vae", "pca")
+    errors = {name: np.zeros(len(latents)) for name in names}
+    shown = {"original": test[:10]}
+    curves = {}
+    for j, latent in enumerate(latents):
+        reconstructions = {}
+        for k, (name, cls) in enumerate((("autoencoder", Autoencoder), ("tied_autoencoder", TiedAutoencoder))):
+            rng = np.random.default_rng([seed, j, k])
+            model = cls(64, tuple(hidden), latent, rng)
+            run = train_autoencoder(model, train, validation, rng, epochs, batch_size, learning_rate)
+            curves.update({f"{name}_latent{latent}_{key}": value for key, value in run.items()})
+            reconstructions[name] = model(ad.Tensor(test)).data
+        vae, _ = train_vae(train_levels, validation_levels, np.random.default_rng([seed, j, 2]), latent, vae_hidden,
+                           vae_epochs)
+        reconstructions["vae"] = vae.reconstruct(test_levels)
+        reconstructions["pca"] = pca_reconstruction(train, test, latent)
+        for name in names:
+            errors[name][j] = float(((reconstructions[name] - test) ** 2).mean())
+        if latent == shown_latent:
+            shown.update({name: reconstructions[name][:10] for name in names})
+        progress((j + 1) / len(latents), f"latent {latent}: " + ", ".join(f"{n} {errors[n][j]:.4f}" for n in names))
+    figure, (mse_ax, rec_ax) = _axes(2, width=5.0)
+    labels = {"autoencoder": "autoencoder", "tied_autoencoder": "tied-weight autoencoder",
+              "vae": "VAE (decoder mean of the posterior mean)", "pca": "PCA"}
+    for name in names:
+        mse_ax.plot(latents, errors[name], "o-", label=labels[name])
+    mse_ax.set(xlabel="latent size", ylabel="test reconstruction MSE (pixels in [0, 1])", xscale="log", yscale="log",
+               title="digits reconstruction error")
+    mse_ax.set_xticks(latents, [str(n) for n in latents])
+    mse_ax.legend(fontsize=8)
+    if len(shown) > 1:
+        _show_digits(rec_ax, np.concatenate(list(shown.values())),
+                     f"latent {shown_latent}; rows: test, AE, tied AE, VAE, PCA")
+    metrics = {f"{name}_test_mse_latent{latent}": float(errors[name][j])
+               for name in names for j, latent in enumerate(latents)}
+    return ExperimentOutput(metrics=metrics, curves=curves,
+                            arrays={"latents": np.array(latents), **{f"{n}_test_mse": e for n, e in errors.items()}},
+                            figures={"autoencoder_digits": figure})
+
+
+@register_experiment("baseline_grammar_words")
+@_timed_single_thread
+def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negatives: int = 5,
+                  skipgram_epochs: int = 3, skipgram_learning_rate: float = 0.01, subsample: float = 0.0,
+                  models: tuple[str, ...] = ("rnn", "gru", "lstm"), hidden: int = 32, steps: int = 800,
+                  batch_size: int = 32, length: int = 24, learning_rate: float = 1e-2,
+                  test_sentences: int = 1000, *, seed, progress):
+    """Skip-gram embeddings of a corpus drawn from :mod:`grammar` (nearest neighbours by cosine against
+    the grammar's word categories; 3CosAdd analogies on its 6 x 2 grids), then next-word prediction
+    over those (fixed, unit-length) vectors by an Elman SRN, a GRU and an LSTM against the exact ceiling."""
+    rng = np.random.default_rng(seed)
+    vocab = grammar.vocabulary()
+    index = {w: i for i, w in enumerate(vocab)}
+    stream = grammar.encode(grammar.sample_sentences(sentences, rng), vocab)
+    skipgram, sg_losses = train_skipgram(stream, len(vocab), rng, dim, window, negatives, skipgram_epochs,
+                                         learning_rate=skipgram_learning_rate, subsample=subsample)
+    vectors = skipgram.input_vectors.data
+    category = {w: c for c, words in grammar.CATEGORIES.items() for w in words}
+    words = [w for w in vocab if w in category]
+    neighbour = nearest_neighbours(vectors, 1)[:, 0]
+    nn_match = float(np.mean([category.get(vocab[neighbour[index[w]]]) == category[w] for w in words]))
+    precision = []  # of the (category size - 1) nearest neighbours, the fraction in the word's category
+    for w in words:
+        k = len(grammar.CATEGORIES[category[w]]) - 1
+        precision.append(np.mean([category.get(vocab[j]) == category[w] for j in nearest_neighbours(vectors, k)[index[w]]]))
+    questions = analogy_questions(grammar.GRIDS)
+    correct = {family: [] for family in grammar.GRIDS}
+    for family, a, b, c, d in questions:
+        correct[family].append(analogy(vectors, index[a], index[b], index[c]) == index[d])
+    progress(0.15, f"embeddings: analogies {np.mean([x for v in correct.values() for x in v]):.3f}")
+
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    test = grammar.encode(grammar.sample_sentences(test_sentences, np.random.default_rng([seed, 1])), vocab)
+    test_starts = np.flatnonzero(test == index[grammar.END])
+    test_starts = test_starts[test_starts + length < len(test)]
+    test_windows = stream_windows(test, test_starts, length)  # overlapping windows, each from a sentence start
+    targets = test_windows[:, 1:]
+    oracle_guess = grammar.ceiling_predictions(test, vocab)[test_starts[:, None] + np.arange(length)]
+    accuracy, lm_losses = {}, {}
+    for k, kind in enumerate(models):
+        model, lm_losses[kind] = train_next_word(kind, stream, unit, np.flatnonzero(stream == index[grammar.END]),
+                                                 np.random.default_rng([seed, 2, k]), hidden, steps, batch_size,
+                                                 length, learning_rate)
+        accuracy[kind] = float((model(test_windows[:, :-1]).data.argmax(axis=-1) == targets).mean())
+        progress(0.15 + 0.85 * (k + 1) / len(models), f"{kind}: next-word accuracy {accuracy[kind]:.3f}")
+    ceiling = grammar.ceiling_accuracy()
+    oracle = float((oracle_guess == targets).mean())
+    table = grammar.sentences()
+    entropy = -sum(p * np.log(p) for _, p in table) / sum(p * len(s) for s, p in table)
+
+    figure, (map_ax, sim_ax, lm_ax) = _axes(3, width=4.6, height=4.2)
+    grid_words = [w for rows in grammar.GRIDS.values() for row in rows for w in row]
+    centred = unit[[index[w] for w in grid_words]] - unit[[index[w] for w in grid_words]].mean(axis=0)
+    projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+    position = dict(zip(grid_words, projection))
+    for f, (family, rows) in enumerate(grammar.GRIDS.items()):
+        for left, right in rows:
+            map_ax.plot(*np.stack([position[left], position[right]]).T, "-", color=f"C{f}", lw=0.8)
+        for left, right in rows:
+            for word, marker in ((left, "o"), (right, "s")):
+                map_ax.plot(*position[word], marker, color=f"C{f}", ms=4)
+                map_ax.annotate(word, position[word], fontsize=6)
+    map_ax.set(xlabel="PC 1", ylabel="PC 2", title="grid words (unit vectors), pairs joined")
+    order = [index[w] for c in grammar.CATEGORIES.values() for w in c]
+    sim_ax.imshow(cosine_similarity(vectors)[np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1)
+    edges = np.cumsum([len(c) for c in grammar.CATEGORIES.values()])[:-1] - 0.5
+    for e in edges:
+        sim_ax.axhline(e, color="k", lw=0.4)
+        sim_ax.axvline(e, color="k", lw=0.4)
+    sim_ax.set(title="cosine similarity, words grouped by category", xticks=[], yticks=[])
+    window_avg = 25
+    for kind in models:
+        curve = np.convolve(lm_losses[kind], np.ones(window_avg) / window_avg, mode="valid")
+        lm_ax.plot(np.arange(window_avg, steps + 1), curve, label=f"{kind} (accuracy {accuracy[kind]:.3f})")
+    lm_ax.axhline(entropy, color="gray", ls="--", label=f"entropy rate {entropy:.3f} nats")
+    lm_ax.set(xlabel="training step", ylabel="next-word cross-entropy (nats, 25-step mean)", yscale="log",
+              title=f"next word; ceiling accuracy {ceiling:.4f}")
+    lm_ax.legend(fontsize=7)
+    metrics = {"nearest_neighbour_category_match": nn_match, "neighbour_category_precision": float(np.mean(precision)),
+               "analogy_accuracy": float(np.mean([x for v in correct.values() for x in v])),
+               **{f"analogy_accuracy_{family}": float(np.mean(v)) for family, v in correct.items()},
+               "analogy_questions": float(len(questions)),
+               "next_word_ceiling_accuracy": ceiling, "next_word_oracle_test_accuracy": oracle,
+               "entropy_rate_nats": float(entropy),
+               **{f"{kind}_next_word_accuracy": accuracy[kind] for kind in models},
+               **{f"{kind}_final_train_loss": float(lm_losses[kind][-50:].mean()) for kind in models}}
+    return ExperimentOutput(metrics=metrics,
+                            curves={"skipgram_loss": sg_losses, **{f"{k}_loss": v for k, v in lm_losses.items()}},
+                            arrays={"word_vectors": vectors}, figures={"grammar_words": figure})

@@ -1,4 +1,5 @@
-"""Layers built from autodiff operations: dense, 2-D convolution, embedding, dropout, normalisation."""
+"""Layers built from autodiff operations: dense, 2-D convolution and max pooling, embedding, dropout,
+normalisation."""
 from __future__ import annotations
 
 import itertools
@@ -103,30 +104,34 @@ class Conv2d(Module):
                                               (out_channels, in_channels, kernel_size, kernel_size)))
         self.bias = ad.parameter(np.zeros(out_channels))
 
-    def _columns(self, height: int, width: int):
-        """Index arrays (channel, row, column), each (C*k*k, L), picking every receptive field."""
-        k, s = self.kernel_size, self.stride
-        out_h, out_w = (height - k) // s + 1, (width - k) // s + 1
-        if out_h < 1 or out_w < 1:
-            raise ParameterError("Conv2d: input size", (height, width), f"at least the kernel size {k}")
-        channel, dy, dx = np.meshgrid(np.arange(self.in_channels), np.arange(k), np.arange(k), indexing="ij")
-        oy, ox = np.meshgrid(np.arange(out_h) * s, np.arange(out_w) * s, indexing="ij")
-        rows = dy.reshape(-1, 1) + oy.reshape(1, -1)
-        cols = dx.reshape(-1, 1) + ox.reshape(1, -1)
-        return (channel.reshape(-1, 1), rows, cols), out_h, out_w
-
     def forward(self, x) -> Tensor:
         x = ad.as_tensor(x)
         if x.ndim != 4:
             raise ParameterError("Conv2d: input shape", x.shape, "(batch, channels, height, width)")
         _check_features(f"Conv2d({self.in_channels}->{self.out_channels})", x, self.in_channels, axis=1)
-        p = self.padding
+        p, k, s = self.padding, self.kernel_size, self.stride
         if p:
             x = ad.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        (channel, rows, cols), out_h, out_w = self._columns(x.shape[2], x.shape[3])
-        patches = x[:, channel, rows, cols]  # (N, C*k*k, L)
-        out = self.weight.reshape(self.out_channels, -1) @ patches  # (N, O, L)
-        return out.reshape(x.shape[0], self.out_channels, out_h, out_w) + self.bias.reshape(1, -1, 1, 1)
+        out_h, out_w = (x.shape[2] - k) // s + 1, (x.shape[3] - k) // s + 1
+        if out_h < 1 or out_w < 1:
+            raise ParameterError("Conv2d: input size", x.shape[2:], f"at least the kernel size {k}")
+        patches = ad.im2col(x, k, s)  # (N * out_h * out_w, C * k * k)
+        out = patches @ ad.transpose(self.weight.reshape(self.out_channels, -1)) + self.bias  # one matrix product
+        return ad.transpose(out.reshape(x.shape[0], out_h, out_w, self.out_channels), (0, 3, 1, 2))
+
+
+class MaxPool2d(Module):
+    """Maximum over non-overlapping ``size`` x ``size`` windows of (N, C, H, W); H and W must be multiples."""
+
+    def __init__(self, size: int = 2):
+        self.size = _positive_int("MaxPool2d: size", size)
+
+    def forward(self, x) -> Tensor:
+        x = ad.as_tensor(x)
+        if x.ndim != 4 or x.shape[2] % self.size or x.shape[3] % self.size:
+            raise ParameterError("MaxPool2d: input shape", x.shape,
+                                 f"(batch, channels, height, width) with height and width multiples of {self.size}")
+        return ad.max_pool2d(x, self.size)
 
 
 class Embedding(Module):

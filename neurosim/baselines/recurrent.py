@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ParameterError, did_you_mean
 from . import autodiff as ad
 from .layers import Dense, Module
-from .losses import mse
+from .losses import cross_entropy, mse
 from .optim import Adam, clip_grad_norm
 
 
@@ -206,3 +206,44 @@ def train_adding(kind: str, length: int, rng: np.random.Generator, hidden: int =
         losses[step] = loss.item()
     x, y = adding_problem(test_size, length, rng)
     return model, losses, float(mse(model(x), y).item())
+
+
+class NextWordModel(Module):
+    """Fixed word vectors (vocab, dim) -> recurrent network -> logits over the vocabulary at every step."""
+
+    def __init__(self, kind: str, word_vectors: np.ndarray, hidden: int, rng: np.random.Generator):
+        if kind not in MODELS:
+            raise ParameterError("recurrent model", kind, f"one of {sorted(MODELS)}{did_you_mean(kind, MODELS)}")
+        self.word_vectors = np.asarray(word_vectors, dtype=float)  # a constant: not a parameter
+        self.body = MODELS[kind](self.word_vectors.shape[1], hidden, rng)
+        self.head = Dense(hidden, len(self.word_vectors), rng)
+
+    def forward(self, tokens: np.ndarray) -> ad.Tensor:
+        """Logits (batch, time, vocab) for the word following each of ``tokens`` (batch, time)."""
+        return self.head(self.body.sequence(self.word_vectors[np.asarray(tokens)]))
+
+
+def stream_windows(stream: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """Rows stream[s : s + length + 1] for each start s (inputs are row[:-1], targets row[1:])."""
+    return stream[np.asarray(starts)[:, None] + np.arange(length + 1)]
+
+
+def train_next_word(kind: str, stream: np.ndarray, word_vectors: np.ndarray, starts: np.ndarray,
+                    rng: np.random.Generator, hidden: int = 32, steps: int = 300, batch_size: int = 32,
+                    length: int = 24, learning_rate: float = 1e-2, clip: float = 1.0):
+    """Cross-entropy next-word training by BPTT on windows of ``stream`` beginning at ``starts`` (drawn
+    at random each step); returns (model, per-step loss curve in nats per word)."""
+    starts = np.asarray(starts)
+    starts = starts[starts + length < len(stream)]
+    model = NextWordModel(kind, word_vectors, hidden, rng)
+    optimizer = Adam(model.parameters(), learning_rate)
+    losses = np.zeros(steps)
+    for step in range(steps):
+        window = stream_windows(stream, rng.choice(starts, batch_size), length)
+        optimizer.zero_grad()
+        loss = cross_entropy(model(window[:, :-1]), window[:, 1:])
+        loss.backward()
+        clip_grad_norm(optimizer.params, clip)
+        optimizer.step()
+        losses[step] = loss.item()
+    return model, losses
