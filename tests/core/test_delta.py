@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neurosim.core.connectivity import OneToOne, Projection
+from neurosim.core.connectivity import Projection
 from neurosim.core.network import Network
 from neurosim.core.neurons.hh import HHSquid
 from neurosim.core.neurons.lif import LIF

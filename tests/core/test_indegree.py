@@ -24,7 +24,7 @@ def test_presynaptic_choice_is_uniform():
     n_pre, n_post, k = 200, 2000, 20
     pre, post = FixedIndegree(k).pairs(n_pre, n_post, np.random.default_rng(9))
     # out-degrees: each pre is chosen by each post with probability k / n_pre, independently over posts
-    chi2, p = scipy.stats.chisquare(np.bincount(pre, minlength=n_pre))
+    _, p = scipy.stats.chisquare(np.bincount(pre, minlength=n_pre))
     assert p > 1e-4
     # and the choice of each post does not depend on its position (first vs last posts)
     first = np.bincount(pre[post < n_post // 2], minlength=n_pre)

@@ -208,3 +208,17 @@ def test_dense_projection_sees_every_spike_of_a_step():
     expected = np.vstack([np.zeros((1, 2)), counts[:-1]]) / DT * [1e-9, 2e-9]
     np.testing.assert_allclose(results.states["post"]["i_ext"].data, expected, rtol=1e-12)
     assert counts[:, 1].max() > 1
+
+
+def test_poisson_input_jumps_are_dropped_while_refractory():
+    net = Network(seed=6)
+    refractory = net.add(LIF("ref", 20, params={**FLAT, "v_thresh": 10e-3, "tau_refrac": 1.0}, initial={"v": 20e-3},
+                             receptors={"d": Synapse(kind="delta")}))
+    control = net.add(_flat_target(20, {"d": Synapse(kind="delta")}))
+    for target in (refractory, control):
+        net.add(PoissonInput(target, "d", 1000, 20.0, 1e-4))
+        net.record_state(target, "v")
+    results = Simulator(net, dt=DT).run(0.02)
+    # every "ref" neuron spikes in step 0 and stays refractory: v is v_reset = 0 and no jump lands
+    assert np.all(results.states["ref"]["v"].data[1:] == 0.0)
+    assert np.all(results.states["post"]["v"].data[-1] > 0.0)
