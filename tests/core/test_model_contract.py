@@ -49,7 +49,7 @@ def test_model_contract(model):
                      for v in same_seed.states["P"])
     for variable, record in result.states["P"].items():  # the same seed reproduces the run
         np.testing.assert_array_equal(same_seed.states["P"][variable].data, record.data[:len(same_seed.states["P"][variable].data)])
-    last = int(round(CHECK / (10 * DT)))
+    last = round(CHECK / (10 * DT))
     for variable, record in result.states["P"].items():
         data = record.data
         assert np.all(np.isfinite(data)), variable

@@ -9,8 +9,8 @@ PARAMS = {"cm": "1 nF", "tau_m": "20 ms", "v_rest": "-65 mV", "v_thresh": "-50 m
 
 
 def model(equations=LIF, **kwargs):
-    options = dict(parameters=PARAMS, inputs={"I": "amp"}, threshold="v > v_thresh", reset="v = v_rest",
-                   refractory="tau_refrac")
+    options = {"parameters": PARAMS, "inputs": {"I": "amp"}, "threshold": "v > v_thresh", "reset": "v = v_rest",
+               "refractory": "tau_refrac"}
     options.update(kwargs)
     return Model("m", equations, **options)
 

@@ -60,7 +60,7 @@ def test_protocol_model_file_runs_and_adapts(tmp_path):
     spikes = result.spikes["P"].times[result.spikes["P"].node_ids == 0]
     assert len(spikes) >= 3
     # each spike raises the threshold by 3 mV (one step after the spike the record shows it)
-    k = int(round(spikes[0] / 1e-4)) + 1
+    k = round(spikes[0] / 1e-4) + 1
     assert v_th[k] - v_th[k - 1] == pytest.approx(3e-3 - (v_th[k - 1] - (-50e-3)) * (1 - np.exp(-1e-4 / 30e-3)),
                                                  rel=1e-9)
 

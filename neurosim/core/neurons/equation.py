@@ -28,10 +28,10 @@ import numpy as np
 import sympy
 
 from ...equations import emit
-from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit  # noqa: F401
+from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
 from ...equations.integrate import METHODS, choose, propagators, update
 from ...equations.parse import EquationError, parse_equations, statements
-from ...equations.system import System, build_system
+from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
 from ...units import _parse, to_si
 from ..distributions import sample
@@ -298,7 +298,6 @@ class EquationPopulation(Population):
     def __init__(self, name, n, params=None, receptors=None, initial=None, method=None):
         receptors = dict(receptors or {})
         synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
-        custom = {key: r for key, r in receptors.items() if not isinstance(r, Synapse)}
         super().__init__(name, n, params, synapses, {})
         self.receptors = receptors
         model = self.definition
