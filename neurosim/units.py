@@ -42,6 +42,7 @@ DIMENSIONS: dict[str, str] = {
     "capacitance_density": "farad / meter ** 2",
     "area": "meter ** 2",
     "voltage_per_time": "volt / second",
+    "concentration": "mole / meter ** 3",
 }
 
 #: The unit a user would write for each dimension, used in error messages and plots.
@@ -50,6 +51,7 @@ DISPLAY_UNITS: dict[str, str] = {
     "conductance": "nS", "capacitance": "pF", "resistance": "MOhm", "charge": "pC",
     "current_density": "uA/cm^2", "conductance_density": "mS/cm^2",
     "capacitance_density": "uF/cm^2", "area": "um^2", "voltage_per_time": "mV/ms",
+    "concentration": "mM",
 }
 
 

@@ -20,7 +20,7 @@ _SYMBOLS = ("m", "kg", "s", "A", "K", "mol")
 class Dim(tuple):
     """Exponents of the SI base dimensions; ``Dim()`` is dimensionless, :data:`BOOL` a truth value."""
 
-    def __new__(cls, exponents=(0,) * len(BASE)):
+    def __new__(cls, exponents=(0, 0, 0, 0, 0, 0)):
         return super().__new__(cls, tuple(Fraction(e) for e in exponents))
 
     def __mul__(self, other):

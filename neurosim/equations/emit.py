@@ -109,7 +109,7 @@ class Printer:
     def __init__(self, names: dict[str, str]):
         self.names = names
 
-    def __call__(self, expr) -> str:  # noqa: C901 - one branch per expression type
+    def __call__(self, expr) -> str:
         p = self
         if isinstance(expr, sympy.Symbol):
             return self.names[expr.name]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
-from fractions import Fraction
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p, log10
@@ -203,7 +203,7 @@ class Converter:
                                 f"of dimension {dim}", text=text or source, term=source.strip(), line=line)
         return expr
 
-    def _walk(self, node, source, part, text, line):  # noqa: C901 - one branch per node type
+    def _walk(self, node, source, part, text, line):
         walk = (lambda child: self._walk(child, source, part, text, line))
         segment = (lambda child: ast.get_source_segment(source, child))
         fail = (lambda message, child: EquationError(self.model, part, message, text=text, term=segment(child),

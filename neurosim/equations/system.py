@@ -11,9 +11,16 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..errors import did_you_mean
 from .dimensions import BOOL, Dim, of_unit
-from .parse import Converter, Equation, EquationError, Statement, check_identifier, parse_equations, statements
+from .parse import (
+    Converter,
+    Equation,
+    EquationError,
+    Statement,
+    check_identifier,
+    parse_equations,
+    statements,
+)
 
 TIME = of_unit("second")
 
@@ -90,7 +97,7 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
             continue
         expr, dim = converter.expression(equation.expression, "equations", equation.text, equation.line)
         expected = equation.dim / TIME if equation.kind == "differential" else equation.dim
-        if dim != expected and not expr == 0:
+        if dim != expected and expr != 0:
             what = f"d{equation.name}/dt" if equation.kind == "differential" else equation.name
             raise EquationError(model, "equations", f"the right-hand side has dimension {dim}, but {what} has "
                                 f"{expected} (declared '{equation.name} : {equation.text.rsplit(':', 1)[1].strip()}')",
@@ -128,7 +135,7 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
             raise EquationError(model, "refractory", f"expected a duration (e.g. '2*ms', 'tau_refrac') or a condition, "
                                 f"got dimension {dim}", text=text, term=text)
     elif system.unless_refractory:
-        name = sorted(system.unless_refractory)[0]
+        name = min(system.unless_refractory)
         raise EquationError(model, "equations", f"'{name}' is '(unless refractory)' but the model has no refractory "
                             "period", text=next(e.text for e in parsed if e.name == name))
     return system
@@ -157,7 +164,3 @@ def _substitute_subexpressions(model, parsed, raw, converter) -> dict[str, sympy
     for name in raw:
         resolve(name, [])
     return done
-
-
-def suggest(name: str, names) -> str:
-    return did_you_mean(name, names)

@@ -47,7 +47,7 @@ def test_current_psp_of_exponential_receptor_is_analytic_and_peak_normalised():
     w exp(-t/tau_s) (peak w) and v - v_rest = w/cm tau_m tau_s/(tau_s - tau_m) (e^-t/tau_s - e^-t/tau_m)."""
     w, tau_s, tau_m, cm = 2e-9, 5e-3, 20e-3, 1e-9
     kwargs = {"receptors": {"exc": Synapse("exponential", tau_s)}, "params": {"v_thresh": "0 mV"}}
-    _, pop, res = run(("E", 1, "lif_equations", kwargs), 0.06, ("v", "syn_exc"), source=([0.01], "exc", w))
+    _, _, res = run(("E", 1, "lif_equations", kwargs), 0.06, ("v", "syn_exc"), source=([0.01], "exc", w))
     syn = res.states["E"]["syn_exc"].data[:, 0]
     v = res.states["E"]["v"].data[:, 0]
     first = np.flatnonzero(syn)[0]
@@ -61,7 +61,7 @@ def test_current_psp_of_exponential_receptor_is_analytic_and_peak_normalised():
 def test_alpha_receptor_peaks_at_weight_at_tau():
     w, tau = 1e-9, 2e-3
     kwargs = {"receptors": {"exc": Synapse("alpha", tau)}, "params": {"v_thresh": "0 mV"}}
-    _, pop, res = run(("E", 1, "lif_equations", kwargs), 0.03, ("syn_exc",), source=([0.005], "exc", w))
+    _, _, res = run(("E", 1, "lif_equations", kwargs), 0.03, ("syn_exc",), source=([0.005], "exc", w))
     syn = res.states["E"]["syn_exc"].data[:, 0]
     first = np.flatnonzero(syn)[0] - 1  # g starts at 0 in the step the spike arrives
     t = np.arange(len(syn) - first) * DT

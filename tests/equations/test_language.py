@@ -9,8 +9,8 @@ PARAMS = {"cm": "1 nF", "tau_m": "20 ms", "v_rest": "-65 mV", "v_thresh": "-50 m
 
 
 def model(equations=LIF, **kwargs):
-    options = dict(parameters=PARAMS, inputs={"I": "amp"}, threshold="v > v_thresh", reset="v = v_rest",
-                   refractory="tau_refrac")
+    options = {"parameters": PARAMS, "inputs": {"I": "amp"}, "threshold": "v > v_thresh", "reset": "v = v_rest",
+               "refractory": "tau_refrac"}
     options.update(kwargs)
     return Model("m", equations, **options)
 
@@ -111,3 +111,24 @@ def test_units_and_constants_in_expressions():
     assert m.resolved_method == "exact"
     exc = error(equations="dv/dt = (v_rest - v)/tau_m + 0.5*nA : volt (unless refractory)")
     assert "'0.5*nA' has" in str(exc)
+
+
+def test_stiff_system_at_large_dt_warns():
+    import warnings
+
+    from neurosim.core.network import Network
+    from neurosim.core.neurons.equation import register
+    from neurosim.core.simulator import Simulator
+    from neurosim.errors import NeurosimWarning
+
+    register(Model("fast", "dx/dt = -x/tau : 1", parameters={"tau": "0.04 ms"}, initial={"x": 1.0},
+                   method="euler"), replace=True)
+    net = Network(seed=0)
+    net.add_population("F", 2, "fast")
+    with pytest.warns(NeurosimWarning, match=r"model 'fast', method euler\): dx/dt has a time constant of 0.04 ms"):
+        Simulator(net, dt=1e-4)
+    net = Network(seed=0)
+    net.add_population("F", 2, "fast")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NeurosimWarning)
+        Simulator(net, dt=1e-5)  # |lambda| dt = 0.25: stable, no warning

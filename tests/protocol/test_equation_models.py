@@ -60,7 +60,7 @@ def test_protocol_model_file_runs_and_adapts(tmp_path):
     spikes = result.spikes["P"].times[result.spikes["P"].node_ids == 0]
     assert len(spikes) >= 3
     # each spike raises the threshold by 3 mV (one step after the spike the record shows it)
-    k = int(round(spikes[0] / 1e-4)) + 1
+    k = round(spikes[0] / 1e-4) + 1
     assert v_th[k] - v_th[k - 1] == pytest.approx(3e-3 - (v_th[k - 1] - (-50e-3)) * (1 - np.exp(-1e-4 / 30e-3)),
                                                  rel=1e-9)
 
@@ -136,3 +136,19 @@ def test_unknown_model_key_and_missing_file(tmp_path):
 def test_unknown_kernel_suggests_synapse_models(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: adex, receptors: {e: {kernel: exponentail, tau: 2 ms}}}")
     assert "unknown kernel 'exponentail' (did you mean 'exponential'?)" in str(exc)
+
+
+def test_synapse_model_file_named_in_a_protocol(tmp_path):
+    population = ("{n: 2, model: lif_equations, params: {v_thresh: 0 mV}, "
+                  "receptors: {n: {kernel: nmda, params: {mg: 1.2 mM}}}}")
+    path = protocol(tmp_path, population=population)
+    text = path.read_text().replace("variable: v_th", "variable: syn_n")
+    path.write_text(text)
+    sim = build(load(path))
+    pop = sim.network.populations["P"]
+    assert pop.receptor_params["mg_n"] == pytest.approx(1.2)
+    assert "g_n" in pop.recordable() and pop.method == "rk4"
+    exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
+    assert "expected a" in str(exc) and exc.key_path.endswith("params.mg")
+    exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
+    assert "unknown parameter 'mgg' of synapse model 'nmda' (did you mean 'mg'?)" in str(exc)

@@ -28,10 +28,10 @@ import numpy as np
 import sympy
 
 from ...equations import emit
-from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit  # noqa: F401
+from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
 from ...equations.integrate import METHODS, choose, propagators, update
 from ...equations.parse import EquationError, parse_equations, statements
-from ...equations.system import System, build_system
+from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
 from ...units import _parse, to_si
 from ..distributions import sample
@@ -298,7 +298,6 @@ class EquationPopulation(Population):
     def __init__(self, name, n, params=None, receptors=None, initial=None, method=None):
         receptors = dict(receptors or {})
         synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
-        custom = {key: r for key, r in receptors.items() if not isinstance(r, Synapse)}
         super().__init__(name, n, params, synapses, {})
         self.receptors = receptors
         model = self.definition
@@ -479,12 +478,40 @@ class EquationPopulation(Population):
             for symbol, (kind, r, c) in step.matrices.items():
                 numeric[symbol] = (phi if kind == "phi" else gamma)[r, c]
         self.numeric = numeric
+        self._check_stiffness(dt)
         if system.refractory is not None and not system.refractory_is_condition:
             duration = emit.evaluate(system.refractory, numeric, n) if system.refractory.free_symbols else \
                 np.full(n, float(system.refractory))
             if np.any(duration < 0):
                 raise ParameterError(f"population '{self.name}': refractory", float(duration.min()), "a duration >= 0")
             self.ref_time = np.round(duration / dt) * dt  # whole steps, as lif.py and Brian2
+
+    #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
+    STABILITY = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
+
+    def _check_stiffness(self, dt: float) -> None:
+        """Warn when an explicit method is unstable at the initial state: ``|d f_x/d x| dt`` above
+        the method's stability limit for some state ``x`` (a time constant shorter than ``dt``)."""
+        import warnings
+
+        from ...errors import NeurosimWarning
+        limit = self.STABILITY.get(self.method)
+        if limit is None:
+            return
+        system = self.system
+        values = dict(self.numeric)
+        for name in system.states:
+            values[system.symbol(name)] = (self.z[self.row_of[name]] if name in self.row_of
+                                           else self.state[name]).astype(float)
+        values[system.symbol("i_ext")], values[system.t] = np.zeros(self.n), np.float64(0.0)
+        for name in system.states:
+            rate = np.abs(emit.evaluate(sympy.diff(system.rhs[name], system.symbol(name)), values, self.n))
+            worst = float(np.nanmax(rate)) * dt if rate.size else 0.0
+            if worst > limit:
+                warnings.warn(f"population '{self.name}' (model '{self.definition.name}', method {self.method}): "
+                              f"d{name}/dt has a time constant of {1e3 / (worst / dt):.3g} ms at the initial state, "
+                              f"|lambda| dt = {worst:.3g} > {limit} (unstable): reduce dt or choose another method",
+                              NeurosimWarning, stacklevel=2)
 
     # -- code ----------------------------------------------------------------------------------
     def arrays(self):
