@@ -13,7 +13,7 @@ from neurosim.protocol import build, load
 
 PROTOCOL = pathlib.Path(__file__).resolve().parents[2] / "protocols" / "coba.yaml"
 SEEDS = (1, 2, 3, 4)
-SETS = ["duration=300 ms", "record.states=[]", "record.rates=[]"]
+SETS = ["duration=300 ms", "record.states=[]", "record.rates=[]", "plots=[]", "analyses=[]"]
 
 
 @pytest.mark.slow
