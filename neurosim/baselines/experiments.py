@@ -491,6 +491,7 @@ def autoencoder_digits(latents: tuple[int, ...] = (2, 4, 8, 16), hidden: tuple[i
     mse_ax.set(xlabel="latent size", ylabel="test reconstruction MSE (pixels in [0, 1])", xscale="log", yscale="log",
                title="digits reconstruction error")
     mse_ax.set_xticks(latents, [str(n) for n in latents])
+    mse_ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
     mse_ax.legend(fontsize=8)
     if len(shown) > 1:
         _show_digits(rec_ax, np.concatenate(list(shown.values())),
