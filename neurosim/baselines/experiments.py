@@ -11,12 +11,12 @@ from threadpoolctl import threadpool_limits
 from ..errors import ParameterError
 from ..experiment import ExperimentOutput, register_experiment
 from . import autodiff as ad
+from . import grammar
 from .adversarial import accuracy_vs_epsilon, adversarial_batch_loss, fgsm, pgd, trades_batch_loss
-from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, reconstruction_mse, train_autoencoder
+from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, train_autoencoder
 from .cnn import train_cnn
 from .data import gaussian_mixture_ring, load_digits_levels, load_digits_split, ring_centres
 from .diffusion import sample, train_diffusion
-from . import grammar
 from .embeddings import analogy, analogy_questions, cosine_similarity, nearest_neighbours, train_skipgram
 from .gan import mode_coverage, train_gan
 from .mlp import train_mlp
