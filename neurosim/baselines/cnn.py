@@ -48,7 +48,7 @@ def train_cnn(X_train, y_train, rng: np.random.Generator, channels=(16, 32), hid
     """Train a :class:`CNN` on flat square images with Adam; returns (model, curves) as ``train_mlp``."""
     X_train = check_dataset("train_cnn", X_train, y_train)
     y_train = np.asarray(y_train)
-    side = int(round(np.sqrt(X_train.shape[1])))
+    side = round(np.sqrt(X_train.shape[1]))
     if side * side != X_train.shape[1]:
         raise ParameterError("train_cnn: features", X_train.shape[1], "a square number of pixels")
     model = CNN(int(y_train.max()) + 1, rng, side, channels, hidden, dropout)

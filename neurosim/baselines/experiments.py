@@ -8,18 +8,19 @@ import numpy as np
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
-from ..errors import ParameterError
+from ..errors import ParameterError, did_you_mean
 from ..experiment import ExperimentOutput, register_experiment
 from . import autodiff as ad
+from . import grammar
 from .adversarial import accuracy_vs_epsilon, adversarial_batch_loss, fgsm, pgd, trades_batch_loss
-from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, reconstruction_mse, train_autoencoder
+from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, train_autoencoder
 from .cnn import train_cnn
 from .data import gaussian_mixture_ring, load_digits_levels, load_digits_split, ring_centres
 from .diffusion import sample, train_diffusion
-from . import grammar
 from .embeddings import analogy, analogy_questions, cosine_similarity, nearest_neighbours, train_skipgram
 from .gan import mode_coverage, train_gan
 from .mlp import train_mlp
+from .recurrent import MODELS as RECURRENT_MODELS
 from .recurrent import stream_windows, train_adding, train_next_word
 from .transformer import beam_search, greedy_decode, reversal_batch, train_reversal
 from .vae import LEVELS, PIXELS, independent_pixel_nll, train_vae
@@ -491,6 +492,7 @@ def autoencoder_digits(latents: tuple[int, ...] = (2, 4, 8, 16), hidden: tuple[i
     mse_ax.set(xlabel="latent size", ylabel="test reconstruction MSE (pixels in [0, 1])", xscale="log", yscale="log",
                title="digits reconstruction error")
     mse_ax.set_xticks(latents, [str(n) for n in latents])
+    mse_ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
     mse_ax.legend(fontsize=8)
     if len(shown) > 1:
         _show_digits(rec_ax, np.concatenate(list(shown.values())),
@@ -512,6 +514,10 @@ def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negativ
     """Skip-gram embeddings of a corpus drawn from :mod:`grammar` (nearest neighbours by cosine against
     the grammar's word categories; 3CosAdd analogies on its 6 x 2 grids), then next-word prediction
     over those (fixed, unit-length) vectors by an Elman SRN, a GRU and an LSTM against the exact ceiling."""
+    for kind in models:  # checked before any training
+        if kind not in RECURRENT_MODELS:
+            raise ParameterError("baseline_grammar_words: models", kind,
+                                 f"one of {sorted(RECURRENT_MODELS)}{did_you_mean(kind, RECURRENT_MODELS)}")
     rng = np.random.default_rng(seed)
     vocab = grammar.vocabulary()
     index = {w: i for i, w in enumerate(vocab)}

@@ -47,8 +47,8 @@ def test_new_experiments_have_typed_keyword_parameters_with_defaults(name):
 
 
 def test_small_autoencoder_experiment_runs():
-    out = run_experiment("baseline_autoencoder_digits", {"latents": [4], "hidden": [32], "epochs": 3,
-                                                         "vae_epochs": 1, "vae_hidden": 16, "shown_latent": 4},
+    out = run_experiment("baseline_autoencoder_digits", {"latents": [4], "hidden": [16], "epochs": 2,
+                                                         "vae_epochs": 1, "vae_hidden": 8, "shown_latent": 4},
                          seed=0)
     errors = [out.metrics[f"{name}_test_mse_latent4"] for name in ("autoencoder", "tied_autoencoder", "vae", "pca")]
     # predicting each pixel's mean gives about 0.11; PCA with 4 components about 0.038

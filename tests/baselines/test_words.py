@@ -27,7 +27,7 @@ def test_grammar_probabilities_and_sentences():
     assert sum(p for _, p in table) == pytest.approx(1.0, abs=1e-12)
     assert len(table) == 6 * 2 * 2 * 3 + 6 * 2 + 2 * 6  # people, places, actions
     assert all(s[-1] == grammar.END and grammar.END not in s[:-1] for s, _ in table)
-    assert len(set(s for s, _ in table)) == len(table)
+    assert len({s for s, _ in table}) == len(table)
 
 
 def test_ceiling_equals_the_hand_derived_value():
@@ -104,7 +104,7 @@ def test_short_srn_learns_the_next_word():
     stream = grammar.encode(grammar.sample_sentences(1000, rng), VOCAB)
     vectors = np.eye(len(VOCAB))  # one-hot (localist) inputs, as in Elman (1990)
     starts = np.flatnonzero(stream == INDEX[grammar.END])
-    model, losses = train_next_word("rnn", stream, vectors, starts, rng, hidden=24, steps=150, length=16)
+    model, _ = train_next_word("rnn", stream, vectors, starts, rng, hidden=24, steps=150, length=16)
     test = grammar.encode(grammar.sample_sentences(200, np.random.default_rng(1)), VOCAB)
     test_starts = np.flatnonzero(test == INDEX[grammar.END])
     windows = stream_windows(test, test_starts[test_starts + 16 < len(test)], 16)
