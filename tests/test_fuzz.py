@@ -67,7 +67,7 @@ def test_hostile_corpus(path, tmp_path):
     assert _snapshot(tmp_path) == [str(target)]
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, database=None,
+@settings(max_examples=250, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), base=st.sampled_from(range(len(BASES) + len(HOSTILE))))
 def test_mutated_protocols(workdir, seed, base):

@@ -11,7 +11,6 @@ from conftest import SMALL_PROTOCOL
 from neurosim.cli import main
 from neurosim.errors import ProtocolError
 from neurosim.protocol import load, loads
-from neurosim.protocol.source import MAX_DEPTH, MAX_NODES
 
 #: ``neurosim: error: FILE:LINE: key.path: message`` (no key path for errors of the YAML text itself).
 LOCATED = re.compile(r"^neurosim: error: (?P<file>[^:\n]+):(?P<line>\d+): (?:(?P<key>[\w.]+): )?", re.MULTILINE)
@@ -47,6 +46,7 @@ def _set(text: str, old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
+MAX_DEPTH, MAX_NODES = 64, 500_000  # the documented limits (neurosim.protocol.source)
 LINE_OF_DURATION = next(i for i, l in enumerate(SMALL_PROTOCOL.splitlines(), 1) if l.startswith("duration:"))
 
 
