@@ -95,13 +95,16 @@ def _text_mutation(rng: random.Random, text: str) -> tuple[str, str | bytes]:
 
 def mutate(rng: random.Random, base: str) -> tuple[str, str | bytes]:
     """One mutation of protocol text ``base``: ``(class, new text)``."""
-    if rng.random() < 0.6:
-        tree = yaml.safe_load(base)
+    try:
+        tree = yaml.safe_load(base) if rng.random() < 0.6 else None
+    except (yaml.YAMLError, RecursionError, ValueError):
+        tree = None
+    if isinstance(tree, (dict, list)) and tree:
         for _ in range(rng.randint(1, 3)):
             kind, tree = _tree_mutation(rng, tree)
         try:
             return kind, yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             return kind, base
     return _text_mutation(rng, base)
 
