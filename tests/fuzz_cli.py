@@ -29,7 +29,7 @@ from neurosim.cli import main  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HANG_SECONDS = 120
 RUN_LIMIT = 2e7
-RUN_EVERY = 10
+RUN_EVERY = 50
 
 
 class Hang(Exception):
@@ -63,6 +63,18 @@ def _small(path) -> bool:
         return False
     spec = protocol.spec
     return sum(p.n for p in spec.network.populations.values()) * spec.duration / spec.dt <= RUN_LIMIT
+
+
+def _report(table, failures, done: int) -> None:
+    """The table so far (printed every 100 cases, so a stopped run still reports)."""
+    print(f"after {done} cases\n{'class':<24}{'tried':>8}{'clean':>8}{'failed':>8}")
+    for kind in sorted(table):
+        tried, clean, failed = table[kind]
+        print(f"{kind:<24}{tried:>8}{clean:>8}{failed:>8}")
+    total = [sum(row[i] for row in table.values()) for i in range(3)]
+    print(f"{'total':<24}{total[0]:>8}{total[1]:>8}{total[2]:>8}", flush=True)
+    for failure in failures[-3:]:
+        print("FAILED", *failure, flush=True)
 
 
 def main_fuzz(cases: int, seed: int) -> int:
@@ -109,15 +121,10 @@ def main_fuzz(cases: int, seed: int) -> int:
                     failures.append((case, "run", kind, base_name, err.strip()[-300:]))
                 shutil.rmtree(out, ignore_errors=True)
         path.unlink()
-        if (case + 1) % 500 == 0:
-            print(f"... {case + 1} cases", file=sys.stderr, flush=True)
+        if (case + 1) % 100 == 0:
+            _report(table, failures, case + 1)
+    _report(table, failures, cases)
     outside_after = sorted(str(p) for p in work.parent.glob("escape*")) + sorted(str(p) for p in work.rglob("*"))
-    print(f"{'class':<24}{'tried':>8}{'clean':>8}{'failed':>8}")
-    for kind in sorted(table):
-        tried, clean, failed = table[kind]
-        print(f"{kind:<24}{tried:>8}{clean:>8}{failed:>8}")
-    total = [sum(row[i] for row in table.values()) for i in range(3)]
-    print(f"{'total':<24}{total[0]:>8}{total[1]:>8}{total[2]:>8}")
     stray = sorted(set(outside_after) - set(outside_before))
     print(f"files written outside the output directory: {len(stray)} {stray[:5]}")
     for failure in failures[:20]:
