@@ -22,9 +22,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from fuzz_mutations import mutate, outcome_ok  # noqa: E402
+from fuzz_mutations import mutate, outcome_ok
 
-from neurosim.cli import main  # noqa: E402
+from neurosim.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HANG_SECONDS = 120

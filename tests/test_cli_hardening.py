@@ -166,7 +166,7 @@ def test_file_size_limit_in_a_child_process(tmp_path):
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
 
-    done = subprocess.run([str(NEUROSIM), "run", "small.yaml", "-o", "out", "--quiet"], cwd=tmp_path,
+    done = subprocess.run([str(NEUROSIM), "run", "small.yaml", "-o", "out", "--quiet"], check=False, cwd=tmp_path,
                           preexec_fn=limit, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr
     assert "out/results.h5: cannot write the results (File too large)" in done.stderr
@@ -321,10 +321,10 @@ def test_cache_directory_is_created_private(tmp_path, monkeypatch):
 
 
 def test_numba_cache_lives_in_the_kernel_cache():
-    from neurosim import kernel_cache
-
     # Why, corrupt cache: the package's own Numba cache sat in neurosim/core/__pycache__
     import numba
+
+    from neurosim import kernel_cache
 
     expected = str(kernel_cache.directory() / "numba")
     assert os.environ["NUMBA_CACHE_DIR"] == expected and numba.config.CACHE_DIR == expected
@@ -358,7 +358,7 @@ def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
     env.pop("_NEUROSIM_SET_NUMBA_CACHE_DIR", None)
 
     def run():
-        return subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run([sys.executable, str(script)], check=False, env=env, capture_output=True, text=True, timeout=300)
 
     assert run().stdout.strip() == "42"
     entries = sorted((tmp_path / "k" / "numba").rglob("kernel_user.twice*"))

@@ -3,7 +3,6 @@ for a stated reason (issue 12). Each test names the "Why" bullet it guards."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from conftest import SMALL_PROTOCOL
@@ -19,15 +18,12 @@ LOCATED = re.compile(r"^neurosim: error: (?P<file>[^:\n]+):(?P<line>\d+): (?:(?P
 def _validate(tmp_path, capsys, text, *sets, name="p.yaml"):
     path = tmp_path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    started = time.perf_counter()
     status = main(["validate", str(path), *[a for s in sets for a in ("--set", s)]])
-    elapsed = time.perf_counter() - started
-    err = capsys.readouterr().err
-    return status, err, elapsed
+    return status, capsys.readouterr().err
 
 
 def _refused(tmp_path, capsys, text, *sets, line=None, key=None, words=""):
-    status, err, elapsed = _validate(tmp_path, capsys, text, *sets)
+    status, err = _validate(tmp_path, capsys, text, *sets)
     assert status == 2, err
     assert "Traceback" not in err
     match = LOCATED.search(err)
