@@ -111,7 +111,7 @@ def _heal_numba() -> None:
     def _load_index(self):
         try:
             return load_index(self)
-        except Exception as exc:  # noqa: BLE001 - any failure to read an index is corruption
+        except Exception as exc:
             if not ours(self._index_path):
                 raise
             _remove(self._index_path, exc)
@@ -122,7 +122,7 @@ def _heal_numba() -> None:
             return load_data(self, name)
         except OSError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             path = self._data_path(name)
             if not ours(path):
                 raise

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import NEUROSIM, SMALL_PROTOCOL
 
-from neurosim import io, kernel_cache
+from neurosim import io
 from neurosim.cli import main
 from neurosim.core.results import Results, SpikeTrains
 
@@ -166,7 +166,7 @@ def test_file_size_limit_in_a_child_process(tmp_path):
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
 
-    done = subprocess.run([str(NEUROSIM), "run", "small.yaml", "-o", "out", "--quiet"], cwd=tmp_path,
+    done = subprocess.run([str(NEUROSIM), "run", "small.yaml", "-o", "out", "--quiet"], check=False, cwd=tmp_path,
                           preexec_fn=limit, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr
     assert "out/results.h5: cannot write the results (File too large)" in done.stderr
@@ -290,6 +290,8 @@ def test_complete_must_be_a_boolean(good_results, tmp_path):
 
 # -- kernel cache ----------------------------------------------------------------------------------
 def test_unsafe_cache_directory_is_refused_without_fallback(tmp_path, monkeypatch):
+    from neurosim import kernel_cache
+
     # Why, code run from a shared directory: an unusable cache moved to $TMPDIR/neurosim-kernels unchecked
     shared = tmp_path / "shared"
     shared.mkdir()
@@ -311,6 +313,8 @@ def test_unsafe_cache_directory_is_refused_without_fallback(tmp_path, monkeypatc
 
 
 def test_cache_directory_is_created_private(tmp_path, monkeypatch):
+    from neurosim import kernel_cache
+
     monkeypatch.setenv("NEUROSIM_CACHE_DIR", str(tmp_path / "k"))
     path = kernel_cache.ensure()
     assert path.stat().st_mode & 0o777 == 0o700 and (path / "numba").stat().st_mode & 0o777 == 0o700
@@ -319,6 +323,8 @@ def test_cache_directory_is_created_private(tmp_path, monkeypatch):
 def test_numba_cache_lives_in_the_kernel_cache():
     # Why, corrupt cache: the package's own Numba cache sat in neurosim/core/__pycache__
     import numba
+
+    from neurosim import kernel_cache
 
     expected = str(kernel_cache.directory() / "numba")
     assert os.environ["NUMBA_CACHE_DIR"] == expected and numba.config.CACHE_DIR == expected
@@ -352,7 +358,7 @@ def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
     env.pop("_NEUROSIM_SET_NUMBA_CACHE_DIR", None)
 
     def run():
-        return subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run([sys.executable, str(script)], check=False, env=env, capture_output=True, text=True, timeout=300)
 
     assert run().stdout.strip() == "42"
     entries = sorted((tmp_path / "k" / "numba").rglob("kernel_user.twice*"))
@@ -368,6 +374,8 @@ def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
 
 
 def test_cache_info_and_clean(tmp_path, monkeypatch, capsys):
+    from neurosim import kernel_cache
+
     monkeypatch.setenv("NEUROSIM_CACHE_DIR", str(tmp_path / "k"))
     kernel_cache.ensure()
     (tmp_path / "k" / "neurosim_chunk_x.py").write_text("x = 1\n")

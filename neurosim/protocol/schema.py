@@ -7,9 +7,8 @@ initial values, weights, stimulus amplitudes) stay raw in this layer and are con
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
 import re
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, model_validator
 
