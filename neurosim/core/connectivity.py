@@ -335,7 +335,7 @@ class Projection:
         suffix = "_counts" if self.pre.multiplicity else ""
         if suffix:
             spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
-        if self.immediate and self.post.receptors[self.receptor].is_delta:
+        if self.immediate and self.post.receptor_is_delta(self.receptor):
             w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
             w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt)")
         elif self.immediate:

@@ -116,6 +116,11 @@ class Population:
                                  f"one of {sorted(self.receptors)}{did_you_mean(receptor, self.receptors)}")
         return list(self.receptors).index(receptor)
 
+    def receptor_is_delta(self, receptor: str) -> bool:
+        """Whether ``receptor`` is a delta receptor (its weights jump ``v``; see ``Synapse(kind="delta")``)."""
+        synapse = self.receptors[receptor]
+        return isinstance(synapse, Synapse) and synapse.is_delta
+
     def allocate_ring(self, length: int) -> None:
         """Ring buffer of ``length`` steps for delayed input (0: every projection into it is immediate)."""
         self.ring_length = int(length)

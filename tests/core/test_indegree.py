@@ -37,8 +37,8 @@ def test_projection_build_is_seeded():
         net = Network(seed=seed)
         a = net.add(LIF("a", 300))
         b = net.add(LIF("b", 100, receptors={"d": Synapse(kind="delta")}))
-        projection = net.add(Projection(a, b, "d", rule=FixedIndegree(30), weight=1e-4))
-        Simulator(net, dt=1e-4)
+        net.add(Projection(a, b, "d", rule=FixedIndegree(30), weight=1e-4))
+        projection = Simulator(net, dt=1e-4).network.projections[0]  # the simulator's built copy
         return projection.indices.copy(), projection.indptr.copy()
 
     np.testing.assert_array_equal(indices(3)[0], indices(3)[0])

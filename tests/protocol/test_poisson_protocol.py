@@ -45,7 +45,7 @@ def test_poisson_input_and_delta_receptors_from_yaml():
     ("rate: 20 Hz, weight: 0.1 mV}", "rate: -20 Hz, weight: 0.1 mV}", "finite rate >= 0 Hz"),
     ("rate: 20 Hz, weight: 0.1 mV}", "rate: 20 GHz, weight: 0.1 mV}", "rate \\* dt <= 1000"),
     ("rate: 20 Hz, weight: 0.1 mV}", "rate: 20 Hz, weight: 0.1 nA}", "voltage"),
-    ("rate: 20 Hz, weight: 0.1 mV}", "rate: 20 Hz, weight: nan mV}", "finite weight"),
+    ("rate: 20 Hz, weight: 0.1 mV}", "rate: 20 Hz, weight: nan mV}", "is not valid: expected a voltage"),
     ("receptor: d, n_sources: 1000", "receptor: x, n_sources: 1000", "no receptor 'x'"),
     ("receptor: d, n_sources: 1000", "receptor: d, n_sources: 0", "n_sources"),
 ])
@@ -57,7 +57,7 @@ def test_bad_poisson_input_points_at_its_line(old, new, words):
 
 
 @pytest.mark.parametrize("rate, words", [("-5 Hz", "finite rate >= 0 Hz"), ("1e8 Hz", "rate \\* dt"),
-                                         ("nan Hz", "finite rate")])
+                                         ("nan Hz", "is not valid: expected a frequency")])
 def test_bad_poisson_population_rate_points_at_its_line(rate, words):
     with pytest.raises(ProtocolError, match=words) as error:
         loads(TEXT.replace("rate: 5 Hz", f"rate: {rate}"), "drive.yaml")
