@@ -88,7 +88,7 @@ def _text_mutation(rng: random.Random, text: str) -> tuple[str, str | bytes]:
         if match:
             text = text[:match.end(2) + 1] + " &a" + text[match.end(2) + 1:]
         return "text:anchor", text + "\nextra: {<<: *a}\n"
-    data = bytearray(text.encode())
+    data = bytearray(text.encode()) or bytearray(b"\x00")
     for _ in range(rng.randint(1, 4)):
         data[rng.randrange(len(data))] = rng.randrange(256) if data else 0
     return "text:bytes", bytes(data)
