@@ -143,7 +143,10 @@ def _walk(model, loc) -> tuple[tuple, list[str]]:
 def _describe(error: dict, allowed: list[str], key) -> str:
     kind, given = error["type"], error.get("input")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tags = [tag.strip("' ") for tag in error["ctx"]["expected_tags"].split(",")]
+        context = error.get("ctx") or {}
+        if "expected_tags" not in context:  # e.g. a stimulus given as a list or a number
+            return f"expected a mapping with a 'type' key (got {given!r})"[:300]
+        tags = [tag.strip("' ") for tag in context["expected_tags"].split(",")]
         if kind == "union_tag_not_found":
             return f"required key 'type' is missing; one of {', '.join(tags)}"
         tag = error["ctx"]["tag"]

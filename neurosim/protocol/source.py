@@ -170,6 +170,8 @@ def parse(text: str, file: str):
         raise ProtocolError(f"invalid YAML: {exc}", file) from None
     except RecursionError:
         raise ProtocolError(f"nested deeper than {MAX_DEPTH} levels (merge keys or aliases)", file) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ProtocolError(f"invalid YAML value ({str(exc)[:120]})", file) from None
 
 
 def read(path: str | pathlib.Path, label: str | None = None):

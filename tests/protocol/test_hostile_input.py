@@ -95,6 +95,7 @@ def test_stored_protocol_cannot_include():
     ("name: x\n? [a, b]\n: 1\n", 2, "mapping key must be a plain name"),
     ("name: x\n? {a: 1}\n: 1\n", 2, "mapping key must be a plain name"),
     ("name: x\nnetwork: &n {populations: *n}\n", 2, "alias refers to the node that contains it"),
+    ("name: x\nduration: 1" + "0" * 20000 + "\n", None, "invalid YAML value"),  # found by tests/fuzz_cli.py
 ])
 def test_malformed_yaml_gives_a_located_error(tmp_path, capsys, text, line, words):
     _refused(tmp_path, capsys, text, line=line, words=words)
