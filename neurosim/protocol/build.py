@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core import connectivity, stimuli
 from ..core.network import Network
+from ..core.plasticity import PlasticProjection
 from ..core.neurons import equation, make_population
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse
@@ -53,10 +54,16 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
     for index, connection in enumerate(spec.network.connections):
         path = ("network", "connections", index)
         with _located(protocol, path):
-            projection = net.add(connectivity.Projection(
-                net.population(connection.pre), net.population(connection.post), connection.receptor,
-                rule=connectivity.rule(**connection.rule), weight=connection.weight, delay=connection.delay,
-                allow_autapses=connection.allow_autapses, name=connection.name))
+            ends = (net.population(connection.pre), net.population(connection.post), connection.receptor)
+            common = dict(rule=connectivity.rule(**connection.rule), weight=connection.weight, delay=connection.delay,
+                          allow_autapses=connection.allow_autapses, name=connection.name)
+            if connection.plasticity is None:
+                projection = net.add(connectivity.Projection(*ends, **common))
+            else:
+                with _located(protocol, (*path, "plasticity")):
+                    projection = net.add(PlasticProjection(*ends, connection.plasticity.model,
+                                                           params=connection.plasticity.params,
+                                                           initial=connection.plasticity.initial, **common))
         owners[("projection", projection.name)] = path
     for index, stimulus in enumerate(spec.stimuli):
         path = ("stimuli", index)

@@ -121,8 +121,17 @@ class Population(Strict):
 OPTIONS = ("spike_timing", "method", "gate_tables")
 
 
+class Plasticity(Strict):
+    """A plasticity rule by name (``neurosim/models/plasticity``) with parameters in units and initial
+    values of its per-synapse variables."""
+
+    model: str
+    params: dict[str, Any] = {}
+    initial: dict[str, Any] = {}
+
+
 class Connection(Strict):
-    """NEST-style: a connection rule and synapse properties (weight, delay, receptor)."""
+    """NEST-style: a connection rule and synapse properties (weight, delay, receptor, plasticity)."""
 
     pre: str
     post: str
@@ -132,6 +141,7 @@ class Connection(Strict):
     delay: Value = "0 ms"
     allow_autapses: bool = True
     name: str | None = None
+    plasticity: Plasticity | None = None
 
 
 class Network(Strict):

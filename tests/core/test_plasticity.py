@@ -163,3 +163,48 @@ def test_heterogeneous_delays_refused():
                               rule=Explicit(np.array([0, 1]), np.array([0, 1])), delay=np.array([1e-3, 2e-3])))
     with pytest.raises(ParameterError, match="one delay"):
         Simulator(net, dt=DT)
+
+
+@pytest.mark.slow
+def test_stdp_matches_brian2_on_same_spike_trains():
+    """Brian2 (numpy codegen) runs the same rule, written here from its parameters, on the same
+    random pre/post trains of 20 independent synapses; final weights agree to rounding."""
+    brian2 = pytest.importorskip("brian2")
+    rng = np.random.default_rng(3)
+    n, duration, rate, wmax = 20, 2.0, 20.0, 1.0
+    trains = []
+    for _ in range(2):
+        spikes = rng.random((n, int(duration / DT))) < rate * DT
+        index, step = np.nonzero(spikes)
+        trains.append((index, step))
+    w0 = rng.uniform(0.2, 0.8, n)
+
+    net = Network(seed=0)
+    pre = net.add(SpikeSource("pre", n, trains[0][0], trains[0][1] * DT))
+    post = net.add(SpikeSource("post", n, trains[1][0], trains[1][1] * DT))
+    net.add(PlasticProjection(pre, post, None, "stdp_additive", params={"wmax": wmax}, rule=OneToOne(),
+                              weight=w0, delay=3e-3))
+    sim = Simulator(net, dt=DT)
+    sim.run(duration)
+    ours = sim.network.projections[0].state["w"]
+
+    b2 = brian2
+    b2.prefs.codegen.target = "numpy"
+    b2.start_scope()
+    b2.defaultclock.dt = DT * b2.second
+    g_pre = b2.SpikeGeneratorGroup(n, trains[0][0], trains[0][1] * DT * b2.second)
+    g_post = b2.SpikeGeneratorGroup(n, trains[1][0], trains[1][1] * DT * b2.second)
+    namespace = {"taupre": 20e-3 * b2.second, "taupost": 20e-3 * b2.second, "wmax": wmax,
+                 "dApre": 0.01 * wmax, "dApost": -0.01 * wmax * 1.05}
+    synapses = b2.Synapses(g_pre, g_post, """w : 1
+        dApre/dt = -Apre/taupre : 1 (event-driven)
+        dApost/dt = -Apost/taupost : 1 (event-driven)""",
+                           on_pre="Apre += dApre\nw = clip(w + Apost, 0, wmax)",
+                           on_post="Apost += dApost\nw = clip(w + Apre, 0, wmax)", namespace=namespace)
+    synapses.connect(j="i")
+    synapses.w = w0
+    synapses.delay = 3e-3 * b2.second
+    b2.run(duration * b2.second, namespace=namespace)
+    theirs = np.asarray(synapses.w[:])
+    assert np.max(np.abs(ours - w0)) > 1e-3  # the trains did change the weights
+    assert np.max(np.abs(ours - theirs)) < 1e-12
