@@ -199,6 +199,9 @@ class Simulator:
         results = Results(dt=self.dt, duration=self.step * self.dt, seed=self.network.seed, complete=self.complete,
                           population_sizes={name: pop.n for name, pop in self.network.populations.items()},
                           timings=dict(self.timings))
+        for projection in self.network.projections:
+            if hasattr(projection, "synaptic_state"):
+                results.synapses[projection.name] = projection.synaptic_state()
         for monitor in self.network.monitors:
             name = monitor.population.name
             if isinstance(monitor, SpikeMonitor):
