@@ -208,3 +208,22 @@ def test_stdp_matches_brian2_on_same_spike_trains():
     theirs = np.asarray(synapses.w[:])
     assert np.max(np.abs(ours - w0)) > 1e-3  # the trains did change the weights
     assert np.max(np.abs(ours - theirs)) < 1e-12
+
+
+def test_triplet_post_pre_post_matches_formula():
+    """Pre at 10 ms, posts at 20 and 30 ms, then a pre at 45 ms: Pfister & Gerstner's updates by hand."""
+    p = {"tau_plus": 16.8e-3, "tau_x": 101e-3, "tau_minus": 33.7e-3, "tau_y": 125e-3,
+         "A2p": 5e-10, "A3p": 6.2e-3, "A2m": 7e-3, "A3m": 2.3e-4}
+    net = Network(seed=0)
+    pre = net.add(SpikeSource("pre", 1, [0, 0], [0.0100, 0.0450]))
+    post = net.add(SpikeSource("post", 1, [0, 0], [0.0200, 0.0300]))
+    net.add(PlasticProjection(pre, post, None, "stdp_triplet", params={"wmax": WMAX}, weight=W0))
+    sim = Simulator(net, dt=DT)
+    sim.run(0.05)
+    t_pre, t_post = (100 * DT, 450 * DT), (200 * DT, 300 * DT)
+    w = W0 + WMAX * np.exp(-(t_post[0] - t_pre[0]) / p["tau_plus"]) * p["A2p"]  # o2 = 0 before the first post
+    w += WMAX * np.exp(-(t_post[1] - t_pre[0]) / p["tau_plus"]) * (
+        p["A2p"] + p["A3p"] * np.exp(-(t_post[1] - t_post[0]) / p["tau_y"]))
+    o1 = sum(np.exp(-(t_pre[1] - t) / p["tau_minus"]) for t in t_post)
+    w -= WMAX * o1 * (p["A2m"] + p["A3m"] * np.exp(-(t_pre[1] - t_pre[0]) / p["tau_x"]))
+    assert abs(sim.network.projections[0].state["w"][0] - w) < 1e-12
