@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
 from .codegen import CodeWriter, compile_chunk
-from .monitors import RateMonitor, SpikeMonitor, StateMonitor
+from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
 from .network import Network, Population
 from .results import Results
 from .timegrid import to_steps
@@ -208,6 +208,8 @@ class Simulator:
                 results.spikes[name] = monitor.result(self.dt)
             elif isinstance(monitor, StateMonitor):
                 results.states.setdefault(name, {})[monitor.variable] = monitor.result(self.dt)
+            elif isinstance(monitor, SynapseMonitor):
+                results.synapse_states.setdefault(monitor.projection.name, {})[monitor.local] = monitor.result(self.dt)
             elif isinstance(monitor, RateMonitor):
                 results.rates[name] = monitor.result(self.dt)
         return results

@@ -95,3 +95,22 @@ def test_song_protocol_and_weight_reload(tmp_path):
     wrong.write_text(text.replace("{wmax: 0.2 nS,", "{wmax: 0.2 nA,"))
     with pytest.raises(ProtocolError, match=r"wrong.yaml:\d+.*wmax"):
         build(load(wrong))
+
+
+def test_synapse_monitor_records_weights(tmp_path):
+    """Pre at step 100, post at step 300 (no delay): w is W0 until step 300, then W0 + dApre*exp(-200 dt/tau)."""
+    from neurosim.core.monitors import SynapseMonitor
+    net = Network(seed=0)
+    pre = net.add(SpikeSource("pre", 2, [0, 1], [100 * DT, 100 * DT]))
+    post = net.add(SpikeSource("post", 2, [0, 1], [300 * DT, 300 * DT]))
+    projection = net.add(PlasticProjection(pre, post, None, "stdp_additive", params={"wmax": 1.0}, weight=0.5,
+                                           rule=Explicit([0, 1], [0, 1]), name="syn"))
+    net.add(SynapseMonitor(projection, "w", synapses=[1], every=10))
+    results = Simulator(net, dt=DT).run(500 * DT)
+    hdf5.save(results, tmp_path / "r.h5")
+    record = hdf5.load(tmp_path / "r.h5").synapse_states["syn"]["w"]
+    assert record.node_ids.tolist() == [1] and record.data.shape == (50, 1)
+    steps = np.arange(0, 500, 10)
+    expected = np.where(steps >= 300, 0.5 + 0.01 * np.exp(-(300 * DT - 100 * DT) / 0.02), 0.5)
+    assert np.array_equal(record.times, (steps + 1) * DT)
+    assert np.max(np.abs(record.data[:, 0] - expected)) < 1e-15
