@@ -11,12 +11,13 @@ import re
 import numpy as np
 
 from ..core import connectivity, stimuli
+from ..core.monitors import SynapseMonitor
 from ..core.network import Network
 from ..core.plasticity import PlasticProjection
 from ..core.neurons import equation, make_population
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse
-from ..errors import ParameterError
+from ..errors import ParameterError, did_you_mean
 from . import schema
 from .load import Protocol, _key_path
 
@@ -120,3 +121,12 @@ def _monitors(protocol: Protocol, net: Network) -> None:
     for index, state in enumerate(record.states):
         with _located(protocol, ("record", "states", index)):
             net.record_state(net.population(state.population), state.variable, state.neurons, state.every)
+    projections = {projection.name: projection for projection in net.projections}
+    for index, recording in enumerate(record.synapses):
+        path = ("record", "synapses", index)
+        if recording.projection not in projections:
+            raise protocol.error((*path, "projection"), f"no projection named '{recording.projection}'"
+                                 f"{did_you_mean(recording.projection, projections)}")
+        with _located(protocol, path):
+            net.add(SynapseMonitor(projections[recording.projection], recording.variable, recording.synapses,
+                                   recording.every))

@@ -217,12 +217,23 @@ class StateRecording(Strict):
     every: PositiveInt = 1
 
 
+class SynapseRecording(Strict):
+    """A variable (``w`` or a trace) of some synapses (indices in the projection's saved order) of a
+    plastic projection, every ``every`` steps."""
+
+    projection: str
+    variable: str = "w"
+    synapses: list[NonNegativeInt] | None = None
+    every: PositiveInt = 1
+
+
 class Record(Strict):
     """What to record; ``spikes: null`` (the default) means every spiking population."""
 
     spikes: list[str] | None = None
     rates: list[str] = []
     states: list[StateRecording] = []
+    synapses: list[SynapseRecording] = []
 
 
 class Analysis(Strict):

@@ -79,6 +79,8 @@ def test_song_protocol_and_weight_reload(tmp_path):
     results = build(protocol).run(0.05)
     hdf5.save(results, tmp_path / "song.h5")
     weights = results.synapses["input_to_neuron"]
+    record = hdf5.load(tmp_path / "song.h5").synapse_states["input_to_neuron"]["w"]
+    assert record.node_ids.tolist() == [0, 1, 2, 3, 4] and record.data.shape == (1, 5)
     assert weights["w"].shape == (1000,) and np.all((weights["w"] >= 0) & (weights["w"] <= 0.2e-9 * (1 + 1e-12)))
     text = (ROOT / "protocols" / "stdp_song2000.yaml").read_text()
     seeded = tmp_path / "seeded.yaml"
@@ -95,6 +97,10 @@ def test_song_protocol_and_weight_reload(tmp_path):
     wrong.write_text(text.replace("{wmax: 0.2 nS,", "{wmax: 0.2 nA,"))
     with pytest.raises(ProtocolError, match=r"wrong.yaml:\d+.*wmax"):
         build(load(wrong))
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(text.replace("{projection: input_to_neuron, variable: w", "{projection: input_to_neurons, variable: w"))
+    with pytest.raises(ProtocolError, match=r"unknown.yaml:\d+.*input_to_neuron"):
+        build(load(unknown))
 
 
 def test_synapse_monitor_records_weights(tmp_path):
