@@ -62,7 +62,7 @@ class Rule:
             raise EquationError(name, "equations", "expected the equations as a string, one per line", text=repr(equations))
         self.bind(None, {}, check_only=True)
 
-    def bind(self, kind: str | None, given: dict, owner: str = "", check_only: bool = False) -> "Bound":
+    def bind(self, kind: str | None, given: dict, owner: str = "", check_only: bool = False) -> Bound:
         """Parse and check the rule for a receptor of ``kind`` with parameter values ``given``."""
         model = self.name
         unit = WEIGHT_UNITS[kind]
@@ -158,7 +158,7 @@ class Bound:
         names["_el"] = "_el"
         printer = Printer(names)
         args = ", ".join(f"s_{key}" for key in self.state)
-        body = [f"            _el = t - lastupdate[s]"]
+        body = ["            _el = t - lastupdate[s]"]
         body += [f"            _{key} = s_{key}[s]" for key in self.state]
         el = sympy.Symbol("_el", real=True)
         for trace in self.traces:
@@ -199,8 +199,8 @@ class PlasticProjection(Projection):
     sets per-synapse variables other than ``w`` (scalars or arrays in the rule's order)."""
 
     def __init__(self, pre, post, receptor: str | None, plasticity, params: dict | None = None,
-                 initial: dict | None = None, rule=AllToAll(), weight=0.0, delay=0.0, allow_autapses: bool = True,
-                 name: str | None = None):
+                 initial: dict | None = None, rule=AllToAll(), weight=0.0,  # noqa: B008 - frozen, as in Projection
+                 delay=0.0, allow_autapses: bool = True, name: str | None = None):
         if receptor is None:  # no transmission: Projection's receptor checks do not apply
             self.pre, self.post, self.receptor, self.rule = pre, post, None, rule
             self.name = check_name(name or f"{pre.name}_to_{post.name}_plastic", "projection")

@@ -13,8 +13,8 @@ import numpy as np
 from ..core import connectivity, stimuli
 from ..core.monitors import SynapseMonitor
 from ..core.network import Network
-from ..core.plasticity import PlasticProjection
 from ..core.neurons import equation, make_population
+from ..core.plasticity import PlasticProjection
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse
 from ..errors import ParameterError, did_you_mean
@@ -56,8 +56,8 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
         path = ("network", "connections", index)
         with _located(protocol, path):
             ends = (net.population(connection.pre), net.population(connection.post), connection.receptor)
-            common = dict(rule=connectivity.rule(**connection.rule), weight=connection.weight, delay=connection.delay,
-                          allow_autapses=connection.allow_autapses, name=connection.name)
+            common = {"rule": connectivity.rule(**connection.rule), "weight": connection.weight,
+                      "delay": connection.delay, "allow_autapses": connection.allow_autapses, "name": connection.name}
             if connection.plasticity is None:
                 projection = net.add(connectivity.Projection(*ends, **common))
             else:

@@ -41,7 +41,7 @@ def test_saved_weights_seed_a_run_that_continues_a_longer_one_bit_for_bit(tmp_pa
     """Activity in [0, 1 s) and [3 s, 4 s); the split at 2 s falls in a silence of 2 s (100 trace
     time constants, below the weights' rounding), so the weights alone carry the state."""
     rng = np.random.default_rng(7)
-    steps = int(round(1.0 / DT))
+    steps = round(1.0 / DT)
     parts = [(trains(rng, 0, steps), trains(rng, 0, steps)), (trains(rng, 3 * steps, 4 * steps),
                                                              trains(rng, 3 * steps, 4 * steps))]
     joined = [tuple(np.concatenate([parts[0][k][m], parts[1][k][m]]) for m in range(2)) for k in range(2)]
