@@ -227,3 +227,15 @@ def test_triplet_post_pre_post_matches_formula():
     o1 = sum(np.exp(-(t_pre[1] - t) / p["tau_minus"]) for t in t_post)
     w -= WMAX * o1 * (p["A2m"] + p["A3m"] * np.exp(-(t_pre[1] - t_pre[0]) / p["tau_x"]))
     assert abs(sim.network.projections[0].state["w"][0] - w) < 1e-12
+
+
+def test_static_projection_code_has_no_plasticity():
+    """Static networks generate the same loop as before plasticity existed: no extra kernels or queues."""
+    from neurosim.core.connectivity import Projection
+    net, a, _ = _pair()
+    post = net.add(LIF("post", 2, receptors={"e": Synapse("exponential", 5e-3)}))
+    net.add(Projection(a, post, "e", weight=1e-9, delay=1e-3))
+    source = Simulator(net, dt=DT).source
+    assert source.count("def ") == 1 and "plasticity" not in source and "enqueue" not in source
+    net.add(PlasticProjection(a, post, "e", "stdp_additive", params={"wmax": "2 nA"}, weight=1e-9))
+    assert Simulator(net, dt=DT).source.count("def ") == 3  # run_chunk, on_pre, on_post
