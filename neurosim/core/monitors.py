@@ -236,3 +236,73 @@ def total_count(counts, n_spikes):
     for k in range(n_spikes):
         total += counts[k]
     return total
+
+
+class SynapseMonitor(Monitor):
+    """Records per-synapse ``variable`` (``w`` or a trace) of the chosen ``synapses`` (indices in the
+    projection's CSR order, see ``synaptic_state()``) of a plastic projection every ``every`` steps,
+    at the end of the step. Event-driven traces are recorded as stored, i.e. as of the synapse's last
+    event (as Brian2 records them); ``w`` is always current."""
+
+    def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
+        super().__init__(projection.pre)
+        self.projection = projection
+        names = list(getattr(projection, "bound", None).state) if hasattr(projection, "bound") else []
+        if variable not in names:
+            raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
+                                 f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ParameterError(f"synapse monitor of '{projection.name}': every", every, "a positive integer")
+        self.local, self.every, self.selection = variable, int(every), synapses
+        self.variable = f"{projection.name}.{variable}"
+        self.count = np.zeros(1, np.int64)
+        self._data, self._steps = [], []
+
+    recorded = ("_data", "_steps")
+
+    def load_run_state(self, state):
+        super().load_run_state(state)
+        if self._data:
+            self._data = [self._data[0].reshape(-1, len(self.synapses))]
+
+    def prepare_chunk(self, n_steps):
+        rows = n_steps // self.every + 1
+        if self.buffer.shape[0] < rows:
+            self.buffer = np.zeros((rows, len(self.synapses)))
+
+    def emit(self, w):
+        n = self.projection.n_synapses
+        if self.selection is None:
+            self.synapses = np.arange(n, dtype=np.int64)
+        else:
+            self.synapses = np.unique(np.asarray(self.selection, np.int64).ravel())
+            if self.synapses.size == 0 or self.synapses.min() < 0 or self.synapses.max() >= n:
+                raise ParameterError(f"synapse monitor of '{self.projection.name}': synapses", self.selection,
+                                     f"indices in [0, {n})")
+        if not hasattr(self, "buffer"):
+            self.buffer = np.zeros((1, len(self.synapses)))
+        r = (lambda local: w.ref(self, local))
+        w.args.update({r("synapses"): self.synapses, r("count"): self.count})
+        w.chunk_args[r("buffer")] = self
+        source = w.ref(self.projection, f"s_{self.local}")
+        w.lines["record"] += [
+            f"if step % {self.every} == 0:",
+            f"    for j in range({r('synapses')}.shape[0]):",
+            f"        {r('buffer')}[{r('count')}[0], j] = {source}[{r('synapses')}[j]]",
+            f"    {r('count')}[0] += 1"]
+
+    def chunk_values(self, step0, n_steps):
+        return self.buffer
+
+    def flush(self, step0, n_done, dt):
+        n = int(self.count[0])
+        first = -(-step0 // self.every) * self.every
+        self._steps.append(first + self.every * np.arange(n))
+        self._data.append(self.buffer[:n].copy())
+        self.count[0] = 0
+
+    def result(self, dt) -> StateRecord:
+        """``node_ids`` are the synapse indices; times are the ends of the recorded steps."""
+        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.synapses)))
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return StateRecord(self.local, self.synapses.copy(), (steps + 1) * dt, data)

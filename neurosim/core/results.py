@@ -48,6 +48,10 @@ class Results:
     spikes: dict[str, SpikeTrains] = field(default_factory=dict)
     states: dict[str, dict[str, StateRecord]] = field(default_factory=dict)  # population -> variable -> record
     rates: dict[str, RateRecord] = field(default_factory=dict)
+    #: plastic projection -> {"pre", "post" (indices per synapse), "w" and the rule's other variables} (SI)
+    synapses: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    #: plastic projection -> variable -> record of a synapse monitor (``node_ids``: synapse indices)
+    synapse_states: dict[str, dict[str, StateRecord]] = field(default_factory=dict)
     dt: float = 0.0
     duration: float = 0.0
     seed: int = 0

@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
 from .codegen import CodeWriter, compile_chunk
-from .monitors import RateMonitor, SpikeMonitor, StateMonitor
+from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
 from .network import Network, Population
 from .results import Results
 from .timegrid import to_steps
@@ -199,12 +199,17 @@ class Simulator:
         results = Results(dt=self.dt, duration=self.step * self.dt, seed=self.network.seed, complete=self.complete,
                           population_sizes={name: pop.n for name, pop in self.network.populations.items()},
                           timings=dict(self.timings))
+        for projection in self.network.projections:
+            if hasattr(projection, "synaptic_state"):
+                results.synapses[projection.name] = projection.synaptic_state()
         for monitor in self.network.monitors:
             name = monitor.population.name
             if isinstance(monitor, SpikeMonitor):
                 results.spikes[name] = monitor.result(self.dt)
             elif isinstance(monitor, StateMonitor):
                 results.states.setdefault(name, {})[monitor.variable] = monitor.result(self.dt)
+            elif isinstance(monitor, SynapseMonitor):
+                results.synapse_states.setdefault(monitor.projection.name, {})[monitor.local] = monitor.result(self.dt)
             elif isinstance(monitor, RateMonitor):
                 results.rates[name] = monitor.result(self.dt)
         return results

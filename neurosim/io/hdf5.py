@@ -9,6 +9,10 @@ seconds keep the round trip bit-exact, and the attribute says so):
   ``mapping/node_ids``, ``mapping/time`` = [start, stop, step] (SONATA) and
   ``mapping/timestamps`` (every sample time, exact);
 - ``/rates/<population>/{timestamps, rate}`` (Hz);
+- ``/synapses/<projection>/{pre, post, w, ...}``: final state of every plastic projection, one entry
+  per synapse (pre and post neuron indices, the weight in SI and the rule's other variables);
+- ``/synapse_report/<projection>/<variable>/{data, synapses, timestamps}``: synapse monitors
+  (time x synapse; ``synapses`` are indices into ``/synapses/<projection>``);
 - ``/analysis/...``: nested groups of datasets (arrays and scalars);
 - ``/populations``: attribute per population = number of neurons;
 - root attributes: ``seed``, ``dt`` and ``duration`` (s), ``complete``, ``wall_clock_<phase>`` (s)
@@ -118,6 +122,16 @@ def _write(f: h5py.File, results: Results) -> None:
         group = f.create_group(f"rates/{name}")
         group.create_dataset("timestamps", data=record.times).attrs["units"] = "s"
         group.create_dataset("rate", data=record.rate).attrs["units"] = "Hz"
+    for name, variables in results.synapses.items():
+        group = f.create_group(f"synapses/{name}")
+        for variable, values in variables.items():
+            group.create_dataset(variable, data=values)
+    for name, variables in results.synapse_states.items():
+        for variable, record in variables.items():
+            group = f.create_group(f"synapse_report/{name}/{variable}")
+            group.create_dataset("data", data=record.data)
+            group.create_dataset("synapses", data=record.node_ids)
+            group.create_dataset("timestamps", data=record.times).attrs["units"] = "s"
     _write_tree(f.create_group("analysis", track_order=True), results.analysis)
 
 
@@ -192,6 +206,15 @@ def _read(f: h5py.File) -> Results:
     for name, group in f.get("rates", {}).items():
         results.rates[name] = RateRecord(times=data(group["timestamps"], "f", f"rates/{name}/timestamps"),
                                          rate=data(group["rate"], "f", f"rates/{name}/rate"))
+    for name, group in f.get("synapses", {}).items():
+        results.synapses[name] = {variable: data(group[variable], "iu" if variable in ("pre", "post") else "f",
+                                                 f"synapses/{name}/{variable}") for variable in group}
+    for name, variables in f.get("synapse_report", {}).items():
+        for variable, group in variables.items():
+            where = f"synapse_report/{name}/{variable}"
+            results.synapse_states.setdefault(name, {})[variable] = StateRecord(
+                variable, data(group["synapses"], "iu", f"{where}/synapses"),
+                data(group["timestamps"], "f", f"{where}/timestamps"), data(group["data"], "", f"{where}/data"))
     results.analysis = _read_tree(f["analysis"], data, "analysis", 0)
     return results
 

@@ -11,11 +11,13 @@ import re
 import numpy as np
 
 from ..core import connectivity, stimuli
+from ..core.monitors import SynapseMonitor
 from ..core.network import Network
 from ..core.neurons import equation, make_population
+from ..core.plasticity import PlasticProjection
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse
-from ..errors import ParameterError
+from ..errors import ParameterError, did_you_mean
 from . import schema
 from .load import Protocol, _key_path
 
@@ -53,10 +55,16 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
     for index, connection in enumerate(spec.network.connections):
         path = ("network", "connections", index)
         with _located(protocol, path):
-            projection = net.add(connectivity.Projection(
-                net.population(connection.pre), net.population(connection.post), connection.receptor,
-                rule=connectivity.rule(**connection.rule), weight=connection.weight, delay=connection.delay,
-                allow_autapses=connection.allow_autapses, name=connection.name))
+            ends = (net.population(connection.pre), net.population(connection.post), connection.receptor)
+            common = {"rule": connectivity.rule(**connection.rule), "weight": connection.weight,
+                      "delay": connection.delay, "allow_autapses": connection.allow_autapses, "name": connection.name}
+            if connection.plasticity is None:
+                projection = net.add(connectivity.Projection(*ends, **common))
+            else:
+                with _located(protocol, (*path, "plasticity")):
+                    projection = net.add(PlasticProjection(*ends, connection.plasticity.model,
+                                                           params=connection.plasticity.params,
+                                                           initial=connection.plasticity.initial, **common))
         owners[("projection", projection.name)] = path
     for index, stimulus in enumerate(spec.stimuli):
         path = ("stimuli", index)
@@ -113,3 +121,12 @@ def _monitors(protocol: Protocol, net: Network) -> None:
     for index, state in enumerate(record.states):
         with _located(protocol, ("record", "states", index)):
             net.record_state(net.population(state.population), state.variable, state.neurons, state.every)
+    projections = {projection.name: projection for projection in net.projections}
+    for index, recording in enumerate(record.synapses):
+        path = ("record", "synapses", index)
+        if recording.projection not in projections:
+            raise protocol.error((*path, "projection"), f"no projection named '{recording.projection}'"
+                                 f"{did_you_mean(recording.projection, projections)}")
+        with _located(protocol, path):
+            net.add(SynapseMonitor(projections[recording.projection], recording.variable, recording.synapses,
+                                   recording.every))

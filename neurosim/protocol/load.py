@@ -458,8 +458,39 @@ class Checker:
         else:
             dimension = {"current": post_class.input_dimension, "conductance": "conductance",
                          "delta": post_class.state_spec.get("v", ("voltage",))[0]}[receptor.kind]
-        connection.weight = self.value(connection.weight, dimension, 1, (*path, "weight"), random=True)
+        if isinstance(connection.weight, dict) and "from" in connection.weight:
+            self.saved_weights(path, connection)
+        else:
+            connection.weight = self.value(connection.weight, dimension, 1, (*path, "weight"), random=True)
         connection.delay = self.value(connection.delay, "time", 1, (*path, "delay"), random=True)
+
+    def saved_weights(self, path, connection: schema.Connection) -> None:
+        """``weight: {from: results.h5, projection: name}``: the synapses (pre, post, w) of a plastic
+        projection saved in a results file replace the rule's pairs and weights."""
+        import pathlib
+
+        from ..errors import OutputError
+        from ..io import hdf5
+        raw, where = connection.weight, (*path, "weight")
+        if set(raw) != {"from", "projection"} or not all(isinstance(v, str) for v in raw.values()):
+            self.fail(where, "expected {from: results.h5, projection: name}")
+        file = pathlib.Path(raw["from"])
+        if not file.is_absolute():
+            file = pathlib.Path(self.protocol.file).resolve().parent / file
+        try:
+            saved = hdf5.load(file).synapses
+        except OutputError as exc:
+            self.fail((*where, "from"), str(exc))
+        if raw["projection"] not in saved:
+            self.fail((*where, "projection"), f"{file} has no plastic projection '{raw['projection']}'"
+                                              f"{did_you_mean(raw['projection'], saved)}; saved: {', '.join(saved) or 'none'}")
+        synapses = saved[raw["projection"]]
+        n_pre, n_post = self.populations[connection.pre].n, self.populations[connection.post].n
+        if synapses["pre"].size and (synapses["pre"].max() >= n_pre or synapses["post"].max() >= n_post):
+            self.fail(where, f"the saved synapses connect neurons beyond {connection.pre} (n = {n_pre}) or "
+                             f"{connection.post} (n = {n_post})")
+        connection.rule = {"name": "explicit", "pre": synapses["pre"], "post": synapses["post"]}
+        connection.weight = synapses["w"]
 
     def rate(self, rate, path) -> None:
         """Poisson rates: finite, >= 0 Hz, at most ``MAX_EXPECTED_COUNT`` spikes per step."""

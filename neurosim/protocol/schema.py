@@ -120,8 +120,17 @@ class Population(Strict):
 OPTIONS = ("spike_timing", "method", "gate_tables")
 
 
+class Plasticity(Strict):
+    """A plasticity rule by name (``neurosim/models/plasticity``) with parameters in units and initial
+    values of its per-synapse variables."""
+
+    model: str
+    params: dict[str, Any] = {}
+    initial: dict[str, Any] = {}
+
+
 class Connection(Strict):
-    """NEST-style: a connection rule and synapse properties (weight, delay, receptor)."""
+    """NEST-style: a connection rule and synapse properties (weight, delay, receptor, plasticity)."""
 
     pre: str
     post: str
@@ -131,6 +140,7 @@ class Connection(Strict):
     delay: Value = "0 ms"
     allow_autapses: bool = True
     name: str | None = None
+    plasticity: Plasticity | None = None
 
 
 class Network(Strict):
@@ -206,12 +216,23 @@ class StateRecording(Strict):
     every: PositiveInt = 1
 
 
+class SynapseRecording(Strict):
+    """A variable (``w`` or a trace) of some synapses (indices in the projection's saved order) of a
+    plastic projection, every ``every`` steps."""
+
+    projection: str
+    variable: str = "w"
+    synapses: list[NonNegativeInt] | None = None
+    every: PositiveInt = 1
+
+
 class Record(Strict):
     """What to record; ``spikes: null`` (the default) means every spiking population."""
 
     spikes: list[str] | None = None
     rates: list[str] = []
     states: list[StateRecording] = []
+    synapses: list[SynapseRecording] = []
 
 
 class Analysis(Strict):
