@@ -335,9 +335,12 @@ class Projection:
         suffix = "_counts" if self.pre.multiplicity else ""
         if suffix:
             spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+        if w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS:
+            suffix += "_threaded"  # bit-identical to the serial kernels (see propagate_threaded)
+        blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
         if self.immediate and self.post.receptors[self.receptor].is_delta:
             w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
-            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt)")
+            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
@@ -345,11 +348,11 @@ class Projection:
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
                     w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
-                                                f"{w.constant(self, f'b{row}', bank.b[row])})")
+                                                f"{w.constant(self, f'b{row}', bank.b[row])}{blocks})")
         else:
             w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
             w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
-                                        f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
+                                        f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step{blocks})")
 
 
 def _is_scalar(value) -> bool:
@@ -434,3 +437,120 @@ def propagate_counts(spikes, counts, n_spikes, indptr, indices, weights, delays,
         for s in range(indptr[i], indptr[i + 1]):
             delay = uniform_delay if uniform_delay >= 0 else delays[s]
             ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]
+
+
+# Threaded propagation (``threads > 1``). Thread ``b`` of ``B`` owns the contiguous range of target
+# neurons ``[b n / B, (b + 1) n / B)`` and walks, for every spike in order, the part of the CSR row
+# whose targets it owns (rows are sorted by target: one binary search per spike and thread). Each
+# target is then written by one thread only, and its sum is formed in the same order as in the
+# serial kernels (spikes in order, then synapses in row order): results are bit-identical to
+# the serial kernels, whatever the number of threads. ``blocks`` is the thread count (an argument:
+# ``numba.get_num_threads()`` inside would keep Numba from caching the kernel).
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _owned(indptr, indices, i, lo, hi):
+    """The synapses ``[start, end)`` of CSR row ``i`` whose targets lie in ``[lo, hi)``."""
+    start, end = indptr[i], indptr[i + 1]
+    a, b = start, end
+    while a < b:  # first synapse with target >= lo
+        mid = (a + b) // 2
+        if indices[mid] < lo:
+            a = mid + 1
+        else:
+            b = mid
+    first = a
+    b = end
+    while a < b:  # first synapse with target >= hi
+        mid = (a + b) // 2
+        if indices[mid] < hi:
+            a = mid + 1
+        else:
+            b = mid
+    return first, a
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_threaded(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step, blocks):
+    """:func:`propagate` split over threads by target range; bit-identical to it."""
+    length, n = ring.shape[0], ring.shape[2]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            if uniform_delay >= 0:
+                slot = (step + uniform_delay) % length
+                for s in range(first, end):
+                    ring[slot, receptor, indices[s]] += weights[s]
+            else:
+                for s in range(first, end):
+                    ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_now_threaded(spikes, n_spikes, indptr, indices, weights, target, scale, blocks):
+    """:func:`propagate_now` split over threads by target range; bit-identical to it."""
+    n = target.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                target[indices[s]] += scale * weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_jumps_now_threaded(spikes, n_spikes, indptr, indices, weights, v, ref_left, dt, blocks):
+    """:func:`propagate_jumps_now` split over threads by target range; bit-identical to it."""
+    n = v.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                j = indices[s]
+                if ref_left[j] <= 0.5 * dt:
+                    v[j] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring,
+                              receptor, step, blocks):
+    """:func:`propagate_counts` split over threads by target range; bit-identical to it."""
+    length, n = ring.shape[0], ring.shape[2]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            count = counts[k]
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                delay = uniform_delay if uniform_delay >= 0 else delays[s]
+                ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_now_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, target, scale, blocks):
+    """:func:`propagate_now_counts` split over threads by target range; bit-identical to it."""
+    n = target.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            factor = scale * counts[k]
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                target[indices[s]] += factor * weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_jumps_now_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt, blocks):
+    """:func:`propagate_jumps_now_counts` split over threads by target range; bit-identical to it."""
+    n = v.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            count = counts[k]
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                j = indices[s]
+                if ref_left[j] <= 0.5 * dt:
+                    v[j] += count * weights[s]
