@@ -35,7 +35,7 @@ DTS = (0.1e-3, 0.05e-3, 0.025e-3, 0.01e-3)
 
 def _events(seed: int = 19):
     rng = np.random.default_rng(seed)
-    steps = int(round(DURATION / GRID))
+    steps = round(DURATION / GRID)
     return {name: np.flatnonzero(rng.random(steps) < rate * GRID) * GRID for name, rate in RATES.items()}
 
 
@@ -92,7 +92,7 @@ def main(argv=None) -> None:
     own = error(spike_times("rk4", 2e-6), reference)
     print(f"reference rk4 dt 1 us: {len(reference)} spikes; rk4 at 2 us differs by max {own[0] * 1e6:.3f} us")
     print(f"load average at start: {os.getloadavg()}")
-    print("| method | dt (ms) | spikes (ref %d) | max error (us) | mean error (us) | ns / neuron-step |" % len(reference))
+    print(f"| method | dt (ms) | spikes (ref {len(reference)}) | max error (us) | mean error (us) | ns / neuron-step |")
     print("|---|---|---|---|---|---|")
     for dt in DTS:
         for method in METHODS:

@@ -27,8 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import pathlib
+import re
 
 import numpy as np
 

@@ -69,7 +69,7 @@ def test_refractory_states_are_held():
     net.record_state(pop, "v")
     net.record_spikes(pop)
     result = Simulator(net, dt=1e-4).run(0.05)
-    v, first = result.states["L"]["v"].data[:, 0], int(round(result.spikes["L"].times[0] / 1e-4))
+    v, first = result.states["L"]["v"].data[:, 0], round(result.spikes["L"].times[0] / 1e-4)
     assert len(result.spikes["L"].times) >= 2
     np.testing.assert_array_equal(v[first + 1:first + 21], -70e-3)  # 2 ms clamped at the reset
     assert v[first + 22] > -70e-3
