@@ -64,9 +64,17 @@ class FixedProbability:
         rows = max(1, int(SAMPLER_BLOCK / max(n_post * self.p, 1.0)))
         blocks = [_bernoulli_pairs(start, min(rows, n_pre - start), n_post, self.p, rng)
                   for start in range(0, n_pre, rows)]
-        if not blocks:
-            return np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+        # joined block by block, each freed once copied: the peak stays near the result's size
+        total = sum(len(b[0]) for b in blocks)
+        pre, post = np.empty(total, np.int32), np.empty(total, np.int32)
+        start = 0
+        blocks.reverse()
+        while blocks:
+            block_pre, block_post = blocks.pop()
+            pre[start:start + len(block_pre)], post[start:start + len(block_pre)] = block_pre, block_post
+            start += len(block_pre)
+            del block_pre, block_post
+        return pre, post
 
 
 #: Expected synapses drawn per call of the compiled Bernoulli sampler (a few milliseconds).
@@ -279,6 +287,10 @@ class Projection:
             keep = pre != post
             pre, post = pre[keep], post[keep]
         n = len(pre)
+        ordered = _csr_ordered(pre, post)
+        if ordered and not hasattr(self.rule, "weights"):  # pre indices freed before the weights exist
+            self.indptr = _row_pointers(pre, self.pre.n)
+            pre = None
         if hasattr(self.rule, "weights"):
             weights = self.rule.weights(pre, post)
         elif _is_scalar(self.weight):
@@ -294,14 +306,14 @@ class Projection:
         if steps.size and steps.max() > np.iinfo(np.uint16).max:
             raise ParameterError(f"{label}: delay", float(delays.max()),
                                  f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
-        if not _csr_ordered(pre, post):
+        if not ordered:
             order = np.lexsort((post, pre))
             pre, post, weights = pre[order], post[order], weights[order]
             steps = steps[order] if steps.ndim else steps
+        if pre is not None:
+            self.indptr = _row_pointers(pre, self.pre.n)
         self.indices = post.astype(np.int32, copy=False)
         self.weights = weights.astype(self.weight_dtype, copy=False)
-        self.indptr = np.zeros(self.pre.n + 1, np.int64)
-        np.cumsum(np.bincount(pre, minlength=self.pre.n), out=self.indptr[1:])
         uniform = steps.ndim == 0 or (n > 0 and np.all(steps == steps[0]))
         self.uniform_delay = int(steps.flat[0]) if uniform and steps.size else -1
         self.delay_steps = np.zeros(0, np.uint16) if uniform else steps.astype(np.uint16)
@@ -359,12 +371,25 @@ def _is_scalar(value) -> bool:
     return not hasattr(value, "draw") and np.ndim(value) == 0
 
 
-def _csr_ordered(pre: np.ndarray, post: np.ndarray) -> bool:
-    """Whether the pairs are sorted by ``pre`` and, within a row, strictly by ``post``."""
-    if len(pre) < 2:
-        return True
-    step = np.diff(pre)
-    return bool(np.all((step > 0) | ((step == 0) & (np.diff(post) > 0))))
+@numba.njit(cache=True, nogil=True)
+def _csr_ordered(pre, post):
+    """Whether the pairs are sorted by ``pre`` and, within a row, strictly by ``post`` (a loop: no
+    temporaries of the synapse count)."""
+    for s in range(1, pre.shape[0]):
+        if pre[s] < pre[s - 1] or (pre[s] == pre[s - 1] and post[s] <= post[s - 1]):
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_pointers(pre, n_pre):
+    """CSR row pointers (int64, ``n_pre + 1``) of pairs sorted by ``pre``."""
+    indptr = np.zeros(n_pre + 1, np.int64)
+    for s in range(pre.shape[0]):
+        indptr[pre[s] + 1] += 1
+    for i in range(n_pre):
+        indptr[i + 1] += indptr[i]
+    return indptr
 
 
 @numba.njit(cache=True, nogil=True)
