@@ -1,27 +1,17 @@
 """COBA (Brette et al. 2007, benchmark 1; Brian's COBA.py, Vogels & Abbott 2005): conductance-based
 LIF, gL 10 nS, Ee 0 mV, Ei -80 mV, we 6 nS, wi 67 nS, initial v and conductances drawn as in
 Brian's example; p = 0.02 at N = 4000, 80 synapses per neuron above; exponential Euler in both
-(conductances held over the step). neurosim uses float32 weights."""
+(conductances held over the step). neurosim runs the shipped protocol
+(``protocols/coba.yaml``)."""
 
-from .common import brian2_ei_objects, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, protocol_simulator, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
 
 
 def neurosim_build(spec):
-    from neurosim.core.distributions import Normal
-    from neurosim.core.neurons.lif import LIF
-    from neurosim.core.synapses import Synapse
-
-    params = {"cm": 200e-12, "tau_m": 20 * ms, "v_rest": -60 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV, "tau_refrac": 5 * ms}
-    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
-                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
-    initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS), "syn_inh": Normal(200 * nS, 120 * nS)}
-
-    def make_population(name, size):
-        return LIF(name, size, params=params, receptors=receptors, initial=initial)
-
-    return neurosim_ei_network(spec, make_population, 6 * nS, 67 * nS)
+    """The shipped ``protocols/coba.yaml`` at the spec's size (see ``common.protocol_simulator``)."""
+    return protocol_simulator("coba", spec)
 
 
 def brian2_build(spec, b2):

@@ -1,26 +1,16 @@
 """COBAHH (Brette et al. 2007, benchmark 3; Brian2's examples/COBAHH.py): Traub-Miles HH with
 conductance synapses, exponential Euler; p = 0.02 at N = 4000, 80 synapses per neuron above.
-neurosim uses its gate tables (``gate_tables=True``, see neurosim.core.neurons.hh) unless the
-spec says ``gate_tables: false``, and float32 weights."""
+neurosim runs the shipped protocol as it is (exact gate propagators, float64 weights); a spec's
+``sets: ["network.populations.E.gate_tables=true", ...]`` measures the gate tables."""
 
-from .common import brian2_ei_objects, connection_probability, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, connection_probability, protocol_simulator, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
 
 
 def neurosim_build(spec):
-    from neurosim.core.distributions import Normal
-    from neurosim.core.neurons.hh import HHTraub
-    from neurosim.core.synapses import Synapse
-
-    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
-                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
-    initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS), "syn_inh": Normal(200 * nS, 120 * nS)}
-
-    def make_population(name, size):
-        return HHTraub(name, size, receptors=receptors, initial=initial, gate_tables=spec.get("gate_tables", True))
-
-    return neurosim_ei_network(spec, make_population, 6 * nS, 67 * nS)
+    """The shipped ``protocols/cobahh.yaml`` at the spec's size (see ``common.protocol_simulator``)."""
+    return protocol_simulator("cobahh", spec)
 
 
 def brian2_build(spec, b2):

@@ -53,24 +53,22 @@ def connection_probability(n: int) -> float:
     return 0.02 if n <= 4000 else 80 / n
 
 
-def neurosim_ei_network(spec: dict, make_population, exc_weight: float, inh_weight: float):
-    """The benchmarks' layout in neurosim: E (80 %) and I (20 %) populations from
-    ``make_population(name, size)``, all four projections with ``connection_probability`` and
-    float32 weights (receptors ``exc`` and ``inh``), and spike monitors on both."""
-    from neurosim.core.connectivity import FixedProbability, Projection
-    from neurosim.core.network import Network
+PROTOCOLS = pathlib.Path(__file__).resolve().parents[1] / "protocols"
+
+
+def protocol_simulator(name: str, spec: dict):
+    """The shipped protocol ``protocols/NAME.yaml`` built as users run it (``neurosim run``), with
+    only the size (E 80 %, I 20 %, ``connection_probability``), seed, dt and threads set from the
+    spec, plus any ``spec['sets']`` (``key.path=value`` overrides, e.g. HH ``gate_tables``)."""
+    from neurosim.protocol.build import build
+    from neurosim.protocol.load import load
 
     n = spec["n"]
-    net = Network(seed=spec.get("seed", 1))
-    pops = {name: net.add(make_population(name, size)) for name, size in (("E", n * 4 // 5), ("I", n - n * 4 // 5))}
-    rule = FixedProbability(connection_probability(n))
-    for pre, receptor, weight in (("E", "exc", exc_weight), ("I", "inh", inh_weight)):
-        for post in pops.values():
-            net.add(Projection(pops[pre], post, receptor, rule=rule, weight=weight, name=f"{pre}{post.name}",
-                               weight_dtype=np.float32))
-    for pop in pops.values():
-        net.record_spikes(pop)
-    return net
+    sets = [f"network.populations.E.n={n * 4 // 5}", f"network.populations.I.n={n - n * 4 // 5}",
+            f"seed={spec.get('seed', 1)}", f"dt={spec['dt']} s", f"threads={spec['threads']}"]
+    sets += [f"network.connections.{k}.rule.p={connection_probability(n)}" for k in range(4)]
+    sets += list(spec.get("sets", ()))
+    return build(load(PROTOCOLS / f"{name}.yaml", sets=sets))
 
 
 def brian2_ei_objects(group, n: int, namespace: dict, b2) -> tuple[list, object, int]:
@@ -103,8 +101,10 @@ def neurosim_measure(build, spec: dict) -> dict:
 
     rss0 = rss_mb()
     started = time.perf_counter()
-    net = build(spec)
-    sim = Simulator(net, dt=spec["dt"], dtype=spec.get("dtype", "float64"), threads=spec["threads"])
+    built = build(spec)  # a shipped protocol's Simulator, or a Network
+    sim = built if isinstance(built, Simulator) else \
+        Simulator(built, dt=spec["dt"], dtype=spec.get("dtype", "float64"), threads=spec["threads"])
+    net = sim.network
     build_time = time.perf_counter() - started
     started = time.perf_counter()
     sim.run(spec["dt"])  # one step: compiles (cold cache) or loads (warm cache) the step loop

@@ -1,28 +1,16 @@
 """CUBA (Brette et al. 2007, benchmark 2; Brian2's examples/CUBA.py): current-based LIF, 80 % E /
-20 % I, p = 0.02 at N = 4000 and 80 synapses per neuron above, exact integration. neurosim uses
-float32 weights (``weight_dtype``; 0.081 nA and -0.45 nA differ from their float32 values by 1e-8
-relative)."""
+20 % I, p = 0.02 at N = 4000 and 80 synapses per neuron above, exact integration. neurosim runs the
+shipped protocol (``protocols/cuba.yaml``)."""
 
-from .common import brian2_ei_objects, connection_probability, neurosim_ei_network, worker_main
+from .common import brian2_ei_objects, connection_probability, protocol_simulator, worker_main
 
 mV, ms = 1e-3, 1e-3
 R = 20e-3 / 1e-9  # tau_m / cm: Brian2's voltage jumps we, wi are the currents we/R, wi/R here
 
 
 def neurosim_build(spec):
-    from neurosim.core.distributions import Uniform
-    from neurosim.core.neurons.lif import LIF
-    from neurosim.core.synapses import Synapse
-
-    params = {"cm": 1e-9, "tau_m": 20 * ms, "v_rest": -49 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV,
-              "tau_refrac": 5 * ms}
-
-    def make_population(name, size):
-        return LIF(name, size, params=params,
-                   receptors={"exc": Synapse("exponential", 5 * ms), "inh": Synapse("exponential", 10 * ms)},
-                   initial={"v": Uniform(-60 * mV, -50 * mV)})
-
-    return neurosim_ei_network(spec, make_population, 1.62 * mV / R, -9 * mV / R)
+    """The shipped ``protocols/cuba.yaml`` at the spec's size (see ``common.protocol_simulator``)."""
+    return protocol_simulator("cuba", spec)
 
 
 def brian2_build(spec, b2):

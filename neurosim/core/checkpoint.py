@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 
 import numpy as np
 
@@ -49,6 +50,7 @@ def _code_hash(simulator) -> str:
     """Hash of the generated loop (threading of loops removed: results do not depend on it) and of
     neurosim's kernel sources."""
     source = simulator.source.replace("numba.prange(", "range(").replace(", parallel=True", "")
+    source = re.sub(r"_threaded\((.*), \d+\)$", r"(\1)", source, flags=re.MULTILINE)  # threaded propagation
     if codegen._DIGEST is None:
         codegen._DIGEST = codegen._kernel_sources_digest()
     return hashlib.sha256((source + codegen._DIGEST).encode()).hexdigest()

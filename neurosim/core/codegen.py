@@ -90,6 +90,9 @@ class CodeWriter:
     #: Populations at least this large split their update loop over threads (smaller ones would
     #: lose more to the per-step start of a parallel region, a few microseconds, than they gain).
     PARALLEL_MIN_NEURONS = 10_000
+    #: Projections onto populations at least this large propagate spikes over threads (each thread
+    #: owns a range of targets; results do not depend on the thread count).
+    PARALLEL_MIN_TARGETS = 10_000
 
     def __init__(self, threads: int = 1, inline_constants: bool = True):
         self.threads = threads

@@ -64,9 +64,17 @@ class FixedProbability:
         rows = max(1, int(SAMPLER_BLOCK / max(n_post * self.p, 1.0)))
         blocks = [_bernoulli_pairs(start, min(rows, n_pre - start), n_post, self.p, rng)
                   for start in range(0, n_pre, rows)]
-        if not blocks:
-            return np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+        # joined block by block, each freed once copied: the peak stays near the result's size
+        total = sum(len(b[0]) for b in blocks)
+        pre, post = np.empty(total, np.int32), np.empty(total, np.int32)
+        start = 0
+        blocks.reverse()
+        while blocks:
+            block_pre, block_post = blocks.pop()
+            pre[start:start + len(block_pre)], post[start:start + len(block_pre)] = block_pre, block_post
+            start += len(block_pre)
+            del block_pre, block_post
+        return pre, post
 
 
 #: Expected synapses drawn per call of the compiled Bernoulli sampler (a few milliseconds).
@@ -279,6 +287,10 @@ class Projection:
             keep = pre != post
             pre, post = pre[keep], post[keep]
         n = len(pre)
+        ordered = _csr_ordered(pre, post)
+        if ordered and not hasattr(self.rule, "weights"):  # pre indices freed before the weights exist
+            self.indptr = _row_pointers(pre, self.pre.n)
+            pre = None
         if hasattr(self.rule, "weights"):
             weights = self.rule.weights(pre, post)
         elif _is_scalar(self.weight):
@@ -294,14 +306,14 @@ class Projection:
         if steps.size and steps.max() > np.iinfo(np.uint16).max:
             raise ParameterError(f"{label}: delay", float(delays.max()),
                                  f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
-        if not _csr_ordered(pre, post):
+        if not ordered:
             order = np.lexsort((post, pre))
             pre, post, weights = pre[order], post[order], weights[order]
             steps = steps[order] if steps.ndim else steps
+        if pre is not None:
+            self.indptr = _row_pointers(pre, self.pre.n)
         self.indices = post.astype(np.int32, copy=False)
         self.weights = weights.astype(self.weight_dtype, copy=False)
-        self.indptr = np.zeros(self.pre.n + 1, np.int64)
-        np.cumsum(np.bincount(pre, minlength=self.pre.n), out=self.indptr[1:])
         uniform = steps.ndim == 0 or (n > 0 and np.all(steps == steps[0]))
         self.uniform_delay = int(steps.flat[0]) if uniform and steps.size else -1
         self.delay_steps = np.zeros(0, np.uint16) if uniform else steps.astype(np.uint16)
@@ -335,9 +347,12 @@ class Projection:
         suffix = "_counts" if self.pre.multiplicity else ""
         if suffix:
             spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+        if w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS:
+            suffix += "_threaded"  # bit-identical to the serial kernels (see propagate_threaded)
+        blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
         if self.immediate and self.post.receptor_is_delta(self.receptor):
             w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
-            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt)")
+            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
@@ -345,23 +360,36 @@ class Projection:
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
                     w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
-                                                f"{w.constant(self, f'b{row}', bank.b[row])})")
+                                                f"{w.constant(self, f'b{row}', bank.b[row])}{blocks})")
         else:
             w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
             w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
-                                        f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step)")
+                                        f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step{blocks})")
 
 
 def _is_scalar(value) -> bool:
     return not hasattr(value, "draw") and np.ndim(value) == 0
 
 
-def _csr_ordered(pre: np.ndarray, post: np.ndarray) -> bool:
-    """Whether the pairs are sorted by ``pre`` and, within a row, strictly by ``post``."""
-    if len(pre) < 2:
-        return True
-    step = np.diff(pre)
-    return bool(np.all((step > 0) | ((step == 0) & (np.diff(post) > 0))))
+@numba.njit(cache=True, nogil=True)
+def _csr_ordered(pre, post):
+    """Whether the pairs are sorted by ``pre`` and, within a row, strictly by ``post`` (a loop: no
+    temporaries of the synapse count)."""
+    for s in range(1, pre.shape[0]):
+        if pre[s] < pre[s - 1] or (pre[s] == pre[s - 1] and post[s] <= post[s - 1]):
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_pointers(pre, n_pre):
+    """CSR row pointers (int64, ``n_pre + 1``) of pairs sorted by ``pre``."""
+    indptr = np.zeros(n_pre + 1, np.int64)
+    for s in range(pre.shape[0]):
+        indptr[pre[s] + 1] += 1
+    for i in range(n_pre):
+        indptr[i + 1] += indptr[i]
+    return indptr
 
 
 @numba.njit(cache=True, nogil=True)
@@ -434,3 +462,120 @@ def propagate_counts(spikes, counts, n_spikes, indptr, indices, weights, delays,
         for s in range(indptr[i], indptr[i + 1]):
             delay = uniform_delay if uniform_delay >= 0 else delays[s]
             ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]
+
+
+# Threaded propagation (``threads > 1``). Thread ``b`` of ``B`` owns the contiguous range of target
+# neurons ``[b n / B, (b + 1) n / B)`` and walks, for every spike in order, the part of the CSR row
+# whose targets it owns (rows are sorted by target: one binary search per spike and thread). Each
+# target is then written by one thread only, and its sum is formed in the same order as in the
+# serial kernels (spikes in order, then synapses in row order): results are bit-identical to
+# the serial kernels, whatever the number of threads. ``blocks`` is the thread count (an argument:
+# ``numba.get_num_threads()`` inside would keep Numba from caching the kernel).
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _owned(indptr, indices, i, lo, hi):
+    """The synapses ``[start, end)`` of CSR row ``i`` whose targets lie in ``[lo, hi)``."""
+    start, end = indptr[i], indptr[i + 1]
+    a, b = start, end
+    while a < b:  # first synapse with target >= lo
+        mid = (a + b) // 2
+        if indices[mid] < lo:
+            a = mid + 1
+        else:
+            b = mid
+    first = a
+    b = end
+    while a < b:  # first synapse with target >= hi
+        mid = (a + b) // 2
+        if indices[mid] < hi:
+            a = mid + 1
+        else:
+            b = mid
+    return first, a
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_threaded(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step, blocks):
+    """:func:`propagate` split over threads by target range; bit-identical to it."""
+    length, n = ring.shape[0], ring.shape[2]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            if uniform_delay >= 0:
+                slot = (step + uniform_delay) % length
+                for s in range(first, end):
+                    ring[slot, receptor, indices[s]] += weights[s]
+            else:
+                for s in range(first, end):
+                    ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_now_threaded(spikes, n_spikes, indptr, indices, weights, target, scale, blocks):
+    """:func:`propagate_now` split over threads by target range; bit-identical to it."""
+    n = target.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                target[indices[s]] += scale * weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_jumps_now_threaded(spikes, n_spikes, indptr, indices, weights, v, ref_left, dt, blocks):
+    """:func:`propagate_jumps_now` split over threads by target range; bit-identical to it."""
+    n = v.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                j = indices[s]
+                if ref_left[j] <= 0.5 * dt:
+                    v[j] += weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring,
+                              receptor, step, blocks):
+    """:func:`propagate_counts` split over threads by target range; bit-identical to it."""
+    length, n = ring.shape[0], ring.shape[2]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            count = counts[k]
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                delay = uniform_delay if uniform_delay >= 0 else delays[s]
+                ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_now_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, target, scale, blocks):
+    """:func:`propagate_now_counts` split over threads by target range; bit-identical to it."""
+    n = target.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            factor = scale * counts[k]
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                target[indices[s]] += factor * weights[s]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def propagate_jumps_now_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt, blocks):
+    """:func:`propagate_jumps_now_counts` split over threads by target range; bit-identical to it."""
+    n = v.shape[0]
+    for b in numba.prange(blocks):
+        lo, hi = b * n // blocks, (b + 1) * n // blocks
+        for k in range(n_spikes):
+            count = counts[k]
+            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+            for s in range(first, end):
+                j = indices[s]
+                if ref_left[j] <= 0.5 * dt:
+                    v[j] += count * weights[s]

@@ -573,7 +573,7 @@ class EquationPopulation(Population):
             names[target.name] = f"{q}{target.name.lstrip('_')}"
             body.append(f"{names[target.name]} = {printer(expr)}")
         final = {s: names[f"_new_{s}"] for s in system.states}
-        if refractory and self.method in ("exact", "exponential_euler"):
+        if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
                 body.append(f"{q}{s}_c = {q}{s} if {q}refr else {final[s]}")
                 final[s] = f"{q}{s}_c"
