@@ -11,8 +11,8 @@ this module, the top of the layer stack, imports nothing from the layers below i
 """
 import importlib
 
-from ._version import __version__
 from . import kernel_cache as _kernel_cache
+from ._version import __version__
 
 _kernel_cache.point_numba()  # before any neurosim module imports numba
 
@@ -72,7 +72,7 @@ _UNITS = ("second", "ms", "us", "Hz", "kHz", "volt", "mV", "amp", "nA", "pA", "s
           "farad", "nF", "pF", "ohm", "MOhm", "GOhm")
 _LAZY.update({unit: ("neurosim.units", unit) for unit in _UNITS})
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", *(str(name) for name in _LAZY)]  # noqa: PLE0604
 
 
 def __getattr__(name: str):
