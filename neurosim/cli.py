@@ -432,7 +432,10 @@ def _write_results(results, path: pathlib.Path) -> pathlib.Path:
     from . import io
 
     with SIGNALS.deferred():  # a second interrupt waits for the atomic rename
-        return io.save(results, path)
+        saved = io.save(results, path)
+        if results.spikes or results.states:  # the SONATA exchange copy (spikes.h5, <variable>.h5)
+            io.sonata.write(results, path.parent / "sonata")
+        return saved
 
 
 def prepare_output(output: pathlib.Path) -> pathlib.Path:
