@@ -71,3 +71,10 @@ def test_models_lists_builtin_and_user_models_with_units(tmp_path):
     assert "my_lif: a test LIF" in user and "tau (time, default 10 ms): membrane time constant" in user
     assert "C (capacitance, default 200 pF)" in user
     assert _cli("models", str(tmp_path / "missing.yaml")).returncode == 2
+
+
+def test_compare_progress_goes_to_the_neurosim_logger(caplog):
+    from neurosim.compare.command import progress
+    with caplog.at_level(logging.INFO, logger="neurosim"):
+        progress("seed 1: brian2 ...")
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("neurosim.compare", "compare: seed 1: brian2 ...")]
