@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pint
 import pytest
 
@@ -60,3 +61,29 @@ def test_core_parameters_take_pint_quantities_like_unit_strings():
     by_quantity = run(0.6 * ns.nA, 20 * ns.ms)
     assert (by_quantity == run("0.6 nA", "20 ms")).all()
     assert not (by_quantity == run("0.5 nA", "20 ms")).all()
+
+
+def test_synapse_connect_and_dt_take_units_and_refuse_wrong_dimensions():
+    assert ns.Synapse("exp2", tau="5 ms", tau_rise=1 * ns.ms, e_rev="-80 mV", kind="conductance") == \
+        ns.Synapse("exp2", tau=5e-3, tau_rise=1e-3, e_rev=-0.08, kind="conductance")
+    with pytest.raises(ns.ParameterError, match="synapse tau"):
+        ns.Synapse(tau=5 * ns.mV)
+
+    def run(weight, delay, dt):
+        net = ns.Network(seed=7)
+        pre = net.add_population("input", 20, "poisson", rate="50 Hz")
+        post = net.add_population("E", 5, "lif", receptors={"exc": ns.Synapse(tau="5 ms")})
+        net.connect(pre, post, receptor="exc", rule=ns.AllToAll(), weight=weight, delay=delay)
+        net.record_state(post, "v")
+        return ns.Simulator(net, dt=dt).run(0.02).states["E"]["v"].data
+    by_units = run("0.5 nA", 1 * ns.ms, "0.1 ms")
+    assert np.array_equal(by_units, run(0.5e-9, 1e-3, 1e-4))
+    assert not np.array_equal(by_units, run("0.4 nA", 1 * ns.ms, "0.1 ms"))
+    net = ns.Network()
+    pre = net.add_population("input", 2, "poisson", rate="5 Hz")
+    post = net.add_population("E", 2, "lif", receptors={"exc": ns.Synapse(), "g": ns.Synapse(kind="conductance")})
+    with pytest.raises(ns.ParameterError, match="weight.*current"):
+        net.connect(pre, post, receptor="exc", weight="1 nS")
+    net.connect(pre, post, receptor="g", weight="1 nS")  # a conductance onto a conductance receptor
+    with pytest.raises(ns.ParameterError, match="dt"):
+        ns.Simulator(net, dt="0.1 mV")

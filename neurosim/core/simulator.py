@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
+from ..units import to_si, ureg
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor
 from .network import Network, Population
@@ -54,6 +55,8 @@ class Simulator:
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
                  target_chunk_seconds: float = 0.25, jit: bool = True, inline_constants: bool = True):
+        if isinstance(dt, (str, ureg.Quantity)):  # "0.1 ms", 0.1 * neurosim.ms
+            dt = to_si(dt, "time", "dt")
         if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:

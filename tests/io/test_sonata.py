@@ -92,3 +92,36 @@ def test_cli_run_writes_sonata_that_libsonata_reads_with_the_protocol(root, tmp_
     with h5py.File(out / "sonata" / "spikes.h5") as f:
         assert f.attrs["protocol_yaml"] == results.attributes["protocol_yaml"]
         assert f.attrs["neurosim_version"] == ns.__version__
+
+
+def _network_protocols():
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[2] / "protocols"
+    from neurosim.protocol import load
+    names = []
+    for path in sorted(root.glob("*.yaml")):
+        if "sweep:" in path.read_text():
+            continue  # sweeps run their base protocol, listed on its own
+        if not load(path).is_experiment:
+            names.append(path.name)
+    return names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _network_protocols())
+def test_libsonata_reads_every_shipped_network_protocol(root, tmp_path, name):
+    from neurosim.protocol import load, run
+    results = run(load(root / "protocols" / name, ["duration=20 ms"])).results
+    sonata.write(results, tmp_path)
+    reader = libsonata.SpikeReader(str(tmp_path / "spikes.h5"))
+    assert set(reader.get_population_names()) == set(results.spikes)
+    for population, trains in results.spikes.items():
+        assert sorted(reader[population].get()) == [(node, t * 1e3) for node, t in _pairs(trains)]
+    for variable in {v for records in results.states.values() for v in records}:
+        report = libsonata.ElementReportReader(str(tmp_path / f"{variable}.h5"))
+        for population in report.get_population_names():
+            record = results.states[population][variable]
+            data = np.asarray(report[population].get().data)
+            scale = 1e3 if record.unit == "V" else 1.0
+            assert data.shape == record.data.shape
+            assert np.allclose(data, record.data * scale, rtol=2.0**-23, atol=0)
