@@ -110,8 +110,8 @@ def _network_protocols():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _network_protocols())
 def test_libsonata_reads_every_shipped_network_protocol(root, tmp_path, name):
-    from neurosim.protocol import load, run
-    results = run(load(root / "protocols" / name, ["duration=20 ms"])).results
+    from neurosim.protocol import build, load
+    results = build(load(root / "protocols" / name)).run(0.02)  # its monitors, 20 ms of its run
     sonata.write(results, tmp_path)
     reader = libsonata.SpikeReader(str(tmp_path / "spikes.h5"))
     assert set(reader.get_population_names()) == set(results.spikes)
