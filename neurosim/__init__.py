@@ -49,6 +49,7 @@ _LAZY = {
     "Model": ("neurosim.core.neurons.equation", "Model"),
     "SynapseModel": ("neurosim.core.neurons.equation", "SynapseModel"),
     "register": ("neurosim.core.neurons.equation", "register"),
+    "lif_rate": ("neurosim.core.neurons.lif", "lif_rate"),
     # protocols
     "load": ("neurosim.protocol", "load"),
     "loads": ("neurosim.protocol", "loads"),
@@ -61,6 +62,7 @@ _LAZY = {
     # subpackages
     "analysis": ("neurosim.analysis", None),
     "coding": ("neurosim.coding", None),
+    "plotting": ("neurosim.plotting", None),
     "core": ("neurosim.core", None),
     "errors": ("neurosim.errors", None),
     "io": ("neurosim.io", None),
