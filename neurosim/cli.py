@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import logging
 import math
 import os
 import pathlib
@@ -21,6 +22,7 @@ import warnings
 from .errors import NeurosimError, NeurosimWarning, OutputError
 
 EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_INTERNAL = 2, 130, 143, 70
+log = logging.getLogger("neurosim")  # the CLI shows INFO (one line per phase); -q: warnings only, -v: debug
 
 
 class Signals:
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False) or bool(os.environ.get("NEUROSIM_DEBUG"))
+    _configure_logging(args)
     global SIGNALS
     SIGNALS = Signals()
     in_main_thread = __import__("threading").current_thread() is __import__("threading").main_thread()
@@ -127,6 +130,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neurosim", description="Run spiking-network protocols written in YAML.")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    from ._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (-v: debug)")
+    parser.add_argument("-q", dest="log_quiet", action="store_true", help="warnings and errors only")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a protocol, write results.h5 and its plots")
@@ -190,6 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("results", help="results.h5 written by 'neurosim run' or a sweep point")
     info.set_defaults(handler=_info)
     _cache_parser(commands)
+    models = commands.add_parser("models", help="list the neuron and synapse models, with their parameters and units")
+    models.add_argument("files", nargs="*", help="model files (YAML) of your own to check and list too")
+    models.set_defaults(handler=_models)
     return parser
 
 
@@ -212,10 +223,14 @@ def _validate(args) -> int:
 
 
 class _Progress:
-    """A tqdm bar that appears once a run has taken more than a second; ``(done, total)`` updates."""
+    """A tqdm bar that appears once a run has taken more than a second; ``(done, total)`` updates.
 
-    def __init__(self, quiet: bool, unit: str):
-        self.quiet, self.unit, self.bar = quiet, unit, None
+    ``scale``: model seconds per unit of ``done`` (``dt`` for runs: the bar counts model seconds, with
+    the ETA); the bar is removed when it closes, and the run's log line stays as its summary.
+    """
+
+    def __init__(self, quiet: bool, unit: str, scale: float = 1.0):
+        self.quiet, self.unit, self.scale, self.bar = quiet, unit, scale, None
 
     def __call__(self, done, total) -> None:
         if self.quiet:
@@ -223,13 +238,18 @@ class _Progress:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit=self.unit, delay=1.0, file=sys.stderr, dynamic_ncols=True,
-                            unit_scale=self.unit == "step", leave=False)
-        self.bar.update(done - self.bar.n)
+            model_time = "{n:.4g}/{total:.4g} s of model time [{elapsed}<{remaining}, {rate_fmt}]"
+            self.bar = tqdm(total=total * self.scale, unit=f"{self.unit} model" if self.unit else "", delay=1.0,
+                            file=sys.stderr, dynamic_ncols=True, leave=False,
+                            bar_format="{l_bar}{bar}| " + model_time if self.unit == "s" else None)
+        self.bar.update(done * self.scale - self.bar.n)
+        if done >= total:
+            self.close()  # before the run's summary line
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def _run(args, resumed=None) -> int:
@@ -254,8 +274,10 @@ def _run(args, resumed=None) -> int:
         from .protocol import resources
 
         resources.check(protocol)
-    status = (lambda text: None) if args.quiet else (lambda text: print(f"neurosim: {text}", file=sys.stderr))
-    progress = _Progress(args.quiet, "step" if not protocol.is_experiment else "")
+    log.info("load: %s ('%s') in %.2f s", getattr(args, "protocol", None) or protocol.file, protocol.name,
+             time.perf_counter() - started)
+    status = log.info  # shown unless --quiet / -q
+    progress = _Progress(args.quiet, "" if protocol.is_experiment else "s", 1.0 if protocol.is_experiment else protocol.spec.dt)
     simulator, results, figures = None, None, {}
     try:
         if protocol.is_experiment:
@@ -431,8 +453,14 @@ def _partial(protocol, simulator):
 def _write_results(results, path: pathlib.Path) -> pathlib.Path:
     from . import io
 
+    started = time.perf_counter()
     with SIGNALS.deferred():  # a second interrupt waits for the atomic rename
-        return io.save(results, path)
+        saved = io.save(results, path)
+        if results.spikes or results.states:  # the SONATA exchange copy (spikes.h5, <variable>.h5)
+            io.sonata.write(results, path.parent / "sonata")
+    log.info("write: %s%s in %.2f s", saved, " and sonata/" if results.spikes or results.states else "",
+             time.perf_counter() - started)
+    return saved
 
 
 def prepare_output(output: pathlib.Path) -> pathlib.Path:
@@ -498,6 +526,66 @@ def save_figures(figures: dict, output: pathlib.Path) -> list[str]:
         for figure in figures.values():
             plt.close(figure)
     return written
+
+
+class _LogHandler(logging.Handler):
+    """``neurosim: message`` on stderr, printed above a progress bar (``tqdm.write``) when one is shown."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            line = f"neurosim: {self.format(record)}"
+            if getattr(tqdm, "_instances", None):
+                tqdm.write(line, file=sys.stderr)  # clears the bar, prints, redraws it
+            else:
+                print(line, file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+def _configure_logging(args) -> None:
+    """INFO by default, WARNING with -q or a command's --quiet, DEBUG with -v."""
+    quiet = args.log_quiet or getattr(args, "quiet", False)
+    level = logging.WARNING if quiet else logging.DEBUG if args.verbose else logging.INFO
+    log.handlers[:] = [_LogHandler()]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def _models(args) -> int:
+    """Print every neuron and synapse model with its parameters (name, dimension, default, doc)."""
+    from .core.neurons import equation, models
+    from .core.params import Param
+
+    user = []
+    for path in args.files:
+        if not os.path.isfile(path):
+            print(f"neurosim: error: {path}: no such model file", file=sys.stderr)
+            return EXIT_INVALID
+        model = equation.load_file(path)
+        equation.register(model, replace=True)
+        user.append(model.name)
+    neurons, synapses = models(), equation.synapse_models()
+    for title, names in (("built-in neuron models", [n for n in neurons if n not in user]),
+                         ("your models", user)):
+        if not names:
+            continue
+        print(f"{title}:")
+        for name in names:
+            if name in synapses:
+                print(f"  {name} (synapse): {synapses[name].doc}")
+                continue
+            cls = neurons[name]
+            print(f"  {name}: {(cls.__doc__ or '').strip().splitlines()[0] if cls.__doc__ else ''}")
+            for param in cls.param_spec.values():
+                print(f"      {Param.describe(param)}")
+    if synapses:
+        print("synapse models (receptors):")
+        for name, model in synapses.items():
+            if name not in user:
+                print(f"  {name}: {model.doc}")
+    return 0
 
 
 def _cache_parser(commands) -> None:

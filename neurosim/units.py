@@ -166,3 +166,13 @@ def format_si(value: float, dimension: str) -> str:
     if not unit:
         return f"{value:g}"
     return f"{ureg.Quantity(value, _si_unit(dimension)).to(unit).magnitude:g} {unit}"
+
+
+#: Units as pint quantities of magnitude 1 in :data:`ureg`, for ``20 * ms`` (also ``neurosim.ms``).
+second, ms, us = (ureg.Quantity(1.0, u) for u in ("s", "ms", "us"))
+Hz, kHz = (ureg.Quantity(1.0, u) for u in ("Hz", "kHz"))
+volt, mV = (ureg.Quantity(1.0, u) for u in ("V", "mV"))
+amp, nA, pA = (ureg.Quantity(1.0, u) for u in ("A", "nA", "pA"))
+siemens, nS, uS = (ureg.Quantity(1.0, u) for u in ("S", "nS", "uS"))
+farad, nF, pF = (ureg.Quantity(1.0, u) for u in ("F", "nF", "pF"))
+ohm, MOhm, GOhm = (ureg.Quantity(1.0, u) for u in ("ohm", "Mohm", "Gohm"))

@@ -88,8 +88,10 @@ def test_ctrl_c_writes_incomplete_results(root, tmp_path):
                                 "--set", "duration=100 s"], cwd=root, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stderr.readline()
-        assert "running 'cuba'" in line, line
+        lines = [process.stderr.readline()]
+        while lines[-1] and "running 'cuba'" not in lines[-1]:  # after the load and build log lines
+            lines.append(process.stderr.readline())
+        assert "running 'cuba'" in lines[-1], lines
         time.sleep(1.5)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)

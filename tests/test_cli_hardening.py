@@ -117,7 +117,7 @@ def test_interrupt_during_plotting_keeps_the_results(protocol, tmp_path, monkeyp
     assert _run(protocol, tmp_path / "out") == 130
     assert "Traceback" not in capsys.readouterr().err
     assert io.load(tmp_path / "out" / "results.h5").complete
-    assert _files(tmp_path / "out") == ["results.h5"]
+    assert _files(tmp_path / "out") == ["results.h5", "sonata"]  # the results and their SONATA copy, no plots
 
 
 @pytest.mark.parametrize("times", [1, 2])
@@ -133,7 +133,9 @@ def test_interrupt_during_the_write_waits_for_the_rename(protocol, tmp_path, mon
     monkeypatch.setattr(io.hdf5.os, "write", slow_write)
     assert _run(protocol, tmp_path / "out") == 130
     assert "Traceback" not in capsys.readouterr().err
-    assert _files(tmp_path / "out") == ["results.h5"]  # whole file, no temporary, no plots after
+    assert _files(tmp_path / "out") == ["results.h5", "sonata"]  # whole file, no temporary, no plots after
+    assert "spikes.h5" in _files(tmp_path / "out" / "sonata")
+    assert not [name for name in _files(tmp_path / "out" / "sonata") if name.startswith(".")]
     results = io.load(tmp_path / "out" / "results.h5")
     assert results.complete and results.duration == pytest.approx(0.06)  # the run itself had finished
 

@@ -17,8 +17,8 @@ same-network mode and None otherwise.
 from __future__ import annotations
 
 import json
+import logging
 import pathlib
-import sys
 import time
 
 import numpy as np
@@ -96,7 +96,8 @@ REFERENCES = {"brian2": brian2_reference}
 
 
 def progress(message: str) -> None:
-    print(f"compare: {message}", file=sys.stderr, flush=True)
+    """One ``compare:`` line on the ``neurosim`` logger (shown by the CLI unless ``-q``)."""
+    logging.getLogger("neurosim.compare").info(f"compare: {message}")
 
 
 def run_pair(path: str, seed: int, options, same_network: bool):
@@ -145,6 +146,7 @@ def run(args) -> int:
     runs = [(ours, reference)]
     if mode == "statistical":
         for offset in range(1, tolerances.seeds):
+            progress(f"realisation {offset + 1} of {tolerances.seeds} (statistical comparison)")
             runs.append(run_pair(args.protocol, seed + offset, args, same_network)[2:])
         report = statistical_agreement([r[0] for r in runs], [r[1] for r in runs], tolerances)
     else:

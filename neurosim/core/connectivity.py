@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
+from ..units import to_si, ureg
 from .distributions import sample
 from .network import Population, check_name
 from .timegrid import to_steps
@@ -263,7 +264,8 @@ class Projection:
                  delay=0.0, allow_autapses: bool = True, name: str | None = None, weight_dtype=np.float64):
         self.pre, self.post, self.receptor, self.rule = pre, post, receptor, rule
         self.name = check_name(name or f"{pre.name}_to_{post.name}_{receptor}", "projection")
-        self.weight, self.delay, self.allow_autapses = weight, delay, allow_autapses
+        self.weight, self.delay, self.allow_autapses = _si(weight, _weight_dimension(post, receptor), "weight"), \
+            _si(delay, "time", "delay"), allow_autapses
         self.weight_dtype = np.dtype(weight_dtype)
         if not post.spiking and not hasattr(post, "receptors"):
             raise ParameterError(f"projection '{self.name}': post", post.name, "a population with receptors")
@@ -365,6 +367,22 @@ class Projection:
             w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
             w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
                                         f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step{blocks})")
+
+
+def _weight_dimension(post, receptor: str) -> str:
+    """What a weight onto ``receptor`` of ``post`` is: a current, a conductance, or (delta) a voltage jump."""
+    synapse = getattr(post, "receptors", {}).get(receptor)
+    kind = getattr(synapse, "kind", "current")
+    return {"conductance": "conductance", "delta": "voltage"}.get(kind, "current")
+
+
+def _si(value, dimension: str, key: str):
+    """Strings with units and pint quantities (scalars or lists) to SI; numbers, arrays and
+    distributions as they are (already SI)."""
+    if isinstance(value, (str, ureg.Quantity)) or (isinstance(value, (list, tuple)) and value
+                                                    and isinstance(value[0], (str, ureg.Quantity))):
+        return to_si(value, dimension, key)
+    return value
 
 
 def _is_scalar(value) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
-from ..units import format_si, to_si
+from ..units import format_si, to_si, ureg
 
 CONSTRAINTS = {
     "any": (lambda x: np.ones_like(x, bool), "any finite value"),
@@ -35,8 +35,9 @@ class Param:
 
 
 def to_value(value, dimension: str, name: str):
-    """A scalar or array parameter in SI: strings and lists with units are converted, numbers kept."""
-    if isinstance(value, str):
+    """A scalar or array parameter in SI: strings, pint quantities and lists with units are converted,
+    numbers kept."""
+    if isinstance(value, (str, ureg.Quantity)):
         return to_si(value, dimension, name)
     if isinstance(value, (list, tuple)):
         return np.array([to_value(v, dimension, f"{name}[{i}]") for i, v in enumerate(value)], float)
@@ -44,7 +45,7 @@ def to_value(value, dimension: str, name: str):
         return float(value)
     if isinstance(value, np.ndarray):
         return value.astype(float)
-    raise ParameterError(name, value, f"a {dimension} (number in SI units, string with a unit, or array)")
+    raise ParameterError(name, value, f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
 
 
 def check_value(value, param: Param, n: int, owner: str) -> np.ndarray:

@@ -17,6 +17,7 @@ description. ``checkpoint(path)`` / ``restore(path)`` save and load the run stat
 from __future__ import annotations
 
 import copy
+import logging
 import signal
 import threading
 import time
@@ -26,11 +27,14 @@ import numpy as np
 
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
+from ..units import to_si, ureg
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
 from .network import Network, Population
 from .results import Results
 from .timegrid import to_steps
+
+log = logging.getLogger(__name__)  # ``neurosim.core.simulator``: one INFO line per phase
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -51,6 +55,8 @@ class Simulator:
 
     def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
                  target_chunk_seconds: float = 0.25, jit: bool = True, inline_constants: bool = True):
+        if isinstance(dt, (str, ureg.Quantity)):  # "0.1 ms", 0.1 * neurosim.ms
+            dt = to_si(dt, "time", "dt")
         if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
@@ -79,6 +85,10 @@ class Simulator:
         started = time.perf_counter()
         self._build()
         self.timings["build"] = time.perf_counter() - started
+        net = self.network
+        log.info("build: %d neurons in %d populations, %d synapses in %d projections in %.2f s",
+                 sum(pop.n for pop in net.populations.values()), len(net.populations),
+                 sum(_synapse_count(p) for p in net.projections), len(net.projections), self.timings["build"])
 
     def population(self, name: str) -> Population:
         """The simulator's built population ``name`` (its ``state``, ``z``, ... are this run's)."""
@@ -162,6 +172,7 @@ class Simulator:
                 elapsed = time.perf_counter() - chunk_start
                 if self.step == 0:
                     self.timings["first_chunk"] = elapsed
+                    _log_compilation(chunk, elapsed)
                 for monitor in self.network.monitors:
                     monitor.flush(self.step, n_done, self.dt)
                 self.step += n_done
@@ -180,6 +191,9 @@ class Simulator:
                 signal.signal(signal.SIGINT, previous)
         if interrupted.is_set():
             self.complete = False
+        wall = time.perf_counter() - started
+        log.info("run: %.4g s of model time (%d steps) in %.2f s%s", done * self.dt, done, wall,
+                 "" if self.complete else ", interrupted")
         return self.results()
 
     def _check_finite(self, chunk_start: int) -> None:
@@ -226,3 +240,21 @@ class Simulator:
         from .checkpoint import load
         load(self, path)
         return self
+
+
+def _synapse_count(projection) -> int:
+    """Synapses of a built projection: CSR entries, or the nonzero entries of a dense matrix."""
+    if hasattr(projection, "indices"):
+        return int(projection.indices.size)
+    return int(np.count_nonzero(getattr(projection, "post_matrix", np.zeros(0))))
+
+
+def _log_compilation(chunk, elapsed: float) -> None:
+    """Log whether the first chunk compiled the step loop or loaded it from Numba's on-disk cache."""
+    stats = getattr(chunk, "stats", None)
+    if stats is None:
+        log.info("compile: none (pure Python step loop, jit off); first chunk %.2f s", elapsed)
+    elif sum(stats.cache_hits.values()):
+        log.info("compile: cache hit, step loop loaded from the kernel cache (first chunk %.2f s)", elapsed)
+    else:
+        log.info("compile: step loop compiled by Numba (first chunk %.2f s, cached for the next run)", elapsed)

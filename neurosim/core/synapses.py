@@ -23,6 +23,7 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import ParameterError, did_you_mean
+from ..units import to_si, ureg
 
 KERNELS = ("exponential", "alpha", "exp2")
 KINDS = ("current", "conductance", "delta")
@@ -34,7 +35,8 @@ class Synapse:
     a jump of ``v`` by the weight on arrival (``kernel``, ``tau`` and ``e_rev`` are then unused).
 
     ``tau`` (s) is the decay time constant, ``tau_rise`` (s) the rise time of ``exp2`` kernels,
-    ``e_rev`` (V) the reversal potential of conductance-based receptors.
+    ``e_rev`` (V) the reversal potential of conductance-based receptors: SI floats, strings with
+    units (``"5 ms"``) or pint quantities (``5 * neurosim.ms``).
     """
 
     kernel: str = "exponential"
@@ -44,6 +46,10 @@ class Synapse:
     tau_rise: float = 1e-3
 
     def __post_init__(self):
+        for key, dimension in (("tau", "time"), ("tau_rise", "time"), ("e_rev", "voltage")):
+            value = getattr(self, key)
+            if isinstance(value, (str, ureg.Quantity)):  # "5 ms", 5 * neurosim.ms
+                object.__setattr__(self, key, to_si(value, dimension, f"synapse {key}"))
         if self.kernel not in KERNELS:
             raise ParameterError("synapse kernel", self.kernel, f"one of {KERNELS}{did_you_mean(self.kernel, KERNELS)}")
         if self.kind not in KINDS:

@@ -4,7 +4,8 @@ Layout (all times in **seconds**, attribute ``units = "s"``; SONATA's convention
 seconds keep the round trip bit-exact, and the attribute says so):
 
 - ``/spikes/<population>/node_ids`` (int64) and ``/spikes/<population>/timestamps`` (float64),
-  attributes ``sorting = "by_time"`` and ``n_neurons``;
+  attributes ``sorting`` (SONATA's HDF5 enum, ``by_time``) and ``n_neurons``; libsonata's
+  ``SpikeReader`` reads them (in s);
 - ``/report/<population>/<variable>/data`` (time x neuron, attribute ``units``: SI unit),
   ``mapping/node_ids``, ``mapping/time`` = [start, stop, step] (SONATA) and
   ``mapping/timestamps`` (every sample time, exact);
@@ -17,7 +18,9 @@ seconds keep the round trip bit-exact, and the attribute says so):
 - ``/populations``: attribute per population = number of neurons;
 - root attributes: ``seed``, ``dt`` and ``duration`` (s), ``complete``, ``wall_clock_<phase>`` (s)
   and the provenance in ``Results.attributes`` (``neurosim_version``, ``protocol_yaml``, ... as set
-  by ``protocol.run``).
+  by ``protocol.run``); ``neurosim_version`` is written for results saved from the API too.
+
+``neurosim.io.sonata`` writes the exchange copy in SONATA's units and element-report layout.
 
 The file is assembled in memory (HDF5 core driver), written to a temporary name in the target
 directory with plain ``os.write`` calls, flushed to disk and renamed over the target
@@ -38,9 +41,12 @@ import tempfile
 import h5py
 import numpy as np
 
+from .._version import __version__
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..errors import OutputError
 
+#: SONATA's ``sorting`` attribute of spike groups, an HDF5 enum.
+_SORTING = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
 _FIELDS = ("seed", "dt", "duration", "complete")
 _TIMING = "wall_clock_"
 
@@ -93,6 +99,7 @@ def _umask() -> int:
 
 
 def _write(f: h5py.File, results: Results) -> None:
+    f.attrs["neurosim_version"] = __version__  # the writer's, unless the run recorded its own below
     for key, value in results.attributes.items():
         f.attrs[key] = value
     f.attrs["seed"], f.attrs["dt"], f.attrs["duration"] = results.seed, results.dt, results.duration
@@ -104,7 +111,8 @@ def _write(f: h5py.File, results: Results) -> None:
         sizes.attrs[name] = n
     for name, trains in results.spikes.items():
         group = f.create_group(f"spikes/{name}")
-        group.attrs["sorting"], group.attrs["n_neurons"] = "by_time", trains.n_neurons
+        group.attrs.create("sorting", 2, dtype=_SORTING)  # SONATA's enum: none 0, by_id 1, by_time 2
+        group.attrs["n_neurons"] = trains.n_neurons
         group.create_dataset("node_ids", data=trains.node_ids)
         group.create_dataset("timestamps", data=trains.times).attrs["units"] = "s"
     for name, variables in results.states.items():

@@ -3,7 +3,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "04_local_learning.ipynb"
+NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "03_local_learning.ipynb"
 
 
 def test_local_learning_notebook_runs_top_to_bottom():
