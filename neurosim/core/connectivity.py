@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ParameterError, did_you_mean
 from .distributions import sample
-from .network import Population, check_name
+from .population import Population, check_name
 from .timegrid import to_steps
 
 

@@ -28,7 +28,8 @@ from ..errors import ParameterError, SimulationError
 from ..rng import generator
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor
-from .network import Network, Population
+from .network import Network
+from .population import Population
 from .results import Results
 from .timegrid import to_steps
 

@@ -15,7 +15,8 @@ import pytest
 from neurosim.core import connectivity
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list

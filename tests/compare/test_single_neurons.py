@@ -23,7 +23,8 @@ from neurosim.compare.metrics import Tolerances, deterministic_agreement, spike_
 from neurosim.core import connectivity
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, SpikeSource, Step
+from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.stimuli import Constant, Step
 from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list

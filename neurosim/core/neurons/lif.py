@@ -32,7 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from ...errors import ParameterError
-from ..network import Population
+from ..population import Population
 from ..params import Param
 from ..synapses import current_coupling
 from ..timegrid import to_steps

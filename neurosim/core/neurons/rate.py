@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from ...errors import ParameterError, did_you_mean
-from ..network import Population
+from ..population import Population
 from ..params import Param
 
 ACTIVATIONS = ("logistic", "tanh", "relu", "softplus", "lif", "linear")
