@@ -21,6 +21,8 @@ from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list
 
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+
 DT, DURATION = 1e-4, 0.5
 mV, ms, nS, pF, nA = 1e-3, 1e-3, 1e-9, 1e-12, 1e-9
 PARAMS = {"cm": 200 * pF, "tau_m": 20 * ms, "v_rest": -60 * mV, "v_reset": -63 * mV, "v_thresh": -50 * mV,

@@ -29,6 +29,8 @@ from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list
 
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+
 DURATION = 1.0
 LIF_DT = 1e-4
 HH_DT = 2.5e-5

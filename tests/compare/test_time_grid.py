@@ -21,6 +21,8 @@ from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.synapses import Synapse
 from neurosim.errors import TimeGridWarning
 
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+
 mV, ms, nA, nF = 1e-3, 1e-3, 1e-9, 1e-9
 DURATION = 0.12
 TAU_M, CM, TAU_SYN = 10 * ms, 0.25 * nF, 2 * ms
