@@ -7,8 +7,6 @@ from __future__ import annotations
 import ast
 import pathlib
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "neurosim"
 
 #: Rank of each top-level part of the package: a module may import parts of lower or equal rank.

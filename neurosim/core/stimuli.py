@@ -18,7 +18,6 @@ from ..errors import ParameterError
 from .neurons.sources import check_rate_per_step, poisson_count
 from .params import Param, check_value, to_value
 from .population import Population, check_name
-from .timegrid import to_steps
 
 
 class Stimulus:
