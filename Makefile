@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test docs bench bench-quick clean
+.PHONY: run test test-fast lint typecheck docs bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,19 @@ run: $(STAMP)
 # Two test workers on two cores: one BLAS thread each, so they do not oversubscribe the machine.
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# The edit loop: everything but the tests marked slow (Brian2/NEST comparisons, notebooks, the CLI end to
+# end, Dask sweeps, anything over ~5 s); one process, so it also works beside other jobs.
+test-fast: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -q
+
+# ruff with the rule set in pyproject.toml ([tool.ruff.lint]) over the package, tests and benchmarks.
+lint: $(STAMP)
+	$(BIN)/ruff check neurosim tests benchmarks
+
+# mypy on neurosim/core and neurosim/protocol ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 # API reference and pages (mkdocs + mkdocstrings); strict: a broken reference or link fails the build.
 docs: $(STAMP)

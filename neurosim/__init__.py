@@ -20,7 +20,7 @@ _kernel_cache.point_numba()  # before any neurosim module imports numba
 _LAZY = {
     # core engine
     "Network": ("neurosim.core.network", "Network"),
-    "Population": ("neurosim.core.network", "Population"),
+    "Population": ("neurosim.core.population", "Population"),
     "Simulator": ("neurosim.core.simulator", "Simulator"),
     "Synapse": ("neurosim.core.synapses", "Synapse"),
     "Results": ("neurosim.core.results", "Results"),
@@ -39,8 +39,8 @@ _LAZY = {
     "TimeSeries": ("neurosim.core.stimuli", "TimeSeries"),
     "OUNoise": ("neurosim.core.stimuli", "OUNoise"),
     "PoissonInput": ("neurosim.core.stimuli", "PoissonInput"),
-    "PoissonSource": ("neurosim.core.stimuli", "PoissonSource"),
-    "SpikeSource": ("neurosim.core.stimuli", "SpikeSource"),
+    "PoissonSource": ("neurosim.core.neurons.sources", "PoissonSource"),
+    "SpikeSource": ("neurosim.core.neurons.sources", "SpikeSource"),
     # monitors
     "SpikeMonitor": ("neurosim.core.monitors", "SpikeMonitor"),
     "StateMonitor": ("neurosim.core.monitors", "StateMonitor"),

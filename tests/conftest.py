@@ -11,50 +11,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 #: A 1000-neuron CUBA-like protocol that runs in well under a second (after compilation).
-SMALL_PROTOCOL = """\
-name: small
-description: small CUBA-like network for tests
-seed: 3
-network:
-  populations:
-    E:
-      n: 800
-      model: lif
-      params: {cm: 1 nF, tau_m: 20 ms, v_rest: -49 mV, v_thresh: -50 mV, v_reset: -60 mV, tau_refrac: 5 ms}
-      receptors: {exc: {tau: 5 ms}, inh: {tau: 10 ms}}
-      initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}}
-    I:
-      n: 200
-      model: lif
-      params: {cm: 1 nF, tau_m: 20 ms, v_rest: -49 mV, v_thresh: -50 mV, v_reset: -60 mV, tau_refrac: 5 ms}
-      receptors: {exc: {tau: 5 ms}, inh: {tau: 10 ms}}
-      initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}}
-  connections:
-    - {pre: E, post: E, receptor: exc, rule: {name: fixed_probability, p: 0.08}, weight: 0.081 nA}
-    - {pre: E, post: I, receptor: exc, rule: {name: fixed_probability, p: 0.08}, weight: 0.081 nA}
-    - {pre: I, post: E, receptor: inh, rule: {name: fixed_probability, p: 0.08}, weight: -0.45 nA, delay: 1 ms}
-    - {pre: I, post: I, receptor: inh, rule: {name: fixed_probability, p: 0.08}, weight: -0.45 nA, delay: 1 ms}
-stimuli:
-  - {type: constant, population: E, amplitude: 0.01 nA, start: 50 ms, neurons: [0, 1, 2, 3]}
-dt: 0.1 ms
-duration: 200 ms
-record:
-  spikes: [E, I]
-  rates: [E]
-  states:
-    - {population: E, variable: v, neurons: [0, 1, 2]}
-    - {population: I, variable: syn_exc, neurons: [5], every: 10}
-analyses:
-  - {type: isi_cv, population: E}
-  - {type: firing_rates, population: I}
-  - {type: fano_factor, population: E, bin_size: 20 ms}
-  - {type: synchrony, population: E}
-  - {type: population_rate, population: E}
-plots:
-  - {type: raster, file: raster.png}
-  - {type: traces, variable: v, file: traces.png}
-  - {type: rates, file: rates.png}
-"""
+SMALL_PROTOCOL_FILE = ROOT / "tests" / "data" / "small.yaml"
 
 
 @pytest.fixture
@@ -70,14 +27,26 @@ def project_copy(tmp_path) -> pathlib.Path:
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def small_protocol_text() -> str:
+    """The text of ``tests/data/small.yaml``."""
+    return SMALL_PROTOCOL_FILE.read_text()
+
+
 @pytest.fixture
-def small_protocol(tmp_path) -> pathlib.Path:
+def small_protocol(tmp_path, small_protocol_text) -> pathlib.Path:
     path = tmp_path / "small.yaml"
-    path.write_text(SMALL_PROTOCOL)
+    path.write_text(small_protocol_text)
     return path
 
 
 NEUROSIM = pathlib.Path(sys.executable).parent / "neurosim"
+
+
+@pytest.fixture(scope="session")
+def neurosim_command() -> pathlib.Path:
+    """The installed ``neurosim`` console script (next to the running Python)."""
+    return NEUROSIM
 
 
 @pytest.fixture

@@ -82,10 +82,7 @@ def main_fuzz(cases: int, seed: int) -> int:
     work = pathlib.Path(tempfile.mkdtemp(prefix="neurosim-fuzz-"))
     for name in ("protocols", "models"):
         shutil.copytree(ROOT / name, work / name)
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import SMALL_PROTOCOL
-
-    bases = [("small", SMALL_PROTOCOL)]
+    bases = [("small", (ROOT / "tests" / "data" / "small.yaml").read_text())]
     bases += [(p.stem, p.read_text()) for p in sorted((ROOT / "protocols").glob("*.yaml"))]
     bases += [(f"hostile/{p.stem}", p.read_text(errors="replace"))
               for p in sorted((ROOT / "tests/data/hostile").glob("*.yaml"))]

@@ -11,17 +11,18 @@ import pytest
 
 from neurosim import io
 
+pytestmark = pytest.mark.slow  # the console script end to end
+
 
 @pytest.mark.slow
-def test_killed_run_resumes_bit_identically(small_protocol, neurosim):
-    from conftest import NEUROSIM
+def test_killed_run_resumes_bit_identically(small_protocol, neurosim, neurosim_command):
 
     folder = small_protocol.parent
     common = ["--set", "duration=1 s", "--quiet"]
     whole = neurosim("run", small_protocol, "-o", folder / "whole", *common, cwd=folder, timeout=300)
     assert whole.returncode == 0, whole.stderr
     killed = folder / "killed"
-    process = subprocess.Popen([str(NEUROSIM), "run", str(small_protocol), "-o", str(killed), *common,
+    process = subprocess.Popen([str(neurosim_command), "run", str(small_protocol), "-o", str(killed), *common,
                                 "--checkpoint-every", "100 ms"], cwd=folder, stderr=subprocess.PIPE, text=True)
     try:
         while not (killed / "checkpoint.npz").exists() and process.poll() is None:

@@ -12,15 +12,15 @@ import pytest
 from neurosim import io
 from neurosim.cli import main
 
+pytestmark = pytest.mark.slow  # the console script end to end
+
 
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
+def small_run(tmp_path_factory, small_protocol_text, neurosim_command):
     """One run of the small protocol: (completed process, output directory)."""
-    from conftest import NEUROSIM, SMALL_PROTOCOL
-
     folder = tmp_path_factory.mktemp("small")
-    (folder / "small.yaml").write_text(SMALL_PROTOCOL)
-    done = subprocess.run([str(NEUROSIM), "run", "small.yaml", "-o", "out"], check=False, cwd=folder, capture_output=True,
+    (folder / "small.yaml").write_text(small_protocol_text)
+    done = subprocess.run([str(neurosim_command), "run", "small.yaml", "-o", "out"], check=False, cwd=folder, capture_output=True,
                           text=True, timeout=120)
     return done, folder / "out"
 
@@ -81,10 +81,9 @@ def test_cuba_is_asynchronous_irregular_at_a_few_hz(neurosim, root, tmp_path):
     assert results.analysis["synchrony"]["E"]["chi"] < 0.05  # asynchronous: ~1/N, synchronous: ~1
 
 
-def test_ctrl_c_writes_incomplete_results(root, tmp_path):
-    from conftest import NEUROSIM
+def test_ctrl_c_writes_incomplete_results(root, tmp_path, neurosim_command):
 
-    process = subprocess.Popen([str(NEUROSIM), "run", "protocols/cuba.yaml", "-o", str(tmp_path),
+    process = subprocess.Popen([str(neurosim_command), "run", "protocols/cuba.yaml", "-o", str(tmp_path),
                                 "--set", "duration=100 s"], cwd=root, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:

@@ -16,11 +16,14 @@ import sys
 import h5py
 import numpy as np
 import pytest
-from conftest import NEUROSIM, SMALL_PROTOCOL
 
 from neurosim import io
 from neurosim.cli import main
 from neurosim.core.results import Results, SpikeTrains
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SMALL_PROTOCOL = (ROOT / "tests" / "data" / "small.yaml").read_text()
+NEUROSIM = pathlib.Path(sys.executable).parent / "neurosim"
 
 #: The small protocol, shorter, so that each in-process run takes a fraction of a second.
 SHORT = SMALL_PROTOCOL.replace("duration: 200 ms", "duration: 60 ms")

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import pathlib
 import random
 import signal
 
 import pytest
-from conftest import ROOT, SMALL_PROTOCOL
-from fuzz_mutations import mutate, outcome_ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz_mutations import mutate, outcome_ok
 from neurosim.cli import main
+
+pytestmark = pytest.mark.slow  # hundreds of validate runs (hypothesis)
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SMALL_PROTOCOL = (ROOT / "tests" / "data" / "small.yaml").read_text()
 
 HOSTILE = sorted((ROOT / "tests" / "data" / "hostile").glob("*.yaml"))
 #: Network protocols (validating them exercises the model-dependent checks) and two experiments.

@@ -1,10 +1,15 @@
 """The notebooks run top to bottom."""
 from __future__ import annotations
 
+import pathlib
+
 import nbformat
 import pytest
-from conftest import ROOT
 from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow  # executes a notebook
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("01_quickstart.ipynb"))
 

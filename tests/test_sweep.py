@@ -23,6 +23,8 @@ from neurosim.sweep.figures import interval
 from neurosim.sweep.points import expand
 from neurosim.sweep.summary import rows
 
+pytestmark = pytest.mark.slow  # Dask sweeps
+
 TINY = """\
 name: tiny
 seed: 3
@@ -226,14 +228,13 @@ def test_killed_worker_point_is_retried_and_the_sweep_completes(tiny, tmp_path, 
 
 # -- command line ---------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_cli_sweep_ctrl_c_keeps_points_and_a_rerun_finishes(tiny, tmp_path, client):
-    from conftest import NEUROSIM
+def test_cli_sweep_ctrl_c_keeps_points_and_a_rerun_finishes(tiny, tmp_path, client, neurosim_command):
 
     sets = ["--set", "duration=1 s", "--set", "sweep.seeds=[1, 2, 3]"]
     sweep(tiny, None, None, client=client, output=tmp_path / "ref", sets=sets[1::2])
     out = tmp_path / "out"
     # its own process group, signalled as a whole as a terminal's Ctrl-C signals the workers too
-    process = subprocess.Popen([str(NEUROSIM), "sweep", str(tiny), "-o", str(out), "-j", "2", *sets],
+    process = subprocess.Popen([str(neurosim_command), "sweep", str(tiny), "-o", str(out), "-j", "2", *sets],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 300
@@ -248,7 +249,7 @@ def test_cli_sweep_ctrl_c_keeps_points_and_a_rerun_finishes(tiny, tmp_path, clie
     partial = pd.read_csv(out / "summary.csv")
     done = set(partial[partial["status"] == "ok"]["point"])
     assert 0 < len(done) < 12 and "pending" in set(partial["status"])
-    finished = subprocess.run([str(NEUROSIM), "sweep", str(tiny), "-o", str(out), "-j", "2", "--quiet", *sets],
+    finished = subprocess.run([str(neurosim_command), "sweep", str(tiny), "-o", str(out), "-j", "2", "--quiet", *sets],
                               capture_output=True, text=True, timeout=600, check=False)
     assert finished.returncode == 0, finished.stderr
     assert "12 ok" in finished.stdout

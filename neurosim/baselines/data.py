@@ -1,12 +1,10 @@
-"""Data: the scikit-learn digits splits, input validation and seeded mini-batching."""
+"""Data: input validation, seeded mini-batching and the synthetic Gaussian ring (the digits splits
+are in :mod:`neurosim.datasets`)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ParameterError
-
-DIGITS_SPLIT_SEED = 0  # random_state of the fixed 80/20 stratified split
-
 
 def check_dataset(name: str, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     """``X`` as a float array; raises ParameterError for NaN/inf values or a length mismatch with ``y``."""
@@ -20,25 +18,6 @@ def check_dataset(name: str, X: np.ndarray, y: np.ndarray | None = None) -> np.n
     if y is not None and len(y) != len(X):
         raise ParameterError(f"{name}: labels length", len(y), f"{len(X)} (one per sample)")
     return X
-
-
-def load_digits_split(test_size: float = 0.2, random_state: int = DIGITS_SPLIT_SEED):
-    """8x8 digits scaled to [0, 1]: (X_train, X_test, y_train, y_test), stratified split."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    return train_test_split(digits.data / 16.0, digits.target, test_size=test_size,
-                            stratify=digits.target, random_state=random_state)
-
-
-def load_digits_levels(random_state: int = DIGITS_SPLIT_SEED):
-    """Digits as integer pixel levels 0..16, split 1000/350/447 (train/validation/test)."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits().data.astype(int)
-    order = np.random.default_rng(random_state).permutation(len(data))
-    return data[order[:1000]], data[order[1000:1350]], data[order[1350:]]
 
 
 def minibatches(n: int, batch_size: int, rng: np.random.Generator):

@@ -8,14 +8,15 @@ import numpy as np
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
+from ..datasets import load_digits_levels, load_digits_split
 from ..errors import ParameterError, did_you_mean
-from ..experiment import ExperimentOutput, register_experiment
+from ..experiment import ExperimentOutput
 from . import autodiff as ad
 from . import grammar
 from .adversarial import accuracy_vs_epsilon, adversarial_batch_loss, fgsm, pgd, trades_batch_loss
 from .autoencoder import Autoencoder, TiedAutoencoder, pca_reconstruction, train_autoencoder
 from .cnn import train_cnn
-from .data import gaussian_mixture_ring, load_digits_levels, load_digits_split, ring_centres
+from .data import gaussian_mixture_ring, ring_centres
 from .diffusion import sample, train_diffusion
 from .embeddings import analogy, analogy_questions, cosine_similarity, nearest_neighbours, train_skipgram
 from .gan import mode_coverage, train_gan
@@ -67,7 +68,6 @@ def _show_digits(ax, images: np.ndarray, title: str, columns: int = 10) -> None:
     ax.set_yticks([])
 
 
-@register_experiment("baseline_mlp_digits")
 @_timed_single_thread
 def mlp_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3, batch_size: int = 32,
                weight_decay: float = 0.0, dropout: float = 0.0, repeats: int = 5, *, seed, progress):
@@ -97,7 +97,6 @@ def mlp_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3, bat
         figures={"mlp_training": figure})
 
 
-@register_experiment("baseline_fgsm")
 @_timed_single_thread
 def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
                 epsilons=(0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3), *, seed, progress):
@@ -123,7 +122,6 @@ def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
                             arrays={"examples": examples}, figures={"fgsm_accuracy": figure})
 
 
-@register_experiment("baseline_rnn_adding")
 @_timed_single_thread
 def rnn_adding(models=("rnn", "gru", "lstm", "mingru"), lengths=(10, 50, 100), hidden: int = 32,
                steps: int = 1200, batch_size: int = 64, learning_rate: float = 3e-3, *, seed, progress):
@@ -156,7 +154,6 @@ def rnn_adding(models=("rnn", "gru", "lstm", "mingru"), lengths=(10, 50, 100), h
                             figures={"rnn_adding": figure})
 
 
-@register_experiment("baseline_transformer_reverse")
 @_timed_single_thread
 def transformer_reverse(length: int = 8, symbols: int = 10, dim: int = 64, heads: int = 4, layers: int = 2,
                         hidden: int = 128, steps: int = 600, batch_size: int = 64, learning_rate: float = 1e-3,
@@ -199,7 +196,6 @@ def transformer_reverse(length: int = 8, symbols: int = 10, dim: int = 64, heads
                             figures={"transformer_reverse": figure})
 
 
-@register_experiment("baseline_vae_digits")
 @_timed_single_thread
 def vae_digits(latent: int = 16, hidden: int = 256, epochs: int = 80, batch_size: int = 50,
                learning_rate: float = 1e-3, beta: float = 1.0, *, seed, progress):
@@ -228,7 +224,6 @@ def vae_digits(latent: int = 16, hidden: int = 256, epochs: int = 80, batch_size
     return ExperimentOutput(metrics=metrics, curves=curves, figures={"vae_digits": figure})
 
 
-@register_experiment("baseline_gan_mixture")
 @_timed_single_thread
 def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: int = 3000, batch_size: int = 256,
                 learning_rate: float = 2e-3, samples: int = 2000, digits_noise_dim: int = 16,
@@ -291,7 +286,6 @@ def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: in
                             figures={"gan_mixture": figure, "gan_digits": digit_figure})
 
 
-@register_experiment("baseline_diffusion")
 @_timed_single_thread
 def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hidden: int = 128,
               digits_steps: int = 5000, digits_hidden: int = 512, learning_rate: float = 1e-3,
@@ -341,7 +335,6 @@ def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hi
                             figures={"diffusion": figure})
 
 
-@register_experiment("baseline_cnn_digits")
 @_timed_single_thread
 def cnn_digits(channels: tuple[int, int] = (16, 32), hidden: int = 128, epochs: int = 30,
                learning_rate: float = 1e-3, batch_size: int = 32, repeats: int = 3,
@@ -395,7 +388,6 @@ def cnn_digits(channels: tuple[int, int] = (16, 32), hidden: int = 128, epochs: 
 DEFENCES = ("plain", "adversarial", "trades")
 
 
-@register_experiment("baseline_adversarial")
 @_timed_single_thread
 def adversarial_defence(architecture: str = "mlp", hidden: tuple[int, ...] = (100,),
                         channels: tuple[int, int] = (8, 16), epochs: int = 60, learning_rate: float = 1e-3,
@@ -454,7 +446,6 @@ def adversarial_defence(architecture: str = "mlp", hidden: tuple[int, ...] = (10
                             figures={"robust_accuracy": figure})
 
 
-@register_experiment("baseline_autoencoder_digits")
 @_timed_single_thread
 def autoencoder_digits(latents: tuple[int, ...] = (2, 4, 8, 16), hidden: tuple[int, ...] = (128,),
                        epochs: int = 80, batch_size: int = 50, learning_rate: float = 1e-3, vae_epochs: int = 30,
@@ -504,7 +495,6 @@ def autoencoder_digits(latents: tuple[int, ...] = (2, 4, 8, 16), hidden: tuple[i
                             figures={"autoencoder_digits": figure})
 
 
-@register_experiment("baseline_grammar_words")
 @_timed_single_thread
 def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negatives: int = 5,
                   skipgram_epochs: int = 3, skipgram_learning_rate: float = 0.01, subsample: float = 0.0,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.distributions import Uniform, sample
-from ..core.network import check_name
+from ..core.population import check_name
 from ..core.neurons.lif import LIFDimensionless, lif_rate
 from ..core.neurons.rate import RatePopulation
 from ..errors import ParameterError

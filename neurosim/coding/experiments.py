@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from ..core.network import Network
 from ..core.simulator import Simulator
 from ..errors import ParameterError
-from ..experiment import ExperimentOutput, register_experiment
+from ..experiment import ExperimentOutput
 from .connection import Connection
 from .dynamics import integrator, oscillation_frequency, oscillator
 from .ensemble import Ensemble
@@ -50,11 +50,6 @@ def _raster(ax, spikes, duration: float, title: str) -> None:
     ax.set(xlim=(0, duration), xlabel="time (s)", ylabel="neuron", title=title)
 
 
-#: Quantity arguments of the NEF experiments (SI floats; a protocol may write them with units).
-_TIMES = {"duration": "time", "dt": "time", "synapse": "time", "probe_synapse": "time"}
-
-
-@register_experiment("nef_tuning_curves", units={"duration": "time", "dt": "time"})
 def tuning_curves(n_neurons: int = 20, neuron_type: str = "lif", duration: float = 1.0, n_points: int = 41,
                   dt: float = 0.001, *, seed: int, progress) -> ExperimentOutput:
     """Tuning curves of a 1-D ensemble (Nengo defaults): analytic or measured rate curve against rates
@@ -128,7 +123,6 @@ def _signal_figure(t, traces: dict, ylabel: str, title: str, spikes=None, durati
     return fig
 
 
-@register_experiment("nef_communication_channel", units={**_TIMES, "frequency": "frequency"})
 def communication_channel(n_neurons: int = 100, duration: float = 2.0, mode: str = "spiking",
                           frequency: float = 1.0, synapse: float = 0.005, probe_synapse: float = 0.01,
                           dt: float = 0.001, *, seed: int, progress) -> ExperimentOutput:
@@ -162,7 +156,6 @@ def communication_channel(n_neurons: int = 100, duration: float = 2.0, mode: str
                             figures={"communication_channel": fig})
 
 
-@register_experiment("nef_square", units={**_TIMES, "frequency": "frequency"})
 def square(n_neurons: int = 100, duration: float = 2.0, mode: str = "spiking", frequency: float = 1.0,
            synapse: float = 0.005, probe_synapse: float = 0.01, dt: float = 0.001, *, seed: int,
            progress) -> ExperimentOutput:
@@ -193,8 +186,6 @@ def _window_mean(t, y, centre: float, half: float = 0.025) -> float:
     return float(np.mean(y[(t >= centre - half) & (t <= centre + half)]))
 
 
-@register_experiment("nef_integrator", units={**_TIMES, "tau": "time", "step_start": "time",
-                                                         "step_stop": "time"})
 def integrator_experiment(n_neurons: int = 100, duration: float = 2.0, mode: str = "spiking", tau: float = 0.1,
                           amplitude: float = 1.0, step_start: float = 0.1, step_stop: float = 0.6,
                           probe_synapse: float = 0.01, dt: float = 0.001, discrete_mapping: bool = False, *,
@@ -231,7 +222,6 @@ def integrator_experiment(n_neurons: int = 100, duration: float = 2.0, mode: str
                                                      "ideal": ideal}, figures={"integrator": fig})
 
 
-@register_experiment("nef_oscillator", units={**_TIMES, "tau": "time"})  # omega in rad/s: a number
 def oscillator_experiment(n_neurons: int = 200, duration: float = 5.0, mode: str = "spiking", omega: float = 10.0,
                           damping: float = 0.0, tau: float = 0.1, kick: float = 0.8, probe_synapse: float = 0.01,
                           dt: float = 0.001, discrete_mapping: bool = False, *, seed: int,

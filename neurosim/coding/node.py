@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.network import check_name
+from ..core.population import check_name
 from ..core.neurons.rate import RatePopulation
 from ..core.stimuli import Waveform
 from ..errors import ParameterError

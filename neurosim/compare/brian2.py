@@ -38,7 +38,8 @@ from ..core.connectivity import Projection
 from ..core.monitors import RateMonitor, SpikeMonitor, StateMonitor
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
-from ..core.stimuli import OUNoise, PoissonSource, SpikeSource, Waveform
+from ..core.neurons.sources import PoissonSource, SpikeSource
+from ..core.stimuli import OUNoise, Waveform
 from ..errors import DriveWarning, NeurosimError, ParameterError
 
 TARGETS = ("runtime", "cpp_standalone")

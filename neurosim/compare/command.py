@@ -24,7 +24,8 @@ import time
 import numpy as np
 
 from ..core.results import Results
-from ..core.stimuli import OUNoise, PoissonSource
+from ..core.neurons.sources import PoissonSource
+from ..core.stimuli import OUNoise
 from ..errors import ParameterError
 from ..protocol import build, load
 from .brian2 import Brian2Model

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ParameterError, did_you_mean
 from ..units import to_si, ureg
 from .distributions import sample
-from .network import Population, check_name
+from .population import Population, check_name
 from .timegrid import to_steps
 
 

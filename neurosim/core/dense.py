@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from ..errors import ParameterError
-from .network import Population, check_name
+from .population import Population, check_name
 
 
 class DenseProjection:

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
-from .network import Population
+from .population import Population
 from .results import RateRecord, SpikeTrains, StateRecord
 
 

@@ -37,7 +37,7 @@ from ..equations.emit import Printer
 from ..equations.parse import Converter, EquationError, parse_equations, statements
 from ..errors import ParameterError, did_you_mean
 from .connectivity import AllToAll, Projection
-from .network import check_name
+from .population import check_name
 
 #: Brian2 unit of a receptor's weight, by receptor kind (``None``: a projection without receptor).
 WEIGHT_UNITS = {"current": "amp", "conductance": "siemens", "delta": "volt", None: "1"}

@@ -30,7 +30,8 @@ from ..rng import generator
 from ..units import to_si, ureg
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
-from .network import Network, Population
+from .network import Network
+from .population import Population
 from .results import Results
 from .timegrid import to_steps
 

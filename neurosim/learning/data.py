@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..datasets import load_digits_split
 from ..errors import ParameterError
 
 
@@ -52,18 +53,14 @@ def corrupt(patterns, fraction: float, rng: np.random.Generator) -> np.ndarray:
 def binary_digits(threshold: float = 0.5):
     """scikit-learn digits (pixels / 16) binarised at ``threshold``: (X_train, X_test, y_train, y_test).
 
-    The split is the baselines' fixed 80/20 stratified split, so accuracies are comparable.
+    The split is :func:`neurosim.datasets.load_digits_split`'s fixed 80/20 stratified split, so accuracies are comparable.
     """
-    from ..baselines.data import load_digits_split
-
     X_train, X_test, y_train, y_test = load_digits_split()
     return (X_train > threshold).astype(float), (X_test > threshold).astype(float), y_train, y_test
 
 
 def scaled_digits():
-    """scikit-learn digits scaled to [0, 1] on the baselines' 80/20 split."""
-    from ..baselines.data import load_digits_split
-
+    """scikit-learn digits scaled to [0, 1] on the shared 80/20 split (:mod:`neurosim.datasets`)."""
     return load_digits_split()
 
 

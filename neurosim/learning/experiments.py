@@ -8,7 +8,7 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..experiment import ExperimentOutput, register_experiment
+from ..experiment import ExperimentOutput
 from ..rng import generator
 from .data import binary_digits, check_count, check_rate, corrupt, random_patterns, scaled_digits
 from .hopfield import Hopfield, breakdown_load, capacity_curve, overlap
@@ -56,7 +56,6 @@ def feature_accuracy(F_train, y_train, F_test, y_test, C: float = 6000.0) -> flo
     return float(model.score(F_test, y_test))
 
 
-@register_experiment("hopfield_recall")
 def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, max_sweeps: int = 50,
                     gain: float = 4.0, shown: int = 4, *, seed, progress):
     """Recall of corrupted cues by asynchronous, synchronous (core) and continuous (core) dynamics."""
@@ -108,7 +107,6 @@ def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, m
         figures={"hopfield_recall": recall_figure, "hopfield_energy": energy_figure})
 
 
-@register_experiment("hopfield_capacity")
 def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
                       threshold: float = 0.95, max_sweeps: int = 50, *, seed, progress):
     """Mean recall overlap versus load M/N (each stored pattern as its own cue); breakdown = the load
@@ -134,7 +132,6 @@ def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
     return ExperimentOutput(metrics=metrics, curves=curves, figures={"hopfield_capacity": figure})
 
 
-@register_experiment("rbm_digits")
 def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.06, batch_size: int = 10, k: int = 1,
                persistent: bool = False, momentum: float = 0.5, weight_decay: float = 1e-4, gibbs_steps: int = 1000,
                compare_sklearn: bool = True, *, seed, progress):
@@ -177,7 +174,6 @@ def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.0
                                      "rbm_learning_curve": curve_figure})
 
 
-@register_experiment("pc_digits")
 def pc_digits(sizes=(64, 64, 10), activation: str = "logistic", epochs: int = 30, batch_size: int = 20,
               learning_rate: float = 0.2, gamma: float = 0.1, rate: float = 0.3, tol: float = 1e-4, *, seed, progress):
     """Predictive coding on digits beside backprop on the same network (same initial weights, loss,

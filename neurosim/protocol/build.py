@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core import connectivity, stimuli
 from ..core.monitors import SynapseMonitor
+from ..core.neurons.sources import PoissonSource
 from ..core.network import Network
 from ..core.neurons import equation, make_population
 from ..core.plasticity import PlasticProjection
@@ -78,7 +79,7 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
 
 def _population(name: str, population: schema.Population):
     if population.model == "poisson":
-        return stimuli.PoissonSource(name, population.n, population.rate)
+        return PoissonSource(name, population.n, population.rate)
     synapse_models = equation.synapse_models()
     receptors = {key: (synapse_models[r.kernel], r.params) if r.kernel in synapse_models else
                  Synapse(kernel=r.kernel, tau=Synapse.tau if r.tau is None else r.tau, kind=r.kind,

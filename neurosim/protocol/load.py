@@ -16,7 +16,7 @@ import pydantic
 from .. import experiment as experiments
 from ..core import connectivity, distributions
 from ..core.neurons import equation, models
-from ..core.stimuli import MAX_EXPECTED_COUNT
+from ..core.neurons.sources import MAX_EXPECTED_COUNT
 from ..core.synapses import KERNELS
 from ..equations.parse import EquationError
 from ..errors import ParameterError, ProtocolError, did_you_mean
@@ -215,7 +215,6 @@ def _register(protocol: Protocol, index: int, model) -> None:
 # -- experiments ---------------------------------------------------------------------------------
 def _check_experiment(protocol: Protocol) -> None:
     spec = protocol.spec
-    experiments.load_experiments()
     if spec.experiment not in experiments.EXPERIMENTS:
         names = sorted(experiments.EXPERIMENTS)
         raise protocol.error(("experiment",), f"unknown experiment '{spec.experiment}'"

@@ -15,7 +15,7 @@ from neurosim.baselines.adversarial import (
     trades_loss,
 )
 from neurosim.baselines.cnn import CNN, train_cnn
-from neurosim.baselines.data import load_digits_split
+from neurosim.datasets import load_digits_split
 from neurosim.baselines.layers import MaxPool2d
 from neurosim.baselines.losses import cross_entropy
 from neurosim.baselines.mlp import MLP, train_mlp

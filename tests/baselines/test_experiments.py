@@ -8,7 +8,7 @@ import yaml
 
 import neurosim.baselines  # noqa: F401  (registers the experiments)
 from neurosim.errors import ParameterError
-from neurosim.experiment import EXPERIMENTS, config_keys, run_experiment
+from neurosim.experiment import EXPERIMENTS, config_keys, experiment_function, run_experiment
 
 NAMES = ["baseline_mlp_digits", "baseline_rnn_adding", "baseline_transformer_reverse", "baseline_vae_digits",
          "baseline_gan_mixture", "baseline_diffusion", "baseline_fgsm", "baseline_cnn_digits",
@@ -40,7 +40,7 @@ def test_variant_protocols_match_their_experiment(protocol_name, name):
 
 @pytest.mark.parametrize("name", NEW)
 def test_new_experiments_have_typed_keyword_parameters_with_defaults(name):
-    for key, parameter in inspect.signature(EXPERIMENTS[name]).parameters.items():
+    for key, parameter in inspect.signature(experiment_function(name)).parameters.items():
         if key not in ("seed", "progress"):
             assert parameter.annotation is not inspect.Parameter.empty, key
             assert parameter.default is not inspect.Parameter.empty, key

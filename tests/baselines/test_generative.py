@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neurosim.baselines.data import gaussian_mixture_ring, load_digits_levels, ring_centres
+from neurosim.baselines.data import gaussian_mixture_ring, ring_centres
 from neurosim.baselines.diffusion import (
     LinearSchedule,
     NoisePredictor,
@@ -12,6 +12,7 @@ from neurosim.baselines.diffusion import (
 )
 from neurosim.baselines.gan import mode_coverage, train_gan
 from neurosim.baselines.vae import VAE, independent_pixel_nll, train_vae
+from neurosim.datasets import load_digits_levels
 from neurosim.errors import ParameterError
 
 from .gradcheck import gradient_error

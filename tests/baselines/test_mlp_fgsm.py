@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from neurosim.baselines.adversarial import accuracy_vs_epsilon, fgsm
-from neurosim.baselines.data import load_digits_split
+from neurosim.datasets import load_digits_split
 from neurosim.baselines.mlp import train_mlp
 from neurosim.errors import ParameterError
 

@@ -2,7 +2,10 @@
 import pathlib
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow  # executes a notebook
 
 NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "02_population_coding.ipynb"
 

@@ -15,10 +15,13 @@ import pytest
 from neurosim.core import connectivity
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list
+
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
 
 DT, DURATION = 1e-4, 0.5
 mV, ms, nS, pF, nA = 1e-3, 1e-3, 1e-9, 1e-12, 1e-9

@@ -4,11 +4,15 @@ Brian2 given neurosim's built network (``--same-network`` mode): the same spike 
 300 ms to fit the test budget (Brian2's numpy target needs about 35 ms per step here)."""
 from __future__ import annotations
 
+import pytest
+
 from neurosim.compare.brian2 import Brian2Model
 from neurosim.compare.metrics import Tolerances, deterministic_agreement
 from neurosim.core.simulator import Simulator
 
 from .networks import cobahh
+
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
 
 SEED, DURATION = 1, 0.3
 

@@ -12,6 +12,8 @@ import pytest
 
 from neurosim.compare import brian2_protocol, command
 
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROTOCOL = str(ROOT / "protocols" / "hh_step.yaml")
 OFF_GRID = str(ROOT / "tests" / "compare" / "protocols" / "off_grid.yaml")

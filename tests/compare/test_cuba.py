@@ -11,6 +11,8 @@ from neurosim.core.simulator import Simulator
 
 from .networks import cuba
 
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+
 SEED, DURATION = 1, 1.0
 
 

@@ -14,6 +14,8 @@ from neurosim import cli
 from neurosim.compare import command, nest
 from neurosim.protocol import load
 
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = str(ROOT / "tests" / "compare" / "protocols" / "nest_models.yaml")
 HH_STEP = str(ROOT / "protocols" / "hh_step.yaml")

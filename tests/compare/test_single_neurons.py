@@ -23,10 +23,13 @@ from neurosim.compare.metrics import Tolerances, deterministic_agreement, spike_
 from neurosim.core import connectivity
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, SpikeSource, Step
+from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.stimuli import Constant, Step
 from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list
+
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
 
 DURATION = 1.0
 LIF_DT = 1e-4

@@ -17,9 +17,11 @@ import pytest
 from neurosim.core import connectivity
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.synapses import Synapse
 from neurosim.errors import TimeGridWarning
+
+pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
 
 mV, ms, nA, nF = 1e-3, 1e-3, 1e-9, 1e-9
 DURATION = 0.12

@@ -9,7 +9,8 @@ from neurosim.core import connectivity as conn
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import OUNoise, PoissonSource
+from neurosim.core.neurons.sources import PoissonSource
+from neurosim.core.stimuli import OUNoise
 from neurosim.core.synapses import Synapse
 from neurosim.errors import CheckpointError, TimeGridWarning
 

@@ -7,7 +7,7 @@ from neurosim.core.network import Network
 from neurosim.core.neurons.hh import HHSquid
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
 

@@ -7,7 +7,8 @@ from scipy.integrate import solve_ivp
 from neurosim.core.network import Network
 from neurosim.core.neurons.equation import Model, SynapseModel
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, SpikeSource, Step
+from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.stimuli import Constant, Step
 from neurosim.core.synapses import Synapse
 
 DT = 1e-4

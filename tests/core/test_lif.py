@@ -6,7 +6,7 @@ from neurosim.core.connectivity import AllToAll, OneToOne, Projection
 from neurosim.core.network import Network
 from neurosim.core.neurons.lif import LIF, LIFDimensionless, lif_rate
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.synapses import Synapse
 
 TAU_RC, TAU_REF = 0.02, 0.002

@@ -15,7 +15,7 @@ from neurosim.core.network import Network
 from neurosim.core.neurons import models
 from neurosim.core.neurons.equation import EquationPopulation
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import PoissonSource, SpikeSource
+from neurosim.core.neurons.sources import PoissonSource, SpikeSource
 
 NEURON_MODELS = sorted(name for name, cls in models().items() if not issubclass(cls, (PoissonSource, SpikeSource)))
 DT, SETTLE, CHECK = 1e-4, 1.0, 0.02

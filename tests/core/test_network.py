@@ -13,7 +13,8 @@ from neurosim.core.neurons import make_population
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.rate import RatePopulation
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, OUNoise, PoissonSource, Ramp, Sine, SpikeSource, Step, TimeSeries
+from neurosim.core.neurons.sources import PoissonSource, SpikeSource
+from neurosim.core.stimuli import Constant, OUNoise, Ramp, Sine, Step, TimeSeries
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError, SimulationError
 

@@ -13,7 +13,7 @@ from neurosim.core.network import Network
 from neurosim.core.neurons import hh
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import PoissonSource
+from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.synapses import Synapse
 from neurosim.protocol.build import build
 from neurosim.protocol.load import load

@@ -11,7 +11,7 @@ from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.rate import RatePopulation
 from neurosim.core.plasticity import PlasticProjection, Rule
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.synapses import Synapse
 from neurosim.equations.parse import EquationError
 from neurosim.errors import ParameterError

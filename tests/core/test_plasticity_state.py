@@ -11,7 +11,7 @@ from neurosim.core.connectivity import Explicit
 from neurosim.core.network import Network
 from neurosim.core.plasticity import PlasticProjection
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import SpikeSource
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.errors import ProtocolError
 from neurosim.io import hdf5
 from neurosim.protocol.build import build

@@ -10,7 +10,8 @@ import pytest
 from neurosim.core import connectivity as conn
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import OUNoise, PoissonSource
+from neurosim.core.neurons.sources import PoissonSource
+from neurosim.core.stimuli import OUNoise
 from neurosim.core.synapses import Synapse
 from neurosim.io import hdf5
 

@@ -15,7 +15,7 @@ import scipy.stats
 from neurosim.core import connectivity
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import PoissonSource
+from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.synapses import Synapse
 from neurosim.rng import generator
 

@@ -13,11 +13,9 @@ from neurosim.protocol import load, run
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    from conftest import SMALL_PROTOCOL
-
+def results(tmp_path_factory, small_protocol_text):
     path = tmp_path_factory.mktemp("io") / "small.yaml"
-    path.write_text(SMALL_PROTOCOL)
+    path.write_text(small_protocol_text)
     return run(load(path, ["duration=60 ms"])).results
 
 

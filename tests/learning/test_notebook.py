@@ -1,7 +1,10 @@
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow  # executes a notebook
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "03_local_learning.ipynb"
 

@@ -3,6 +3,7 @@ import copy
 import numpy as np
 import pytest
 
+from neurosim.baselines import autodiff as ad
 from neurosim.core.neurons.rate import activation_derivative, activation_values
 from neurosim.errors import ParameterError
 from neurosim.learning.data import one_hot, scaled_digits
@@ -33,6 +34,29 @@ def test_activation_curves_and_slopes_are_the_cores(name):
     np.testing.assert_allclose(SLOPES[name](x, fx), activation_derivative(name, x), atol=1e-12)
 
 
+def autodiff_gradients(network, X, Y):
+    """The same gradients by the baselines' reverse-mode autodiff (independent of the PC code)."""
+    W = [ad.parameter(w.copy()) for w in network.W]
+    b = [ad.parameter(v.copy()) for v in network.b]
+    h = ad.Tensor(np.asarray(X, float))
+    act = {"logistic": ad.sigmoid, "tanh": ad.tanh, "relu": ad.relu, "softplus": ad.softplus}[network.activation]
+    for l in range(network.n_layers):
+        h = (act(h) if l > 0 else h) @ W[l] + b[l]
+    diff = h - np.asarray(Y, float)
+    ((diff * diff).sum() * (0.5 / len(diff.data))).backward()
+    return [w.grad for w in W], [v.grad for v in b]
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "softplus"])
+def test_backprop_gradients_equal_autodiff(digits, activation):
+    X_train, _, y_train, _ = digits
+    net = PredictiveCodingNetwork([64, 32, 16, 10], np.random.default_rng(5), activation)
+    X, Y = X_train[:40], one_hot(y_train[:40])
+    (gW, gb), (aW, ab) = backprop_gradients(net, X, Y), autodiff_gradients(net, X, Y)
+    for mine, reference in zip([*gW, *gb], [*aW, *ab], strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-14)
+
+
 def pc_and_backprop(digits, activation, scale, gamma):
     X_train, _, y_train, _ = digits
     net = PredictiveCodingNetwork([64, 32, 16, 10], np.random.default_rng(4), activation)
@@ -44,7 +68,7 @@ def pc_and_backprop(digits, activation, scale, gamma):
     relaxation = net.relax(x, {0, 3}, gamma, rate=1.0, tol=1e-10, max_iterations=20000)
     assert relaxation.iterations < 20000
     assert np.all(np.diff(relaxation.energy) <= 1e-12)  # every Euler step descends F
-    return net.weight_updates(relaxation, gamma), backprop_gradients(net, X, Y)
+    return net.weight_updates(relaxation, gamma), autodiff_gradients(net, X, Y)
 
 
 @pytest.mark.parametrize("activation, scale, gamma", [("logistic", 1.0, 0.1), ("tanh", 1.0, 0.01), ("tanh", 2.0, 0.001)])

@@ -69,10 +69,10 @@ MUTATIONS = [
              "f\"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref\"",
              "f\"{ref}[i] = {k('ref_time')} + dt if {q}spike else {q}ref\"", (COBA,),
              "LIF refractory period one step longer"),
-    Mutation("poisson_one_spike_per_step", "neurosim/core/stimuli.py",
+    Mutation("poisson_one_spike_per_step", "neurosim/core/neurons/sources.py",
              "            counts[found] = c\n", "            counts[found] = 1\n", (STATISTICS,),
              "Poisson sources capped at one spike per step (the old behaviour)"),
-    Mutation("poisson_pmf", "neurosim/core/stimuli.py",
+    Mutation("poisson_pmf", "neurosim/core/neurons/sources.py",
              "term *= mean / count", "term *= mean / (count + 1)", (STATISTICS,),
              "the Poisson count's inversion uses a wrong probability mass function"),
 ]

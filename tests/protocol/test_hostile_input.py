@@ -2,14 +2,17 @@
 for a stated reason (issue 12). Each test names the "Why" bullet it guards."""
 from __future__ import annotations
 
+import pathlib
 import re
 
 import pytest
-from conftest import SMALL_PROTOCOL
 
 from neurosim.cli import main
 from neurosim.errors import ProtocolError
 from neurosim.protocol import load, loads
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SMALL_PROTOCOL = (ROOT / "tests" / "data" / "small.yaml").read_text()
 
 #: ``neurosim: error: FILE:LINE: key.path: message`` (no key path for errors of the YAML text itself).
 LOCATED = re.compile(r"^neurosim: error: (?P<file>[^:\n]+):(?P<line>\d+): (?:(?P<key>[\w.]+): )?", re.MULTILINE)

@@ -1,13 +1,15 @@
 """Every shipped protocol validates; broken copies fail with file:line, key path and exit status 2."""
 from __future__ import annotations
 
+import pathlib
 import re
 
 import pytest
-from conftest import ROOT
 
 from neurosim.errors import ProtocolError
 from neurosim.protocol import load
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 PROTOCOLS = sorted(p.name for p in (ROOT / "protocols").glob("*.yaml"))
 

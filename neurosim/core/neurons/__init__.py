@@ -6,7 +6,7 @@ from ...errors import ParameterError, did_you_mean
 
 def models() -> dict:
     """Model name -> Population class (imported lazily: the registry is read at build time)."""
-    from ..stimuli import PoissonSource, SpikeSource
+    from .sources import PoissonSource, SpikeSource
     from .binary import BinaryPopulation
     from .hh import HHSquid, HHTraub
     from .lif import LIF, LIFDimensionless

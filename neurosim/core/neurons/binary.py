@@ -13,7 +13,7 @@ from typing import ClassVar
 import numba
 
 from ...errors import ParameterError
-from ..network import Population
+from ..population import Population
 from ..params import Param
 
 MODES = ("stochastic", "sign")

@@ -6,7 +6,7 @@ constraint), named inputs, an optional threshold, reset (several statements) and
 :class:`SynapseModel` is a receptor: its own equations, an ``on_pre`` statement linear in the
 arriving weight ``w`` and an ``output`` term added to one of the neuron's inputs (``I_syn``).
 
-``EquationPopulation`` follows the :class:`~neurosim.core.network.Population` protocol: the
+``EquationPopulation`` follows the :class:`~neurosim.core.population.Population` protocol: the
 receptors of a population are merged into its equation system with their names suffixed by the
 receptor's key (``g`` of receptor ``exc`` is ``g_exc``), so the joint system's integrator is
 chosen as a whole (a current-based LIF with exponential receptors is linear: exact; with
@@ -35,7 +35,7 @@ from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
 from ...units import _parse, to_si
 from ..distributions import sample
-from ..network import Population
+from ..population import Population
 from ..params import CONSTRAINTS, Param
 from ..synapses import Synapse
 

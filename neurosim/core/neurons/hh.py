@@ -73,7 +73,7 @@ import numpy as np
 
 from ...errors import ParameterError, did_you_mean
 from ...units import to_si
-from ..network import Population
+from ..population import Population
 from ..params import Param
 from ..timegrid import to_steps
 

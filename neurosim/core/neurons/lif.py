@@ -32,10 +32,11 @@ from typing import ClassVar
 import numpy as np
 
 from ...errors import ParameterError
-from ..network import Population
+from ..population import Population
 from ..params import Param
 from ..synapses import current_coupling
 from ..timegrid import to_steps
+from .rate import activation_values
 
 mV, ms, nF, nA = 1e-3, 1e-3, 1e-9, 1e-9
 SPIKE_TIMINGS = ("step", "precise")
@@ -212,8 +213,4 @@ def lif_rate(j, tau_rc=0.02, tau_ref=0.002):
     course notes print ``1/(tau_m ln(1 - v_in))``, which drops the refractory period and inverts
     the argument of the logarithm; this follows the literature (Eliasmith & Anderson 2003).
     """
-    j = np.asarray(j, float)
-    rate = np.zeros_like(j)
-    above = j > 1
-    rate[above] = 1.0 / (tau_ref + tau_rc * np.log1p(1.0 / (j[above] - 1.0)))
-    return rate
+    return activation_values("lif", j, tau_rc, tau_ref)  # the rate units' compiled curve: one definition

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from ...errors import ParameterError, did_you_mean
-from ..network import Population
+from ..population import Population
 from ..params import Param
 
 ACTIVATIONS = ("logistic", "tanh", "relu", "softplus", "lif", "linear")
@@ -60,7 +60,7 @@ def activation_derivative(name: str, x: np.ndarray, tau_rc: float = 0.02, tau_re
         out = np.zeros_like(x)
         above = x > 1
         xa = x[above]
-        rate = 1.0 / (tau_ref + tau_rc * np.log1p(1.0 / (xa - 1.0)))
+        rate = activation_values("lif", xa, tau_rc, tau_ref)
         out[above] = rate**2 * tau_rc / (xa * (xa - 1.0))
         return out
     raise ParameterError("activation", name, f"one of {ACTIVATIONS}{did_you_mean(name, ACTIVATIONS)}")
