@@ -53,7 +53,6 @@ def test_rules_and_kernels_are_written_from_the_protocol():
 @pytest.mark.parametrize("change, part", [
     ({"rate": "2 kHz"}, "population 'P': rate 2000 Hz"),
     ({"model": "lif_dimensionless", "weight": "1"}, "population 'L': spike_timing 'precise'"),
-    ({"model": "rate", "weight": "1"}, "population 'L' (model 'rate')"),
     ({"kernel": "exp2", "extra": "stimuli:\n  - {type: poisson_input, population: L, receptor: e, n_sources: 5, "
                                  "rate: 5 Hz, weight: 1 nA}\n"}, "stimulus 0 (poisson_input): receptor 'e'"),
 ])
