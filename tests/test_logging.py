@@ -4,10 +4,14 @@ from __future__ import annotations
 import logging
 import subprocess
 
+import pathlib
+import sys
+
 import pytest
-from conftest import NEUROSIM, SMALL_PROTOCOL
 
 import neurosim as ns
+
+NEUROSIM = pathlib.Path(sys.executable).parent / "neurosim"
 
 
 def _cli(*args, cwd=None, env=None):
@@ -35,8 +39,8 @@ def test_simulator_logs_build_compile_and_run_with_the_right_counts(caplog):
     assert messages[2].startswith("run: 0.01 s of model time (100 steps)")
 
 
-def test_cli_prints_one_line_per_phase_and_nothing_with_q(tmp_path):
-    (tmp_path / "small.yaml").write_text(SMALL_PROTOCOL)
+def test_cli_prints_one_line_per_phase_and_nothing_with_q(tmp_path, small_protocol_text):
+    (tmp_path / "small.yaml").write_text(small_protocol_text)
     done = _cli("run", "small.yaml", "-o", "out", "--set", "duration=20 ms", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     phases = [line.split(":")[1].strip() for line in done.stderr.splitlines() if line.startswith("neurosim: ")]
