@@ -48,7 +48,7 @@ DIMENSIONS: dict[str, str] = {
 #: The unit a user would write for each dimension, used in error messages and plots.
 DISPLAY_UNITS: dict[str, str] = {
     "dimensionless": "", "time": "ms", "frequency": "Hz", "voltage": "mV", "current": "nA",
-    "conductance": "nS", "capacitance": "pF", "resistance": "MOhm", "charge": "pC",
+    "conductance": "nS", "capacitance": "pF", "resistance": "Mohm", "charge": "pC",
     "current_density": "uA/cm^2", "conductance_density": "mS/cm^2",
     "capacitance_density": "uF/cm^2", "area": "um^2", "voltage_per_time": "mV/ms",
     "concentration": "mM",

@@ -60,13 +60,3 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     analysis: dict = field(default_factory=dict)  # nested dicts of arrays and floats
     attributes: dict = field(default_factory=dict)  # provenance: protocol text, version, ...
-
-    def to_neo(self):
-        """A Neo ``Block`` of these results (``neurosim[neo]``; see :mod:`neurosim.io.neo`)."""
-        from ..io.neo import to_neo  # the io layer, imported on call: exports are not the core's
-        return to_neo(self)
-
-    def to_nwb(self, path):
-        """Write an NWB file (``neurosim[nwb]``; see :mod:`neurosim.io.nwb`); returns its path."""
-        from ..io.nwb import to_nwb
-        return to_nwb(self, path)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import neurosim as ns
-from neurosim import analysis
+from neurosim import analysis, io
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_neo_block_with_elephant_isi_cv_and_fano_equal_to_neurosim(results):
     pytest.importorskip("neo")
     statistics = pytest.importorskip("elephant.statistics")
     import quantities as pq
-    block = results.to_neo()
+    block = io.to_neo(results)
     trains = [st for st in block.segments[0].spiketrains if st.annotations["population"] == "input"]
     assert len(trains) == 60 and sum(len(st) for st in trains) == len(results.spikes["input"].times)
     window = (0.0, 1.0)
@@ -51,12 +51,12 @@ def test_neo_block_with_elephant_isi_cv_and_fano_equal_to_neurosim(results):
 
 def test_nwb_file_validates_and_reads_back(results, tmp_path):
     pynwb = pytest.importorskip("pynwb")
-    path = results.to_nwb(tmp_path / "run.nwb")
+    path = io.to_nwb(results, tmp_path / "run.nwb")
     errors = pynwb.validate(path=str(path))
     errors = errors[0] if isinstance(errors, tuple) else errors
     assert list(errors) == []
-    with pynwb.NWBHDF5IO(str(path), "r") as io:
-        nwb = io.read()
+    with pynwb.NWBHDF5IO(str(path), "r") as reader:
+        nwb = reader.read()
         units = nwb.units.to_dataframe()
         assert len(units) == 75
         e = units[units.population == "E"].sort_values("node_id")
