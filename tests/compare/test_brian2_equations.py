@@ -29,8 +29,9 @@ def compare(model, params, amplitude, duration, dt=DT, onset=0.1, n=1):
     b2.start_scope()
     b2.defaultclock.dt = dt * b2.second
     fresh = Network(seed=0)
-    twin = fresh.add_population("P", n, model, params=params)
-    Simulator(fresh, dt=dt)  # builds twin: its initial state and parameters are what neurosim starts from
+    fresh.add_population("P", n, model, params=params)
+    # the simulator's built copy: its initial state and parameters are what neurosim starts from
+    twin = Simulator(fresh, dt=dt).population("P")
     group, translated = neuron_group(twin, b2)
     unit = {"izhikevich": b2.volt / b2.second}.get(model, b2.amp)
     group.run_regularly(f"i_ext = {amplitude!r}*{'volt/second' if model == 'izhikevich' else 'amp'}"
@@ -127,7 +128,6 @@ def test_adaptive_threshold_lif_matches_brian2():
 
 def test_translation_renames_brian2_unit_names():
     net = Network(seed=0)
-    pop = net.add_population("P", 2, "lif_equations")
-    Simulator(net, dt=DT)
-    model = translate(pop)
+    net.add_population("P", 2, "lif_equations")
+    model = translate(Simulator(net, dt=DT).population("P"))
     assert model.renames == {"cm": "cm_"} and "cm_ : farad (constant)" in model.equations
