@@ -21,8 +21,8 @@ import numpy as np
 from neurosim.core.connectivity import AllToAll, Projection
 from neurosim.core.network import Network
 from neurosim.core.neurons import make_population
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
 DURATION, THRESHOLD = 1.0, -20e-3

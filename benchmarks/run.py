@@ -40,10 +40,10 @@ SETS = {
     "tiny": lambda: _configs("cuba", [400], [1], BOTH, 1, 0),  # the smoke test's
     "quick": lambda: (_configs("cuba", [4000], [1], WITH_NEST, 2, 0) + _configs("cobahh", [4000], [1], WITH_NEST, 2, 0)),
     "standard": lambda: (
-        _configs("cuba", [4000], [1, 2], ALL + ["nest"], 3, 1) + _configs("cuba", [20_000], [1, 2], BOTH, 3, 0)
+        _configs("cuba", [4000], [1, 2], [*ALL, "nest"], 3, 1) + _configs("cuba", [20_000], [1, 2], BOTH, 3, 0)
         + _configs("cuba", [100_000], [1, 2], WITH_NEST, 2, 0) + _configs("cuba", [1_000_000], [1, 2], BOTH, 1, 0)
         + _configs("coba", [4000, 20_000], [1, 2], BOTH, 3, 0) + _configs("coba", [100_000], [1, 2], BOTH, 2, 0)
-        + _configs("cobahh", [4000], [1, 2], ALL + ["nest"], 3, 1) + _configs("cobahh", [20_000], [1, 2], BOTH, 3, 0)
+        + _configs("cobahh", [4000], [1, 2], [*ALL, "nest"], 3, 1) + _configs("cobahh", [20_000], [1, 2], BOTH, 3, 0)
         + _configs("cobahh", [100_000], [1, 2], BOTH, 2, 0)
         + _configs("scaling", [4000, 100_000, 1_000_000], [1, 2], BOTH, 2, 0)),
 }
@@ -115,17 +115,17 @@ def plot(rows: list[dict], path: pathlib.Path) -> None:
     networks = sorted({r["network"] for r in rows})
     fig, axes = plt.subplots(1, len(networks), figsize=(4.2 * len(networks), 3.8), squeeze=False)
     styles = {"neurosim": ("C0", "o"), "brian2_cpp": ("C1", "s"), "brian2_runtime": ("C2", "^"), "nest": ("C3", "D")}
-    for ax, network in zip(axes[0], networks):
+    for ax, network in zip(axes[0], networks, strict=True):
         for sim, (color, marker) in styles.items():
             for threads, line in ((1, "-"), (2, "--")):
                 pts = sorted((r["n"], r["sim_per_bio_s"]) for r in rows
                              if r["network"] == network and r["simulator"] == sim and r["threads"] == threads)
                 if pts:
-                    ax.plot(*zip(*pts), line, color=color, marker=marker, label=f"{sim}, {threads} thr")
+                    ax.plot(*zip(*pts, strict=True), line, color=color, marker=marker, label=f"{sim}, {threads} thr")
         ax.set(xscale="log", yscale="log", xlabel="neurons N", title=network)
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("wall time per simulated second (s)")
-    handles = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}
+    handles = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels(), strict=True)}
     axes[0][-1].legend(handles.values(), handles.keys(), fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

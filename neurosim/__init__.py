@@ -74,7 +74,7 @@ _UNITS = ("second", "ms", "us", "Hz", "kHz", "volt", "mV", "amp", "nA", "pA", "s
           "farad", "nF", "pF", "ohm", "MOhm", "GOhm")
 _LAZY.update({unit: ("neurosim.units", unit) for unit in _UNITS})
 
-__all__ = ["__version__", *(str(name) for name in _LAZY)]  # noqa: PLE0604
+__all__ = ["__version__", *(str(name) for name in _LAZY)]
 
 
 def __getattr__(name: str):

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()  # the reader of our output went away (e.g. | head)
         return EXIT_INVALID
-    except Exception as exc:  # noqa: BLE001 - a bug of neurosim itself
+    except Exception as exc:
         print(f"neurosim: internal error, please report: {type(exc).__name__}: {exc}"[:500]
               + ("" if debug else " (run with --debug for the traceback)"), file=sys.stderr)
         if debug:
@@ -540,7 +540,7 @@ class _LogHandler(logging.Handler):
                 tqdm.write(line, file=sys.stderr)  # clears the bar, prints, redraws it
             else:
                 print(line, file=sys.stderr)
-        except Exception:  # noqa: BLE001 - logging must never raise
+        except Exception:
             self.handleError(record)
 
 

@@ -108,7 +108,7 @@ def dimension_name(value) -> str | None:
     """The name of the dimension (a key of ``DIMENSIONS``) of a quantity string, if it parses and is known."""
     try:
         quantity = _parse(str(value).strip())
-    except Exception:  # noqa: BLE001 - pint raises unrelated types on bad text
+    except Exception:
         return None
     for name, unit in DIMENSIONS.items():
         if quantity.dimensionality == ureg.Quantity(1.0, unit).dimensionality:
@@ -144,7 +144,7 @@ def to_si(value, dimension: str, name: str = "value"):
                                  f"characters, such as '1 {unit_hint}'")
         try:
             quantity = _parse(value.strip())
-        except Exception as exc:  # noqa: BLE001 - pint raises unrelated types (even AssertionError) on bad text
+        except Exception as exc:
             raise ParameterError(name, value, f"a {dimension} such as '1 {unit_hint}' ({exc})") from None
     else:
         raise ParameterError(name, value, f"a {dimension} such as '1 {unit_hint}'")

@@ -23,7 +23,6 @@ import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from fuzz_mutations import mutate, outcome_ok
-
 from neurosim.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -48,7 +47,7 @@ def _call(argv) -> tuple[int, str]:
             status = main(argv)
     except Hang:
         return -1, "hang"
-    except BaseException as exc:  # noqa: BLE001 - anything escaping main is a failure
+    except BaseException as exc:
         return -2, f"escaped main: {exc!r}"
     finally:
         signal.alarm(0)
@@ -104,7 +103,7 @@ def main_fuzz(cases: int, seed: int) -> int:
         if status == 0 and ok and rng.randrange(RUN_EVERY) == 0:
             try:
                 small = _small(path)
-            except Exception:  # noqa: BLE001 - validated a moment ago
+            except Exception:
                 small = False
             if small:
                 out = work / "out"

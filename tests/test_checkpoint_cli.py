@@ -36,7 +36,8 @@ def test_killed_run_resumes_bit_identically(small_protocol, neurosim, neurosim_c
     resumed = neurosim("resume", killed, "--quiet", cwd=folder, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     first, second = io.load(folder / "whole" / "results.h5"), io.load(killed / "results.h5")
-    assert second.complete and second.duration == first.duration
+    assert second.complete
+    assert second.duration == first.duration
     for name in ("E", "I"):
         np.testing.assert_array_equal(second.spikes[name].node_ids, first.spikes[name].node_ids)
         np.testing.assert_array_equal(second.spikes[name].times, first.spikes[name].times)
@@ -48,5 +49,6 @@ def test_killed_run_resumes_bit_identically(small_protocol, neurosim, neurosim_c
 
 def test_resume_of_a_directory_without_checkpoint_is_a_clear_error(neurosim, tmp_path):
     done = neurosim("resume", tmp_path)
-    assert done.returncode == 2 and "not the output of 'neurosim run --checkpoint-every'" in done.stderr
+    assert done.returncode == 2
+    assert "not the output of 'neurosim run --checkpoint-every'" in done.stderr
     assert "Traceback" not in done.stderr

@@ -31,7 +31,8 @@ def test_run_writes_results_plots_and_summary(small_run):
     for name in ("raster.png", "traces.png", "rates.png"):
         assert (out / name).stat().st_size > 10_000
     results = io.load(out / "results.h5")
-    assert results.complete and results.duration == pytest.approx(0.2)
+    assert results.complete
+    assert results.duration == pytest.approx(0.2)
     assert "name: small" in results.attributes["protocol_yaml"]
     summary = results.analysis["summary"]
     for population, row in summary.items():
@@ -50,7 +51,8 @@ def test_set_and_seed_override_the_protocol(small_run, neurosim):
     assert done.stderr == ""  # --quiet
     results = io.load(folder / "over" / "results.h5")
     assert results.duration == pytest.approx(0.05)
-    assert results.seed == 11 and results.population_sizes["I"] == 100
+    assert results.seed == 11
+    assert results.population_sizes["I"] == 100
     assert "--set network.connections.3.weight=-0.9 nA" in results.attributes["protocol_yaml"]
     assert "weight: -0.9 nA" in results.attributes["protocol_yaml"]
     baseline = io.load(out / "results.h5")
@@ -97,7 +99,8 @@ def test_ctrl_c_writes_incomplete_results(root, tmp_path, neurosim_command):
     finally:
         process.kill()
     assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and "complete = False" in stderr
+    assert "Traceback" not in stderr
+    assert "complete = False" in stderr
     results = io.load(tmp_path / "results.h5")
     assert not results.complete
     assert 0 < results.duration < 100

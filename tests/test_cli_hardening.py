@@ -45,7 +45,7 @@ def _files(folder: pathlib.Path) -> list[str]:
 
 
 # -- interrupts ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_during_the_build_writes_nothing(protocol, tmp_path, monkeypatch, capsys, signum, status):
     # Why, segfaults: Ctrl-C inside the compiled connectivity sampler killed the process (SIGSEGV)
     from neurosim.core import connectivity
@@ -62,7 +62,8 @@ def test_interrupt_during_the_build_writes_nothing(protocol, tmp_path, monkeypat
     monkeypatch.setattr(connectivity, "_bernoulli_pairs", sample)
     assert _run(protocol, tmp_path / "out") == status
     err = capsys.readouterr().err
-    assert "nothing written" in err and "Traceback" not in err
+    assert "nothing written" in err
+    assert "Traceback" not in err
     assert _files(tmp_path / "out") == []
     assert len(calls) == 3  # stopped at the next block
 
@@ -86,9 +87,11 @@ def test_sigterm_during_the_run_writes_partial_results(protocol, tmp_path, monke
     _interrupt_on_first_progress(monkeypatch, signal.SIGTERM)
     assert _run(protocol, tmp_path / "out", "--set", "duration=100 s") == 143
     err = capsys.readouterr().err
-    assert "complete = False" in err and "Traceback" not in err
+    assert "complete = False" in err
+    assert "Traceback" not in err
     results = io.load(tmp_path / "out" / "results.h5")
-    assert not results.complete and 0 < results.duration < 100
+    assert not results.complete
+    assert 0 < results.duration < 100
     assert "summary" in results.analysis
 
 
@@ -106,7 +109,8 @@ def test_second_interrupt_during_analysis_still_writes(protocol, tmp_path, monke
     monkeypatch.setattr(protocol_run, "analyse", interrupted)
     assert _run(protocol, tmp_path / "out", "--set", "duration=100 s") == 130
     err = capsys.readouterr().err
-    assert "without analyses" in err and "Traceback" not in err
+    assert "without analyses" in err
+    assert "Traceback" not in err
     assert not io.load(tmp_path / "out" / "results.h5").complete
 
 
@@ -140,7 +144,8 @@ def test_interrupt_during_the_write_waits_for_the_rename(protocol, tmp_path, mon
     assert "spikes.h5" in _files(tmp_path / "out" / "sonata")
     assert not [name for name in _files(tmp_path / "out" / "sonata") if name.startswith(".")]
     results = io.load(tmp_path / "out" / "results.h5")
-    assert results.complete and results.duration == pytest.approx(0.06)  # the run itself had finished
+    assert results.complete
+    assert results.duration == pytest.approx(0.06)
 
 
 # -- disk faults -----------------------------------------------------------------------------------
@@ -159,7 +164,8 @@ def test_disk_fault_during_the_write(protocol, tmp_path, monkeypatch, capsys, co
     err = capsys.readouterr().err
     assert f"neurosim: error: {out / 'results.h5'}: cannot write the results ({os.strerror(code)})" in err
     assert "Traceback" not in err
-    assert _files(out) == ["results.h5"] and (out / "results.h5").read_bytes() == b"previous results"
+    assert _files(out) == ["results.h5"]
+    assert (out / "results.h5").read_bytes() == b"previous results"
 
 
 def test_file_size_limit_in_a_child_process(tmp_path):
@@ -176,7 +182,8 @@ def test_file_size_limit_in_a_child_process(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "out/results.h5: cannot write the results (File too large)" in done.stderr
     assert "Traceback" not in done.stderr
-    assert _files(out) == ["results.h5"] and (out / "results.h5").read_bytes() == b"previous results"
+    assert _files(out) == ["results.h5"]
+    assert (out / "results.h5").read_bytes() == b"previous results"
 
 
 # -- output directory and modes --------------------------------------------------------------------
@@ -191,7 +198,7 @@ def test_unusable_output_directory_is_found_before_running(protocol, tmp_path, m
     assert f"neurosim: error: {tmp_path / 'file' / 'out'}: output directory cannot be written" in err
 
 
-@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
 def test_results_file_mode_follows_the_umask(tmp_path, umask, mode):
     # Why, nonsense: results files were written 0600 while the PNGs were 0644
     results = Results(spikes={"P": SpikeTrains(np.zeros(0, np.int64), np.zeros(0), 5)}, population_sizes={"P": 5})
@@ -322,7 +329,8 @@ def test_cache_directory_is_created_private(tmp_path, monkeypatch):
 
     monkeypatch.setenv("NEUROSIM_CACHE_DIR", str(tmp_path / "k"))
     path = kernel_cache.ensure()
-    assert path.stat().st_mode & 0o777 == 0o700 and (path / "numba").stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o700
+    assert (path / "numba").stat().st_mode & 0o777 == 0o700
 
 
 def test_numba_cache_lives_in_the_kernel_cache():
@@ -332,7 +340,8 @@ def test_numba_cache_lives_in_the_kernel_cache():
     from neurosim import kernel_cache
 
     expected = str(kernel_cache.directory() / "numba")
-    assert os.environ["NUMBA_CACHE_DIR"] == expected and numba.config.CACHE_DIR == expected
+    assert os.environ["NUMBA_CACHE_DIR"] == expected
+    assert expected == numba.config.CACHE_DIR
 
 
 def test_corrupt_generated_module_is_rewritten(tmp_path, monkeypatch):
@@ -386,6 +395,7 @@ def test_cache_info_and_clean(tmp_path, monkeypatch, capsys):
     (tmp_path / "k" / "neurosim_chunk_x.py").write_text("x = 1\n")
     assert main(["cache", "info"]) == 0
     out = capsys.readouterr().out
-    assert str(tmp_path / "k") in out and "files:     1" in out
+    assert str(tmp_path / "k") in out
+    assert "files:     1" in out
     assert main(["cache", "clean"]) == 0
     assert _files(tmp_path / "k") == ["numba"]

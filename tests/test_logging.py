@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-
 import pathlib
+import subprocess
 import sys
 
 import pytest
@@ -21,7 +20,8 @@ def _cli(*args, cwd=None, env=None):
 
 def test_version():
     done = _cli("--version")
-    assert done.returncode == 0 and done.stdout.strip() == f"neurosim {ns.__version__}"
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"neurosim {ns.__version__}"
 
 
 def test_simulator_logs_build_compile_and_run_with_the_right_counts(caplog):
@@ -46,9 +46,11 @@ def test_cli_prints_one_line_per_phase_and_nothing_with_q(tmp_path, small_protoc
     phases = [line.split(":")[1].strip() for line in done.stderr.splitlines() if line.startswith("neurosim: ")]
     assert [p for p in phases if p in ("load", "build", "compile", "run", "write")] == \
         ["load", "build", "compile", "run", "write"]
-    assert "synapses" in done.stderr and "sonata/" in done.stderr
+    assert "synapses" in done.stderr
+    assert "sonata/" in done.stderr
     again = _cli("-q", "run", "small.yaml", "-o", "out2", "--set", "duration=20 ms", cwd=tmp_path)
-    assert again.returncode == 0 and again.stderr == ""
+    assert again.returncode == 0
+    assert again.stderr == ""
     verbose = _cli("run", "small.yaml", "-o", "out3", "--set", "duration=20 ms", cwd=tmp_path)
     assert "compile: cache hit" in verbose.stderr  # the same network: Numba's on-disk cache
 
@@ -57,7 +59,8 @@ def test_progress_counts_model_seconds():
     from neurosim.cli import _Progress
     progress = _Progress(False, "s", 1e-4)
     progress(2500, 10000)
-    assert progress.bar.total == pytest.approx(1.0) and progress.bar.n == pytest.approx(0.25)
+    assert progress.bar.total == pytest.approx(1.0)
+    assert progress.bar.n == pytest.approx(0.25)
     progress(10000, 10000)
     assert progress.bar is None  # closed at the end, before the run's summary line
 
@@ -70,9 +73,12 @@ def test_models_lists_builtin_and_user_models_with_units(tmp_path):
     done = _cli("models", str(model))
     assert done.returncode == 0, done.stderr
     builtin, user = done.stdout.split("your models:")
-    assert "  lif: " in builtin and "tau_m (time, default 20 ms): membrane time constant" in builtin
-    assert "adex" in builtin and "hh_traub" in builtin
-    assert "my_lif: a test LIF" in user and "tau (time, default 10 ms): membrane time constant" in user
+    assert "  lif: " in builtin
+    assert "tau_m (time, default 20 ms): membrane time constant" in builtin
+    assert "adex" in builtin
+    assert "hh_traub" in builtin
+    assert "my_lif: a test LIF" in user
+    assert "tau (time, default 10 ms): membrane time constant" in user
     assert "C (capacitance, default 200 pF)" in user
     assert _cli("models", str(tmp_path / "missing.yaml")).returncode == 2
 

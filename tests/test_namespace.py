@@ -25,7 +25,9 @@ def test_every_public_name_resolves_to_the_object_of_its_module():
     from neurosim.protocol import load
     for name in ns.__all__:
         assert getattr(ns, name) is not None, name
-    assert ns.Network is Network and ns.PoissonInput is PoissonInput and ns.load is load
+    assert ns.Network is Network
+    assert ns.PoissonInput is PoissonInput
+    assert ns.load is load
     assert ns.io.load.__module__ == "neurosim.io.hdf5"
     assert set(ns.__all__) <= set(dir(ns))
 

@@ -20,12 +20,13 @@ SPIKES = {"E": SpikeTrains(rng.integers(0, 50, 500), TIMES, 50), "I": SpikeTrain
 
 
 def _labelled(ax):
-    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.get_xlabel()
+    assert ax.get_ylabel()
     assert ax.has_data()
     return True
 
 
-@pytest.mark.parametrize("draw, unit", [
+@pytest.mark.parametrize(("draw", "unit"), [
     (lambda ax: plotting.raster(SPIKES, ax=ax), "ms"),
     (lambda ax: plotting.rate_histogram(SPIKES, (0, 1), ax=ax), "Hz"),
     (lambda ax: plotting.traces(StateRecord("v", np.array([3]), np.arange(100) * 1e-4,
@@ -54,7 +55,8 @@ def test_functions_make_their_own_axes_when_none_given():
 def test_raster_figure_has_raster_and_rate_histogram(tmp_path):
     fig = plotting.raster_figure(SPIKES, (0, 1), max_neurons=20)
     top, bottom = fig.axes
-    assert top.get_ylabel().startswith("neuron") and "rate (Hz)" in bottom.get_ylabel()
+    assert top.get_ylabel().startswith("neuron")
+    assert "rate (Hz)" in bottom.get_ylabel()
     assert len(top.collections) == 2  # one scatter per population
     fig.savefig(tmp_path / "raster.png")
     assert (tmp_path / "raster.png").stat().st_size > 5_000

@@ -109,7 +109,8 @@ def test_inline_constants_share_one_loop_and_change_no_result(tiny):
 def test_points_are_the_product_of_axes_and_seeds(tiny):
     definition = Sweep.from_file(tiny)
     points = definition.points()
-    assert len(points) == 2 * 2 * 2 and len({p.id for p in points}) == 8
+    assert len(points) == 2 * 2 * 2
+    assert len({p.id for p in points}) == 8
     assert points[0].sets == ("network.connections.0.weight=0.1 nA", "network.populations.E.params.tau_m=15.0 ms",
                               "network.populations.I.params.tau_m=15 ms")
     assert [p.seed for p in points[:2]] == [1, 2]
@@ -121,7 +122,7 @@ def test_points_are_the_product_of_axes_and_seeds(tiny):
     assert expand({"linspace": [0, 1, 3]}, "k") == [0.0, 0.5, 1.0]
 
 
-@pytest.mark.parametrize("block, message, line", [
+@pytest.mark.parametrize(("block", "message", "line"), [
     ("  grid: {network.connections.0.weight: {linspace: [0.1 nA, 2 ms, 3]}}", "one dimension", 2),
     ("  grid: {network.connections.0.weight: {logspace: [0 nA, 1 nA, 3]}}", "nonzero", 2),
     ("  zip:\n    - {duration: [1 s, 2 s], seed: [1]}", "one length", 3),
@@ -146,7 +147,9 @@ def test_bad_sweep_entries_are_located(tmp_path, block, message, line):
 
 def test_interval_is_the_student_t_interval_of_the_mean():
     mean, low, high = interval(np.array([1.0, 2.0, 3.0]))
-    assert mean == 2.0 and mean - low == pytest.approx(high - mean) and high - mean == pytest.approx(4.302653 / np.sqrt(3), rel=1e-6)  # t(0.975, 2) = 4.3027
+    assert mean == 2.0
+    assert mean - low == pytest.approx(high - mean)
+    assert high - mean == pytest.approx(4.302653 / np.sqrt(3), rel=1e-6)
     assert np.isnan(interval(np.array([5.0]))[1])
 
 
@@ -154,10 +157,14 @@ def test_interval_is_the_student_t_interval_of_the_mean():
 def test_sweep_runs_every_point_once_per_worker_compilation(tiny, tmp_path, client):
     out = tmp_path / "out"
     frame = sweep(tiny, client=client, output=out)
-    assert len(frame) == 8 * 2 and set(frame["status"]) == {"ok"} and set(frame["population"]) == {"E", "I"}
+    assert len(frame) == 8 * 2
+    assert set(frame["status"]) == {"ok"}
+    assert set(frame["population"]) == {"E", "I"}
     assert frame.drop_duplicates("point").groupby("worker")["compiled"].sum().max() <= 1  # one loop per worker
-    assert (out / "summary.csv").is_file() and (out / "summary.h5").is_file()
-    assert (out / "mean_rate_c0_weight_E_params_tau_m.png").is_file() and (out / "mean_rate_vs_c0_weight.png").is_file()
+    assert (out / "summary.csv").is_file()
+    assert (out / "summary.h5").is_file()
+    assert (out / "mean_rate_c0_weight_E_params_tau_m.png").is_file()
+    assert (out / "mean_rate_vs_c0_weight.png").is_file()
     stored = pd.read_csv(out / "summary.csv")
     assert list(stored.columns) == list(frame.columns)
     np.testing.assert_array_equal(stored["mean_rate"], frame["mean_rate"])
@@ -178,7 +185,8 @@ def test_sweep_runs_every_point_once_per_worker_compilation(tiny, tmp_path, clie
                 if key != "population":
                     assert actual[key] == pytest.approx(value, nan_ok=True), key
         stored = io.load(out / "points" / point.id / "results.h5")
-        assert stored.seed == point.seed and stored.complete
+        assert stored.seed == point.seed
+        assert stored.complete
     assert frame["spikes"].nunique() > 4  # the points differ
     # a re-run skips completed points; force redoes them
     walls = frame["wall_time"].to_numpy()
@@ -195,7 +203,8 @@ def test_a_failing_point_is_recorded_and_the_others_complete(tiny, tmp_path, cli
     frame = sweep(tiny, {"threads": [1, 100000]}, [1], client=client, output=tmp_path / "out")
     by_threads = frame.drop_duplicates("point").set_index("threads")
     assert by_threads.loc[1, "status"] == "ok"
-    assert by_threads.loc[100000, "status"] == "failed" and "threads" in by_threads.loc[100000, "error"]
+    assert by_threads.loc[100000, "status"] == "failed"
+    assert "threads" in by_threads.loc[100000, "error"]
     frame = sweep(tiny, {"threads": [100000, 1]}, [1], client=client, output=tmp_path / "fast", fail_fast=True)
     assert "failed" in set(frame["status"])
 
@@ -245,10 +254,12 @@ def test_cli_sweep_ctrl_c_keeps_points_and_a_rerun_finishes(tiny, tmp_path, clie
     finally:
         process.kill()
     assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert "interrupted" in stderr
     partial = pd.read_csv(out / "summary.csv")
     done = set(partial[partial["status"] == "ok"]["point"])
-    assert 0 < len(done) < 12 and "pending" in set(partial["status"])
+    assert 0 < len(done) < 12
+    assert "pending" in set(partial["status"])
     finished = subprocess.run([str(neurosim_command), "sweep", str(tiny), "-o", str(out), "-j", "2", "--quiet", *sets],
                               capture_output=True, text=True, timeout=600, check=False)
     assert finished.returncode == 0, finished.stderr
@@ -267,7 +278,9 @@ def test_run_json_prints_the_summary_rows_and_info_the_provenance(tiny, tmp_path
     assert printed[0]["fano_factor"] == pytest.approx(printed[0]["fano_factor.mean"])  # the protocol's 20 ms bin
     info = neurosim("info", tmp_path / "run" / "results.h5")
     assert info.returncode == 0, info.stderr
-    assert "protocol 'tiny'" in info.stdout and "seed 4" in info.stdout and "synchrony" in info.stdout
+    assert "protocol 'tiny'" in info.stdout
+    assert "seed 4" in info.stdout
+    assert "synchrony" in info.stdout
 
 
 def test_slurm_example_of_the_docs_builds_a_job_script(root):
@@ -275,20 +288,22 @@ def test_slurm_example_of_the_docs_builds_a_job_script(root):
     text = (root / "docs" / "sweeps.md").read_text()
     code = text.split("```python slurm-example\n")[1].split("```")[0]
     namespace = {}
-    exec(code, namespace)  # noqa: S102 (the documented example itself)
+    exec(code, namespace)
     cluster = namespace["cluster"]
     try:
         script = cluster.job_script()
     finally:
         cluster.close()
-    assert "#SBATCH --cpus-per-task=1" in script and "--nthreads 1" in script
+    assert "#SBATCH --cpus-per-task=1" in script
+    assert "--nthreads 1" in script
     assert "#SBATCH -t 02:00:00" in script
 
 
 def test_fi_sweep_matches_the_analytic_lif_rate(root, tmp_path, client):
     """protocols/lif_fi_sweep.yaml: every point's rate is r(J) = 1/(tau_ref + tau_rc log1p(1/(J-1)))."""
     frame = sweep(root / "protocols" / "lif_fi_sweep.yaml", client=client, output=tmp_path / "out")
-    assert len(frame) == 21 * 2 and set(frame["status"]) == {"ok"}
+    assert len(frame) == 21 * 2
+    assert set(frame["status"]) == {"ok"}
     bias, tau_rc = frame["network.populations.P.params.bias"], frame["network.populations.P.params.tau_rc [s]"]
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.where(bias > 1, 1.0 / (0.002 + tau_rc * np.log1p(1.0 / (bias - 1.0))), 0.0)

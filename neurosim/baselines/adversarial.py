@@ -25,7 +25,7 @@ def _gradient_wrt_input(model, X: np.ndarray, loss) -> np.ndarray:
     model.eval()
     loss(model(x)).backward()
     model.train(was_training)
-    for p, grad in zip(parameters, saved):
+    for p, grad in zip(parameters, saved, strict=True):
         p.grad = grad
     return x.grad
 

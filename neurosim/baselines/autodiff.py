@@ -48,7 +48,7 @@ class Tensor:
         for node in reversed(order):
             if node._backward is None or node.grad is None:
                 continue
-            for parent, g in zip(node._parents, node._backward(node.grad)):
+            for parent, g in zip(node._parents, node._backward(node.grad), strict=True):
                 if g is not None and parent.requires_grad:
                     parent.grad = g if parent.grad is None else parent.grad + g
             node.grad = None  # intermediate gradients are released; leaves keep theirs
@@ -261,7 +261,7 @@ def getitem(a, index) -> Tensor:
 def pad(a, widths) -> Tensor:
     """Zero padding, ``widths`` as for ``numpy.pad``."""
     a = as_tensor(a)
-    inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, a.shape))
+    inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, a.shape, strict=True))
     return _node(np.pad(a.data, widths), (a,), lambda g: (g[inner],))
 
 

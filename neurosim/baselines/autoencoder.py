@@ -75,7 +75,7 @@ class TiedAutoencoder(Module):
 
     def encode(self, x) -> ad.Tensor:
         last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.encoder_biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.encoder_biases, strict=True)):
             x = x @ w + b if i == last else ad.relu(x @ w + b)
         return x
 
@@ -114,7 +114,7 @@ def train_autoencoder(model: Module, train: np.ndarray, validation: np.ndarray, 
         curves["validation_mse"][epoch] = reconstruction_mse(model, validation)
         if curves["validation_mse"][epoch] < best:
             best, best_params = curves["validation_mse"][epoch], [p.data.copy() for p in model.parameters()]
-    for p, value in zip(model.parameters(), best_params):
+    for p, value in zip(model.parameters(), best_params, strict=True):
         p.data = value
     return curves
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
+
 def check_dataset(name: str, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     """``X`` as a float array; raises ParameterError for NaN/inf values or a length mismatch with ``y``."""
     X = np.asarray(X, dtype=float)

@@ -116,7 +116,7 @@ def fgsm_digits(hidden=(100,), epochs: int = 60, learning_rate: float = 1e-3,
     ax.set(xlabel="epsilon (pixel range 0-1)", ylabel="test accuracy", title="MLP under FGSM", ylim=(0, 1.02))
     ax.legend()
     _show_digits(ex_ax, examples, "FGSM examples, rows: eps 0, 0.1, 0.2")
-    metrics = {f"accuracy_eps_{e:g}": float(a) for e, a in zip(epsilons, adversarial)}
+    metrics = {f"accuracy_eps_{e:g}": float(a) for e, a in zip(epsilons, adversarial, strict=True)}
     return ExperimentOutput(metrics=metrics,
                             curves={"epsilon": epsilons, "fgsm_accuracy": adversarial, "noise_accuracy": noise},
                             arrays={"examples": examples}, figures={"fgsm_accuracy": figure})
@@ -438,7 +438,7 @@ def adversarial_defence(architecture: str = "mlp", hidden: tuple[int, ...] = (10
         metrics[f"{defence}_clean_accuracy"] = float(results[f"{defence}_pgd"][0]) if epsilons[0] == 0 else \
             models[defence].accuracy(X_test, y_test)
         metrics[f"{defence}_pgd50_accuracy_eps_{train_epsilon:g}"] = float(results[f"{defence}_pgd50"])
-        for e, a_pgd, a_fgsm in zip(epsilons, results[f"{defence}_pgd"], results[f"{defence}_fgsm"]):
+        for e, a_pgd, a_fgsm in zip(epsilons, results[f"{defence}_pgd"], results[f"{defence}_fgsm"], strict=True):
             metrics[f"{defence}_pgd_accuracy_eps_{e:g}"] = float(a_pgd)
             metrics[f"{defence}_fgsm_accuracy_eps_{e:g}"] = float(a_fgsm)
     curves = {"epsilon": epsilons, **{k: v for k, v in results.items() if not k.endswith("pgd50")}}
@@ -552,7 +552,7 @@ def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negativ
     grid_words = [w for rows in grammar.GRIDS.values() for row in rows for w in row]
     centred = unit[[index[w] for w in grid_words]] - unit[[index[w] for w in grid_words]].mean(axis=0)
     projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
-    position = dict(zip(grid_words, projection))
+    position = dict(zip(grid_words, projection, strict=True))
     for f, (family, rows) in enumerate(grammar.GRIDS.items()):
         for left, right in rows:
             map_ax.plot(*np.stack([position[left], position[right]]).T, "-", color=f"C{f}", lw=0.8)

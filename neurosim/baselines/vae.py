@@ -103,13 +103,13 @@ def train_vae(train: np.ndarray, validation: np.ndarray, rng: np.random.Generato
             loss.backward()
             optimizer.step()
             terms.append((reconstruction + kl, reconstruction, kl))
-        for name, value in zip(names, np.mean(terms, axis=0)):
+        for name, value in zip(names[:3], np.mean(terms, axis=0), strict=True):
             curves[name][epoch] = value
         curves["validation_neg_elbo"][epoch] = model.evaluate(validation, samples=1)
         if curves["validation_neg_elbo"][epoch] < best:
             best, best_params = curves["validation_neg_elbo"][epoch], [p.data.copy() for p in model.parameters()]
         if progress:
             progress((epoch + 1) / epochs, f"epoch {epoch + 1}: validation -ELBO {best:.2f}")
-    for p, value in zip(model.parameters(), best_params):
+    for p, value in zip(model.parameters(), best_params, strict=True):
         p.data = value
     return model, curves

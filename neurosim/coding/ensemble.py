@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.distributions import Uniform, sample
-from ..core.population import check_name
 from ..core.neurons.lif import LIFDimensionless, lif_rate
 from ..core.neurons.rate import RatePopulation
+from ..core.population import check_name
 from ..errors import ParameterError
 from ..rng import generator
 

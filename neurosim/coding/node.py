@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.population import check_name
 from ..core.neurons.rate import RatePopulation
+from ..core.population import check_name
 from ..core.stimuli import Waveform
 from ..errors import ParameterError
 

@@ -36,9 +36,9 @@ import numpy as np
 
 from ..core.connectivity import Projection
 from ..core.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from ..core.neurons.sources import PoissonSource, SpikeSource
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
-from ..core.neurons.sources import PoissonSource, SpikeSource
 from ..core.stimuli import OUNoise, Waveform
 from ..errors import DriveWarning, NeurosimError, ParameterError
 
@@ -490,7 +490,7 @@ def results_of(b2, records: list[Record], monitors: list, dt: float, total_steps
     results = Results(dt=dt, duration=total_steps * dt, seed=seed, complete=True,
                       population_sizes=dict(population_sizes))
     results.attributes["simulator"] = f"brian2 {b2.__version__}"
-    for record, monitor in zip(records, monitors):
+    for record, monitor in zip(records, monitors, strict=True):
         name, neurons = record.population, record.neurons
         steps = np.round(np.asarray(monitor.t_) / dt).astype(np.int64)
         if record.kind == "spikes":

@@ -145,7 +145,7 @@ def _si(b2, dim):
     """The Brian2 SI unit (a Quantity of value 1) of a neurosim dimension."""
     base = (b2.metre, b2.kilogram, b2.second, b2.amp, b2.kelvin, b2.mole)
     unit = 1.0
-    for quantity, exponent in zip(base, dim):
+    for quantity, exponent in zip(base, dim, strict=True):
         if exponent:
             unit = unit * quantity ** float(exponent)
     return unit

@@ -324,7 +324,7 @@ def _stimulus_code(group: Group, index: int, stimulus, namespace: dict) -> list[
     if kind == "step":
         mask = per_neuron("mask", 1.0)
         jumps, previous = [], 0.0
-        for j, (when, amplitude) in enumerate(zip(stimulus.times, stimulus.amplitudes)):
+        for j, (when, amplitude) in enumerate(zip(stimulus.times, stimulus.amplitudes, strict=True)):
             jumps.append(f"({_num(amplitude - previous)}{scale})*{after(when, f'time{j}')}")
             previous = amplitude
         return [f"I_ext += {mask}*({' + '.join(jumps)})"]

@@ -186,7 +186,7 @@ def ports(name: str, population, connections) -> dict[str, str]:
         return {}
     if next(iter(receptors.values())).kind == "conductance":
         order = sorted(receptors, key=lambda key: -receptors[key].e_rev)
-        return dict(zip(order, ("ex", "in")))
+        return dict(zip(order, ("ex", "in"), strict=True))
     signs = {}
     for key in receptors:
         for conn in connections:
@@ -227,7 +227,7 @@ def _currents(spec, populations: dict) -> list[dict]:
                 changes.append((_steps(stimulus.stop, dt), np.zeros(neurons.shape)))
         elif isinstance(stimulus, schema.StepStimulus):
             changes = [(_steps(t, dt), np.full(neurons.shape, float(a)))
-                       for t, a in zip(stimulus.times, stimulus.amplitudes)]
+                       for t, a in zip(stimulus.times, stimulus.amplitudes, strict=True)]
         else:
             raise NoNESTCounterpart(f"stimuli[{index}]: a '{stimulus.type}' stimulus (mapped: constant, step)")
         scale = NEST_UNITS["current"]

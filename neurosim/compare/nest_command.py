@@ -165,7 +165,7 @@ def run(args) -> int:
         seeds = [seed + offset for offset in range(tolerances.seeds)]
         references = nest.run_many(protocol, seeds)
         mine = [build(load(args.protocol, sets=raised, seed=s)).run(protocol.spec.duration) for s in seeds]
-        runs = list(zip(mine, references))
+        runs = list(zip(mine, references, strict=True))
         report = statistical(mine, references, tolerances)
     print(f"{protocol.name}: neurosim vs NEST {runs[0][1].attributes['simulator'].split()[-1]}, {mode} comparison")
     for note in notes:

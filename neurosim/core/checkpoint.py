@@ -174,7 +174,7 @@ def load(simulator, path) -> None:
             args[name][...] = archive[f"args/{name}"]
         for name, state in meta["generators"].items():
             args[name].bit_generator.state = state
-        for index, (monitor, keys) in enumerate(zip(simulator.network.monitors, meta["monitors"])):
+        for index, (monitor, keys) in enumerate(zip(simulator.network.monitors, meta["monitors"], strict=True)):
             monitor.load_run_state({key: archive[f"monitors/{index}/{key}"] for key in keys})
         simulator.step = int(meta["step"])
         simulator.complete = True

@@ -171,7 +171,7 @@ class Population:
         """Variables a state monitor can record: the state plus each receptor's current/conductance."""
         names = list(self.state_spec) + [f"syn_{key}" for key, synapse in self.receptors.items()
                                          if not synapse.is_delta]
-        return names + ["i_ext"]
+        return [*names, "i_ext"]
 
     input_dimension = "current"
 

@@ -10,7 +10,6 @@ component's own ``numpy.random.Generator`` (run phase of the protocol seed).
 """
 from __future__ import annotations
 
-
 import numba
 import numpy as np
 

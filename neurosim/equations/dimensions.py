@@ -24,10 +24,10 @@ class Dim(tuple):
         return super().__new__(cls, tuple(Fraction(e) for e in exponents))
 
     def __mul__(self, other):
-        return Dim(a + b for a, b in zip(self, other))
+        return Dim(a + b for a, b in zip(self, other, strict=True))
 
     def __truediv__(self, other):
-        return Dim(a - b for a, b in zip(self, other))
+        return Dim(a - b for a, b in zip(self, other, strict=True))
 
     def __pow__(self, power):
         return Dim(a * Fraction(power).limit_denominator(1000) for a in self)
@@ -59,7 +59,7 @@ ONE = Dim()
 
 def _si_unit_name(dim: Dim) -> str:
     parts = []
-    for symbol, exponent in zip(_SYMBOLS, dim):
+    for symbol, exponent in zip(_SYMBOLS, dim, strict=True):
         if exponent == 1:
             parts.append(symbol)
         elif exponent:
@@ -177,5 +177,5 @@ def brian2_unit(dim: Dim) -> str:
     if name in named:
         return named[name]
     brian = ("metre", "kilogram", "second", "amp", "kelvin", "mole")
-    parts = [f"{unit}**{int(e) if e.denominator == 1 else float(e)}" for unit, e in zip(brian, dim) if e]
+    parts = [f"{unit}**{int(e) if e.denominator == 1 else float(e)}" for unit, e in zip(brian, dim, strict=True) if e]
     return "*".join(parts) or "1"

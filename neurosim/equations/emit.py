@@ -76,7 +76,7 @@ def common(assignments: list[tuple[sympy.Symbol, sympy.Expr]], prefix: str = "_x
         return []
     symbols = sympy.numbered_symbols(prefix, real=True)
     replacements, reduced = sympy.cse([expr for _, expr in assignments], symbols=symbols, order="none")
-    pending = [*replacements, *zip([target for target, _ in assignments], reduced)]
+    pending = [*replacements, *zip([target for target, _ in assignments], reduced, strict=True)]
     assigned = {target for target, _ in pending}
     done: set[sympy.Symbol] = set()
     result = []

@@ -281,7 +281,7 @@ class Converter:
                          ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne}
             parts, previous = [], node.left
             prev_expr, prev_dim = walk(node.left)
-            for op, comparator in zip(node.ops, node.comparators):
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
                 if type(op) not in operators:
                     raise fail(f"unsupported comparison in '{segment(node)}'", node)
                 expr, dim = walk(comparator)
@@ -328,11 +328,11 @@ class Converter:
             _same(self.model, part, text, line, node.args[1], dim_a, node.args[2], dim_b,
                   "the branches of where() differ", source)
             return sympy.Piecewise((a, cond), (b, True)), dim_a
-        for arg, (_, dim) in zip(node.args, args):
+        for arg, (_, dim) in zip(node.args, args, strict=True):
             if dim is BOOL:
                 raise fail(f"{name}() takes numbers, not conditions", arg)
         if name in ("clip", "min", "max", "minimum", "maximum"):
-            for other, (_, dim) in zip(node.args[1:], args[1:]):
+            for other, (_, dim) in zip(node.args[1:], args[1:], strict=True):
                 _same(self.model, part, text, line, node.args[0], args[0][1], other, dim,
                       f"the arguments of {name}() differ", source)
             values = [value for value, _ in args]

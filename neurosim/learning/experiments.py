@@ -77,7 +77,7 @@ def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, m
     q_async = overlap(patterns, np.array([r.state for r in asynchronous]))
     q_sync = overlap(patterns[:shown], np.array([r.state for r in synchronous]))
     q_cont = overlap(patterns[:shown], np.array([r.state for r in continuous]))
-    energy_steps = np.concatenate([np.diff(np.concatenate([[net.energy(c)], r.energy])) for c, r in zip(cues, asynchronous)])
+    energy_steps = np.concatenate([np.diff(np.concatenate([[net.energy(c)], r.energy])) for c, r in zip(cues, asynchronous, strict=True)])
 
     images = np.concatenate([patterns[:shown], cues[:shown], [r.state for r in asynchronous[:shown]],
                              [r.state for r in synchronous], [r.state for r in continuous]])
@@ -86,7 +86,7 @@ def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, m
     ax.set_yticks([(k + 0.5) * (shape[0] + 3) - 2 for k in range(5)],
                   ["stored", "cue", "asynchronous", "synchronous\n(core)", "continuous\n(core)"])
     energy_figure, (a_ax, s_ax, c_ax) = _axes(3)
-    for c, r in zip(cues[:shown], asynchronous[:shown]):
+    for c, r in zip(cues[:shown], asynchronous[:shown], strict=True):
         a_ax.plot(np.arange(len(r.energy) + 1) / n, np.concatenate([[net.energy(c)], r.energy]))
     a_ax.set(xlabel="sweeps (N single-unit updates)", ylabel="energy E", title="asynchronous updates")
     for r in synchronous:
@@ -186,7 +186,7 @@ def pc_digits(sizes=(64, 64, 10), activation: str = "logistic", epochs: int = 30
     probe[-1] = np.eye(sizes[-1])[y_train[:100]]
     dW, _ = pc.weight_updates(pc.relax(probe, {0, pc.n_layers}, gamma, rate=rate, tol=1e-9, max_iterations=20000), gamma)
     gW, _ = backprop_gradients(pc, X_train[:100], np.eye(sizes[-1])[y_train[:100]])
-    cosines = [float(np.vdot(a, -g) / np.linalg.norm(a) / np.linalg.norm(g)) for a, g in zip(dW, gW)]
+    cosines = [float(np.vdot(a, -g) / np.linalg.norm(a) / np.linalg.norm(g)) for a, g in zip(dW, gW, strict=True)]
     pc_curves = train(pc, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size, learning_rate,
                       gamma, X_test, y_test, progress=lambda f, s: progress(0.8 * f, "PC " + s), rate=rate, tol=tol)
     pc_time = time.perf_counter() - start

@@ -65,7 +65,7 @@ class PredictiveCodingNetwork:
             raise ParameterError("activation", activation,
                                  f"one of {sorted(ACTIVATIONS)}{did_you_mean(activation, ACTIVATIONS)}")
         self.activation = activation
-        self.W = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b)) for a, b in zip(self.sizes[:-1], self.sizes[1:])]
+        self.W = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b)) for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
         self.b = [np.zeros(n) for n in self.sizes[1:]]
 
     @property
@@ -111,7 +111,7 @@ class PredictiveCodingNetwork:
             fx = [x[0]] + [f(v) for v in x[1:L]]
             eps = [prior[1] * (x[0] - prior[0]) if prior is not None else np.zeros_like(x[0])]
             eps += [precision[l - 1] * (x[l] - fx[l - 1] @ self.W[l - 1] - self.b[l - 1]) for l in range(1, L + 1)]
-            energy.append(0.5 * sum(np.vdot(e, e) / p for e, p in zip(eps[1:], precision)) / len(x[0]))
+            energy.append(0.5 * sum(np.vdot(e, e) / p for e, p in zip(eps[1:], precision, strict=True)) / len(x[0]))
             step = 0.0
             for l in free:
                 dx = -eps[l]

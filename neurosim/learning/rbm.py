@@ -127,7 +127,7 @@ class RBM:
                 v0 = V[batch]
                 h0 = self.hidden_probabilities(v0)
                 h = chain[:len(v0)] if persistent else self.sample(h0, rng)
-                for step in range(k):
+                for _step in range(k):
                     vk = self.sample(self.visible_probabilities(h), rng)
                     hk = self.hidden_probabilities(vk)
                     h = self.sample(hk, rng)
@@ -137,7 +137,7 @@ class RBM:
                 grads = (contrastive_divergence(v0, h0, vk, hk) - weight_decay * self.W,
                          contrastive_divergence(ones_data, v0, ones_model, vk)[0],
                          contrastive_divergence(ones_data, h0, ones_model, hk)[0])
-                for param, vel, grad in zip((self.W, self.b, self.c), velocity, grads):
+                for param, vel, grad in zip((self.W, self.b, self.c), velocity, grads, strict=True):
                     vel *= momentum
                     vel += learning_rate * grad
                     param += vel

@@ -12,9 +12,9 @@ import numpy as np
 
 from ..core import connectivity, stimuli
 from ..core.monitors import SynapseMonitor
-from ..core.neurons.sources import PoissonSource
 from ..core.network import Network
 from ..core.neurons import equation, make_population
+from ..core.neurons.sources import PoissonSource
 from ..core.plasticity import PlasticProjection
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse

@@ -53,7 +53,7 @@ def simulate(simulator: Simulator, duration: float, progress, checkpoint) -> Res
     while True:
         start = simulator.step
         results = simulator.run(max(0, min(every, end - start)) * dt, report(start))
-        if simulator.step >= end or simulator.step == start and results.complete:
+        if simulator.step >= end or (simulator.step == start and results.complete):
             return results
         if checkpoint is not None:
             simulator.checkpoint(checkpoint[1])

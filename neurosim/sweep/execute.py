@@ -53,7 +53,7 @@ def run_point(sweep: Sweep, point: Point, output: str) -> dict:
         results.timings["total"] = time.perf_counter() - started
         io.save(results, directory / "results.h5")
         record.update(status="ok" if results.complete else "incomplete", error="", rows=rows(protocol, results))
-    except Exception as exc:  # noqa: BLE001 (any failure of one point is recorded, the others go on)
+    except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         record.update(status="failed", error=detail, rows=[{"population": ""}])
     record.update(wall_time=time.perf_counter() - started, compiled=len(codegen.LOADED) > loaded,
@@ -154,12 +154,12 @@ def execute(sweep: Sweep, output, client=None, workers: int = 2, scheduler: str 
             payload = client.scatter(sweep, broadcast=True, hash=False)
             futures = [client.submit(run_point, payload, point, str(output.resolve()), pure=False,
                                      key=f"neurosim-point-{point.id}-{time.time_ns()}") for point in todo]
-            by_key = {future.key: point for future, point in zip(futures, todo)}
+            by_key = {future.key: point for future, point in zip(futures, todo, strict=True)}
             for future in as_completed(futures):
                 point = by_key[future.key]
                 try:
                     record = future.result()
-                except Exception as exc:  # noqa: BLE001 (e.g. KilledWorker: the point killed its workers)
+                except Exception as exc:
                     record = {"id": point.id, "seed": point.seed, "sets": list(point.sets), "status": "failed",
                               "error": f"{type(exc).__name__}: {exc}", "rows": [{"population": ""}],
                               "wall_time": float("nan"), "compiled": False, "worker": ""}
@@ -210,7 +210,7 @@ def _local_cluster(workers: int):
 def _running(client) -> int:
     try:
         return min(sum(len(keys) for keys in client.processing().values()), sum(client.nthreads().values()))
-    except Exception:  # noqa: BLE001 (the count is informative only; the scheduler may be closing)
+    except Exception:
         return 0
 
 

@@ -79,7 +79,7 @@ def _line(ok, columns: dict, other_keys: list[str], plot: dict):
             label = label if isinstance(label, tuple) else (label,)
             xs = np.array(sorted(group[x].unique()), float)
             summary = np.array([interval(group[group[x] == value][plot["column"]].to_numpy()) for value in xs])
-            text = ", ".join([population] * bool(population) + [f"{_short(o)} = {_format(v)}" for o, v in zip(others, label)])
+            text = ", ".join([population] * bool(population) + [f"{_short(o)} = {_format(v)}" for o, v in zip(others, label, strict=True)])
             line, = ax.plot(xs, summary[:, 0], "o-", label=text or None)
             ax.fill_between(xs, summary[:, 1], summary[:, 2], color=line.get_color(), alpha=0.25, linewidth=0)
     ax.set_xlabel(x)

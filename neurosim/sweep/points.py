@@ -18,9 +18,8 @@ import yaml
 from ..errors import ProtocolError
 from ..protocol.compose import apply_set, resolve_includes
 from ..protocol.load import Protocol, load_tree
-from ..units import dimension_name
 from ..protocol.source import Map, Where, dump, locate, read
-from ..units import ureg
+from ..units import dimension_name, ureg
 
 #: SI unit symbols of the summary table's swept-value columns.
 SI_SYMBOLS = {"dimensionless": "", "time": "s", "frequency": "Hz", "voltage": "V", "current": "A",
@@ -84,11 +83,11 @@ def expand(raw, label: str, where: Where | None = None) -> list:
     try:
         start, stop = (ureg.Quantity(str(end)) if isinstance(end, str) else ureg.Quantity(end) for end in spec[:2])
         stop = stop.to(start.units)
-    except Exception as exc:  # noqa: BLE001 (pint raises several unrelated types for bad text)
+    except Exception as exc:
         raise fail(f"{kind} start and stop must be quantities of one dimension, got {spec[0]!r} and {spec[1]!r} "
                    f"({exc})") from None
     a, b = float(start.magnitude), float(stop.magnitude)
-    if kind == "logspace" and not (a > 0 and b > 0 or a < 0 and b < 0):
+    if kind == "logspace" and not ((a > 0 and b > 0) or (a < 0 and b < 0)):
         raise fail(f"logspace start and stop must be nonzero and of one sign, got {spec[0]!r} and {spec[1]!r}")
     numbers = np.linspace(a, b, spec[2]) if kind == "linspace" else np.geomspace(a, b, spec[2])
     unit = f"{start.units:~}"
@@ -112,7 +111,7 @@ def axes_from(grid: dict, zipped: list[dict], where_of=None) -> list[Axis]:
             raise ProtocolError(f"zipped values must have one length, got {sorted(lengths)}",
                                 where.file if where else None, where.line if where else None, f"sweep.zip.{index}")
         if columns:
-            axes.append(Axis(tuple(group), tuple(zip(*columns)), where))
+            axes.append(Axis(tuple(group), tuple(zip(*columns, strict=True)), where))
     keys = [key for axis in axes for key in axis.keys]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
@@ -167,7 +166,7 @@ class Sweep:
         points = []
         positions = itertools.product(*(range(len(axis.values)) for axis in self.axes))
         for combination in positions:
-            values = tuple((key, axis.values[i][j]) for axis, i in zip(self.axes, combination)
+            values = tuple((key, axis.values[i][j]) for axis, i in zip(self.axes, combination, strict=True)
                            for j, key in enumerate(axis.keys))
             sets = tuple(f"{key}={_text(value)}" for key, value in values)
             for seed in self.seeds:

@@ -70,7 +70,8 @@ def test_backward_twice_accumulates_and_zero_grad_clears():
 def test_constants_get_no_gradient_and_no_graph():
     c = ad.Tensor(np.ones(3))
     y = ad.exp(c) * 2
-    assert not y.requires_grad and y._parents == ()
+    assert not y.requires_grad
+    assert y._parents == ()
 
 
 def test_scan_matches_sequential_loop():

@@ -15,10 +15,10 @@ from neurosim.baselines.adversarial import (
     trades_loss,
 )
 from neurosim.baselines.cnn import CNN, train_cnn
-from neurosim.datasets import load_digits_split
 from neurosim.baselines.layers import MaxPool2d
 from neurosim.baselines.losses import cross_entropy
 from neurosim.baselines.mlp import MLP, train_mlp
+from neurosim.datasets import load_digits_split
 from neurosim.errors import ParameterError
 
 from .gradcheck import gradient_error, params
@@ -91,7 +91,9 @@ def test_pgd_stays_in_the_ball_and_beats_fgsm(digits, plain_mlp):
     _, X_test, _, y_test = digits
     eps = 0.1
     X_adv = pgd(plain_mlp, X_test, y_test, eps, steps=10, rng=np.random.default_rng(0))
-    assert np.abs(X_adv - X_test).max() <= eps + 1e-12 and X_adv.min() >= 0 and X_adv.max() <= 1
+    assert np.abs(X_adv - X_test).max() <= eps + 1e-12
+    assert X_adv.min() >= 0
+    assert X_adv.max() <= 1
     fgsm_acc, pgd_acc = (accuracy_vs_epsilon(plain_mlp, X_test, y_test, [eps], attack=a)[0] for a in (fgsm, pgd))
     # PGD-10 (a multi-step FGSM) finds at least the adversarial examples FGSM finds, up to a few test digits
     assert pgd_acc <= fgsm_acc + 0.01

@@ -27,14 +27,16 @@ def test_all_baselines_registered_on_import():
 def test_protocol_file_matches_experiment(name):
     protocol = yaml.safe_load((PROTOCOLS / f"{name}.yaml").read_text())
     assert protocol["name"] == protocol["experiment"] == name
-    assert isinstance(protocol["seed"], int) and protocol["description"]
+    assert isinstance(protocol["seed"], int)
+    assert protocol["description"]
     assert set(protocol["config"]) <= set(config_keys(name))
 
 
-@pytest.mark.parametrize("protocol_name, name", VARIANTS.items())
+@pytest.mark.parametrize(("protocol_name", "name"), VARIANTS.items())
 def test_variant_protocols_match_their_experiment(protocol_name, name):
     protocol = yaml.safe_load((PROTOCOLS / f"{protocol_name}.yaml").read_text())
-    assert protocol["name"] == protocol_name and protocol["experiment"] == name
+    assert protocol["name"] == protocol_name
+    assert protocol["experiment"] == name
     assert set(protocol["config"]) <= set(config_keys(name))
 
 
@@ -61,7 +63,8 @@ def test_experiment_output_has_labelled_figure():
     assert out.metrics["accuracy_eps_0"] > out.metrics["accuracy_eps_0.1"]
     np.testing.assert_array_equal(out.curves["epsilon"], [0.0, 0.1])
     ax = out.figures["fgsm_accuracy"].axes[0]
-    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.get_xlabel()
+    assert ax.get_ylabel()
 
 
 def test_unknown_config_key_rejected():

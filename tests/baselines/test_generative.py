@@ -78,7 +78,8 @@ def test_noise_predictor_gradient():
 
 def test_linear_schedule_ends_near_pure_noise():
     schedule = LinearSchedule(1000)
-    assert schedule.beta[0] == pytest.approx(1e-4) and schedule.beta[-1] == pytest.approx(0.02)
+    assert schedule.beta[0] == pytest.approx(1e-4)
+    assert schedule.beta[-1] == pytest.approx(0.02)
     assert schedule.alpha_bar[-1] < 1e-4
     with pytest.raises(ParameterError, match="beta_start"):
         LinearSchedule(10, 0.1, 0.01)

@@ -148,7 +148,7 @@ def test_minibatches_cover_everything_and_repeat_with_seed():
     second = list(minibatches(10, 3, np.random.default_rng(5)))
     assert [len(b) for b in first] == [3, 3, 3, 1]
     assert sorted(np.concatenate(first)) == list(range(10))
-    assert all((a == b).all() for a, b in zip(first, second))
+    assert all((a == b).all() for a, b in zip(first, second, strict=True))
 
 
 # bad input

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from neurosim.baselines.adversarial import accuracy_vs_epsilon, fgsm
-from neurosim.datasets import load_digits_split
 from neurosim.baselines.mlp import train_mlp
+from neurosim.datasets import load_digits_split
 from neurosim.errors import ParameterError
 
 
@@ -30,7 +30,8 @@ def test_fgsm_drops_accuracy_much_more_than_noise(trained):
     assert 0.9 < noisy <= clean
     adversarial = fgsm(model, X_test, y_test, 0.1)
     assert np.abs(adversarial - X_test).max() <= 0.1 + 1e-12
-    assert adversarial.min() >= 0 and adversarial.max() <= 1
+    assert adversarial.min() >= 0
+    assert adversarial.max() <= 1
 
 
 def test_fgsm_rejects_negative_epsilon(trained):

@@ -20,7 +20,8 @@ def test_bptt_gradient(kind):
 def test_adding_problem_targets_are_sums_of_marked_values():
     x, y = adding_problem(50, 12, np.random.default_rng(0))
     assert x.shape == (50, 12, 2)
-    assert (x[:, :6, 1].sum(axis=1) == 1).all() and (x[:, 6:, 1].sum(axis=1) == 1).all()
+    assert (x[:, :6, 1].sum(axis=1) == 1).all()
+    assert (x[:, 6:, 1].sum(axis=1) == 1).all()
     np.testing.assert_allclose((x[:, :, 0] * x[:, :, 1]).sum(axis=1), y)
 
 

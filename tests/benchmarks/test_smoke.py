@@ -16,10 +16,14 @@ def test_cuba_script_writes_results(tmp_path):
     payload = json.loads((tmp_path / "tiny-cuba.json").read_text())
     (row,) = payload["summary"]
     assert (row["network"], row["n"], row["simulator"], row["threads"]) == ("cuba", 400, "neurosim", 1)
-    assert row["n_synapses"] > 0 and row["n_spikes"] > 0 and row["sim_time"] > 0
+    assert row["n_synapses"] > 0
+    assert row["n_spikes"] > 0
+    assert row["sim_time"] > 0
     assert 12 <= row["stored_bytes_per_synapse"] < 16  # the shipped protocol: int32 index + float64 weight + row pointers
     assert {"brian2", "numba", "load_average", "cpu"} <= set(payload["environment"])
     run = payload["runs"][0]
-    assert run["cache"] == "warm" and run["seed"] == 1 and run["e2e_time"] >= run["sim_time"]
+    assert run["cache"] == "warm"
+    assert run["seed"] == 1
+    assert run["e2e_time"] >= run["sim_time"]
     assert (tmp_path / "tiny-cuba.md").read_text().startswith("| network |")
     assert (tmp_path / "tiny-cuba.png").stat().st_size > 0

@@ -44,5 +44,5 @@ def test_spiking_error_falls_roughly_as_one_over_sqrt_n():
             per_seed.append(np.sqrt(np.mean((data.decoded["a_probe"] - ideal)[100:] ** 2)))
         errors.append(np.mean(per_seed))
     slope = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
-    print(f"RMSE {dict(zip(sizes, np.round(errors, 4)))}, slope {slope:.2f}")
+    print(f"RMSE {dict(zip(sizes, np.round(errors, 4), strict=True))}, slope {slope:.2f}")
     assert -0.8 <= slope <= -0.3

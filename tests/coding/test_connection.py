@@ -25,7 +25,8 @@ def _model(n, weights_list, rotate=False, n_eval_points=None):
 def test_factored_equals_full_matrix():
     model, (factored, full) = _model(200, ["factored", "full"], rotate=True)
     conn = next(c for c in model.connections if c.post is factored)
-    assert conn.pre_matrix.shape == (2, 200) and conn.post_matrix.shape == (200, 2)
+    assert conn.pre_matrix.shape == (2, 200)
+    assert conn.post_matrix.shape == (200, 2)
     net = model.build()
     for post in (factored, full):
         net.record_state(net.populations[post.name], "i_ext")

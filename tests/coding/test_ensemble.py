@@ -28,8 +28,10 @@ def test_gain_bias_formula_against_rate_curve():
 
 def test_nengo_defaults_and_unit_encoders():
     ens = Ensemble("e", 400, dimensions=2, seed=1)
-    assert 200 <= ens.max_rates.min() and ens.max_rates.max() < 400
-    assert -1 <= ens.intercepts.min() and ens.intercepts.max() < 0.9
+    assert ens.max_rates.min() >= 200
+    assert ens.max_rates.max() < 400
+    assert ens.intercepts.min() >= -1
+    assert ens.intercepts.max() < 0.9
     np.testing.assert_allclose(np.linalg.norm(ens.encoders, axis=1), 1.0)
     assert ens.eval_points.shape == (1000, 2)  # Nengo: max(clip(500 D, 750, 2500), 2 N)
     assert np.linalg.norm(ens.eval_points, axis=1).max() <= 1.0
@@ -53,7 +55,7 @@ def test_static_decoding_error_matches_nengo():
     assert 0.0004 < np.std(rmses) < 0.0025
 
 
-@pytest.mark.parametrize("kwargs, key", [
+@pytest.mark.parametrize(("kwargs", "key"), [
     ({"intercepts": 1.2}, "intercepts"),
     ({"intercepts": -1.5}, "intercepts"),
     ({"intercepts": 1.0}, "intercepts"),

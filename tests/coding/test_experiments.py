@@ -21,7 +21,8 @@ def test_registered_on_import():
 def test_protocol_files(path):
     protocol = yaml.safe_load(path.read_text())
     assert list(protocol) == ["name", "description", "seed", "experiment", "config"]
-    assert protocol["name"] == path.stem and protocol["experiment"] in NAMES
+    assert protocol["name"] == path.stem
+    assert protocol["experiment"] in NAMES
     assert set(protocol["config"]) <= set(config_keys(protocol["experiment"]))
 
 
@@ -40,7 +41,8 @@ def test_tuning_curves_simulated_rates_match_analytic():
 def test_oscillator_figure_has_phase_portrait():
     out = run_experiment("nef_oscillator", {"n_neurons": 50, "duration": 1.0, "mode": "rate"}, seed=1)
     axes = out.figures["oscillator"].axes
-    assert [ax.get_xlabel() for ax in axes] == ["time (s)", "x0"] and axes[1].get_ylabel() == "x1"
+    assert [ax.get_xlabel() for ax in axes] == ["time (s)", "x0"]
+    assert axes[1].get_ylabel() == "x1"
     assert np.isfinite(out.metrics["frequency_hz"])
 
 

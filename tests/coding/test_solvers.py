@@ -15,7 +15,8 @@ def test_lstsq_l2_is_nengos_normal_equations():
     sigma = 0.1 * A.max()
     expected = np.linalg.solve(A.T @ A + 200 * sigma**2 * np.eye(40), A.T @ Y)  # lambda = M sigma^2
     np.testing.assert_allclose(X, expected, rtol=1e-9, atol=1e-14)
-    assert info["method"] == "cholesky" and info["sigma"] == sigma
+    assert info["method"] == "cholesky"
+    assert info["sigma"] == sigma
     np.testing.assert_allclose(info["rmses"], np.sqrt(np.mean((A @ X - Y) ** 2, axis=0)))
 
 

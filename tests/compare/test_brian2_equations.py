@@ -93,7 +93,7 @@ def bursts(times, gap=0.01):
         else:
             counts.append(current)
             current = 1
-    return counts + [current]
+    return [*counts, current]
 
 
 @pytest.mark.parametrize("label", list(IZHIKEVICH))
@@ -110,13 +110,21 @@ def test_izhikevich_patterns_match_brian2_and_the_paper(label):
     # Izhikevich 2003, fig. 2 (I = 10): RS tonic with adaptation, FS high-rate tonic without,
     # IB an initial burst then single spikes, CH repeated bursts of closely spaced spikes
     if label == "RS":
-        assert max(counts) == 1 and isi[0] < isi[-1] and 1 / isi[-1] < 40
+        assert max(counts) == 1
+        assert isi[0] < isi[-1]
+        assert 1 / isi[-1] < 40
     elif label == "FS":
-        assert 1 / isi[-1] > 100 and isi[-1] < 1.3 * isi[1] and np.std(isi[5:]) < 0.05 * np.mean(isi[5:])
+        assert 1 / isi[-1] > 100
+        assert isi[-1] < 1.3 * isi[1]
+        assert np.std(isi[5:]) < 0.05 * np.mean(isi[5:])
     elif label == "IB":
-        assert counts[0] >= 2 and all(c == 1 for c in counts[1:]) and len(counts) >= 5
+        assert counts[0] >= 2
+        assert all(c == 1 for c in counts[1:])
+        assert len(counts) >= 5
     else:
-        assert len(counts) >= 5 and all(c >= 2 for c in counts) and np.median(counts) >= 3
+        assert len(counts) >= 5
+        assert all(c >= 2 for c in counts)
+        assert np.median(counts) >= 3
 
 
 def test_adaptive_threshold_lif_matches_brian2():
@@ -130,4 +138,5 @@ def test_translation_renames_brian2_unit_names():
     net = Network(seed=0)
     net.add_population("P", 2, "lif_equations")
     model = translate(Simulator(net, dt=DT).population("P"))
-    assert model.renames == {"cm": "cm_"} and "cm_ : farad (constant)" in model.equations
+    assert model.renames == {"cm": "cm_"}
+    assert "cm_ : farad (constant)" in model.equations

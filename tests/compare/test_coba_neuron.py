@@ -14,8 +14,8 @@ import pytest
 
 from neurosim.core import connectivity
 from neurosim.core.network import Network
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 
@@ -55,7 +55,11 @@ def neurosim_run():
 
 def brian2_run():
     b2 = pytest.importorskip("brian2")
-    from brian2 import amp, mV as b2_mV, ms as b2_ms, nS as b2_nS, pF as b2_pF, second
+    from brian2 import amp, second
+    from brian2 import ms as b2_ms
+    from brian2 import mV as b2_mV
+    from brian2 import nS as b2_nS
+    from brian2 import pF as b2_pF
 
     b2.prefs.codegen.target = "numpy"
     b2.defaultclock.dt = DT * second

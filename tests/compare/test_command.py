@@ -42,15 +42,20 @@ def wrong_tau_m(monkeypatch):
 def test_compare_hh_step(tmp_path, capsys, target):
     assert compare(tmp_path, target=target) == 0
     captured = capsys.readouterr()
-    assert "written from the protocol" in captured.out and "deterministic comparison" in captured.out
+    assert "written from the protocol" in captured.out
+    assert "deterministic comparison" in captured.out
     assert "PASSED" in captured.out
-    assert "compare: seed 1: brian2" in captured.err and "neurosim done" in captured.err  # progress
+    assert "compare: seed 1: brian2" in captured.err
+    assert "neurosim done" in captured.err
     document = json.loads((tmp_path / "comparison.json").read_text())
-    assert document["passed"] and document["target"] == target and not document["same_network"]
+    assert document["passed"]
+    assert document["target"] == target
+    assert not document["same_network"]
     traces = {row["variable"]: row for row in document["report"]["traces"]}
     assert traces["v"]["max_abs"] < 1e-8
     spikes = document["report"]["spikes"][0]
-    assert spikes["spikes"][0] == spikes["spikes"][1] > 10 and spikes["max_shift_steps"] == 0
+    assert spikes["spikes"][0] == spikes["spikes"][1] > 10
+    assert spikes["max_shift_steps"] == 0
     for name in ("traces.png", "raster.png"):
         assert (tmp_path / name).stat().st_size > 10_000
 
@@ -101,9 +106,11 @@ def test_random_network_independent_realisations_agree(tmp_path, capsys):
     assert compare(tmp_path, protocol=RANDOM) == 0, capsys.readouterr().out
     document = json.loads((tmp_path / "comparison.json").read_text())
     report = document["report"]
-    assert report["mode"] == "statistical" and not report["same_network"]
+    assert report["mode"] == "statistical"
+    assert not report["same_network"]
     rows = {(row["population"], row["metric"]): row for row in report["realisations"]}
-    assert rows["E", "rate"]["n"] == [5, 5] and 5 < rows["E", "rate"]["mean"][1] < 60
+    assert rows["E", "rate"]["n"] == [5, 5]
+    assert 5 < rows["E", "rate"]["mean"][1] < 60
     # independent realisations: the two simulators' networks and spike trains differ
     values = rows["E", "rate"]["values"]
     assert values[0] != values[1]

@@ -32,15 +32,20 @@ def test_parameters_in_nest_units():
     protocol = load(MODELS)
     lif = protocol.spec.network.populations["LExp"]
     params = nest.nest_params("lif", "iaf_psc_exp", nest.model_params(lif), protocol.spec.dt)
-    assert params["C_m"] == pytest.approx(250.0) and params["tau_m"] == pytest.approx(10.0)
-    assert params["E_L"] == pytest.approx(-70.0) and params["t_ref"] == pytest.approx(1.99)
-    assert params["V_th"] > -55.0 and params["V_th"] == np.nextafter(-55.0, 0)
+    assert params["C_m"] == pytest.approx(250.0)
+    assert params["tau_m"] == pytest.approx(10.0)
+    assert params["E_L"] == pytest.approx(-70.0)
+    assert params["t_ref"] == pytest.approx(1.99)
+    assert params["V_th"] > -55.0
+    assert params["V_th"] == np.nextafter(-55.0, 0)
     cond = protocol.spec.network.populations["LCond"]
     params = nest.nest_params("lif", "iaf_cond_exp", nest.model_params(cond), protocol.spec.dt)
-    assert params["g_L"] == pytest.approx(10.0) and "tau_m" not in params  # nS: 200 pF / 20 ms
+    assert params["g_L"] == pytest.approx(10.0)
+    assert "tau_m" not in params
     squid = nest.model_params(protocol.spec.network.populations["Squid"])
     params = nest.nest_params("hh_squid", "hh_psc_alpha", squid, protocol.spec.dt)
-    assert params["g_Na"] == pytest.approx(12000.0) and params["C_m"] == pytest.approx(100.0)
+    assert params["g_Na"] == pytest.approx(12000.0)
+    assert params["C_m"] == pytest.approx(100.0)
     assert params["E_L"] == pytest.approx(-54.387)  # the protocol's, not NEST's default -54.402
 
 
@@ -48,17 +53,20 @@ def test_description_from_the_protocol():
     """Receptor ports by weight sign / reversal potential; stimuli as generators one step early."""
     description = nest.describe(load(MODELS))
     pops = {p["name"]: p for p in description["populations"]}
-    assert pops["LExp"]["params"]["tau_syn_ex"] == 2.0 and pops["LExp"]["params"]["tau_syn_in"] == 5.0
-    assert pops["LCond"]["params"]["E_in"] == -80.0 and pops["Traub"]["gates"] == "traub"
+    assert pops["LExp"]["params"]["tau_syn_ex"] == 2.0
+    assert pops["LExp"]["params"]["tau_syn_in"] == 5.0
+    assert pops["LCond"]["params"]["E_in"] == -80.0
+    assert pops["Traub"]["gates"] == "traub"
     weights = [c["syn_spec"]["weight"] for c in description["connections"] if c["post"] == "LCond"]
     assert weights == [pytest.approx(6.0), pytest.approx(-20.0)]  # NEST: inhibitory conductance as w < 0
     lexp = next(c for c in description["currents"] if c["population"] == "LExp")
-    assert lexp["times"] == [pytest.approx(19.99), pytest.approx(169.99)] and lexp["values"] == [350.0, 0.0]
+    assert lexp["times"] == [pytest.approx(19.99), pytest.approx(169.99)]
+    assert lexp["values"] == [350.0, 0.0]
     # a step stimulus from t = 0: the first amplitude goes into I_e
     assert pops["LAlpha"]["params"]["I_e"] == [380.0]
 
 
-@pytest.mark.parametrize("change, message", [
+@pytest.mark.parametrize(("change", "message"), [
     ("network.populations.LExp.receptors.exc.kernel=exp2", "no NEST counterpart"),
     ("network.connections.0.delay=0 ms", "minimum delay"),
     ("network.populations.LExp.initial.syn_exc=10 pA", "start their synaptic currents at zero"),
@@ -90,7 +98,8 @@ def test_every_mapped_model_agrees(tmp_path):
     assert traces[("LCond", "syn_exc")]["relative_to_range"] < 1e-9  # conductances propagate exactly in both
     spikes = {row["population"]: row for row in document["report"]["spikes"]}
     for name in ("DriveE", "DriveI", "LAlpha"):
-        assert spikes[name]["max_shift_steps"] < 1e-6 and spikes[name]["spikes"][0] > 3
+        assert spikes[name]["max_shift_steps"] < 1e-6
+        assert spikes[name]["spikes"][0] > 3
     for name in ("LCond", "Squid", "Traub"):
         assert spikes[name]["spikes"][0] == spikes[name]["spikes"][1] > 2
     assert document["nest_own_spike_counts"] == {"Squid": 3, "Traub": 10}  # NEST's peak criterion agrees
@@ -102,19 +111,21 @@ def test_hh_step_passes(tmp_path):
     status, document = compare(HH_STEP, tmp_path)
     assert status == 0
     row = document["report"]["spikes"][0]
-    assert row["spikes"] == [21, 21] and row["max_shift_steps"] < row["allowed_shift_steps"]
+    assert row["spikes"] == [21, 21]
+    assert row["max_shift_steps"] < row["allowed_shift_steps"]
 
 
 @needs_nest
 @pytest.mark.slow
-@pytest.mark.parametrize("protocol, parameter", [(MODELS, "tau_m"), (HH_STEP, "g_Na")])
+@pytest.mark.parametrize(("protocol", "parameter"), [(MODELS, "tau_m"), (HH_STEP, "g_Na")])
 def test_ten_percent_parameter_error_fails(tmp_path, monkeypatch, protocol, parameter):
     """The same comparisons with one NEST parameter 10 % off in the mapping exit 1. (In hh_step a
     10 % error of C_m or g_L moves spikes by 1.5 / 2.7 ms, within neurosim's own exponential-Euler
     drift allowance of 4.8 ms at dt 0.01 ms: only g_Na and g_K errors are detectable there.)"""
     monkeypatch.setitem(nest.PERTURB, parameter, 1.1)
     status, document = compare(protocol, tmp_path)
-    assert status == 1 and not document["passed"]
+    assert status == 1
+    assert not document["passed"]
 
 
 @needs_nest

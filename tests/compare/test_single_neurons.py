@@ -22,8 +22,8 @@ from neurosim.compare.brian2 import Brian2Model, NoBrian2Counterpart
 from neurosim.compare.metrics import Tolerances, deterministic_agreement, spike_agreement, trace_agreement
 from neurosim.core import connectivity
 from neurosim.core.network import Network
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant, Step
 from neurosim.core.synapses import Synapse
 
@@ -66,7 +66,8 @@ def test_lif_spike_source_matches_brian2(lif_runs):
     ours, reference = lif_runs
     spikes = spike_agreement(ours.spikes["post"], reference.spikes["post"], LIF_DT)
     assert spikes["spikes"][0] >= 20  # enough spikes for the comparison to mean something
-    assert spikes["spikes"][0] == spikes["spikes"][1] and spikes["unpaired"] == 0
+    assert spikes["spikes"][0] == spikes["spikes"][1]
+    assert spikes["unpaired"] == 0
     assert spikes["max_shift_steps"] <= 1
     voltage = trace_agreement(ours.states["post"]["v"], reference.states["post"]["v"])
     assert voltage["max_abs"] < 1e-12
@@ -95,9 +96,12 @@ def test_hh_squid_step_current_matches_brian2():
     reference = Brian2Model(simulator).run(DURATION, codegen="numpy")
     ours = simulator.run(DURATION)
     counts = ours.spikes["hh"].counts()
-    assert counts[0] > 50 and counts[1] > 30 and counts[2] == 1
+    assert counts[0] > 50
+    assert counts[1] > 30
+    assert counts[2] == 1
     report = deterministic_agreement(ours, reference, Tolerances(voltage=1e-8, relative=1e-7))
-    assert report["spikes"][0]["max_count_difference"] == 0 and report["spikes"][0]["unpaired"] == 0
+    assert report["spikes"][0]["max_count_difference"] == 0
+    assert report["spikes"][0]["unpaired"] == 0
     assert report["spikes"][0]["max_shift_steps"] <= 1
     assert report["traces"][0]["max_abs"] < 1e-8
     assert report["passed"]

@@ -16,8 +16,8 @@ import pytest
 
 from neurosim.core import connectivity
 from neurosim.core.network import Network
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.errors import TimeGridWarning
 

@@ -35,10 +35,12 @@ def protocol(rate="10 Hz", model="lif", kernel="exponential", weight="1 nA", ext
 def test_brunel_translates_delta_receptors_and_poisson_input():
     model = ProtocolModel(load(ROOT / "protocols" / "brunel.yaml"))
     group = model.groups["E"]
-    assert group.on_pre == {"exc": "v_post += w", "inh": "v_post += w"} and group.weight_unit["exc"] == "volt"
+    assert group.on_pre == {"exc": "v_post += w", "inh": "v_post += w"}
+    assert group.weight_unit["exc"] == "volt"
     assert group.poisson_inputs == [("v", 1000, 20.0, "1*0.0001*volt")]
     assert model.connections[0].connect == {"i": "k for k in sample(N_pre, size=1000)"}
-    assert group.refractory == "tau_refrac" and group.method == "exact"
+    assert group.refractory == "tau_refrac"
+    assert group.method == "exact"
 
 
 def test_rules_and_kernels_are_written_from_the_protocol():
@@ -47,10 +49,11 @@ def test_rules_and_kernels_are_written_from_the_protocol():
     assert "dx_e/dt = -x_e/(0.005*second) : amp" in group.equations
     assert group.on_pre["e"] == "x_e_post += 2.718281828459045*w"
     assert "dv/dt = (v_rest - v)/tau_m + (I_ext + i_offset + I_syn)/c_m : volt (unless refractory)" in group.equations
-    assert group.arrays["tau_m"].tolist() == [0.02] * 5 and group.arrays["v"].tolist() == [-0.065] * 5
+    assert group.arrays["tau_m"].tolist() == [0.02] * 5
+    assert group.arrays["v"].tolist() == [-0.065] * 5
 
 
-@pytest.mark.parametrize("change, part", [
+@pytest.mark.parametrize(("change", "part"), [
     ({"rate": "2 kHz"}, "population 'P': rate 2000 Hz"),
     ({"model": "lif_dimensionless", "weight": "1"}, "population 'L': spike_timing 'precise'"),
     ({"kernel": "exp2", "extra": "stimuli:\n  - {type: poisson_input, population: L, receptor: e, n_sources: 5, "

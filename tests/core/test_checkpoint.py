@@ -8,8 +8,8 @@ import pytest
 from neurosim.core import connectivity as conn
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import PoissonSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import OUNoise
 from neurosim.core.synapses import Synapse
 from neurosim.errors import CheckpointError, TimeGridWarning
@@ -53,7 +53,8 @@ def test_resumed_run_is_bit_identical(tmp_path):
     resumed = build().restore(tmp_path / "run.npz")
     assert resumed.step == 537
     after = resumed.run(0.15 - 0.0537)
-    assert after.duration == pytest.approx(whole.duration) and len(whole.spikes["a"].times) > 200
+    assert after.duration == pytest.approx(whole.duration)
+    assert len(whole.spikes["a"].times) > 200
     for name in ("a", "src"):
         np.testing.assert_array_equal(after.spikes[name].node_ids, whole.spikes[name].node_ids)
         np.testing.assert_array_equal(after.spikes[name].times, whole.spikes[name].times)
@@ -64,7 +65,7 @@ def test_resumed_run_is_bit_identical(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]  # written atomically: no temporary left
 
 
-@pytest.mark.parametrize("change, match", [
+@pytest.mark.parametrize(("change", "match"), [
     ({"seed": 8}, "seed"),
     ({"weight": 0.6e-9}, r"does not match this network: the synapses \(projection\d+_weights\)"),
     ({"v_thresh": -59e-3}, "different network"),

@@ -6,8 +6,8 @@ from neurosim.core.connectivity import Projection
 from neurosim.core.network import Network
 from neurosim.core.neurons.hh import HHSquid
 from neurosim.core.neurons.lif import LIF
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
 
@@ -44,7 +44,7 @@ def analytic(arrival_steps, weights, steps):
     v from step a + 1 on and decays as exp(-(k - a - 1) dt / tau_m)."""
     k = np.arange(steps)
     v = np.full(steps, V_REST)
-    for a, w in zip(arrival_steps, weights):
+    for a, w in zip(arrival_steps, weights, strict=True):
         after = k >= a + 1
         v[after] += w * np.exp(-(k[after] - a - 1) * DT / TAU_M)
     return v
@@ -121,4 +121,5 @@ def test_models_without_delta_receptors_refuse_them():
 
 def test_delta_receptor_has_no_recordable_current():
     pop = LIF("p", 1, receptors={"d": Synapse(kind="delta"), "e": Synapse()})
-    assert "syn_d" not in pop.recordable() and "syn_e" in pop.recordable()
+    assert "syn_d" not in pop.recordable()
+    assert "syn_e" in pop.recordable()

@@ -53,7 +53,8 @@ def test_squid_rest(squid_steps):
     # with no input v stays there (a wrong rate function or e_leak moves it by > 0.1 mV).
     res = squid_steps[2]
     v = res.states["s"]["v"].data[:, 0]
-    assert abs(v[-1] / mV + 65.0) < 0.1 and np.ptp(v) / mV < 0.1
+    assert abs(v[-1] / mV + 65.0) < 0.1
+    assert np.ptp(v) / mV < 0.1
     m, h, n = np.empty(1), np.empty(1), np.empty(1)
     steady_state(False, np.array([-65 * mV]), np.zeros(1), m, h, n)
     assert (round(m[0], 3), round(h[0], 3), round(n[0], 3)) == (0.053, 0.596, 0.318)
@@ -136,8 +137,10 @@ def test_squid_matches_solve_ivp(reference):
     # mV/ms, < 0.13 mV, plus the local error: measured 0.21 mV, bound 0.5 mV. On the upstroke
     # (|dv/dt| up to 308 mV/ms) the same lag gives the overall max of 5.6 mV, bounded by 308 x 0.03.
     overall, quiet, lag = trace_error(reference, "exponential_euler", 1e-6)
-    assert len(lag) == 4 and np.all((lag > 0) & (lag < 0.030))
-    assert quiet < 0.5 and overall < 308 * 0.030
+    assert len(lag) == 4
+    assert np.all((lag > 0) & (lag < 0.030))
+    assert quiet < 0.5
+    assert overall < 308 * 0.030
 
 
 def test_squid_dt_convergence(reference):
@@ -154,7 +157,8 @@ def test_squid_dt_convergence(reference):
 def test_rate_functions_at_singular_points():
     # x/(exp(x)-1) -> 1: alpha_m(-40 mV) = 1/ms, alpha_n(-55 mV) = 0.1/ms; Traub (u = v - VT):
     # alpha_m(13 mV) = 0.32*4, beta_m(40 mV) = 0.28*5, alpha_n(15 mV) = 0.032*5 per ms.
-    assert efun(0.0) == 1.0 and efun(-0.0) == 1.0
+    assert efun(0.0) == 1.0
+    assert efun(-0.0) == 1.0
     assert squid_rates(-40 * mV)[0] == pytest.approx(1e3, rel=1e-15)
     assert squid_rates(-55 * mV)[4] == pytest.approx(100.0, rel=1e-15)
     vt = -63 * mV
@@ -165,7 +169,8 @@ def test_rate_functions_at_singular_points():
     # The naive (exp(x) - 1) loses ~1e-6 relative there; expm1 keeps full precision.
     for x in (1e-10, -1e-10):
         assert abs(efun(x) - (1 - x / 2)) < 1e-15
-    assert efun(800.0) == 0.0 and efun(-800.0) == 800.0  # exp overflow: the exact limits, no NaN
+    assert efun(800.0) == 0.0
+    assert efun(-800.0) == 800.0
 
 
 @pytest.mark.parametrize("traub", [False, True])
@@ -198,7 +203,7 @@ def test_kernel_equals_py_func(traub, rk4):
                    traub, rk4, dt, spikes, nspk)
             total[k] += nspk[0]
     assert total[0] == total[1] > 0
-    for compiled, interpreted in zip(*states):
+    for compiled, interpreted in zip(*states, strict=True):
         np.testing.assert_allclose(compiled, interpreted, rtol=1e-12, atol=1e-20)
 
 
@@ -214,7 +219,8 @@ def test_traub_tonic_firing():
     rates = []
     for i in range(3):
         isi = np.diff(trains.of(i)[trains.of(i) > 0.1])
-        assert len(isi) >= 4 and isi.std() / isi.mean() < 1e-3
+        assert len(isi) >= 4
+        assert isi.std() / isi.mean() < 1e-3
         rates.append(1 / isi.mean())
     assert rates[0] < rates[1] < rates[2]
 
@@ -294,9 +300,10 @@ def test_exponential_euler_matches_brian2():
     net.record_state(pop, "v")
     res = Simulator(net, dt=0.1 * ms).run(0.1)
     assert np.abs(res.states["P"]["v"].data - np.asarray(trace.v).T).max() < 1e-9  # 1 nV
-    ours = sorted(zip(res.spikes["P"].node_ids, np.round(res.spikes["P"].times / (0.1 * ms)).astype(int)))
-    theirs = sorted(zip(np.asarray(spikes.i), np.round(np.asarray(spikes.t) / (0.1 * ms)).astype(int)))
-    assert len(ours) > n and ours == theirs
+    ours = sorted(zip(res.spikes["P"].node_ids, np.round(res.spikes["P"].times / (0.1 * ms)).astype(int), strict=True))
+    theirs = sorted(zip(np.asarray(spikes.i), np.round(np.asarray(spikes.t) / (0.1 * ms)).astype(int), strict=True))
+    assert len(ours) > n
+    assert ours == theirs
 
 
 # ---- units and bad input ---------------------------------------------------------------------------
@@ -306,7 +313,8 @@ def test_area_scales_densities():
     # while a given value stays as given.
     pop = make_population("hh_squid", "s", 1, params={"area": "20000 um^2", "g_leak": "30 nS"})
     assert HHSquid("d", 1).current("1 uA/cm^2")[0] == pytest.approx(100e-12, rel=1e-12)
-    assert pop.params["cm"][0] == pytest.approx(200e-12) and pop.params["g_na"][0] == pytest.approx(24e-6)
+    assert pop.params["cm"][0] == pytest.approx(200e-12)
+    assert pop.params["g_na"][0] == pytest.approx(24e-6)
     assert pop.params["g_leak"][0] == pytest.approx(30e-9)
 
 

@@ -10,13 +10,14 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
 
-@pytest.mark.parametrize("n_pre, n_post, k", [(1000, 300, 100), (50, 40, 50), (7, 3, 1)])
+@pytest.mark.parametrize(("n_pre", "n_post", "k"), [(1000, 300, 100), (50, 40, 50), (7, 3, 1)])
 def test_exact_indegree_no_multapses_csr_order(n_pre, n_post, k):
     pre, post = FixedIndegree(k).pairs(n_pre, n_post, np.random.default_rng(4))
     assert len(pre) == n_post * k
     np.testing.assert_array_equal(np.bincount(post, minlength=n_post), k)
     assert len(np.unique(pre.astype(np.int64) * n_post + post)) == len(pre)  # no pair twice
-    assert pre.min() >= 0 and pre.max() < n_pre
+    assert pre.min() >= 0
+    assert pre.max() < n_pre
     assert _csr_ordered(pre, post)
 
 

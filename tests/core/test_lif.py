@@ -5,8 +5,8 @@ import pytest
 from neurosim.core.connectivity import AllToAll, OneToOne, Projection
 from neurosim.core.network import Network
 from neurosim.core.neurons.lif import LIF, LIFDimensionless, lif_rate
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
 TAU_RC, TAU_REF = 0.02, 0.002
@@ -142,7 +142,7 @@ def test_delay_shifts_delivery_by_exactly_delay_steps():
     assert np.all(late[:17 + 51] == 0)
 
 
-@pytest.mark.parametrize("receptors, spike_timing", [
+@pytest.mark.parametrize(("receptors", "spike_timing"), [
     ({"e": Synapse("exponential", 5e-3), "i": Synapse("alpha", 10e-3)}, "step"),
     ({"e": Synapse("exponential", 5e-3, kind="conductance", e_rev=0.0)}, "step"),
     ({}, "precise")], ids=["current", "conductance", "precise"])

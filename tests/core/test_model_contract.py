@@ -14,8 +14,8 @@ from neurosim.compare.brian2_equations import neuron_group, translate
 from neurosim.core.network import Network
 from neurosim.core.neurons import models
 from neurosim.core.neurons.equation import EquationPopulation
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import PoissonSource, SpikeSource
+from neurosim.core.simulator import Simulator
 
 NEURON_MODELS = sorted(name for name, cls in models().items() if not issubclass(cls, (PoissonSource, SpikeSource)))
 DT, SETTLE, CHECK = 1e-4, 1.0, 0.02

@@ -12,8 +12,8 @@ from neurosim.core.network import Network
 from neurosim.core.neurons import make_population
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.rate import RatePopulation
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import PoissonSource, SpikeSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant, OUNoise, Ramp, Sine, Step, TimeSeries
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError, SimulationError
@@ -41,7 +41,7 @@ def test_delivered_events_equal_sum_of_out_degrees(rule):
     out_degree = np.diff(projection.indptr)
     sent_before_end = results.spikes["src"]
     expected = 0
-    for node, t in zip(sent_before_end.node_ids, sent_before_end.times):
+    for node, t in zip(sent_before_end.node_ids, sent_before_end.times, strict=True):
         row = slice(projection.indptr[node], projection.indptr[node + 1])
         steps = projection.delay_steps[row] if projection.uniform_delay < 0 else np.full(out_degree[node], projection.uniform_delay)
         expected += np.count_nonzero(round(t / DT) + steps < sim.step)  # arrived by the end of the run
@@ -57,7 +57,7 @@ def test_connection_rules_have_their_structure():
     pre, post = conn.FixedProbability(0.1).pairs(400, 300, rng)
     n, p = 400 * 300, 0.1
     assert abs(len(pre) - n * p) < 5 * np.sqrt(n * p * (1 - p))  # 5 sigma of the binomial
-    assert len(set(zip(pre.tolist(), post.tolist()))) == len(pre)  # no multapses
+    assert len(set(zip(pre.tolist(), post.tolist(), strict=True))) == len(pre)  # no multapses
     pre, post = conn.OneToOne().pairs(4, 4, rng)
     np.testing.assert_array_equal(pre, post)
 
@@ -68,7 +68,8 @@ def test_autapses_can_be_excluded():
     net.add(Projection(pop, pop, "r", rule=conn.AllToAll(), name="with"))
     net.add(Projection(pop, pop, "r", rule=conn.AllToAll(), allow_autapses=False, name="without"))
     with_self, without = Simulator(net, dt=DT).network.projections
-    assert with_self.n_synapses == 400 and without.n_synapses == 380
+    assert with_self.n_synapses == 400
+    assert without.n_synapses == 380
     rows = np.repeat(np.arange(20), np.diff(without.indptr))
     assert np.all(rows != without.indices)
 
@@ -207,9 +208,11 @@ def test_nan_during_run_raises_simulation_error_naming_population_and_neuron():
     # x[1] triples every step and overflows near step 650; 0 * inf then makes the others NaN.
     with pytest.raises(SimulationError, match=r"population 'runaway': x of neuron \d became (inf|nan) between t = ") as info:
         sim.run(2.0)
-    assert info.value.population == "runaway" and info.value.time <= 2.0
+    assert info.value.population == "runaway"
+    assert info.value.time <= 2.0
     kept = sim.results()
-    assert not kept.complete and kept.states["runaway"]["x"].data.shape[0] > 100
+    assert not kept.complete
+    assert kept.states["runaway"]["x"].data.shape[0] > 100
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_records():
@@ -225,10 +228,11 @@ def test_ctrl_c_stops_cleanly_and_keeps_records():
     results = sim.run(5.0, progress=progress)
     assert not results.complete
     assert 0 < results.duration < 5.0
-    assert len(results.spikes["a"].times) > 0 and results.spikes["a"].times.max() < results.duration
+    assert len(results.spikes["a"].times) > 0
+    assert results.spikes["a"].times.max() < results.duration
 
 
-@pytest.mark.parametrize("build, match", [
+@pytest.mark.parametrize(("build", "match"), [
     (lambda: LIF("a", 3, params={"tau_m": -0.02}), r"tau_m = '-20 ms': expected a value > 0"),
     (lambda: LIF("a", 3, params={"cm": 0.0}), r"cm = '0 pF': expected a value > 0"),
     (lambda: LIF("a", 0), r"n = 0: expected a positive integer"),
@@ -247,7 +251,7 @@ def test_bad_input_raises_parameter_error(build, match):
         build()
 
 
-@pytest.mark.parametrize("kwargs, match", [({"dt": -1e-4}, "dt"), ({"dt": 0.0}, "dt"), ({"dtype": "float16"}, "dtype"),
+@pytest.mark.parametrize(("kwargs", "match"), [({"dt": -1e-4}, "dt"), ({"dt": 0.0}, "dt"), ({"dtype": "float16"}, "dtype"),
                                            ({"threads": 0}, "threads")])
 def test_bad_simulator_settings_raise(kwargs, match):
     net = Network()

@@ -9,9 +9,9 @@ from neurosim.core.connectivity import Explicit, OneToOne
 from neurosim.core.network import Network
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.rate import RatePopulation
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.plasticity import PlasticProjection, Rule
 from neurosim.core.simulator import Simulator
-from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.synapses import Synapse
 from neurosim.equations.parse import EquationError
 from neurosim.errors import ParameterError
@@ -71,7 +71,8 @@ def test_axonal_delay_shifts_window():
 
 def test_hard_bounds_clip():
     w = window_run("stdp_additive", np.array([10, -10]), w0=0.995, params={"wmax": 1.0, "dApost": -2.0})
-    assert w[0] == 1.0 and w[1] == 0.0
+    assert w[0] == 1.0
+    assert w[1] == 0.0
 
 
 def _two_pre_one_post(model):
@@ -236,6 +237,8 @@ def test_static_projection_code_has_no_plasticity():
     post = net.add(LIF("post", 2, receptors={"e": Synapse("exponential", 5e-3)}))
     net.add(Projection(a, post, "e", weight=1e-9, delay=1e-3))
     source = Simulator(net, dt=DT).source
-    assert source.count("def ") == 1 and "plasticity" not in source and "enqueue" not in source
+    assert source.count("def ") == 1
+    assert "plasticity" not in source
+    assert "enqueue" not in source
     net.add(PlasticProjection(a, post, "e", "stdp_additive", params={"wmax": "2 nA"}, weight=1e-9))
     assert Simulator(net, dt=DT).source.count("def ") == 3  # run_chunk, on_pre, on_post

@@ -9,9 +9,9 @@ import pytest
 
 from neurosim.core.connectivity import Explicit
 from neurosim.core.network import Network
+from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.plasticity import PlasticProjection
 from neurosim.core.simulator import Simulator
-from neurosim.core.neurons.sources import SpikeSource
 from neurosim.errors import ProtocolError
 from neurosim.io import hdf5
 from neurosim.protocol.build import build
@@ -80,8 +80,10 @@ def test_song_protocol_and_weight_reload(tmp_path):
     hdf5.save(results, tmp_path / "song.h5")
     weights = results.synapses["input_to_neuron"]
     record = hdf5.load(tmp_path / "song.h5").synapse_states["input_to_neuron"]["w"]
-    assert record.node_ids.tolist() == [0, 1, 2, 3, 4] and record.data.shape == (1, 5)
-    assert weights["w"].shape == (1000,) and np.all((weights["w"] >= 0) & (weights["w"] <= 0.2e-9 * (1 + 1e-12)))
+    assert record.node_ids.tolist() == [0, 1, 2, 3, 4]
+    assert record.data.shape == (1, 5)
+    assert weights["w"].shape == (1000,)
+    assert np.all((weights["w"] >= 0) & (weights["w"] <= 0.2e-9 * (1 + 1e-12)))
     text = (ROOT / "protocols" / "stdp_song2000.yaml").read_text()
     seeded = tmp_path / "seeded.yaml"
     seeded.write_text(text.replace("{distribution: uniform, low: 0 nS, high: 0.2 nS}",
@@ -115,7 +117,8 @@ def test_synapse_monitor_records_weights(tmp_path):
     results = Simulator(net, dt=DT).run(500 * DT)
     hdf5.save(results, tmp_path / "r.h5")
     record = hdf5.load(tmp_path / "r.h5").synapse_states["syn"]["w"]
-    assert record.node_ids.tolist() == [1] and record.data.shape == (50, 1)
+    assert record.node_ids.tolist() == [1]
+    assert record.data.shape == (50, 1)
     steps = np.arange(0, 500, 10)
     expected = np.where(steps >= 300, 0.5 + 0.01 * np.exp(-(300 * DT - 100 * DT) / 0.02), 0.5)
     assert np.array_equal(record.times, (steps + 1) * DT)

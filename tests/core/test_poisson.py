@@ -11,8 +11,8 @@ import pytest
 from neurosim.core.connectivity import OneToOne, Projection
 from neurosim.core.network import Network
 from neurosim.core.neurons.lif import LIF
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import PoissonSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import PoissonInput
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError

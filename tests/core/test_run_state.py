@@ -9,8 +9,8 @@ import pytest
 
 from neurosim.core import connectivity as conn
 from neurosim.core.network import Network
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import PoissonSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import OUNoise
 from neurosim.core.synapses import Synapse
 from neurosim.io import hdf5
@@ -51,15 +51,18 @@ def test_two_simulators_on_one_network_are_independent(tmp_path):
     assert_same(before, first.results())     # the second run left the first simulator alone
     hdf5.save(other, tmp_path / "second.h5")  # the file says sorting = by_time: it must be
     saved = hdf5.load(tmp_path / "second.h5").spikes["a"]
-    assert np.all(np.diff(saved.times) >= 0) and len(saved.times) == len(before.spikes["a"].times)
-    assert net.population("a").state == {} and net.monitors[0]._ids == []  # the description is never built
+    assert np.all(np.diff(saved.times) >= 0)
+    assert len(saved.times) == len(before.spikes["a"].times)
+    assert net.population("a").state == {}
+    assert net.monitors[0]._ids == []
 
 
 def test_reset_and_rebuild_repeat_the_run_exactly():
     sim = Simulator(network(), dt=DT)
     first = sim.run(0.06)
     sim.reset()
-    assert sim.step == 0 and len(sim.results().spikes["a"].times) == 0
+    assert sim.step == 0
+    assert len(sim.results().spikes["a"].times) == 0
     assert_same(first, sim.run(0.06))
     assert_same(first, Simulator(network(), dt=DT).run(0.06))
 

@@ -14,8 +14,8 @@ import scipy.stats
 
 from neurosim.core import connectivity
 from neurosim.core.network import Network
-from neurosim.core.simulator import Simulator
 from neurosim.core.neurons.sources import PoissonSource
+from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.rng import generator
 
@@ -100,9 +100,13 @@ def test_fixed_indegree_without_autapses_drops_the_drawn_autapse():
 
 def test_all_to_all_and_one_to_one():
     pre, post = projection(connectivity.rule("all_to_all"), 30, 20)
-    assert len(pre) == 600 and np.all(np.bincount(post) == 30) and len(np.unique(pre * 20 + post)) == 600
+    assert len(pre) == 600
+    assert np.all(np.bincount(post) == 30)
+    assert len(np.unique(pre * 20 + post)) == 600
     pre, post = projection(connectivity.rule("all_to_all"), 30, 30, same=True, allow_autapses=False)
-    assert len(pre) == 870 and not np.any(pre == post) and np.all(np.bincount(post) == 29)
+    assert len(pre) == 870
+    assert not np.any(pre == post)
+    assert np.all(np.bincount(post) == 29)
     pre, post = projection(connectivity.rule("one_to_one"), 25, 25)
     np.testing.assert_array_equal(pre, np.arange(25))
     np.testing.assert_array_equal(post, np.arange(25))
@@ -111,11 +115,11 @@ def test_all_to_all_and_one_to_one():
 def test_explicit_and_dense_keep_the_given_pairs():
     pre_in, post_in = np.array([3, 0, 3, 1, 1]), np.array([2, 1, 0, 1, 1])  # with a multapse 1 -> 1
     pre, post = projection(connectivity.rule("explicit", pre=pre_in, post=post_in), 4, 3)
-    assert sorted(zip(pre, post)) == sorted(zip(pre_in, post_in))
+    assert sorted(zip(pre, post, strict=True)) == sorted(zip(pre_in, post_in, strict=True))
     matrix = np.zeros((3, 4))
     matrix[2, 3], matrix[0, 1] = 1.0, -2.0
     pre, post = projection(connectivity.rule("dense", matrix=matrix), 4, 3)
-    assert sorted(zip(pre, post)) == [(1, 0), (3, 2)]
+    assert sorted(zip(pre, post, strict=True)) == [(1, 0), (3, 2)]
 
 
 RATES = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5]

@@ -38,14 +38,16 @@ def test_bank_rows_and_exact_decay():
                  "inh": Synapse("alpha", 10e-3, kind="conductance", e_rev=-80e-3),
                  "cur": Synapse("exponential", 2e-3)}
     bank = make_bank(receptors, 1e-4)
-    assert bank.n_rows == 4 and bank.has_conductance
+    assert bank.n_rows == 4
+    assert bank.has_conductance
     np.testing.assert_array_equal(bank.rows("inh"), [1, 2])
     assert bank.phi[0, 0] == pytest.approx(np.exp(-1e-4 / 5e-3), rel=1e-14)
     assert bank.ge_coef[2] == pytest.approx(-80e-3)
-    assert bank.i_coef[3] == 1 and bank.g_coef[3] == 0
+    assert bank.i_coef[3] == 1
+    assert bank.g_coef[3] == 0
 
 
-@pytest.mark.parametrize("kwargs, name", [({"tau": -1e-3}, "tau"), ({"tau": 0.0}, "tau"),
+@pytest.mark.parametrize(("kwargs", "name"), [({"tau": -1e-3}, "tau"), ({"tau": 0.0}, "tau"),
                                           ({"kernel": "exp2", "tau": 1e-3, "tau_rise": 2e-3}, "tau_rise"),
                                           ({"kernel": "expo"}, "kernel"), ({"kind": "conductnce"}, "kind")])
 def test_bad_synapse_parameters_raise(kwargs, name):

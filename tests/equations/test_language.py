@@ -32,18 +32,22 @@ def test_linear_lif_is_exact_and_conductance_lif_exponential_euler():
 
 def test_undefined_symbol_named_with_suggestion():
     exc = error(equations="dv/dt = (v_rest - v)/tau_n + I/cm : volt (unless refractory)")
-    assert exc.term == "tau_n" and exc.line == 1
+    assert exc.term == "tau_n"
+    assert exc.line == 1
     assert "undefined symbol 'tau_n' (did you mean 'tau_m'?)" in str(exc)
     assert "model 'm', equations line 1" in str(exc)
 
 
 def test_inconsistent_units_name_the_terms():
     exc = error(equations="dv/dt = (v_rest - v)/tau_m + I : volt (unless refractory)")
-    assert "terms of a sum differ" in str(exc) and "'I' has" in str(exc) and "ampere" not in exc.message.split("'I'")[0]
+    assert "terms of a sum differ" in str(exc)
+    assert "'I' has" in str(exc)
+    assert "ampere" not in exc.message.split("'I'")[0]
     exc = error(equations="dv/dt = (v_rest - v) + I/cm : volt (unless refractory)")
     assert "terms of a sum differ: 'v_rest - v' has dimension voltage (volt) but 'I/cm' has voltage_per_time" in str(exc)
     exc = error(equations="dv/dt = (v_rest - v)/cm : volt (unless refractory)")
-    assert "right-hand side has dimension" in str(exc) and "but dv/dt has voltage_per_time" in str(exc)
+    assert "right-hand side has dimension" in str(exc)
+    assert "but dv/dt has voltage_per_time" in str(exc)
 
 
 def test_function_arguments_dimensionless_and_powers_numeric():
@@ -57,21 +61,25 @@ def test_function_arguments_dimensionless_and_powers_numeric():
 
 def test_threshold_must_be_boolean():
     exc = error(threshold="v - v_thresh")
-    assert exc.part == "threshold" and "expected a condition" in str(exc)
+    assert exc.part == "threshold"
+    assert "expected a condition" in str(exc)
 
 
 def test_reset_assigning_undefined_or_parameter():
     exc = error(reset="u = v_rest")
-    assert exc.part == "reset" and "assigns undefined name 'u'" in str(exc)
+    assert exc.part == "reset"
+    assert "assigns undefined name 'u'" in str(exc)
     exc = error(reset="v = v_rest\ntau_m = 1*ms")
-    assert exc.line == 2 and "assigns defined name 'tau_m', which is not a state variable" in str(exc)
+    assert exc.line == 2
+    assert "assigns defined name 'tau_m', which is not a state variable" in str(exc)
     exc = error(reset="v = 3*ms")
     assert "has dimension time" in str(exc)
 
 
 def test_exact_on_nonlinear_system_refused_with_reason():
     exc = error(equations="dv/dt = (v_rest - v)/tau_m + v**2/(tau_m*mV) : volt", refractory=None, method="exact")
-    assert exc.part == "method" and "'exact' cannot integrate this system" in str(exc)
+    assert exc.part == "method"
+    assert "'exact' cannot integrate this system" in str(exc)
     assert "coefficient depends on v" in str(exc)
     exc = error(equations="dv/dt = exp(v/mV)*mV/tau_m : volt", refractory=None, method="exponential_euler")
     assert "not linear in 'v'" in str(exc)

@@ -27,7 +27,8 @@ def test_neo_block_with_elephant_isi_cv_and_fano_equal_to_neurosim(results):
     import quantities as pq
     block = io.to_neo(results)
     trains = [st for st in block.segments[0].spiketrains if st.annotations["population"] == "input"]
-    assert len(trains) == 60 and sum(len(st) for st in trains) == len(results.spikes["input"].times)
+    assert len(trains) == 60
+    assert sum(len(st) for st in trains) == len(results.spikes["input"].times)
     window = (0.0, 1.0)
     ours_cv = analysis.isi_cv(results.spikes["input"], window)
     theirs_cv = [statistics.cv(statistics.isi(st)) for st in trains if len(st) >= 3]
@@ -45,7 +46,8 @@ def test_neo_block_with_elephant_isi_cv_and_fano_equal_to_neurosim(results):
     assert len(theirs_ff) == len(ours_ff)
     assert np.max(np.abs(np.array(theirs_ff) - ours_ff)) < 1e-12
     signal = next(s for s in block.segments[0].analogsignals if s.annotations["variable"] == "v")
-    assert signal.shape == (10000, 2) and str(signal.units.dimensionality) == "V"
+    assert signal.shape == (10000, 2)
+    assert str(signal.units.dimensionality) == "V"
     assert np.array_equal(np.asarray(signal.magnitude), results.states["E"]["v"].data)
 
 
@@ -63,5 +65,6 @@ def test_nwb_file_validates_and_reads_back(results, tmp_path):
         node = int(np.argmax(results.spikes["E"].counts()))
         assert np.array_equal(e.spike_times.iloc[node], results.spikes["E"].of(node))
         v = nwb.acquisition["E_v"]
-        assert v.unit == "V" and np.array_equal(v.data[:], results.states["E"]["v"].data)
+        assert v.unit == "V"
+        assert np.array_equal(v.data[:], results.states["E"]["v"].data)
         assert ns.__version__ in nwb.session_description

@@ -30,16 +30,20 @@ def _assert_identical(a, b):
         for key in a:
             _assert_identical(a[key], b[key])
     elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.dtype == b.dtype
+        assert a.shape == b.shape
         assert a.tobytes() == b.tobytes()
     elif isinstance(a, float):
-        assert type(b) is float and (a == b or (np.isnan(a) and np.isnan(b)))
+        assert type(b) is float
+        assert (a == b or (np.isnan(a) and np.isnan(b)))
     else:
-        assert type(a) is type(b) and a == b
+        assert type(a) is type(b)
+        assert a == b
 
 
 def test_round_trip_is_bit_for_bit(results, tmp_path):
-    assert results.spikes["E"].times.size and results.states["I"]["syn_exc"].data.size
+    assert results.spikes["E"].times.size
+    assert results.states["I"]["syn_exc"].data.size
     io.save(results, tmp_path / "r.h5")
     _assert_identical(results, io.load(tmp_path / "r.h5"))
 
@@ -53,9 +57,13 @@ def test_sonata_layout_and_provenance(results, tmp_path):
         assert report["data"].attrs["units"] == "A"
         assert list(report["mapping/node_ids"][()]) == [5]
         start, stop, step = report["mapping/time"][()]
-        assert (start, step) == (0.0, pytest.approx(1e-3)) and stop == pytest.approx(0.06)
-        assert f.attrs["complete"] and f.attrs["seed"] == 3 and f.attrs["dt"] == 1e-4
-        assert "name: small" in f.attrs["protocol_yaml"] and f.attrs["neurosim_version"]
+        assert (start, step) == (0.0, pytest.approx(1e-3))
+        assert stop == pytest.approx(0.06)
+        assert f.attrs["complete"]
+        assert f.attrs["seed"] == 3
+        assert f.attrs["dt"] == 1e-4
+        assert "name: small" in f.attrs["protocol_yaml"]
+        assert f.attrs["neurosim_version"]
         assert f.attrs["wall_clock_run"] > 0
         assert f["analysis/summary/E/mean_rate"][()] == results.analysis["summary"]["E"]["mean_rate"]
 

@@ -28,7 +28,7 @@ def results():
 
 
 def _pairs(trains):
-    return sorted(zip(trains.node_ids.tolist(), trains.times.tolist()))
+    return sorted(zip(trains.node_ids.tolist(), trains.times.tolist(), strict=True))
 
 
 def test_libsonata_reads_the_exchange_spikes_in_ms(results, tmp_path):
@@ -51,9 +51,11 @@ def test_libsonata_reads_the_element_reports(results, tmp_path):
     report = libsonata.ElementReportReader(str(tmp_path / "v.h5"))["E"]
     record = results.states["E"]["v"]
     assert report.get_node_ids() == [0, 4, 7]
-    assert report.time_units == "ms" and report.data_units == "mV"
+    assert report.time_units == "ms"
+    assert report.data_units == "mV"
     start, stop, step = report.times
-    assert (start, step) == pytest.approx((0.0, 0.1)) and stop == pytest.approx(300.0)
+    assert (start, step) == pytest.approx((0.0, 0.1))
+    assert stop == pytest.approx(300.0)
     frame = report.get()
     data = np.asarray(frame.data)
     assert data.shape == record.data.shape

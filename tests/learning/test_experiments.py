@@ -21,14 +21,16 @@ SMALL = {"hopfield_recall": {"n": 100, "shown": 2},
 def test_protocol_file_is_in_the_shared_form_and_names_valid_keys(name):
     protocol = yaml.safe_load((PROTOCOLS / f"{name}.yaml").read_text())
     assert list(protocol) == ["name", "description", "seed", "experiment", "config"]
-    assert protocol["name"] == protocol["experiment"] == name and name in EXPERIMENTS
+    assert protocol["name"] == protocol["experiment"] == name
+    assert name in EXPERIMENTS
     assert set(protocol["config"]) <= set(config_keys(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_experiment_returns_finite_metrics_and_labelled_figures(name):
     output = run_experiment(name, SMALL[name], seed=3)
-    assert output.metrics and all(np.isfinite(v) for v in output.metrics.values())
+    assert output.metrics
+    assert all(np.isfinite(v) for v in output.metrics.values())
     assert output.figures
     for figure in output.figures.values():
         assert isinstance(figure, Figure)

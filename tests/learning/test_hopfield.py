@@ -31,7 +31,7 @@ def test_asynchronous_updates_never_increase_the_energy_checked_every_update():
         s = cue.copy()
         previous = net.energy(s)
         flips = 0
-        for unit, energy in zip(result.units, result.energy):
+        for unit, energy in zip(result.units, result.energy, strict=True):
             field = net.weights[unit] @ s + net.bias[unit]
             if field != 0:
                 flips += s[unit] != np.sign(field)
@@ -53,7 +53,7 @@ def test_compiled_kernel_matches_its_python_version():
         s, e, u = cue.copy(), np.zeros(600), np.zeros(600, np.int64)
         outs.append((kernel(s, net.weights, net.bias, np.random.default_rng(5), 10, e, u), s, e, u))
     assert outs[0][0] == outs[1][0]
-    for a, b in zip(outs[0][1:], outs[1][1:]):
+    for a, b in zip(outs[0][1:], outs[1][1:], strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
@@ -63,11 +63,13 @@ def test_stored_patterns_are_fixed_points_at_low_load():
     rng = generator(0, "run", "order")
     for x in X:
         result = net.recall(x, rng, record=True)
-        assert result.steps == 1 and result.converged
+        assert result.steps == 1
+        assert result.converged
         np.testing.assert_array_equal(result.state, x)
         np.testing.assert_allclose(result.energy, net.energy(x), rtol=1e-12)
     sync = net.recall_sync(X[0])
-    assert sync.steps == 1 and np.array_equal(sync.state, X[0])
+    assert sync.steps == 1
+    assert np.array_equal(sync.state, X[0])
 
 
 def test_ten_percent_corrupted_cues_are_recalled_exactly_at_load_0_05():
@@ -88,7 +90,8 @@ def test_capacity_breakdown_between_0_12_and_0_16_at_n_1000():
     loads = np.round(np.arange(0.10, 0.175, 0.01), 2)
     loads, mean, _, exact = capacity_curve(1000, loads, generator(3, "run", "capacity"))
     # REFERENCE_FACTS (N = 1000): overlap 0.999 at 0.10, 0.94 at 0.138, 0.89 at 0.15
-    assert mean[0] > 0.99 and mean[-1] < 0.9
+    assert mean[0] > 0.99
+    assert mean[-1] < 0.9
     alpha = breakdown_load(loads, mean, 0.95)
     assert 0.12 <= alpha <= 0.16
     assert exact[0] > exact[-1]
@@ -99,7 +102,7 @@ def test_breakdown_interpolates_the_threshold_crossing():
     assert np.isnan(breakdown_load([0.1, 0.2], [1.0, 0.99]))
 
 
-@pytest.mark.parametrize("call, name", [
+@pytest.mark.parametrize(("call", "name"), [
     (lambda: Hopfield(10).store(np.full((2, 10), 0.5)), "patterns"),
     (lambda: Hopfield(10).store(np.ones((2, 11))), "patterns shape"),
     (lambda: Hopfield(10).recall(np.ones(9), np.random.default_rng()), "cue shape"),

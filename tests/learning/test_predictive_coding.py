@@ -71,7 +71,7 @@ def pc_and_backprop(digits, activation, scale, gamma):
     return net.weight_updates(relaxation, gamma), autodiff_gradients(net, X, Y)
 
 
-@pytest.mark.parametrize("activation, scale, gamma", [("logistic", 1.0, 0.1), ("tanh", 1.0, 0.01), ("tanh", 2.0, 0.001)])
+@pytest.mark.parametrize(("activation", "scale", "gamma"), [("logistic", 1.0, 0.1), ("tanh", 1.0, 0.01), ("tanh", 2.0, 0.001)])
 def test_weight_updates_after_relaxation_equal_backprop_gradients(digits, activation, scale, gamma):
     """Independent reference: the baselines' reverse-mode autodiff on the same weights and loss."""
     (dW, db), (gW, gb) = pc_and_backprop(digits, activation, scale, gamma)
@@ -84,7 +84,7 @@ def test_agreement_with_backprop_improves_as_the_output_precision_shrinks(digits
     worst = []
     for gamma in (1.0, 0.1, 0.01):
         (dW, _), (gW, _) = pc_and_backprop(digits, "tanh", 1.0, gamma)
-        worst.append(min(cosine(a, -g) for a, g in zip(dW, gW)))
+        worst.append(min(cosine(a, -g) for a, g in zip(dW, gW, strict=True)))
     # REFERENCE_FACTS: 0.80-0.97 at gamma 1, 0.993-0.998 at 0.1, > 0.9999 at 0.01
     assert worst[0] < 0.95 < worst[1] < worst[2]
     assert worst[2] > 0.999
@@ -115,7 +115,7 @@ def test_pc_on_digits_within_two_points_of_backprop_and_generates_its_labels(dig
     assert np.all(np.abs(generated - X_train.mean(axis=0)).max(axis=1) > 0.2)  # moved away from the prior mean
 
 
-@pytest.mark.parametrize("call, name", [
+@pytest.mark.parametrize(("call", "name"), [
     (lambda n, X: train(n, X, np.zeros(4, int), np.random.default_rng(), learning_rate=0.0), "learning_rate"),
     (lambda n, X: train(n, X, np.zeros(4, int), np.random.default_rng(), gamma=-1.0), "gamma"),
     (lambda n, X: n.infer(X[:, :5]), "X shape"),

@@ -75,7 +75,8 @@ def test_cd1_lowers_reconstruction_error_and_raises_pseudo_likelihood_on_held_ou
     assert recon[-1] < 0.6 * recon[1] < recon[0]
     assert pll[-1] > pll[1] + 5 > pll[0]
     # REFERENCE_FACTS: scikit-learn's PLL on digits -25.6 after one epoch, -20.2 after ten
-    assert -30 < pll[1] < -20 and pll[-1] > -20.2
+    assert -30 < pll[1] < -20
+    assert pll[-1] > -20.2
 
 
 def test_hidden_features_classify_at_least_as_well_as_sklearn_bernoulli_rbm(digits):
@@ -93,7 +94,7 @@ def test_hidden_features_classify_at_least_as_well_as_sklearn_bernoulli_rbm(digi
     assert np.mean(ours) > pixels
 
 
-@pytest.mark.parametrize("kwargs, name", [
+@pytest.mark.parametrize(("kwargs", "name"), [
     ({"learning_rate": 0.0}, "learning_rate"),
     ({"learning_rate": -0.1}, "learning_rate"),
     ({"epochs": 0}, "epochs"),

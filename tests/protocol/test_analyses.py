@@ -24,7 +24,8 @@ def test_rates_and_cv_of_regular_trains():
     trains = _trains([np.arange(0, 1, 0.1), np.arange(0, 1, 0.05), np.array([0.5])])
     assert analysis.firing_rates(trains, (0, 1)) == pytest.approx([10, 20, 1])
     cv = analysis.isi_cv(trains, (0, 1))
-    assert cv.shape == (2,) and cv == pytest.approx([0, 0], abs=1e-9)  # neuron 2 has no interval
+    assert cv.shape == (2,)
+    assert cv == pytest.approx([0, 0], abs=1e-9)
 
 
 def test_poisson_statistics():
@@ -46,13 +47,16 @@ def test_synchronous_trains_have_synchrony_one():
 def test_population_rate_and_tuning_curve():
     trains = _trains([np.arange(0, 1, 0.1), np.arange(0, 1, 0.05)])
     centres, rate = analysis.population_rate(trains, (0, 1), 0.5)
-    assert centres == pytest.approx([0.25, 0.75]) and rate == pytest.approx([15, 15])
+    assert centres == pytest.approx([0.25, 0.75])
+    assert rate == pytest.approx([15, 15])
     inputs, rates = analysis.tuning_curve(trains, np.array([2.0, 1.0]), (0, 1))
-    assert list(inputs) == [1.0, 2.0] and list(rates) == [20, 10]
+    assert list(inputs) == [1.0, 2.0]
+    assert list(rates) == [20, 10]
 
 
 def test_window_excludes_spikes_outside():
     trains = _trains([np.array([0.1, 0.2, 0.9])])
     assert analysis.firing_rates(trains, (0.0, 0.5)) == pytest.approx([4.0])
     summary = analysis.summary(Results(spikes={"P": trains}, duration=1.0), (0.0, 0.5))
-    assert summary["P"]["spikes"] == 2 and summary["P"]["mean_rate"] == pytest.approx(4.0)
+    assert summary["P"]["spikes"] == 2
+    assert summary["P"]["mean_rate"] == pytest.approx(4.0)

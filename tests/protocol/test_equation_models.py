@@ -72,7 +72,8 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     path.write_text(text)
     build(load(path)).run(0.01)
     exc = error(tmp_path, population="{n: 1, model: adex, params: {a: 2 mV}}")
-    assert exc.line == 4 and "expected a conductance" in str(exc)
+    assert exc.line == 4
+    assert "expected a conductance" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
     assert "unknown parameter 'tau_W' of model 'adex' (did you mean 'tau_w'?)" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, gate_tables: true}")
@@ -81,7 +82,8 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     path.write_text(path.read_text().replace("variable: v_th", "variable: w"))
     with pytest.raises(ProtocolError) as info:
         build(load(path))
-    assert info.value.line == 4 and "'exact' cannot integrate this system" in str(info.value)
+    assert info.value.line == 4
+    assert "'exact' cannot integrate this system" in str(info.value)
 
 
 def located(tmp_path, old, new, name) -> ProtocolError:
@@ -92,30 +94,38 @@ def located(tmp_path, old, new, name) -> ProtocolError:
 
 def test_undefined_symbol_located_in_model_file(tmp_path):
     exc = located(tmp_path, "(V_th0 - v_th)/tau_th", "(V_th0 - v_th)/tau_t", "bad1")
-    assert exc.file.endswith("mine.yaml") and exc.line == 5
-    assert "undefined symbol 'tau_t' (did you mean 'tau_th'?)" in str(exc) and "model 'bad1'" in str(exc)
+    assert exc.file.endswith("mine.yaml")
+    assert exc.line == 5
+    assert "undefined symbol 'tau_t' (did you mean 'tau_th'?)" in str(exc)
+    assert "model 'bad1'" in str(exc)
 
 
 def test_unit_inconsistency_located(tmp_path):
     exc = located(tmp_path, "(E_L - v)/tau_m + I_syn/C_m", "(E_L - v)/tau_m + I_syn", "bad2")
-    assert exc.line == 4 and "terms of a sum differ" in str(exc) and "'I_syn' has" in str(exc)
+    assert exc.line == 4
+    assert "terms of a sum differ" in str(exc)
+    assert "'I_syn' has" in str(exc)
 
 
 def test_threshold_not_boolean_located(tmp_path):
     exc = located(tmp_path, "threshold: v > v_th", "threshold: v - v_th", "bad3")
-    assert exc.line == 18 and "expected a condition" in str(exc)
+    assert exc.line == 18
+    assert "expected a condition" in str(exc)
 
 
 def test_reset_undefined_variable_located(tmp_path):
     exc = located(tmp_path, "v_th += dV", "v_thr += dV", "bad4")
-    assert exc.line == 21 and "assigns undefined name 'v_thr'" in str(exc) and "(did you mean 'v_th'?)" in str(exc)
+    assert exc.line == 21
+    assert "assigns undefined name 'v_thr'" in str(exc)
+    assert "(did you mean 'v_th'?)" in str(exc)
 
 
 def test_exact_for_nonlinear_located(tmp_path):
     text = MODEL.format(name="bad6").replace("(V_th0 - v_th)/tau_th", "(V_th0 - v_th)*exp(v/mV)/tau_th") \
         + "method: exact\n"
     exc = error(tmp_path, model_text=text, model="bad6")
-    assert exc.file.endswith("mine.yaml") and exc.line == 23
+    assert exc.file.endswith("mine.yaml")
+    assert exc.line == 23
     assert "'exact' cannot integrate this system: dv_th/dt is not linear with constant coefficients" in str(exc)
 
 
@@ -126,7 +136,8 @@ def test_reserved_name_located(tmp_path):
 
 def test_unknown_model_key_and_missing_file(tmp_path):
     exc = located(tmp_path, "doc: test model", "docs: test model", "bad8")
-    assert "unknown key 'docs' (did you mean 'doc'?)" in str(exc) and exc.line == 2
+    assert "unknown key 'docs' (did you mean 'doc'?)" in str(exc)
+    assert exc.line == 2
     path = protocol(tmp_path, model="x")
     path.write_text(path.read_text().replace("name: t\n", "name: t\nmodels: [nowhere.yaml]\n"))
     with pytest.raises(ProtocolError, match="model file 'nowhere.yaml' not found"):
@@ -147,8 +158,10 @@ def test_synapse_model_file_named_in_a_protocol(tmp_path):
     sim = build(load(path))
     pop = sim.network.populations["P"]
     assert pop.receptor_params["mg_n"] == pytest.approx(1.2)
-    assert "g_n" in pop.recordable() and pop.method == "rk4"
+    assert "g_n" in pop.recordable()
+    assert pop.method == "rk4"
     exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
-    assert "expected a" in str(exc) and exc.key_path.endswith("params.mg")
+    assert "expected a" in str(exc)
+    assert exc.key_path.endswith("params.mg")
     exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
     assert "unknown parameter 'mgg' of synapse model 'nmda' (did you mean 'mg'?)" in str(exc)

@@ -88,7 +88,7 @@ def test_stored_protocol_cannot_include():
 
 
 # -- tracebacks instead of located errors ------------------------------------------------------------
-@pytest.mark.parametrize("text, line, words", [
+@pytest.mark.parametrize(("text", "line", "words"), [
     (b"name: x\ndescription: caf\xe9\n", 2, "not UTF-8"),
     ("name: x\ndescription: a\x00b\n", 2, "#x0000"),
     ("name: x\ndescription: a\x07b\n", 2, "#x0007"),
@@ -104,7 +104,7 @@ def test_malformed_yaml_gives_a_located_error(tmp_path, capsys, text, line, word
     _refused(tmp_path, capsys, text, line=line, words=words)
 
 
-@pytest.mark.parametrize("old, new, key, words", [
+@pytest.mark.parametrize(("old", "new", "key", "words"), [
     ("initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}}\n    I:",
      "initial: {v: {distribution: [uniform], low: -60 mV, high: -50 mV}}\n    I:",
      "network.populations.E.initial.v.distribution", "unknown distribution"),
@@ -137,7 +137,7 @@ def test_models_offered_can_all_run_from_yaml():
     assert {"lif", "lif_dimensionless", "hh_squid", "hh_traub", "poisson"} <= set(yaml_models())
 
 
-@pytest.mark.parametrize("assignment, key, words", [
+@pytest.mark.parametrize(("assignment", "key", "words"), [
     ("config.epochs=2 s", "config.epochs", "an integer"),
     ("config.epochs=true", "config.epochs", "an integer"),
     ("config.learning_rate=fast", "config.learning_rate", "a finite number"),
@@ -159,7 +159,7 @@ def test_experiment_quantities_take_units(root):
 
 
 # -- silently accepted nonsense ---------------------------------------------------------------------
-@pytest.mark.parametrize("old, new, key, words", [
+@pytest.mark.parametrize(("old", "new", "key", "words"), [
     ("weight: -0.45 nA, delay: 1 ms}\n    - {pre: I, post: I", "weight: -0.45 nA, delay: 0.04 ms}\n    - {pre: I, post: I",
      "network.connections.2.delay", "below half a step"),
     ("duration: 200 ms", "duration: 0.05 ms", "duration", "shorter than one step"),
@@ -188,7 +188,8 @@ def test_merge_keys_are_supported(tmp_path):
     text = _set(text, "    I:\n      n: 200\n      model: lif\n", "    I:\n      <<: *base\n      n: 200\n")
     (tmp_path / "p.yaml").write_text(text)
     spec = load(tmp_path / "p.yaml").spec
-    assert spec.network.populations["I"].n == 200 and spec.network.populations["I"].model == "lif"
+    assert spec.network.populations["I"].n == 200
+    assert spec.network.populations["I"].model == "lif"
     assert spec.network.populations["I"].params["tau_m"] == pytest.approx(0.02)
 
 
@@ -207,7 +208,7 @@ def test_plot_file_is_a_plain_name(tmp_path, capsys, file):
 
 
 # -- resources ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("old, new, key", [
+@pytest.mark.parametrize(("old", "new", "key"), [
     ("n: 800", "n: 1000000000", "network.connections.0"),  # E -> E: 5e16 synapses, the largest entry
     ("rule: {name: fixed_probability, p: 0.08}, weight: 0.081 nA}\n    - {pre: E, post: I",
      "rule: {name: all_to_all}, weight: 0.081 nA}\n    - {pre: E, post: I", "network.connections.0"),

@@ -11,7 +11,7 @@ from neurosim.cli import main
 LOCATED = re.compile(r"^neurosim: error: (?P<where>[^:\n]+:\d+: [^\n]*)$", re.MULTILINE)
 
 
-@pytest.mark.parametrize("old, new, key", [
+@pytest.mark.parametrize(("old", "new", "key"), [
     pytest.param("tau_m: 20 ms", "tau_m: -20 ms", "network.populations.E.params.tau_m",  # a model constraint
                  marks=pytest.mark.xfail(strict=True, reason="validate does not check model constraints "
                                          "(positive tau_m): the second validation path issue 13 asks to remove")),

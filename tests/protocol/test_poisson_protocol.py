@@ -41,7 +41,7 @@ def test_poisson_input_and_delta_receptors_from_yaml():
     assert v.max() > 0  # the drive moved the membrane
 
 
-@pytest.mark.parametrize("old, new, words", [
+@pytest.mark.parametrize(("old", "new", "words"), [
     ("rate: 20 Hz, weight: 0.1 mV}", "rate: -20 Hz, weight: 0.1 mV}", "finite rate >= 0 Hz"),
     ("rate: 20 Hz, weight: 0.1 mV}", "rate: 20 GHz, weight: 0.1 mV}", "rate \\* dt <= 1000"),
     ("rate: 20 Hz, weight: 0.1 mV}", "rate: 20 Hz, weight: 0.1 nA}", "voltage"),
@@ -53,10 +53,11 @@ def test_bad_poisson_input_points_at_its_line(old, new, words):
     assert old in TEXT
     with pytest.raises(ProtocolError, match=words) as error:
         loads(TEXT.replace(old, new, 1), "drive.yaml")
-    assert error.value.file == "drive.yaml" and error.value.line == 16
+    assert error.value.file == "drive.yaml"
+    assert error.value.line == 16
 
 
-@pytest.mark.parametrize("rate, words", [("-5 Hz", "finite rate >= 0 Hz"), ("1e8 Hz", "rate \\* dt"),
+@pytest.mark.parametrize(("rate", "words"), [("-5 Hz", "finite rate >= 0 Hz"), ("1e8 Hz", "rate \\* dt"),
                                          ("nan Hz", "is not valid: expected a frequency")])
 def test_bad_poisson_population_rate_points_at_its_line(rate, words):
     with pytest.raises(ProtocolError, match=words) as error:

@@ -21,7 +21,8 @@ def test_duplicate_keys_and_bad_yaml_are_located():
         parse("a: 1\nb: 2\na: 3\n", "f.yaml")
     with pytest.raises(ProtocolError) as error:
         parse("a: [1, 2\nb: 3\n", "f.yaml")
-    assert error.value.line is not None and "invalid YAML" in str(error.value)
+    assert error.value.line is not None
+    assert "invalid YAML" in str(error.value)
 
 
 def test_include_merges_and_keeps_origin(tmp_path):
@@ -62,13 +63,15 @@ def test_set_paths_and_values():
 def test_values_are_si_after_load(root):
     protocol = load(root / "protocols" / "cuba.yaml", ["dt=50 us"])
     spec = protocol.spec
-    assert spec.dt == pytest.approx(5e-5) and spec.duration == 1.0
+    assert spec.dt == pytest.approx(5e-5)
+    assert spec.duration == 1.0
     population = spec.network.populations["E"]
     assert population.params["tau_m"] == pytest.approx(0.02)
     assert population.receptors["inh"].tau == pytest.approx(0.01)
     assert (population.initial["v"].low, population.initial["v"].high) == pytest.approx((-0.06, -0.05))
     assert spec.network.connections[2].weight == pytest.approx(-0.45e-9)
-    assert "# --set dt=50 us" in protocol.yaml() and "include" not in protocol.yaml()
+    assert "# --set dt=50 us" in protocol.yaml()
+    assert "include" not in protocol.yaml()
 
 
 def test_compare_block_sets_tolerances_and_rejects_unknown_keys(root):
@@ -77,7 +80,9 @@ def test_compare_block_sets_tolerances_and_rejects_unknown_keys(root):
     protocol = load(root / "protocols" / "hh_step.yaml",
                     ["compare.voltage=2 uV", "compare.seeds=7", "compare.mode=statistical", "compare.same_network=true"])
     mode, same_network, tolerances = tolerances_of(protocol.spec)
-    assert mode == "statistical" and tolerances.voltage == pytest.approx(2e-6) and tolerances.seeds == 7
+    assert mode == "statistical"
+    assert tolerances.voltage == pytest.approx(2e-6)
+    assert tolerances.seeds == 7
     assert same_network
     with pytest.raises(ProtocolError, match=r"compare\.seeds"):  # one realisation per side cannot be tested
         load(root / "protocols" / "hh_step.yaml", ["compare.seeds=1"])

@@ -54,7 +54,7 @@ def test_broken_copies_fail_with_file_line_and_status_2(project_copy, neurosim):
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("neurosim: error:")]
     assert len(errors) == len(cases)
-    for (path, line, words), error in zip(cases, errors):
+    for (path, line, words), error in zip(cases, errors, strict=True):
         assert error.startswith(f"neurosim: error: {path}:{line}: "), error
         assert words in error, error
 
@@ -73,10 +73,11 @@ def test_error_in_an_included_model_points_at_the_model_file(project_copy):
     assert error.value.file.endswith("models/neurons/lif_cuba.yaml")
     assert error.value.line == _line(text, r"\s+tau_m:")
     assert error.value.key_path == "network.populations.E.params.tau_m"
-    assert "expected a time" in str(error.value) and "got a voltage" in str(error.value)
+    assert "expected a time" in str(error.value)
+    assert "got a voltage" in str(error.value)
 
 
-@pytest.mark.parametrize("setting, key_path, words", [
+@pytest.mark.parametrize(("setting", "key_path", "words"), [
     ("network.populations.E.params.tau_mm=10 ms", "network.populations.E.params.tau_mm", "did you mean 'tau_m'"),
     ("network.populations.E.initial.v={distribution: uniform, low: -60 mV, hi: 0 mV}",
      "network.populations.E.initial.v.hi", "did you mean 'high'"),
@@ -106,7 +107,8 @@ def test_core_parameter_error_at_build_is_located(small_protocol):
     with pytest.raises(ProtocolError) as error:
         build(load(small_protocol))
     assert (error.value.line, error.value.key_path) == (_line(text, r"\s+E:"), "network.populations.E")
-    assert "tau_m" in str(error.value) and "> 0" in str(error.value)
+    assert "tau_m" in str(error.value)
+    assert "> 0" in str(error.value)
 
 
 def test_core_error_raised_by_the_simulator_points_at_the_connection(small_protocol):

@@ -14,7 +14,8 @@ def test_hh_step_protocol(root):
     v = outcome.results.states["HH"]["v"]
     assert v.data[0] == pytest.approx([-65e-3] * 3, abs=0.1e-3)        # rest -65.0 mV (REFERENCE_FACTS)
     assert counts[0] == 1                                               # 3 uA/cm^2: one spike (threshold 2.24)
-    assert counts[1] >= 5 and counts[2] >= 8                            # 7, 10: tonic over 150 ms (~68 Hz at 10)
+    assert counts[1] >= 5
+    assert counts[2] >= 8
     assert 30e-3 < v.data[:, 2].max() < 50e-3                           # first peak near +40 mV
     assert -78e-3 < v.data[v.times > 0.03, 2].min() < -72e-3           # AHP near -75 mV
     assert set(outcome.figures) == {"traces.png", "raster.png"}

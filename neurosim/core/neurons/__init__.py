@@ -6,13 +6,12 @@ from ...errors import ParameterError, did_you_mean
 
 def models() -> dict:
     """Model name -> Population class (imported lazily: the registry is read at build time)."""
-    from .sources import PoissonSource, SpikeSource
     from .binary import BinaryPopulation
+    from .equation import registered
     from .hh import HHSquid, HHTraub
     from .lif import LIF, LIFDimensionless
     from .rate import RatePopulation
-
-    from .equation import registered
+    from .sources import PoissonSource, SpikeSource
 
     classes = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation, PoissonSource, SpikeSource]
     return {**{cls.model: cls for cls in classes}, **registered()}

@@ -13,8 +13,8 @@ from typing import ClassVar
 import numba
 
 from ...errors import ParameterError
-from ..population import Population
 from ..params import Param
+from ..population import Population
 
 MODES = ("stochastic", "sign")
 

@@ -35,8 +35,8 @@ from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
 from ...units import _parse, to_si
 from ..distributions import sample
-from ..population import Population
 from ..params import CONSTRAINTS, Param
+from ..population import Population
 from ..synapses import Synapse
 
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
@@ -61,7 +61,7 @@ def _quantity(value, model: str, what: str) -> tuple[float, Dim]:
     if isinstance(value, str):
         try:
             quantity = _parse(value.strip())
-        except Exception:  # noqa: BLE001 - pint raises several unrelated types for bad text
+        except Exception:
             raise EquationError(model, what, "expected a quantity such as '20 ms' or a number", text=value) from None
         if not hasattr(quantity, "dimensionality"):
             return float(quantity), ONE
@@ -555,7 +555,7 @@ class EquationPopulation(Population):
         if refractory and system.refractory_is_condition:
             body.append(f"{q}refr = {emit.Printer(names)(system.refractory)}")
         targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
-        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states])]
+        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states], strict=True)]
         # exact simplifications: no stimulus means i_ext = 0; parameters that are 0 everywhere vanish
         zero = {system.symbol(k): 0 for k, v in self.values.items() if not np.any(v)}
         if not self.has_input:
@@ -567,7 +567,7 @@ class EquationPopulation(Population):
             names[symbol.name] = constant(symbol, expr)
             header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
                           f"{sympy.sstr(expr)}")
-        assignments = emit.common(list(zip([t for t, _ in assignments], exprs)), prefix="_x")
+        assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
         printer = emit.Printer(names)
         for target, expr in assignments:
             names[target.name] = f"{q}{target.name.lstrip('_')}"

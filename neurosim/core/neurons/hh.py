@@ -73,8 +73,8 @@ import numpy as np
 
 from ...errors import ParameterError, did_you_mean
 from ...units import to_si
-from ..population import Population
 from ..params import Param
+from ..population import Population
 from ..timegrid import to_steps
 
 mV, ms, um2 = 1e-3, 1e-3, 1e-12

@@ -32,8 +32,8 @@ from typing import ClassVar
 import numpy as np
 
 from ...errors import ParameterError
-from ..population import Population
 from ..params import Param
+from ..population import Population
 from ..synapses import current_coupling
 from ..timegrid import to_steps
 from .rate import activation_values

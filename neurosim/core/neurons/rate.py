@@ -15,8 +15,8 @@ import numba
 import numpy as np
 
 from ...errors import ParameterError, did_you_mean
-from ..population import Population
 from ..params import Param
+from ..population import Population
 
 ACTIVATIONS = ("logistic", "tanh", "relu", "softplus", "lif", "linear")
 

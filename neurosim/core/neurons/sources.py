@@ -12,7 +12,6 @@ from ..params import Param, check_value, to_value
 from ..population import Population
 from ..timegrid import to_steps
 
-
 #: ``rate * dt`` above this is refused: an expected count of more than 1000 spikes per neuron and
 #: step is a unit mistake (e.g. a rate in Hz given for a train per ms), not a drive.
 MAX_EXPECTED_COUNT = 1e3
