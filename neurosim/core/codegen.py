@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import re
 import sys
 import types
 import warnings
@@ -85,7 +86,20 @@ def compile_chunk(source: str):
 
 
 class CodeWriter:
-    """Collects the arguments and per-phase code lines of all components of a network."""
+    """Collects the arguments, locals and per-phase code lines of all components of a network.
+
+    A component's ``emit(w)`` uses this API (never the writer's internals):
+
+    - :meth:`ref` names its arrays (``E_v``, ``E_to_I_exc_indptr``): the component's name, then the local;
+    - :meth:`add_argument` / :meth:`add_chunk_argument` pass an array, Generator or number (the
+      latter refreshed per chunk by ``component.chunk_values(step, n)``); arguments that no line uses
+      are left out of the signature;
+    - :meth:`add_local` declares a local of ``run_chunk`` set before the step loop;
+    - :meth:`add_import` / :meth:`add_definition` add module-level imports and functions;
+    - :meth:`add_lines` appends code to a phase of :data:`PHASES`; the first lines of a component in a
+      phase are preceded by a one-line comment naming the component (``# E (lif): update``);
+    - :meth:`value`, :meth:`constant` and :meth:`loop` write parameters and loops.
+    """
 
     #: Populations at least this large split their update loop over threads (smaller ones would
     #: lose more to the per-step start of a parallel region, a few microseconds, than they gain).
@@ -97,23 +111,82 @@ class CodeWriter:
     def __init__(self, threads: int = 1, inline_constants: bool = True):
         self.threads = threads
         self.inline_constants = inline_constants
-        self.args: dict[str, object] = {}      # argument name -> value (array, Generator, number)
-        self.chunk_args: dict[str, tuple] = {}  # argument name -> (component, local) refreshed per chunk
-        self.locals: dict[str, str] = {}        # local variable name -> initial expression
-        self.imports: set[str] = set()
-        self.lines: dict[str, list[str]] = {phase: [] for phase in PHASES}
-        self.definitions: list[str] = []        # module-level functions generated for components (plasticity)
+        self._args: dict[str, object] = {}        # argument name -> value (array, Generator, number)
+        self._chunk_args: dict[str, object] = {}  # argument name -> component whose chunk_values() fill it
+        self._locals: dict[str, str] = {}         # local variable name -> initial expression
+        self._imports: set[str] = set()
+        self._lines: dict[str, list[str]] = {phase: [] for phase in PHASES}
+        self._definitions: list[str] = []         # module-level functions generated for components (plasticity)
+        self._headed: set[tuple[str, int]] = set()
         self._prefix: dict[int, str] = {}
+        self._used: set[str] | None = None
+
+    # -- the API of components ----------------------------------------------------------------
+    def add_argument(self, name: str, value) -> str:
+        """Pass ``value`` (array, Generator, number) to the loop as ``name``; returns ``name``.
+        Adding a name again is allowed for the same value only (a clash of two components' names
+        is a bug: ``ValueError``)."""
+        if name in self._args and self._args[name] is not value and not _same(self._args[name], value):
+            raise ValueError(f"generated argument '{name}' given two different values (a name clash)")
+        self._args[name] = value
+        return name
+
+    def add_arguments(self, arguments: dict) -> None:
+        """:meth:`add_argument` for every ``name: value`` of ``arguments``."""
+        for name, value in arguments.items():
+            self.add_argument(name, value)
+
+    def add_chunk_argument(self, name: str, component) -> str:
+        """An argument refreshed per chunk with ``component.chunk_values(step, n_steps)``."""
+        self._chunk_args[name] = component
+        return name
+
+    def add_local(self, name: str, initial: str) -> str:
+        """A local of ``run_chunk`` set to the code ``initial`` before the step loop."""
+        self._locals[name] = initial
+        return name
+
+    def add_import(self, *lines: str) -> None:
+        """Module-level imports of the generated code (``"from neurosim.core.synapses import deliver"``)."""
+        self._imports.update(lines)
+
+    def add_definition(self, source: str) -> None:
+        """A module-level function generated for a component (its source)."""
+        self._definitions.append(source)
+
+    def add_lines(self, phase: str, component, lines, what: str | None = None) -> None:
+        """Append ``lines`` (a string or a list) to ``phase``; the first lines of ``component`` in
+        ``phase`` get a header comment ``# <name> (<what>): <phase>``."""
+        if phase not in self._lines:
+            raise ValueError(f"unknown phase '{phase}'; phases: {', '.join(PHASES)}")
+        lines = [lines] if isinstance(lines, str) else list(lines)
+        key = (phase, id(component))
+        if component is not None and key not in self._headed:
+            self._headed.add(key)
+            kind = what or getattr(component, "model", "") or type(component).__name__
+            self._lines[phase].append(f"# {self.prefix(component)} ({kind}): {phase}")
+        self._lines[phase] += lines
+
+    # -- what the simulator reads ---------------------------------------------------------------
+    @property
+    def args(self) -> dict[str, object]:
+        """The loop's arguments in signature order (after :meth:`source`: only those it uses)."""
+        return {k: v for k, v in self._args.items() if self._used is None or k in self._used}
+
+    @property
+    def chunk_args(self) -> dict[str, object]:
+        """Per-chunk arguments: name -> the component that fills them (after :meth:`source`: used ones)."""
+        return {k: v for k, v in self._chunk_args.items() if self._used is None or k in self._used}
 
     def prefix(self, component) -> str:
-        """The component's name (``E``, ``E_to_I_exc``) when it has one not used yet, else its type
-        and a number: generated names read ``E_v``, ``E_to_I_exc_indptr``."""
+        """The component's name (``E``, ``E_to_I_exc``) when it is an identifier not used yet (and
+        without ``__``, which separates a population's loop locals: ``E__v``), else its type and a
+        number: generated names read ``E_v``, ``E_to_I_exc_indptr``. Two components' arguments
+        that would still share a name are refused by :meth:`add_argument`."""
         key = id(component)
         if key not in self._prefix:
             name = getattr(component, "name", None)
-            taken = self._prefix.values()
-            if not (isinstance(name, str) and name.isidentifier()) or any(  # no name may extend another
-                    name == other or name.startswith(other + "_") or other.startswith(name + "_") for other in taken):
+            if not (isinstance(name, str) and name.isidentifier()) or "__" in name or name in self._prefix.values():
                 name = f"{type(component).__name__.lower()}{len(self._prefix)}"
             self._prefix[key] = name
         return self._prefix[key]
@@ -129,7 +202,7 @@ class CodeWriter:
         array = np.asarray(array)
         if array.size and np.all(array == array.flat[0]):
             return self.constant(component, key, array.flat[0])
-        self.args[self.ref(component, key)] = array
+        self.add_argument(self.ref(component, key), array)
         return f"{self.ref(component, key)}[{index}]"
 
     def constant(self, component, key: str, scalar) -> str:
@@ -138,7 +211,7 @@ class CodeWriter:
         points of a parameter sweep) share one compiled loop."""
         if self.inline_constants:
             return repr(float(scalar))
-        self.args[self.ref(component, key)] = float(scalar)
+        self.add_argument(self.ref(component, key), float(scalar))
         return self.ref(component, key)
 
     def loop(self, n: int, min_neurons: int | None = None) -> str:
@@ -148,17 +221,30 @@ class CodeWriter:
         return f"numba.prange({n})" if self.threads > 1 and n >= threshold else f"range({n})"
 
     def source(self) -> str:
-        names = list(self.args) + list(self.chunk_args)
-        parallel = any("numba.prange(" in line for lines in self.lines.values() for line in lines)
+        """The module defining ``run_chunk(step0, n_steps, dt, *args)``; unused arguments are dropped."""
+        loop = [self.INDENT + line for phase in PHASES for line in self._lines[phase]]
+        definitions = [line for source in self._definitions for line in ["", "", source.rstrip("\n")]]
+        code = "\n".join([*self._locals.values(), *loop, *definitions])
+        used = set(_IDENT.findall(code))
+        self._used = {name for name in [*self._args, *self._chunk_args] if name in used}
+        names = [*self.args, *self.chunk_args]
+        parallel = any("numba.prange(" in line for line in loop)
         body = ["@numba.njit(cache=True, nogil=True" + (", parallel=True" if parallel else "") + ")",
                 f"def run_chunk(step0, n_steps, dt, {', '.join(names)}):"]
-        body += [f"    {name} = {init}" for name, init in self.locals.items()]
-        body += ["    for k in range(n_steps):", "        step = step0 + k"]
-        for phase in PHASES:
-            for line in self.lines[phase]:
-                body.append("        " + line)
-        body.append("    return n_steps")
+        body += [f"    {name} = {init}" for name, init in self._locals.items()]
+        body += ["    for k in range(n_steps):", "        step = step0 + k", *loop, "    return n_steps"]
         header = ["# generated by neurosim.core.codegen; do not edit", "import numba", "import numpy as np"]
-        header += sorted(self.imports)
-        definitions = [line for source in self.definitions for line in ["", "", source.rstrip("\n")]]
+        header += sorted(self._imports)
         return "\n".join(header + definitions + ["", ""] + body) + "\n"
+
+    INDENT = "        "  # the body of the step loop
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _same(a, b) -> bool:
+    """Whether two argument values are equal (arrays: same dtype, shape and elements)."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    return type(a) is type(b) and not isinstance(a, (np.ndarray, np.random.Generator)) and a == b

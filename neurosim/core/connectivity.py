@@ -341,7 +341,7 @@ class Projection:
         r = (lambda local: w.ref(self, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("weights", self.weights),
                              ("delays", self.delay_steps)):
-            w.args[r(local)] = value
+            w.add_argument(r(local), value)
         pre = (lambda local: w.ref(self.pre, local))
         spikes = f"{pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
         # sources with several spikes per neuron and step (Poisson) add count x weight; ordinary
@@ -353,19 +353,19 @@ class Projection:
             suffix += "_threaded"  # bit-identical to the serial kernels (see propagate_threaded)
         blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
         if self.immediate and self.post.receptor_is_delta(self.receptor):
-            w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
-            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
+            w.add_import(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
+            w.add_lines("propagate", self, f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
-            w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
+            w.add_import(f"from neurosim.core.connectivity import propagate_now{suffix}")
             bank = self.post.bank
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
-                    w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
+                    w.add_lines("propagate", self, f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
                                                 f"{w.constant(self, f'b{row}', bank.b[row])}{blocks})")
         else:
-            w.imports.add(f"from neurosim.core.connectivity import propagate{suffix}")
-            w.lines["propagate"].append(f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
+            w.add_import(f"from neurosim.core.connectivity import propagate{suffix}")
+            w.add_lines("propagate", self, f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
                                         f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step{blocks})")
 
 

@@ -72,19 +72,19 @@ class DenseProjection:
     def emit(self, w) -> None:
         r = (lambda local: w.ref(self, local))
         pre = (lambda local: w.ref(self.pre, local))
-        w.args.update({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,
+        w.add_arguments({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,
                        r("empty"): self.empty})
-        w.imports.add("from neurosim.core.dense import dense_input")
+        w.add_import("from neurosim.core.dense import dense_input")
         if self.pre.multiplicity:
             counts = pre("counts")
         else:  # every listed spike counts once
             counts = r("no_counts")
-            w.args[counts] = np.zeros(0, np.int32)
+            w.add_argument(counts, np.zeros(0, np.int32))
         if self.pre.spiking:
             activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
             activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
-        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
+        w.add_lines("input", self, f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
                                 f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
 
 

@@ -74,17 +74,17 @@ class SpikeMonitor(Monitor):
     def emit(self, w):
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.population, local))
-        w.args.update({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
+        w.add_arguments({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
                        r("count"): self.count})
-        w.lines["precheck"].append(f"if {r('count')}[0] + {self.population.n} > {self.capacity}: return k")
+        w.add_lines("precheck", self, f"if {r('count')}[0] + {self.population.n} > {self.capacity}: return k")
         if self.population.multiplicity:  # one entry per (neuron, step) with its spike count
-            w.args[r("counts")] = self.buffer_counts
-            w.imports.add("from neurosim.core.monitors import record_spike_counts")
-            w.lines["record"].append(f"record_spike_counts({p('spikes')}, {p('counts')}, {p('nspk')}[0], {r('mask')}, "
+            w.add_argument(r("counts"), self.buffer_counts)
+            w.add_import("from neurosim.core.monitors import record_spike_counts")
+            w.add_lines("record", self, f"record_spike_counts({p('spikes')}, {p('counts')}, {p('nspk')}[0], {r('mask')}, "
                                      f"step, {r('ids')}, {r('steps')}, {r('counts')}, {r('count')})")
         else:
-            w.imports.add("from neurosim.core.monitors import record_spikes")
-            w.lines["record"].append(f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "
+            w.add_import("from neurosim.core.monitors import record_spikes")
+            w.add_lines("record", self, f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "
                                      f"{r('ids')}, {r('steps')}, {r('count')})")
 
     def flush(self, step0, n_done, dt):
@@ -134,14 +134,14 @@ class StateMonitor(Monitor):
 
     def emit(self, w):
         r = (lambda local: w.ref(self, local))
-        w.args.update({r("neurons"): self.neurons, r("count"): self.count})
-        w.chunk_args[r("buffer")] = self
+        w.add_arguments({r("neurons"): self.neurons, r("count"): self.count})
+        w.add_chunk_argument(r("buffer"), self)
         value = self.population.record_expression(self.variable, f"{r('neurons')}[j]", w)
-        w.lines["record_state"] += [
+        w.add_lines("record_state", self, [
             f"if step % {self.every} == 0:",
             f"    for j in range({r('neurons')}.shape[0]):",
             f"        {r('buffer')}[{r('count')}[0], j] = {value}",
-            f"    {r('count')}[0] += 1"]
+            f"    {r('count')}[0] += 1"])
 
     def chunk_values(self, step0, n_steps):
         return self.buffer
@@ -182,12 +182,12 @@ class RateMonitor(Monitor):
             self.buffer = np.zeros(n_steps, np.int64)
 
     def emit(self, w):
-        w.chunk_args[w.ref(self, "counts")] = self
+        w.add_chunk_argument(w.ref(self, "counts"), self)
         nspk = f"{w.ref(self.population, 'nspk')}[0]"
         if self.population.multiplicity:
-            w.imports.add("from neurosim.core.monitors import total_count")
+            w.add_import("from neurosim.core.monitors import total_count")
             nspk = f"total_count({w.ref(self.population, 'counts')}, {nspk})"
-        w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {nspk}")
+        w.add_lines("record", self, f"{w.ref(self, 'counts')}[k] = {nspk}")
 
     def chunk_values(self, step0, n_steps):
         return self.buffer
@@ -282,14 +282,14 @@ class SynapseMonitor(Monitor):
         if not hasattr(self, "buffer"):
             self.buffer = np.zeros((1, len(self.synapses)))
         r = (lambda local: w.ref(self, local))
-        w.args.update({r("synapses"): self.synapses, r("count"): self.count})
-        w.chunk_args[r("buffer")] = self
+        w.add_arguments({r("synapses"): self.synapses, r("count"): self.count})
+        w.add_chunk_argument(r("buffer"), self)
         source = w.ref(self.projection, f"s_{self.local}")
-        w.lines["record"] += [
+        w.add_lines("record", self, [
             f"if step % {self.every} == 0:",
             f"    for j in range({r('synapses')}.shape[0]):",
             f"        {r('buffer')}[{r('count')}[0], j] = {source}[{r('synapses')}[j]]",
-            f"    {r('count')}[0] += 1"]
+            f"    {r('count')}[0] += 1"])
 
     def chunk_values(self, step0, n_steps):
         return self.buffer

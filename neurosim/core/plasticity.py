@@ -269,36 +269,37 @@ class PlasticProjection(Projection):
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("lastupdate", self.lastupdate),
                              ("post_indptr", self.post_indptr), ("post_synapses", self.post_synapses),
                              ("queue", self.queue), ("queue_counts", self.queue_counts), ("queue_n", self.queue_n)):
-            w.args[r(local)] = value
+            w.add_argument(r(local), value)
         for key, value in self.state.items():
-            w.args[r(f"s_{key}")] = value
+            w.add_argument(r(f"s_{key}"), value)
         if self.receptor is None:
-            w.args[r("z")], rows, b = np.zeros((1, self.post.n)), np.zeros(0, np.int64), np.zeros(0)
+            w.add_argument(r("z"), np.zeros((1, self.post.n)))
+            rows, b = np.zeros(0, np.int64), np.zeros(0)
             z = r("z")
         else:
             bank = self.post.bank
             rows = np.array([row for row in bank.rows(self.receptor) if bank.b[row]], np.int64)
             b = bank.b[rows].astype(np.float64)
             z = w.ref(self.post, "z")
-        w.args[r("rows")], w.args[r("b")] = rows, b
+        w.add_arguments({r("rows"): rows, r("b"): b})
         state = ", ".join(r(f"s_{key}") for key in self.bound.state)
         multiple = self.pre.multiplicity
-        w.definitions.append(self.bound.kernel(f"{r('on_pre')}", "pre", multiple))
+        w.add_definition(self.bound.kernel(f"{r('on_pre')}", "pre", multiple))
         counts = p("counts") if multiple else p("spikes")
-        w.imports.update({"import math", "from neurosim.core.plasticity import enqueue"})
+        w.add_import("import math", "from neurosim.core.plasticity import enqueue")
         length = self.delay_step + 1
-        w.lines["propagate"].append(
+        w.add_lines("propagate", self,
             f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, {r('queue_n')}, "
             f"(step + {self.delay_step}) % {length})")
         slot = f"step % {length}"
-        w.lines["propagate"].append(
+        w.add_lines("propagate", self,
             f"{r('on_pre')}({r('queue')}[{slot}], {r('queue_counts')}[{slot}], {r('queue_n')}[{slot}], {r('indptr')}, "
             f"{r('indices')}, step * dt, {r('lastupdate')}, {state}, {z}, {r('rows')}, {r('b')})")
-        w.lines["propagate"].append(f"{r('queue_n')}[{slot}] = 0")
+        w.add_lines("propagate", self, f"{r('queue_n')}[{slot}] = 0")
         if self.bound.post:
             q = (lambda local: w.ref(self.post, local))
-            w.definitions.append(self.bound.kernel(f"{r('on_post')}", "post", False))
-            w.lines["propagate"].append(
+            w.add_definition(self.bound.kernel(f"{r('on_post')}", "post", False))
+            w.add_lines("propagate", self,
                 f"{r('on_post')}({q('spikes')}, {q('nspk')}[0], {r('post_indptr')}, {r('post_synapses')}, step * dt, "
                 f"{r('lastupdate')}, {state})")
 

@@ -141,12 +141,12 @@ class Population:
         """Add this population's arrays and per-phase code to the code writer ``w``."""
         r = (lambda local: w.ref(self, local))
         for key, value in self.arrays().items():
-            w.args[r(key)] = value
+            w.add_argument(r(key), value)
         if self.has_input:
-            w.lines["clear"].append(f"{r('i_ext')}[:] = 0.0")
-        w.imports.add("from neurosim.core.synapses import deliver")
+            w.add_lines("clear", self, f"{r('i_ext')}[:] = 0.0")
+        w.add_import("from neurosim.core.synapses import deliver")
         if self.ring_length:
-            w.lines["deliver"].append(
+            w.add_lines("deliver", self, 
                 f"deliver({r('ring')}, step % {self.ring_length}, {r('z')}, {r('syn_b')}, {r('syn_row')})")
         self.emit_update(w)
 
@@ -161,9 +161,9 @@ class Population:
         their word is zero, which matters at low rates (most words are zero)."""
         flags = np.zeros(-(-self.n // 8) * 8, np.bool_)
         fired, words = w.ref(self, "fired"), w.ref(self, "fired_words")
-        w.args[fired], w.args[words] = flags, flags.view(np.uint64)
-        w.imports.add("from neurosim.core.population import collect_spikes")
-        w.lines["update"].append(
+        w.add_arguments({fired: flags, words: flags.view(np.uint64)})
+        w.add_import("from neurosim.core.population import collect_spikes")
+        w.add_lines("update", self, 
             f"collect_spikes({fired}, {words}, {w.ref(self, 'spikes')}, {w.ref(self, 'nspk')})")
         return fired
 

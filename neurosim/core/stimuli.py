@@ -60,10 +60,10 @@ class Waveform(Stimulus):
 
     def emit(self, w) -> None:
         r = (lambda local: w.ref(self, local))
-        w.args[r("neurons")] = self.neurons
-        w.chunk_args[r("values")] = self
-        w.imports.add("from neurosim.core.stimuli import add_waveform")
-        w.lines["input"].append(f"add_waveform({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('values')}, k)")
+        w.add_argument(r("neurons"), self.neurons)
+        w.add_chunk_argument(r("values"), self)
+        w.add_import("from neurosim.core.stimuli import add_waveform")
+        w.add_lines("input", self, f"add_waveform({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('values')}, k)")
 
 
 def _window(t, start, stop):
@@ -192,9 +192,9 @@ class OUNoise(Stimulus):
         r = (lambda local: w.ref(self, local))
         for local, value in (("neurons", self.neurons), ("mean", self.mean), ("decay", self.decay),
                              ("kick", self.kick), ("current", self.current), ("rng", self.run_rng)):
-            w.args[r(local)] = value
-        w.imports.add("from neurosim.core.stimuli import ou_step")
-        w.lines["input"].append(f"ou_step({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('current')}, "
+            w.add_argument(r(local), value)
+        w.add_import("from neurosim.core.stimuli import ou_step")
+        w.add_lines("input", self, f"ou_step({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('current')}, "
                                 f"{r('mean')}, {r('decay')}, {r('kick')}, {r('rng')})")
 
 
@@ -249,17 +249,17 @@ class PoissonInput(Stimulus):
     def emit(self, w) -> None:
         r = (lambda local: w.ref(self, local))
         # arguments rather than literals, so that another rate or weight reuses the compiled loop
-        w.args.update({r("neurons"): self.neurons, r("rng"): self.run_rng,
+        w.add_arguments({r("neurons"): self.neurons, r("rng"): self.run_rng,
                        r("mean"): np.array([self.mean, np.exp(-self.mean)]), r("weight"): np.array([self.weight])})
         mean = f"{r('mean')}[0], {r('mean')}[1]"
         if self.delta:
-            w.imports.add("from neurosim.core.stimuli import poisson_input_jumps")
-            w.lines["propagate"].append(f"poisson_input_jumps({r('neurons')}, {mean}, {r('rng')}, "
+            w.add_import("from neurosim.core.stimuli import poisson_input_jumps")
+            w.add_lines("propagate", self, f"poisson_input_jumps({r('neurons')}, {mean}, {r('rng')}, "
                                         f"{self.target.jump_target(w)}, {r('weight')}[0], dt)")
         else:
-            w.args.update({r("rows"): self.rows, r("scales"): self.scales})
-            w.imports.add("from neurosim.core.stimuli import poisson_input")
-            w.lines["propagate"].append(f"poisson_input({r('neurons')}, {mean}, {r('rng')}, "
+            w.add_arguments({r("rows"): self.rows, r("scales"): self.scales})
+            w.add_import("from neurosim.core.stimuli import poisson_input")
+            w.add_lines("propagate", self, f"poisson_input({r('neurons')}, {mean}, {r('rng')}, "
                                         f"{w.ref(self.target, 'z')}, {r('rows')}, {r('scales')})")
 
 

@@ -67,7 +67,7 @@ def test_resumed_run_is_bit_identical(tmp_path):
 
 @pytest.mark.parametrize(("change", "match"), [
     ({"seed": 8}, "seed"),
-    ({"weight": 0.6e-9}, r"does not match this network: the synapses \(projection\d+_weights\)"),
+    ({"weight": 0.6e-9}, r"does not match this network: the synapses \(src_to_a_e_weights\)"),
     ({"v_thresh": -59e-3}, "different network"),
     ({"v_low": -69e-3}, "parameters or initial values"),
 ])

@@ -55,8 +55,8 @@ class BinaryPopulation(Population):
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
-        w.args[r("rng")] = self.run_rng
-        w.imports.add("from neurosim.core.neurons.binary import binary_update")
-        w.lines["update"].append(f"binary_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
+        w.add_argument(r("rng"), self.run_rng)
+        w.add_import("from neurosim.core.neurons.binary import binary_update")
+        w.add_lines("update", self, f"binary_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
                                  f"{w.constant(self, 'low', self.low)}, {self.mode == 'stochastic'}, {r('rng')})")
 

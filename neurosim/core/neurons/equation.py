@@ -526,10 +526,10 @@ class EquationPopulation(Population):
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
         for line in emit.IMPORTS:
-            w.imports.add(line)
+            w.add_import(line)
         constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
         names: dict[str, str] = {}
-        header = [f"# {self.name}: model '{self.definition.name}', {self.n} neurons, method {self.method}"]
+        header: list[str] = []  # the derived constants (add_lines heads the phase with model and method)
         for s in system.states:
             names[s] = f"{q}{s}"
         names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
@@ -594,11 +594,12 @@ class EquationPopulation(Population):
         for s in system.states:
             body.append(f"{arr(s)}[i] = {final[s]}" if s not in self.row_of else
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
-        w.lines["update"] += header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
+        w.add_lines("update", self, header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body],
+                    f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
             self.emit_spike_collection(w)
         else:
-            w.lines["update"].append(f"{arr('nspk')}[0] = 0")
+            w.add_lines("update", self, f"{arr('nspk')}[0] = 0")
 
     # -- recording -----------------------------------------------------------------------------
     def recordable(self) -> list[str]:
@@ -640,7 +641,7 @@ class EquationPopulation(Population):
         for key in self.values:
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype), index)
         for line in emit.IMPORTS:
-            w.imports.add(line)
+            w.add_import(line)
         return emit.Printer(names)(expr)
 
 

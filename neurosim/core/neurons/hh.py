@@ -323,8 +323,8 @@ class _HHBase(Population):
     def _emit_kernel_call(self, w):
         r = (lambda local: w.ref(self, local))
         k = (lambda key: r(f"k_{key}"))
-        w.imports.add("from neurosim.core.neurons.hh import hh_update")
-        w.lines["update"].append(
+        w.add_import("from neurosim.core.neurons.hh import hh_update")
+        w.add_lines("update", self, 
             f"hh_update({r('v')}, {r('m')}, {r('h')}, {r('n')}, {r('ref_left')}, {r('i_ext')}, {k('i_offset')}, "
             f"{k('cm')}, {k('g_na')}, {k('g_k')}, {k('g_leak')}, {k('e_na')}, {k('e_k')}, {k('e_leak')}, "
             f"{k('vt')}, {k('v_thresh')}, {k('ref_time')}, {r('z')}, {k('phi')}, {k('i_coef')}, {k('g_coef')}, "
@@ -346,12 +346,12 @@ class _HHBase(Population):
                                         if bank.ge_coef[s] or bank.i_coef[s]])
         u = f"{q}v0 - {k('vt')}" if self.traub else f"{q}v0"
         if self.gate_tables:
-            w.args[arr("table")] = self.table.astype(self.dtype)
-            w.imports.add("from neurosim.core.neurons.hh import table_gate_propagators")
+            w.add_argument(arr("table"), self.table.astype(self.dtype))
+            w.add_import("from neurosim.core.neurons.hh import table_gate_propagators")
             gates = (f"table_gate_propagators({arr('table')}, {TABLE_RANGE[0]!r}, {1.0 / TABLE_STEP!r}, "
                      f"{self.traub}, {u}, dt)")
         else:
-            w.imports.add("from neurosim.core.neurons.hh import gate_propagators")
+            w.add_import("from neurosim.core.neurons.hh import gate_propagators")
             gates = f"gate_propagators({self.traub}, {u}, dt)"
         body = [f"{q}z{s} = {z}[{s}, i]" for s in rows]
         body += [f"{q}v0 = {v}[i]",
@@ -375,9 +375,8 @@ class _HHBase(Population):
                  f"{arr('fired')}[i] = {q}spike"]
         body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows
                                                 if bank.phi[s, col]) for s in rows]
-        w.imports.add("import math")
-        w.lines["update"] += [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"]
-        w.lines["update"] += ["    " + line for line in body]
+        w.add_import("import math")
+        w.add_lines("update", self, [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"] + ["    " + line for line in body])
         self.emit_spike_collection(w)
 
 

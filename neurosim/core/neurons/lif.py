@@ -93,9 +93,9 @@ class _LIFBase(Population):
     def emit(self, w):
         delta = [index for index, synapse in enumerate(self.receptors.values()) if synapse.is_delta]
         if self.ring_length and delta:  # before the generic deliver, which clears the slot
-            w.imports.add("from neurosim.core.synapses import deliver_jumps")
+            w.add_import("from neurosim.core.synapses import deliver_jumps")
             for index in delta:
-                w.lines["deliver"].append(f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, {index}, "
+                w.add_lines("deliver", self, f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, {index}, "
                                           f"{self.jump_target(w)}, dt)")
         super().emit(w)
 
@@ -104,7 +104,7 @@ class _LIFBase(Population):
         receptor rows are unrolled, and in step mode the loop (update, threshold, reset in Brian2's
         order) has no branches so that it vectorises; a second loop collects the spiking indices."""
         q = w.prefix(self) + "__"  # prefix of this update's local variables
-        w.imports.add("import math")
+        w.add_import("import math")
         arr = (lambda local: w.ref(self, local))
         k = (lambda key: w.value(self, f"k_{key}", self.kernel[key].astype(self.dtype)))
         v, ref, z = arr("v"), arr("ref_left"), arr("z")
@@ -129,8 +129,8 @@ class _LIFBase(Population):
                       f"({k('v_thresh')} - {q}vinf))"),
                      f"    {q}v = {k('v_reset')}",
                      f"{v}[i] = max({q}v, {v_min})" if v_min else f"{v}[i] = {q}v"]
-            w.lines["update"] += [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body]
-            w.lines["update"].append(f"{arr('nspk')}[0] = {q}count")
+            w.add_lines("update", self, [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body])
+            w.add_lines("update", self, f"{arr('nspk')}[0] = {q}count")
         else:
             # every local is assigned once, so the loop can also run as a parallel (prange) loop
             body += [f"{q}ref = {ref}[i] - dt"]
@@ -156,7 +156,7 @@ class _LIFBase(Population):
             # receptor states propagate exactly, also during the refractory period
             body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows if bank.phi[s, col])
                      for s in rows]
-            w.lines["update"] += [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
+            w.add_lines("update", self, [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body])
             self.emit_spike_collection(w)
 
 

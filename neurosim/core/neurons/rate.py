@@ -128,7 +128,7 @@ class RatePopulation(Population):
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
-        w.imports.add("from neurosim.core.neurons.rate import rate_update")
-        w.lines["update"].append(f"rate_update({r('x')}, {r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('decay')}, "
+        w.add_import("from neurosim.core.neurons.rate import rate_update")
+        w.add_lines("update", self, f"rate_update({r('x')}, {r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('decay')}, "
                                  f"{self.code}, {r('p_tau_rc')}, {r('p_tau_ref')})")
 

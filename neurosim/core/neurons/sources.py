@@ -78,11 +78,11 @@ class PoissonSource(Population):
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
-        w.chunk_args[r("mean")] = self
-        w.args[r("rng")] = self.run_rng
-        w.imports.add("from neurosim.core.neurons.sources import poisson_step")
+        w.add_chunk_argument(r("mean"), self)
+        w.add_argument(r("rng"), self.run_rng)
+        w.add_import("from neurosim.core.neurons.sources import poisson_step")
         varying = self.rate_function is not None
-        w.lines["update"].append(f"poisson_step({r('mean')}, {'k' if varying else 0}, {r('rng')}, "
+        w.add_lines("update", self, f"poisson_step({r('mean')}, {'k' if varying else 0}, {r('rng')}, "
                                  f"{r('spikes')}, {r('counts')}, {r('nspk')})")
 
 
@@ -158,9 +158,9 @@ class SpikeSource(Population):
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
-        w.args.update({r("steps"): self.steps, r("order"): self.order_indices, r("cursor"): self.cursor})
-        w.imports.add("from neurosim.core.neurons.sources import spike_source_step")
-        w.lines["update"].append(f"spike_source_step({r('steps')}, {r('order')}, {r('cursor')}, step, "
+        w.add_arguments({r("steps"): self.steps, r("order"): self.order_indices, r("cursor"): self.cursor})
+        w.add_import("from neurosim.core.neurons.sources import spike_source_step")
+        w.add_lines("update", self, f"spike_source_step({r('steps')}, {r('order')}, {r('cursor')}, step, "
                                  f"{r('spikes')}, {r('nspk')})")
 
 

@@ -1,0 +1,41 @@
+"""The CodeWriter API: names from components, one header per phase and component, no unused arguments."""
+import re
+
+import numpy as np
+import pytest
+
+from neurosim.core.codegen import CodeWriter
+from neurosim.core.connectivity import FixedProbability
+from neurosim.core.network import Network
+from neurosim.core.simulator import Simulator
+from neurosim.core.synapses import Synapse
+
+
+def small_network():
+    net = Network(seed=1)
+    e = net.add_population("E", 20, "lif", receptors={"exc": Synapse("exponential", tau=5e-3, kind="current")})
+    net.connect(e, e, receptor="exc", rule=FixedProbability(0.2), weight=1e-11)
+    net.record_spikes(e)
+    return net
+
+
+def test_generated_names_headers_and_arguments():
+    source = Simulator(small_network(), dt=1e-4).source
+    signature = re.search(r"def run_chunk\(step0, n_steps, dt, (.*)\):", source).group(1).split(", ")
+    assert "E_v" in signature and "E_to_E_exc_indptr" in signature
+    body = source[source.index("def run_chunk"):].split("\n", 1)[1]
+    for name in signature:  # every argument is used in the loop
+        assert re.search(rf"\b{name}\b", body), name
+    assert "E_p_cm" not in signature  # the LIF's homogeneous parameters are literals, not arguments
+    assert body.count("# E (lif): update") == 1
+    assert body.count("# E_to_E_exc (Projection): propagate") == 1
+
+
+def test_api_refuses_unknown_phase_and_name_clash():
+    w = CodeWriter()
+    w.add_argument("a_x", np.zeros(3))
+    w.add_argument("a_x", np.zeros(3))  # the same value again is fine
+    with pytest.raises(ValueError, match="name clash"):
+        w.add_argument("a_x", np.ones(3))
+    with pytest.raises(ValueError, match="unknown phase"):
+        w.add_lines("updat", None, "pass")
