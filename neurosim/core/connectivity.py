@@ -354,7 +354,8 @@ class Projection:
         blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
         if self.immediate and self.post.receptor_is_delta(self.receptor):
             w.add_import(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
-            w.add_lines("propagate", self, f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
+            w.add_lines("propagate", self,
+                        f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.add_import(f"from neurosim.core.connectivity import propagate_now{suffix}")

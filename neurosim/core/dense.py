@@ -84,8 +84,9 @@ class DenseProjection:
             activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
             activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
-        w.add_lines("input", self, f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
-                                f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
+        decay = w.constant(self, "filter_decay", self.filter_decay)
+        w.add_lines("input", self, f"dense_input({activity}, {r('decode')}, {decay}, {r('signal')}, "
+                                   f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
 
 
 @numba.njit(cache=True, nogil=True)

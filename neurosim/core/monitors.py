@@ -80,8 +80,8 @@ class SpikeMonitor(Monitor):
         if self.population.multiplicity:  # one entry per (neuron, step) with its spike count
             w.add_argument(r("counts"), self.buffer_counts)
             w.add_import("from neurosim.core.monitors import record_spike_counts")
-            w.add_lines("record", self, f"record_spike_counts({p('spikes')}, {p('counts')}, {p('nspk')}[0], {r('mask')}, "
-                                     f"step, {r('ids')}, {r('steps')}, {r('counts')}, {r('count')})")
+            w.add_lines("record", self, f"record_spike_counts({p('spikes')}, {p('counts')}, {p('nspk')}[0], "
+                                        f"{r('mask')}, step, {r('ids')}, {r('steps')}, {r('counts')}, {r('count')})")
         else:
             w.add_import("from neurosim.core.monitors import record_spikes")
             w.add_lines("record", self, f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "

@@ -146,7 +146,7 @@ class Population:
             w.add_lines("clear", self, f"{r('i_ext')}[:] = 0.0")
         w.add_import("from neurosim.core.synapses import deliver")
         if self.ring_length:
-            w.add_lines("deliver", self, 
+            w.add_lines("deliver", self,
                 f"deliver({r('ring')}, step % {self.ring_length}, {r('z')}, {r('syn_b')}, {r('syn_row')})")
         self.emit_update(w)
 
@@ -163,7 +163,7 @@ class Population:
         fired, words = w.ref(self, "fired"), w.ref(self, "fired_words")
         w.add_arguments({fired: flags, words: flags.view(np.uint64)})
         w.add_import("from neurosim.core.population import collect_spikes")
-        w.add_lines("update", self, 
+        w.add_lines("update", self,
             f"collect_spikes({fired}, {words}, {w.ref(self, 'spikes')}, {w.ref(self, 'nspk')})")
         return fired
 

@@ -22,7 +22,8 @@ def small_network():
 def test_generated_names_headers_and_arguments():
     source = Simulator(small_network(), dt=1e-4).source
     signature = re.search(r"def run_chunk\(step0, n_steps, dt, (.*)\):", source).group(1).split(", ")
-    assert "E_v" in signature and "E_to_E_exc_indptr" in signature
+    assert "E_v" in signature
+    assert "E_to_E_exc_indptr" in signature
     body = source[source.index("def run_chunk"):].split("\n", 1)[1]
     for name in signature:  # every argument is used in the loop
         assert re.search(rf"\b{name}\b", body), name

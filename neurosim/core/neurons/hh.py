@@ -324,7 +324,7 @@ class _HHBase(Population):
         r = (lambda local: w.ref(self, local))
         k = (lambda key: r(f"k_{key}"))
         w.add_import("from neurosim.core.neurons.hh import hh_update")
-        w.add_lines("update", self, 
+        w.add_lines("update", self,
             f"hh_update({r('v')}, {r('m')}, {r('h')}, {r('n')}, {r('ref_left')}, {r('i_ext')}, {k('i_offset')}, "
             f"{k('cm')}, {k('g_na')}, {k('g_k')}, {k('g_leak')}, {k('e_na')}, {k('e_k')}, {k('e_leak')}, "
             f"{k('vt')}, {k('v_thresh')}, {k('ref_time')}, {r('z')}, {k('phi')}, {k('i_coef')}, {k('g_coef')}, "
@@ -376,7 +376,8 @@ class _HHBase(Population):
         body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows
                                                 if bank.phi[s, col]) for s in rows]
         w.add_import("import math")
-        w.add_lines("update", self, [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"] + ["    " + line for line in body])
+        loop = f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"
+        w.add_lines("update", self, [loop] + ["    " + line for line in body])
         self.emit_spike_collection(w)
 
 

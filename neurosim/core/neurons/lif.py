@@ -95,8 +95,8 @@ class _LIFBase(Population):
         if self.ring_length and delta:  # before the generic deliver, which clears the slot
             w.add_import("from neurosim.core.synapses import deliver_jumps")
             for index in delta:
-                w.add_lines("deliver", self, f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, {index}, "
-                                          f"{self.jump_target(w)}, dt)")
+                w.add_lines("deliver", self, f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, "
+                                             f"{index}, {self.jump_target(w)}, dt)")
         super().emit(w)
 
     def emit_update(self, w):
@@ -129,7 +129,7 @@ class _LIFBase(Population):
                       f"({k('v_thresh')} - {q}vinf))"),
                      f"    {q}v = {k('v_reset')}",
                      f"{v}[i] = max({q}v, {v_min})" if v_min else f"{v}[i] = {q}v"]
-            w.add_lines("update", self, [f"{q}count = 0", f"for i in range({self.n}):"] + ["    " + line for line in body])
+            w.add_lines("update", self, [f"{q}count = 0", f"for i in range({self.n}):", *("    " + line for line in body)])
             w.add_lines("update", self, f"{arr('nspk')}[0] = {q}count")
         else:
             # every local is assigned once, so the loop can also run as a parallel (prange) loop
