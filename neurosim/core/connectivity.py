@@ -374,6 +374,8 @@ def _weight_dimension(post, receptor: str) -> str:
     """What a weight onto ``receptor`` of ``post`` is: a current, a conductance, or (delta) a voltage jump."""
     synapse = getattr(post, "receptors", {}).get(receptor)
     kind = getattr(synapse, "kind", "current")
+    if kind == "delta" and "v" in getattr(post, "state_spec", {}):
+        return post.variable_dimension("v")  # the unit of v (dimensionless for the NEF's LIF)
     return {"conductance": "conductance", "delta": "voltage"}.get(kind, "current")
 
 

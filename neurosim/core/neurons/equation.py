@@ -192,6 +192,7 @@ class Model:
         return type(self.name, (EquationPopulation,), {
             "model": self.name, "definition": self, "param_spec": spec, "state_spec": state_spec,
             "spiking": self.system.threshold is not None, "convention": self.convention or "equations",
+            "supports_delta": "v" in self.states,
             "input_dimension": _dimension(self.name, self.input_dim, "inputs"), "__doc__": self.doc})
 
 
@@ -304,6 +305,8 @@ class EquationPopulation(Population):
         self.receptor_models: dict[str, tuple[SynapseModel, dict, dict[str, str]]] = {}
         input_unit = brian2_unit(model.input_dim)
         for key, receptor in receptors.items():
+            if isinstance(receptor, Synapse) and receptor.is_delta:
+                continue  # a jump of v on arrival (see emit), no state of its own
             if isinstance(receptor, Synapse):
                 synapse_model, values = kernel_model(receptor, input_unit)
             elif isinstance(receptor, tuple) and len(receptor) == 2 and isinstance(receptor[0], SynapseModel):
@@ -413,7 +416,7 @@ class EquationPopulation(Population):
                            (mapping[x] for x in m.states)]
         self.main_states = [s for s in self.system.states if s not in receptor_states]
         self.row_of = {s: row for row, s in enumerate(receptor_states)}
-        names = list(self.receptor_models)
+        names = list(self.receptors)  # ring slots: every receptor, delta ones included
         b = np.zeros(len(receptor_states))
         row_receptor = np.zeros(len(receptor_states), np.int64)
         for key, (m, _, mapping) in self.receptor_models.items():
@@ -453,7 +456,7 @@ class EquationPopulation(Population):
 
     def allocate_ring(self, length: int) -> None:
         self.ring_length = int(length)
-        self.ring = np.zeros((self.ring_length, max(1, len(self.receptor_models)), self.n if length else 0), self.dtype)
+        self.ring = np.zeros((self.ring_length, max(1, len(self.receptors)), self.n if length else 0), self.dtype)
 
     def prepare(self, dt):
         """The symbolic update, its derived constants (at build, per neuron) and the propagators."""
@@ -514,6 +517,23 @@ class EquationPopulation(Population):
                               NeurosimWarning, stacklevel=2)
 
     # -- code ----------------------------------------------------------------------------------
+    def jump_target(self, w) -> str:
+        """Code arguments ``v, ref_left`` of the kernels that add delta receptors' jumps to ``v``:
+        dropped while refractory when ``v`` is ``(unless refractory)`` (Brian2's conditional write),
+        else always added."""
+        if "ref_left" not in self.state or "v" not in self.system.unless_refractory:
+            return f"{w.ref(self, 'v')}, {w.add_argument(w.ref(self, 'never_refractory'), np.zeros(self.n, self.dtype))}"
+        return f"{w.ref(self, 'v')}, {w.ref(self, 'ref_left')}"
+
+    def emit(self, w):
+        delta = [index for index, r in enumerate(self.receptors.values()) if isinstance(r, Synapse) and r.is_delta]
+        if self.ring_length and delta:  # before the generic deliver, which clears the slot
+            w.add_import("from neurosim.core.synapses import deliver_jumps")
+            for index in delta:
+                w.add_lines("deliver", self, f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, "
+                                             f"{index}, {self.jump_target(w)}, dt)")
+        super().emit(w)
+
     def arrays(self):
         arrays = {k: v for k, v in self.state.items()}
         arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
