@@ -123,7 +123,8 @@ class Model:
     from stimuli (the first input) and receptors (their ``target``); ``initial``: state -> value or
     parameter name (default 0); ``threshold``: a condition; ``reset``: statements;
     ``refractory``: a duration (``"tau_refrac"``, ``"2*ms"``) or a condition; ``method``: one of
-    ``auto`` and :data:`~neurosim.equations.integrate.METHODS`.
+    ``auto`` and :data:`~neurosim.equations.integrate.METHODS`. A model without a threshold is a
+    rate model when it defines a subexpression ``rate``: dense projections read it.
     """
 
     def __init__(self, name: str, equations: str, parameters: dict | None = None, inputs: dict | None = None,
@@ -409,6 +410,13 @@ class EquationPopulation(Population):
         return result
 
     # -- build ---------------------------------------------------------------------------------
+    @property
+    def rate_output(self):
+        """A non-spiking model's subexpression ``rate`` (its output to dense projections), else None."""
+        if self.spiking or "rate" not in self.system.subexpressions:
+            return None
+        return self.system.subexpressions["rate"]
+
     def build(self, dt, dtype, rng):
         self.dt, self.dtype = dt, dtype
         self.values = {**self.params, **{k: np.full(self.n, v) for k, v in self.receptor_params.items()}}
@@ -449,6 +457,12 @@ class EquationPopulation(Population):
                 self.state[var] = array
         if "ref_left" in self.state_spec:
             self.state["ref_left"] = np.zeros(self.n, dtype)
+        if self.rate_output is not None:  # what dense projections read, kept up to date by the loop
+            values = {**numeric, self.system.t: np.float64(0.0), self.system.symbol("i_ext"): np.zeros(self.n)}
+            for var in self.system.states:
+                values[self.system.symbol(var)] = (self.z[self.row_of[var]] if var in self.row_of
+                                                   else self.state[var]).astype(float)
+            self.state["rate"] = np.asarray(emit.evaluate(self.rate_output, values, self.n), float).astype(dtype)
         self.i_ext = np.zeros(self.n, dtype)
         self.spikes = np.zeros(self.n, np.int32)
         self.n_spikes = np.zeros(1, np.int64)
@@ -614,6 +628,8 @@ class EquationPopulation(Population):
         for s in system.states:
             body.append(f"{arr(s)}[i] = {final[s]}" if s not in self.row_of else
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
+        if self.rate_output is not None:
+            body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final))(self.rate_output)}")
         w.add_lines("update", self, header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
