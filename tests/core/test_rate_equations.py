@@ -23,7 +23,8 @@ def run(model, tau, scale, **options):
     return Simulator(net, dt=DT).run(0.05)
 
 
-@pytest.mark.parametrize("model, activation, scale", [("rate_logistic", "logistic", 1.0), ("rate_lif", "lif", 5e-3)])
+@pytest.mark.parametrize(("model", "activation", "scale"),
+                         [("rate_logistic", "logistic", 1.0), ("rate_lif", "lif", 5e-3)])
 def test_rate_equations_match_handwritten_rate_units(model, activation, scale):
     generated = run(model, "5 ms", scale)
     hand = run("rate", "5 ms", scale, activation=activation)
