@@ -117,7 +117,7 @@ def translate(pop) -> Brian2Model:
     on_pre = {}
     for key, (synapse_model, _, mapping) in pop.receptor_models.items():
         on_pre[key] = fix(rename(synapse_model.on_pre, mapping)).replace(";", "\n")
-    for key, receptor in pop.receptors.items():
+    for key in pop.receptors:
         if key not in pop.receptor_models:  # a delta receptor: a jump of v (Brian2 drops it while refractory)
             on_pre[key] = f"{fix('v')} += w"
     state_values = {s: (pop.z[pop.row_of[s]] if s in pop.row_of else pop.state[s]).astype(float)
