@@ -292,12 +292,22 @@ class EquationPopulation(Population):
 
     ``receptors``: key -> :class:`~neurosim.core.synapses.Synapse` (a built-in kernel) or
     ``(SynapseModel, parameters)``. ``method`` overrides the model's method.
+
+    ``tables`` (NEURON's ``TABLE``): state variable -> ``{min, max, step}`` (quantities in its
+    unit). Every costly part of the update that is a function of that variable alone (and of
+    constants), such as the exponential-Euler gate propagators of an HH model, is tabulated at
+    build on the grid ``min + j step`` and interpolated linearly; outside the range (and for NaN)
+    it is computed exactly. Error per value: ``<= step^2/8 max|f''|``. Parameters the tabulated
+    functions use must be homogeneous.
     """
 
     definition: ClassVar[Model]
-    options: ClassVar[dict[str, str]] = {"method": "integration method: auto or one of " + ", ".join(METHODS)}
+    options: ClassVar[dict[str, str]] = {
+        "method": "integration method: auto or one of " + ", ".join(METHODS),
+        "tables": "state variable -> {min, max, step}: tabulate the functions of that variable alone (NEURON's TABLE)",
+    }
 
-    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None):
+    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None, tables=None):
         receptors = dict(receptors or {})
         synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
         super().__init__(name, n, params, synapses, {})
@@ -317,12 +327,94 @@ class EquationPopulation(Population):
                                      "a Synapse or (SynapseModel, parameters)")
             self.receptor_models[key] = (synapse_model, values, {})
         self._combine(method)
+        self.tables = self._tables(tables)
         self.initial = dict(initial or {})
         settable = [*self.system.states, *[f"syn_{key}" for key in self._syn_states()]]
         for key in self.initial:
             if key not in settable:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
                                      f"a state variable, one of {settable}{did_you_mean(key, settable)}")
+
+    def _tables(self, tables) -> dict[str, tuple[float, float, float]]:
+        """The ``tables`` option checked: variable -> (min, max, step) in SI units."""
+        if tables is None:
+            return {}
+        label = f"population '{self.name}': tables"
+        if not isinstance(tables, dict):
+            raise ParameterError(label, tables, "a mapping: state variable -> {min, max, step}")
+        result = {}
+        for var, spec in tables.items():
+            if var not in self.system.states:
+                raise ParameterError(f"{label}.{var}", spec, f"a state variable, one of {list(self.system.states)}"
+                                     f"{did_you_mean(str(var), self.system.states)}")
+            if not isinstance(spec, dict) or set(spec) != {"min", "max", "step"}:
+                raise ParameterError(f"{label}.{var}", spec, "{min: ..., max: ..., step: ...}")
+            dimension = _dimension(self.definition.name, self.system.dims[var], var)
+            lo, hi, step = (float(np.asarray(to_si(spec[k], dimension, f"{label}.{var}.{k}")).ravel()[0])
+                            for k in ("min", "max", "step"))
+            if not (np.isfinite([lo, hi, step]).all() and step > 0 and hi > lo):
+                raise ParameterError(f"{label}.{var}", spec, "finite min < max and step > 0")
+            rows = round((hi - lo) / step) + 1
+            if rows > 10_000_000:
+                raise ParameterError(f"{label}.{var}.step", spec["step"], f"at most 1e7 rows (here {rows})")
+            result[var] = (lo, hi, step)
+        return result
+
+    def _tabulate(self, w, exprs, hoisted, constant_names, names, q):
+        """Replace the costly functions of one tabulated variable in ``exprs`` by table lookups;
+        returns (exprs, lines that compute the looked-up values)."""
+        from sympy.logic.boolalg import Boolean
+        system, lines = self.system, []
+        constant = set(constant_names) | set(hoisted)
+        for var, (lo, hi, step) in self.tables.items():
+            x = system.symbol(var)
+            allowed = constant | {x}
+            found: dict[sympy.Expr, sympy.Symbol] = {}
+
+            def costly(expr):
+                return any(isinstance(a, sympy.Function) or (isinstance(a, sympy.Pow) and not a.exp.is_Integer)
+                           for a in sympy.preorder_traversal(expr))
+
+            def visit(expr, x=x, allowed=allowed, found=found, var=var):
+                if expr.is_Atom:
+                    return expr
+                symbols = expr.free_symbols
+                if x in symbols and symbols <= allowed and not isinstance(expr, Boolean) and costly(expr):
+                    if expr not in found:
+                        found[expr] = sympy.Symbol(f"_tab_{var}{len(found)}", real=True)
+                    return found[expr]
+                return expr.func(*[visit(arg) for arg in expr.args])
+
+            exprs = [visit(expr) for expr in exprs]
+            if not found:
+                continue
+            rows = round((hi - lo) / step) + 1
+            grid = lo + step * np.arange(rows)
+            table = np.empty((rows, len(found)))
+            for column, expr in enumerate(found):
+                full = expr.xreplace(hoisted)
+                values = {x: grid}
+                for symbol in full.free_symbols - {x}:
+                    array = np.asarray(self.numeric[symbol], float)
+                    if array.size > 1 and not np.all(array == array.flat[0]):
+                        raise ParameterError(f"population '{self.name}': tables.{var}", symbol.name,
+                                             "homogeneous parameters in the tabulated functions of "
+                                             f"{var} ({sympy.sstr(full)})")
+                    values[symbol] = np.float64(array.flat[0])
+                table[:, column] = emit.evaluate(full, values, rows)
+            t = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
+            pos, inside, j, f = (f"{q}t{key}_{var}" for key in ("pos", "in", "j", "f"))
+            lines += [f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}",
+                      f"{pos} = ({q}{var} - {lo!r}) * {1.0 / step!r}",
+                      f"{inside} = ({pos} >= 0.0) & ({pos} < {rows - 1}.0)",
+                      f"{j} = int({pos}) if {inside} else 0",
+                      f"{f} = {pos} - {j}"]
+            printer = emit.Printer(names)
+            for column, (expr, symbol) in enumerate(found.items()):
+                names[symbol.name] = f"{q}{symbol.name.lstrip('_')}"
+                lines.append(f"{names[symbol.name]} = ({t}[{j}, {column}] + {f} * ({t}[{j} + 1, {column}] - "
+                             f"{t}[{j}, {column}])) if {inside} else {printer(expr)}")
+        return exprs, lines
 
     def _receptor_values(self, key, synapse_model: SynapseModel, given: dict) -> dict[str, float]:
         label = f"population '{self.name}': receptor '{key}' ({synapse_model.name})"
@@ -605,6 +697,9 @@ class EquationPopulation(Population):
             names[symbol.name] = constant(symbol, expr)
             header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
                           f"{sympy.sstr(expr)}")
+        if self.tables:
+            exprs, lookups = self._tabulate(w, exprs, hoisted, constant_names, names, q)
+            body += lookups
         assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
         printer = emit.Printer(names)
         for target, expr in assignments:
