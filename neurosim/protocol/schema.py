@@ -113,11 +113,12 @@ class Population(Strict):
     spike_timing: Literal["step", "precise"] | None = None
     method: str | None = None
     gate_tables: bool | None = None
+    tables: dict[str, dict[str, Value]] | None = None  # equation models: {v: {min, max, step}}
     rate: Value = None  # Poisson sources only
 
 
 #: Population keys that are model options (a model accepts those its class lists in ``options``).
-OPTIONS = ("spike_timing", "method", "gate_tables")
+OPTIONS = ("spike_timing", "method", "gate_tables", "tables")
 
 
 class Plasticity(Strict):

@@ -58,3 +58,26 @@ def test_bad_tables_are_refused_with_the_key():
         run("hh_traub_equations", [0.0], {"v": {"min": "-150 mV", "max": "100 mV"}})
     with pytest.raises(ParameterError, match=r"tables\.v.*homogeneous parameters"):
         run("hh_traub_equations", [0.0, 0.0], TABLE, duration=0.001, params={"vt": ["-63 mV", "-60 mV"]})
+
+
+PROTOCOL = """name: t
+seed: 1
+network:
+  populations:
+    H: {n: 2, model: MODEL, tables: {v: {min: -150 mV, max: 100 mV, step: 0.01 mV}}}
+dt: 0.1 ms
+duration: 10 ms
+"""
+
+
+def test_tables_from_a_protocol_and_refused_by_models_without_them(tmp_path):
+    from neurosim.errors import ProtocolError
+    from neurosim.protocol.build import build
+    from neurosim.protocol.load import load
+    path = tmp_path / "p.yaml"
+    path.write_text(PROTOCOL.replace("MODEL", "hh_traub_equations"))
+    assert "table over v" in build(load(path)).source
+    path.write_text(PROTOCOL.replace("MODEL", "hh_traub"))
+    with pytest.raises(ProtocolError, match=r"p\.yaml:5: network\.populations\.H\.tables: model 'hh_traub' has no "
+                                            r"option 'tables'; its options: method, gate_tables"):
+        load(path)
