@@ -65,7 +65,9 @@ class SpikeMonitor(Monitor):
         self.buffer_steps = np.zeros(self.capacity, np.int64)
         self.buffer_counts = np.zeros(self.capacity if population.multiplicity else 0, np.int32)
         self.count = np.zeros(1, np.int64)
-        self._ids, self._steps, self._counts = [], [], []
+        self._ids: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
 
     recorded = ("_ids", "_steps")
     #: Chunk buffers, emptied by every flush (checkpoints do not store them).
@@ -118,7 +120,8 @@ class StateMonitor(Monitor):
         self.neurons = _subset(population, neurons, "state monitor")
         self.count = np.zeros(1, np.int64)
         self.buffer = np.zeros((1, len(self.neurons)))
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_data", "_steps")
 
@@ -247,7 +250,7 @@ class SynapseMonitor(Monitor):
     def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
         super().__init__(projection.pre)
         self.projection = projection
-        names = list(getattr(projection, "bound", None).state) if hasattr(projection, "bound") else []
+        names = list(projection.bound.state) if hasattr(projection, "bound") else []
         if variable not in names:
             raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
@@ -256,7 +259,8 @@ class SynapseMonitor(Monitor):
         self.local, self.every, self.selection = variable, int(every), synapses
         self.variable = f"{projection.name}.{variable}"
         self.count = np.zeros(1, np.int64)
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_data", "_steps")
 

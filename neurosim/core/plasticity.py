@@ -280,6 +280,7 @@ class PlasticProjection(Projection):
             z = r("z")
         else:
             bank = self.post.bank
+            assert bank is not None  # built before the code is written
             rows = np.array([row for row in bank.rows(self.receptor) if bank.b[row]], np.int64)
             b = bank.b[rows].astype(np.float64)
             z = w.ref(self.post, "z")

@@ -54,6 +54,8 @@ class Population:
     multiplicity = False
     #: Keyword options of the constructor besides params/receptors/initial: name -> what it does.
     options: ClassVar[dict[str, str]] = {}
+    #: the run-phase random stream, set by the Simulator at build (models that draw while running)
+    run_rng: np.random.Generator
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):
@@ -117,6 +119,11 @@ class Population:
                                  f"one of {sorted(self.receptors)}{did_you_mean(receptor, self.receptors)}")
         return list(self.receptors).index(receptor)
 
+    def jump_target(self, w) -> str:
+        """Code arguments (e.g. ``v, ref_left``) of the kernels that add the voltage jumps of delta
+        receptors; models with ``supports_delta`` define it."""
+        raise NotImplementedError(f"model '{self.model}' has no delta receptors")
+
     def receptor_is_delta(self, receptor: str) -> bool:
         """Whether ``receptor`` is a delta receptor (its weights jump ``v``; see ``Synapse(kind="delta")``)."""
         synapse = self.receptors[receptor]
@@ -129,10 +136,11 @@ class Population:
 
     # -- code generation -----------------------------------------------------------------------
     def arrays(self) -> dict[str, object]:
-        arrays = {f"p_{key}": value.astype(self.dtype) for key, value in self.params.items()}
+        arrays: dict[str, object] = {f"p_{key}": value.astype(self.dtype) for key, value in self.params.items()}
         arrays.update(self.state)
         arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
         if self.ring_length:
+            assert self.bank is not None  # built
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype),
                           syn_row=self.bank.row_receptor)
         return arrays
@@ -186,6 +194,7 @@ class Population:
     def record_expression(self, variable: str, index: str, w) -> str:
         """Code for the value of ``variable`` of neuron ``index`` (a code expression)."""
         if variable.startswith("syn_") and variable[4:] in self.receptors:
+            assert self.bank is not None  # built
             rows = self.bank.rows(variable[4:])
             coef = self.bank.i_coef + self.bank.g_coef
             return " + ".join(f"{w.constant(self, f'record_coef{s}', coef[s])} * {w.ref(self, 'z')}[{s}, {index}]"

@@ -23,6 +23,8 @@ class Stimulus:
     """Base of everything that drives a population's ``i_ext``."""
 
     dimension = "current"
+    #: the run-phase random stream, set by the Simulator at build (stimuli that draw while running)
+    run_rng: np.random.Generator
 
     def __init__(self, target: Population, neurons=None, name: str | None = None):
         self.target = target

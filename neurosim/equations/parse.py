@@ -77,6 +77,8 @@ class Equation:
     line: int          # 1-based line inside the equations text
     text: str          # the whole line
     expr: sympy.Expr | None = field(default=None, repr=False)  # set by the converter
+    # an event-driven trace of a plasticity rule: (a, b) of dx/dt = a*x + b, set by core/plasticity.py
+    linear: tuple[sympy.Expr, sympy.Expr] | None = field(default=None, repr=False)
 
 
 _DIFF = re.compile(r"^d(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt$")
