@@ -60,6 +60,8 @@ class EquationError(ParameterError):
                  line: int | None = None):
         super().__init__(f"model '{model}': {part}", text, message, owner=("model", model), key=part)
         self.model, self.part, self.message, self.text, self.term, self.line = model, part, message, text, term, line
+        self.file: str | None = None  # the model file and the line in it, set when read from a file
+        self.file_line: int | None = None
         where = f"model '{model}', {part}" + (f" line {line}" if line and part in ("equations", "reset") else "")
         shown = f" '{text.strip()}'" if text.strip() else ""
         Exception.__init__(self, f"{where}{shown}: {message}")
