@@ -10,6 +10,7 @@ receptor's ring buffer at slot ``(step + delay) mod L`` (NEST-style).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -19,6 +20,9 @@ from ..units import to_si, ureg
 from .distributions import sample
 from .population import Population, check_name
 from .timegrid import to_steps
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 @dataclass(frozen=True)
@@ -344,7 +348,7 @@ class Projection:
         """All delays are zero: events go straight into the receptor states, with no ring buffer."""
         return self.uniform_delay == 0
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         assert self.receptor is not None  # PlasticProjection emits its own code when it transmits nothing
         r = (lambda local: w.ref(self, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("weights", self.weights),

@@ -37,7 +37,7 @@ from .timegrid import to_steps
 
 log = logging.getLogger(__name__)  # ``neurosim.core.simulator``: one INFO line per phase
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+DTYPES: dict[str, type[np.floating]] = {"float64": np.float64, "float32": np.float32}
 
 
 class Simulator:

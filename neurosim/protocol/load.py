@@ -19,6 +19,7 @@ from ..core import connectivity, distributions
 from ..core.neurons import equation, models
 from ..core.neurons.sources import MAX_EXPECTED_COUNT
 from ..core.synapses import KERNELS
+from ..equations.dimensions import Dim
 from ..equations.parse import EquationError
 from ..errors import ParameterError, ProtocolError, did_you_mean
 from ..units import to_si
@@ -270,7 +271,7 @@ class Checker:
     def fail(self, path, message: str) -> typing.NoReturn:
         raise self.protocol.error(tuple(path), message)
 
-    def dimension(self, dim, path, what: str) -> str:
+    def dimension(self, dim: Dim, path: tuple, what: str) -> str:
         """The ``neurosim.units`` name of an equation model's dimension (the unit a value is read in)."""
         name = equation.dimension_name(dim)
         if name is None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import sympy
@@ -38,6 +38,9 @@ from ..distributions import sample
 from ..params import CONSTRAINTS, Param
 from ..population import Population
 from ..synapses import Synapse
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
@@ -527,7 +530,7 @@ class EquationPopulation(Population):
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype), syn_row=self.bank.row_receptor)
         return arrays
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         """The update loop of this population (see the module docstring)."""
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
@@ -626,7 +629,7 @@ class EquationPopulation(Population):
         _, dim = self.system.converter.expression(text, "record")
         return _dimension(self.definition.name, dim, text)
 
-    def record_expression(self, variable: str, index: str, w) -> str:
+    def record_expression(self, variable: str, index: str, w: CodeWriter) -> str:
         system = self.system
         if variable.startswith("syn_") and variable[4:] in self.receptor_models:
             synapse_model, _, mapping = self.receptor_models[variable[4:]]
