@@ -72,7 +72,7 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     path.write_text(text)
     build(load(path)).run(0.01)
     exc = error(tmp_path, population="{n: 1, model: adex, params: {a: 2 mV}}")
-    assert exc.line == 5  # the population P of the protocol
+    assert exc.line == 4
     assert "expected a conductance" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
     assert "unknown parameter 'tau_W' of model 'adex' (did you mean 'tau_w'?)" in str(exc)
@@ -102,7 +102,7 @@ def test_undefined_symbol_located_in_model_file(tmp_path):
 
 def test_unit_inconsistency_located(tmp_path):
     exc = located(tmp_path, "(E_L - v)/tau_m + I_syn/C_m", "(E_L - v)/tau_m + I_syn", "bad2")
-    assert exc.line == 5  # the population P of the protocol
+    assert exc.line == 4
     assert "terms of a sum differ" in str(exc)
     assert "'I_syn' has" in str(exc)
 
