@@ -14,6 +14,7 @@ import pathlib
 import re
 import sys
 import types
+import typing
 import warnings
 
 import numpy as np
@@ -85,6 +86,13 @@ def compile_chunk(source: str):
     return module.run_chunk
 
 
+class ChunkArgument(typing.Protocol):
+    """A component that gives a kernel argument afresh for each chunk of steps (monitor buffers,
+    waveform values)."""
+
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray: ...
+
+
 class CodeWriter:
     """Collects the arguments, locals and per-phase code lines of all components of a network.
 
@@ -112,7 +120,7 @@ class CodeWriter:
         self.threads = threads
         self.inline_constants = inline_constants
         self._args: dict[str, object] = {}        # argument name -> value (array, Generator, number)
-        self._chunk_args: dict[str, object] = {}  # argument name -> component whose chunk_values() fill it
+        self._chunk_args: dict[str, ChunkArgument] = {}  # argument name -> component, refreshed per chunk
         self._locals: dict[str, str] = {}         # local variable name -> initial expression
         self._imports: set[str] = set()
         self._lines: dict[str, list[str]] = {phase: [] for phase in PHASES}
@@ -136,7 +144,7 @@ class CodeWriter:
         for name, value in arguments.items():
             self.add_argument(name, value)
 
-    def add_chunk_argument(self, name: str, component) -> str:
+    def add_chunk_argument(self, name: str, component: ChunkArgument) -> str:
         """An argument refreshed per chunk with ``component.chunk_values(step, n_steps)``."""
         self._chunk_args[name] = component
         return name
@@ -174,7 +182,7 @@ class CodeWriter:
         return {k: v for k, v in self._args.items() if self._used is None or k in self._used}
 
     @property
-    def chunk_args(self) -> dict[str, object]:
+    def chunk_args(self) -> dict[str, ChunkArgument]:
         """Per-chunk arguments: name -> the component that fills them (after :meth:`source`: used ones)."""
         return {k: v for k, v in self._chunk_args.items() if self._used is None or k in self._used}
 
