@@ -375,6 +375,7 @@ class EquationPopulation(Population):
         converter = self.system.converter
         self.on_pre: dict[str, dict[str, float]] = {}
         for key, (synapse_model, values, mapping) in self.receptor_models.items():
+            shadowed = {table: getattr(converter, table).get("w") for table in ("symbols", "sympy")}  # AdEx's w
             converter.symbols["w"], converter.sympy["w"] = synapse_model.weight, sympy.Symbol("w", real=True)
             targets = {mapping[s]: self.system.dims[mapping[s]] for s in synapse_model.states}
             try:
@@ -382,7 +383,11 @@ class EquationPopulation(Population):
             except EquationError as exc:
                 raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text, exc.message) from None
             finally:
-                del converter.symbols["w"], converter.sympy["w"]
+                for table, previous in shadowed.items():  # the model's own 'w', if any, is restored
+                    if previous is None:
+                        del getattr(converter, table)["w"]
+                    else:
+                        getattr(converter, table)["w"] = previous
             coefficients = {}
             w = sympy.Symbol("w", real=True)
             numeric = {converter.symbol(name): value for name, value in self.receptor_params.items()}
