@@ -513,7 +513,8 @@ class EquationPopulation(Population):
             rate = np.abs(emit.evaluate(sympy.diff(system.rhs[name], system.symbol(name)), values, self.n))
             worst = float(np.nanmax(rate)) * dt if rate.size else 0.0
             if worst > limit:
-                warnings.warn(f"population '{self.name}' (model '{self.definition.name}', method {self.method}): "
+                where = f", file {self.definition.source}" if self.definition.source else ""
+                warnings.warn(f"population '{self.name}' (model '{self.definition.name}'{where}, method {self.method}): "
                               f"d{name}/dt has a time constant of {1e3 / (worst / dt):.3g} ms at the initial state, "
                               f"|lambda| dt = {worst:.3g} > {limit} (unstable): reduce dt or choose another method",
                               NeurosimWarning, stacklevel=2)
@@ -744,8 +745,13 @@ def _line_of(node, exc: EquationError) -> int | None:
     import yaml
     if not isinstance(node, yaml.MappingNode):
         return None
-    head = exc.part.split(".")[0].split(" ")[0]
+    head, _, sub = exc.part.split(" ")[0].partition(".")
     for key, value in node.value:
+        if key.value == head and isinstance(value, yaml.MappingNode):  # parameters.tau_m, initial.v, ...
+            sub = sub or exc.text.strip()
+            for inner, _ in value.value:
+                if inner.value == sub:
+                    return inner.start_mark.line + 1
         if key.value == head:
             if exc.line and isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
                 return value.start_mark.line + 1 + exc.line  # the block starts on the line after the key
