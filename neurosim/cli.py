@@ -1,5 +1,5 @@
-"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot``, ``compare``, ``sweep``
-protocols; ``info``, ``cache``.
+"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot``, ``compare``, ``sweep`` protocols;
+``info``, ``cache``.
 
 Exit status: 0 success; 2 invalid input or an unusable output (the message is
 ``neurosim: error: FILE:LINE: key.path: message``, or ``--set key.path: ...`` for overrides);
