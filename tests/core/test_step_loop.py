@@ -36,6 +36,7 @@ def plastic_adex(jit: bool):
     return sim, sim.run(0.05)
 
 
+@pytest.mark.slow
 def test_uncompiled_loop_with_plastic_projection_is_bit_identical():
     compiled_sim, compiled = plastic_adex(jit=True)
     plain_sim, plain = plastic_adex(jit=False)
