@@ -20,7 +20,7 @@ import sys
 import time
 import warnings
 
-from .errors import NeurosimError, NeurosimWarning, OutputError
+from .errors import NeurosimError, NeurosimWarning, OutputError, ProtocolError
 
 EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_INTERNAL = 2, 130, 143, 70
 log = logging.getLogger("neurosim")  # the CLI shows INFO (one line per phase); -q: warnings only, -v: debug
@@ -149,6 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", metavar="TIME",
                      help="write OUTPUT/checkpoint.npz every TIME of model time (e.g. '10 s'); "
                           "continue an interrupted run with 'neurosim resume OUTPUT'")
+    run.add_argument("--show-code", action="store_true",
+                     help="write the generated step loop (Simulator.source) to OUTPUT/step_loop.py")
     run.add_argument("--no-memory-check", action="store_true",
                      help="build even when the memory estimate exceeds the available memory")
     run.set_defaults(handler=_run)
@@ -267,6 +269,9 @@ def _run(args, resumed=None) -> int:
     started = time.perf_counter()
     if resumed is None:
         protocol = load(args.protocol, args.set, args.seed)
+        if args.show_code and protocol.is_experiment:
+            raise ProtocolError(f"--show-code: experiment '{protocol.spec.experiment}' builds its own simulators; "
+                                "only a network protocol has one step loop to show", protocol.file)
         output = prepare_output(pathlib.Path(args.output or pathlib.Path("results") / protocol.name))
         every = _checkpoint_setup(args.checkpoint_every, protocol, output)
     else:
@@ -289,6 +294,8 @@ def _run(args, resumed=None) -> int:
         else:
             spec = protocol.spec
             simulator = build(protocol)
+            if getattr(args, "show_code", False):
+                status(f"wrote {write_atomic(output / 'step_loop.py', simulator.source)}")
             if resumed is not None:
                 simulator.restore(output / "checkpoint.npz")
                 status(f"resuming '{protocol.name}' at t = {simulator.step * spec.dt:g} s")
@@ -463,6 +470,18 @@ def _write_results(results, path: pathlib.Path) -> pathlib.Path:
     log.info("write: %s%s in %.2f s", saved, " and sonata/" if results.spikes or results.states else "",
              time.perf_counter() - started)
     return saved
+
+
+def write_atomic(path: pathlib.Path, text: str) -> pathlib.Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot be written ({exc.strerror or exc})", str(path)) from None
+    return path
 
 
 def prepare_output(output: pathlib.Path) -> pathlib.Path:

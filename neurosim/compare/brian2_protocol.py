@@ -44,6 +44,7 @@ import numpy as np
 
 from ..core.distributions import LogNormal, Normal, Uniform
 from ..core.neurons import models
+from ..core.neurons.equation import _is_expression, _quantity, rename, synapse_models
 from ..core.results import Results
 from ..errors import ParameterError
 from .brian2 import CODEGENS, RECORD_UNITS, TARGETS, NoBrian2Counterpart, Record, results_of
@@ -100,6 +101,7 @@ class Group:
     poisson_target: dict[str, tuple[str, str]] = field(default_factory=dict)  # receptor -> (variable, factor)
     poisson_inputs: list[tuple[str, int, float, str]] = field(default_factory=list)  # (variable, N, rate, weight)
     rates: np.ndarray | None = None
+    record_units: dict[str, str] = field(default_factory=dict)  # neurosim variable -> unit label of the record
 
 
 def _num(value) -> str:
@@ -278,6 +280,143 @@ def _hh(name: str, population, model_class, params) -> Group:
     return group
 
 
+def _equation(name: str, population, model_class, params) -> Group:
+    """An equation model written from its definition: its equations, threshold, reset and
+    refractoriness as text (Brian2 syntax; names Brian2 reserves renamed with a trailing ``_``,
+    ``min``/``max`` as ``clip``), the protocol's parameter values (the model's defaults otherwise),
+    receptors as in :func:`_receptors` (kernels) or from the synapse model's own equations, summed
+    into the model's inputs with the stimuli (``I_ext``) on the first one. The integration method is
+    the one neurosim states for the joint system (Brian2 integrates the same equations with it)."""
+    from ..core.synapses import Synapse
+    from ..equations.dimensions import BOOL, brian2_unit, dimension_name
+    from ..equations.parse import Converter
+    from .brian2_equations import _brian2_names, _min_max
+
+    model = model_class.definition
+    system = model.system
+    dims = dict(system.dims)
+    reserved = _brian2_names()
+    user_models = synapse_models()
+    receptors = {}
+    for key, receptor in population.receptors.items():
+        if receptor.kernel in user_models:
+            receptors[key] = (user_models[receptor.kernel], receptor.params)
+        elif receptor.kind == "delta":
+            raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): receptor '{key}'",
+                                      "delta receptors are translated for the built-in LIF only")
+        else:
+            receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None else receptor.tau,
+                                     kind=receptor.kind, e_rev=receptor.e_rev, tau_rise=receptor.tau_rise)
+    # neurosim's statement of the method for the joint system (not built: no derived values are read)
+    method = model_class(name, population.n, receptors=receptors, method=population.method).method
+    if method == "exponential_euler" and any(r.kernel == "alpha" for r in population.receptors.values()):
+        raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): alpha receptors",
+                                  "neurosim propagates the coupled alpha kernel exactly inside exponential Euler; "
+                                  "Brian2 would apply exponential Euler to it")
+    input_names = list(model.inputs)
+    input_unit = brian2_unit(model.input_dim)
+    group = Group(name, "neurons", population.n, method=method, input_unit=input_unit)
+    renames: dict[str, str] = {}
+
+    def fix(text: str) -> str:
+        return rename(text, renames)
+
+    symbols = dict(system.converter.symbols)  # and the receptors' own names, for the units of their terms
+    for key, receptor in receptors.items():
+        if isinstance(receptor, tuple):
+            _, mapping = receptor[0].renamed(key)
+            symbols.update({mapping[e.name]: e.dim for e in receptor[0].equations})
+            symbols.update({mapping[k]: p.dim for k, p in receptor[0].parameters.items()})
+    converter = Converter(model.name, symbols)
+
+    def unit_of(expression: str) -> str:
+        _, dim = converter.expression(rename(expression, {v: k for k, v in renames.items()}), "brian2")
+        return brian2_unit(dim)
+
+    for local in [*dims, *params]:
+        if local in reserved and local not in ("t", "dt"):
+            renames[local] = f"{local}_"
+    for equation in system.equations:
+        if equation.kind == "parameter" or equation.name in input_names:
+            continue
+        flags = f" ({', '.join(equation.flags)})" if equation.flags else ""
+        lhs = f"d{fix(equation.name)}/dt" if equation.kind == "differential" else fix(equation.name)
+        group.equations.append(f"{lhs} = {_min_max(fix(equation.expression), unit_of)} : "
+                               f"{brian2_unit(equation.dim)}{flags}")
+    for key, values in params.items():
+        group.equations.append(f"{fix(key)} : {brian2_unit(model.parameters[key].dim)} (constant)")
+        group.arrays[fix(key)] = values
+    terms: dict[str, list[str]] = {key: [] for key in input_names}
+    kernels = {key: r for key, r in population.receptors.items() if key in receptors
+               and not isinstance(receptors[key], tuple)}
+    if kernels:  # the built-in kernels, written as for LIF/HH; their sum is the last equation
+        kernel_population = type("Receptors", (), {"receptors": {k: receptors[k] for k in kernels}, "initial":
+                                                   population.initial})
+        _receptors(group, kernel_population, "volt", closed_form=False)
+        total = group.equations.pop().split("=", 1)[1].rsplit(":", 1)[0].strip()
+        terms[input_names[0]].append(f"({total})")
+    for key, receptor in receptors.items():
+        if not isinstance(receptor, tuple):
+            continue
+        synapse_model, given = receptor
+        text, mapping = synapse_model.renamed(key)
+        for line in text.splitlines():
+            lhs, rhs = line.split("=", 1) if "=" in line else (line, None)
+            if rhs is None:
+                group.equations.append(fix(line))
+            else:
+                expression_text, unit = rhs.rsplit(":", 1)
+                expression_text = _min_max(fix(expression_text.strip()), unit_of)
+                group.equations.append(f"{fix(lhs).strip()} = {expression_text} :{unit}")
+        for pkey, parameter in synapse_model.parameters.items():
+            raw = given.get(pkey, parameter.default)
+            value = float(raw) if isinstance(raw, (int, float)) else _quantity(raw, synapse_model.name, pkey)[0]
+            group.equations.append(f"{mapping[pkey]} : {brian2_unit(parameter.dim)} (constant)")
+            group.arrays[mapping[pkey]] = _per_neuron(value, group.n)
+        states = {mapping[state]: f"{mapping[state]}_post" for state in synapse_model.states}
+        group.on_pre[key] = rename(rename(synapse_model.on_pre, mapping), states).replace(";", "\n")
+        group.weight_unit[key] = brian2_unit(synapse_model.weight)
+        terms[synapse_model.target or input_names[0]].append(f"({fix(rename(synapse_model.output, mapping))})")
+        value = fix(rename(synapse_model.value, mapping))
+        group.equations.append(f"syn_{key} = {value} : {unit_of(value)}")
+        group.recordable[f"syn_{key}"] = f"syn_{key}"
+    for index, key in enumerate(input_names):
+        total = (["I_ext"] if index == 0 else []) + terms[key]
+        zero = "0" if brian2_unit(model.inputs[key]) == "1" else f"0*{brian2_unit(model.inputs[key])}"
+        group.equations.append(f"{fix(key)} = {' + '.join(total) or zero} : {brian2_unit(model.inputs[key])}")
+    group.equations.append(f"I_ext : {input_unit}")
+    if model.threshold is not None:
+        group.threshold = fix(model.threshold)
+    if model.reset is not None:
+        group.reset = fix(model.reset if isinstance(model.reset, str) else "\n".join(model.reset))
+    if model.refractory is not None:
+        group.refractory = fix(str(model.refractory))
+    for state in system.states:
+        unit = brian2_unit(dims[state])
+        if state in population.initial:
+            value = population.initial[state]
+            if hasattr(value, "draw"):
+                group.expressions.append((fix(state), expression(value, unit)))
+            else:
+                group.arrays[fix(state)] = _per_neuron(value, group.n)
+        elif state in model.initial:
+            raw = model.initial[state]
+            if isinstance(raw, str) and _is_expression(raw):  # "E_L", "b*(-65*mV)": Brian2 evaluates it
+                group.expressions.append((fix(state), fix(raw)))
+            else:
+                group.arrays[fix(state)] = _per_neuron(_quantity(raw, model.name, f"initial.{state}")[0], group.n)
+        group.recordable[state] = fix(state)
+    for sub in system.subexpressions:
+        if sub not in model.inputs:
+            group.recordable[sub] = fix(sub)
+    group.recordable["i_ext"] = "I_ext"
+    for variable in group.recordable:
+        dim = dims.get(variable, model.input_dim if variable == "i_ext" else None)
+        if dim is not None and dim is not BOOL:
+            group.record_units[variable] = RECORD_UNITS.get(dimension_name(dim), "")
+    return group
+
+
 TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif, "hh_squid": _hh, "hh_traub": _hh}
 
 
@@ -417,11 +556,12 @@ class ProtocolModel:
                         f"{MAX_SPIKE_PROBABILITY} its counts are no longer Poisson (use type: poisson_input)")
                 self.groups[name] = Group(name, "poisson", population.n, rates=rates)
                 continue
-            if population.model not in TRANSLATORS:
+            cls = available.get(population.model)
+            translator = _equation if hasattr(cls, "definition") else TRANSLATORS.get(population.model)
+            if translator is None:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{population.model}')",
-                                          "only LIF, HH and Poisson populations are translated")
-            cls = available[population.model]
-            self.groups[name] = TRANSLATORS[population.model](name, population, cls, parameters(cls, population))
+                                          "only equation models, LIF, HH and Poisson populations are translated")
+            self.groups[name] = translator(name, population, cls, parameters(cls, population))
         self.namespace: dict = {}
         stimulus_code: dict[str, list[str]] = {}
         for index, stimulus in enumerate(spec.stimuli):
@@ -454,6 +594,8 @@ class ProtocolModel:
 
     @staticmethod
     def _unit_of(group: Group, variable: str) -> str:
+        if variable in group.record_units:
+            return group.record_units[variable]
         if variable == "v":
             unit = "volt" if group.input_unit == "amp" else "1"
         elif variable.startswith("syn_"):
@@ -521,15 +663,17 @@ class ProtocolModel:
             post = self.groups[connection.post]
             unit = post.weight_unit[connection.receptor]
             scalar_delay = np.ndim(connection.delay) == 0 and not hasattr(connection.delay, "draw")
-            synapses = b2.Synapses(made[connection.pre], made[connection.post], model=f"w : {unit} (constant)",
-                                   on_pre=post.on_pre[connection.receptor], name=f"ns_syn{index}",
+            # the weight is w_syn: a pre- or postsynaptic variable w (AdEx's) would clash with it
+            on_pre = rename(post.on_pre[connection.receptor], {"w": "w_syn"})
+            synapses = b2.Synapses(made[connection.pre], made[connection.post], model=f"w_syn : {unit} (constant)",
+                                   on_pre=on_pre, name=f"ns_syn{index}",
                                    delay=float(connection.delay) * b2.second if scalar_delay else None,
                                    namespace=dict(self.namespace))
             synapses.connect(**connection.connect)
             if np.ndim(connection.weight) == 1:
-                synapses.w_ = connection.weight
+                synapses.w_syn_ = connection.weight
             else:
-                synapses.w = expression(connection.weight, unit)
+                synapses.w_syn = expression(connection.weight, unit)
             if not scalar_delay:
                 synapses.delay = expression(connection.delay, "second")
             objects.append(synapses)

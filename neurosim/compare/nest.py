@@ -409,6 +409,14 @@ def run_many(protocol, seeds, deterministic: bool = False, threads: int = 1, tim
     """One NEST realisation of ``protocol`` per seed (connectivity and initial values drawn by NEST
     from the seed), all in one child process with ``threads`` OpenMP threads."""
     descriptions = [describe(protocol, seed, deterministic) for seed in seeds]
+    outputs = simulate(descriptions, threads, timeout)
+    return [to_results(protocol, description, arrays)
+            for description, arrays in zip(descriptions, outputs, strict=True)]
+
+
+def simulate(descriptions: list[dict], threads: int = 1, timeout: float = 3600.0) -> list[dict[str, np.ndarray]]:
+    """Run plain descriptions (see :mod:`neurosim.compare.nest_child`, NEST units) in one NEST child
+    process; returns the child's arrays per description (spike times as NEST stamps them, ms)."""
     if not available():
         raise NeurosimError("NEST is not installed: pip install 'neurosim[nest]' (nest-simulator 3.10.0)")
     for description in descriptions:
@@ -422,11 +430,11 @@ def run_many(protocol, seeds, deterministic: bool = False, threads: int = 1, tim
         if child.returncode != 0:
             tail = "\n".join((child.stderr or child.stdout).strip().splitlines()[-15:])
             raise NeurosimError(f"the NEST child process failed (exit status {child.returncode}):\n{tail}")
-        results = []
-        for index, description in enumerate(descriptions):
+        outputs = []
+        for index in range(len(descriptions)):
             with np.load(path / f"result{index}.npz") as data:
-                results.append(to_results(protocol, description, {key: data[key] for key in data.files}))
-    return results
+                outputs.append({key: data[key] for key in data.files})
+    return outputs
 
 
 def to_results(protocol, description: dict, arrays: dict) -> Results:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import signal
 import threading
 import time
@@ -47,8 +48,11 @@ class Simulator:
     of threads of the compiled loop (results are identical for a fixed seed and thread count).
     ``network`` is the simulator's own built copy of the description ``description``; read built
     arrays and state through it or :meth:`population`.
-    ``jit=False`` runs the same generated loop (:attr:`source`) as plain Python calling the
-    compiled kernels: slow, for inspection and debugging; results are bit-identical.
+    ``source`` is the generated step loop (a Python module defining ``run_chunk``; ``neurosim run
+    --show-code`` writes it next to the results). ``jit=False`` runs that same source as plain
+    Python calling the compiled kernels: slow, for inspection and debugging; results are
+    bit-identical. If Numba refuses the loop, the error names the population, its model and the
+    equation the failing line was generated from.
     ``inline_constants`` False passes homogeneous parameters and receptor coefficients to the
     loop as arguments instead of literals, so that networks differing only in parameter values
     (sweep points) reuse one compiled loop (see :class:`~neurosim.core.codegen.CodeWriter`).
@@ -142,7 +146,10 @@ class Simulator:
 
     def _compiled(self):
         if self._chunk is None:
-            self._chunk = compile_chunk(self.source)
+            try:
+                self._chunk = compile_chunk(self.source)
+            except SyntaxError as exc:
+                raise _compile_error(exc, exc.lineno, self.source, self.network) from None
             if not self.jit:
                 self._chunk = self._chunk.py_func
         return self._chunk
@@ -172,7 +179,14 @@ class Simulator:
                 args = list(self.writer.args.values())
                 args += [component.chunk_values(self.step, n_chunk) for component in self.writer.chunk_args.values()]
                 chunk_start = time.perf_counter()
-                n_done = chunk(self.step, n_chunk, self.dt, *args)
+                try:
+                    n_done = chunk(self.step, n_chunk, self.dt, *args)
+                except numba.core.errors.NumbaError as exc:  # raised while compiling, never while running
+                    loc = getattr(exc, "loc", None)
+                    found = _CHUNK_LINE.findall(str(exc))
+                    line = getattr(loc, "line", None) if "neurosim_chunk_" in str(getattr(loc, "filename", "")) \
+                        else (int(found[0]) if found else None)
+                    raise _compile_error(exc, line, self.source, self.network) from None
                 elapsed = time.perf_counter() - chunk_start
                 if self.step == 0:
                     self.timings["first_chunk"] = elapsed
@@ -251,6 +265,53 @@ def _synapse_count(projection) -> int:
     if hasattr(projection, "indices"):
         return int(projection.indices.size)
     return int(np.count_nonzero(getattr(projection, "post_matrix", np.zeros(0))))
+
+
+_CHUNK_LINE = re.compile(r'neurosim_chunk_[0-9a-f]+\.py", line (\d+)')
+_HEADER = re.compile(r"#\s+(\S+): model '([^']+)'")
+
+
+def _compile_error(exc: BaseException, line: int | None, source: str, network: Network) -> SimulationError:
+    """Numba's (or Python's) refusal of the generated loop, located in the model it came from: the
+    population and model whose code holds ``line`` (1-based in ``source``), and the equation or
+    reset statement the failing local was generated from."""
+    told = [text.strip() for text in str(exc).strip().splitlines() if text.strip()]
+    reason = told[1] if len(told) > 1 and told[0].startswith("Failed in") else (told or [type(exc).__name__])[0]
+    lines = source.splitlines()
+    if line is None or not 1 <= line <= len(lines):
+        return SimulationError(f"the generated step loop does not compile ({reason}); "
+                               "inspect Simulator.source (neurosim run --show-code writes it)")
+    code = lines[line - 1].strip()
+    where = ""
+    for previous in reversed(lines[:line]):
+        header = _HEADER.match(previous.strip())
+        if header:
+            population, model = header.groups()
+            where = f"population '{population}' (model '{model}'"
+            definition = getattr(network.populations.get(population), "definition", None)
+            where += _equation_of(definition, code) + "), "
+            break
+    return SimulationError(f"the generated step loop does not compile: {where}step loop line {line} "
+                           f"'{code}': {reason} (Simulator.source holds the loop; "
+                           f"neurosim run --show-code writes it)")
+
+
+def _equation_of(definition, code: str) -> str:
+    """``", equation '...'"``: the model equation (or reset statement) a generated assignment computes."""
+    if definition is None or "__" not in code.split("=")[0]:
+        return ""
+    local = code.split("=")[0].strip().split("__", 1)[1]
+    reset = re.fullmatch(r"(\w+)_r(\d+)", local)
+    if reset and reset.group(1) in definition.states:
+        reset_text = definition.reset if isinstance(definition.reset, str) else "\n".join(definition.reset or [])
+        statements = [s.strip() for s in re.split(r"[;\n]", reset_text) if s.strip()]
+        index = int(reset.group(2))
+        return f", reset '{statements[index]}'" if index < len(statements) else ""
+    state = local[4:] if local.startswith("new_") else None
+    for text in definition.text.splitlines():
+        if state is not None and re.match(rf"\s*d{state}\s*/\s*dt\s*=", text):
+            return f", equation '{text.strip()}'"
+    return f", equations '{'; '.join(t.strip() for t in definition.text.splitlines() if t.strip())}'"
 
 
 def _log_compilation(chunk, elapsed: float) -> None:

@@ -479,6 +479,7 @@ class EquationPopulation(Population):
         converter = self.system.converter
         self.on_pre: dict[str, dict[str, float]] = {}
         for key, (synapse_model, _, mapping) in self.receptor_models.items():
+            shadowed = {table: getattr(converter, table).get("w") for table in ("symbols", "sympy")}  # AdEx's w
             converter.symbols["w"], converter.sympy["w"] = synapse_model.weight, sympy.Symbol("w", real=True)
             targets = {mapping[s]: self.system.dims[mapping[s]] for s in synapse_model.states}
             try:
@@ -487,7 +488,11 @@ class EquationPopulation(Population):
                 raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text,
                                      exc.message) from None
             finally:
-                del converter.symbols["w"], converter.sympy["w"]
+                for table, previous in shadowed.items():  # the model's own 'w', if any, is restored
+                    if previous is None:
+                        del getattr(converter, table)["w"]
+                    else:
+                        getattr(converter, table)["w"] = previous
             coefficients = {}
             w = sympy.Symbol("w", real=True)
             numeric = {converter.symbol(name): value for name, value in self.receptor_params.items()}
@@ -626,7 +631,9 @@ class EquationPopulation(Population):
             rate = np.abs(emit.evaluate(sympy.diff(system.rhs[name], system.symbol(name)), values, self.n))
             worst = float(np.nanmax(rate)) * dt if rate.size else 0.0
             if worst > limit:
-                warnings.warn(f"population '{self.name}' (model '{self.definition.name}', method {self.method}): "
+                where = f", file {self.definition.source}" if self.definition.source else ""
+                warnings.warn(f"population '{self.name}' (model '{self.definition.name}'{where}, "
+                              f"method {self.method}): "
                               f"d{name}/dt has a time constant of {1e3 / (worst / dt):.3g} ms at the initial state, "
                               f"|lambda| dt = {worst:.3g} > {limit} (unstable): reduce dt or choose another method",
                               NeurosimWarning, stacklevel=2)
@@ -887,8 +894,13 @@ def _line_of(node, exc: EquationError) -> int | None:
     import yaml
     if not isinstance(node, yaml.MappingNode):
         return None
-    head = exc.part.split(".")[0].split(" ")[0]
+    head, _, sub = exc.part.split(" ")[0].partition(".")
     for key, value in node.value:
+        if key.value == head and isinstance(value, yaml.MappingNode):  # parameters.tau_m, initial.v, ...
+            sub = sub or exc.text.strip()
+            for inner, _ in value.value:
+                if inner.value == sub:
+                    return inner.start_mark.line + 1
         if key.value == head:
             if exc.line and isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
                 return value.start_mark.line + 1 + exc.line  # the block starts on the line after the key
