@@ -37,7 +37,8 @@ from ..equations.emit import Printer
 from ..equations.parse import Converter, EquationError, parse_equations, statements
 from ..errors import ParameterError, did_you_mean
 from .connectivity import AllToAll, Projection
-from .population import check_name
+from .dense import DenseProjection
+from .population import Population, check_name
 
 #: Brian2 unit of a receptor's weight, by receptor kind (``None``: a projection without receptor).
 WEIGHT_UNITS = {"current": "amp", "conductance": "siemens", "delta": "volt", None: "1"}
@@ -59,7 +60,8 @@ class Rule:
         self.parameters, self.bounds, self.doc, self.source = dict(parameters or {}), bounds, doc, source
         self.initial = dict(initial or {})  # initial values of per-synapse variables other than w (default 0)
         if not isinstance(equations, str):
-            raise EquationError(name, "equations", "expected the equations as a string, one per line", text=repr(equations))
+            raise EquationError(name, "equations", "expected the equations as a string, one per line",
+                                text=repr(equations))
         self.bind(None, {}, check_only=True)
 
     def bind(self, kind: str | None, given: dict, owner: str = "", check_only: bool = False) -> Bound:
@@ -232,7 +234,8 @@ class PlasticProjection(Projection):
         for key in self.initial:
             if key not in self.bound.state or key == "w":
                 raise ParameterError(f"projection '{self.name}': initial", key,
-                                     f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)", key=key)
+                                     f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)",
+                                     key=key)
 
     constant_arrays = ("indptr", "indices", "post_indptr", "post_synapses")
 
@@ -244,7 +247,8 @@ class PlasticProjection(Projection):
         super().build(dt, rng)
         label = f"projection '{self.name}'"
         if self.uniform_delay < 0 and self.n_synapses:
-            raise ParameterError(f"{label}: delay", "heterogeneous delays", "one delay for all synapses of a plastic projection")
+            raise ParameterError(f"{label}: delay", "heterogeneous delays",
+                                 "one delay for all synapses of a plastic projection")
         self.delay_step = max(self.uniform_delay, 0)
         n = self.n_synapses
         self.state = {"w": self.weights.astype(np.float64)}
@@ -288,7 +292,8 @@ class PlasticProjection(Projection):
         w.imports.update({"import math", "from neurosim.core.plasticity import enqueue"})
         length = self.delay_step + 1
         w.lines["propagate"].append(
-            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, {r('queue_n')}, "
+            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, "
+            f"{r('queue_n')}, "
             f"(step + {self.delay_step}) % {length})")
         slot = f"step % {length}"
         w.lines["propagate"].append(
@@ -339,5 +344,85 @@ def load_rule(path) -> Rule:
         raise ParameterError("plasticity model file", str(path), "a mapping with name, equations, on_pre, on_post")
     for key in data:
         if key not in _KEYS:
-            raise ParameterError(f"plasticity model file {path}", key, f"one of {_KEYS}{did_you_mean(key, _KEYS)}", key=key)
+            raise ParameterError(f"plasticity model file {path}", key, f"one of {_KEYS}{did_you_mean(key, _KEYS)}",
+                                 key=key)
     return Rule(**data, source=str(path))
+
+
+class PESProjection(DenseProjection):
+    """A factored :class:`~neurosim.core.dense.DenseProjection` whose decoders learn online by PES
+    (Nengo's ``PES(learning_rate, pre_synapse)``; MacNeil & Eliasmith 2011).
+
+    Every step, after the populations update, the decoders ``D`` (k x n_pre, the ``pre_matrix``)
+    change by ``delta D = -(learning_rate * dt / n_pre) * outer(e, a)``, with ``e`` the ``rate`` of the
+    ``error`` population (k linear units: the error signal, the sum of what connections into it
+    deliver) and ``a`` the pre activity (spikes as ``1/dt`` impulses, or rates) lowpassed with
+    ``pre_tau`` (s), Nengo's ``pre_synapse``. Dividing by ``n_pre`` is Nengo's convention: the
+    learning rate does not scale with the ensemble's size. Cost O(k n_pre) per step.
+    """
+
+    def __init__(self, pre: Population, post: Population, pre_matrix, post_matrix, error: Population,
+                 learning_rate: float = 1e-4, pre_tau: float = 0.005, tau: float = 0.0, name: str | None = None):
+        super().__init__(pre, post, pre_matrix=pre_matrix, post_matrix=post_matrix, tau=tau, name=name)
+        label = f"projection '{self.name}'"
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or \
+                not np.isfinite(learning_rate) or learning_rate < 0:
+            raise ParameterError(f"{label}: PES learning_rate", learning_rate, "a finite number >= 0")
+        if isinstance(pre_tau, bool) or not isinstance(pre_tau, (int, float)) or not np.isfinite(pre_tau) or \
+                pre_tau < 0:
+            raise ParameterError(f"{label}: PES pre_synapse", pre_tau, "a lowpass time constant >= 0 s")
+        if error.spiking or error.n != self.rank:
+            raise ParameterError(f"{label}: PES error", error.name,
+                                 f"a rate population of {self.rank} unit(s), one per decoded dimension")
+        self.error, self.learning_rate, self.pre_tau = error, float(learning_rate), float(pre_tau)
+
+    constant_arrays = ("encode",)  # the decoders change
+
+    def build(self, dt: float, rng=None) -> None:
+        super().build(dt, rng)
+        self.pre_decay = float(np.exp(-dt / self.pre_tau)) if self.pre_tau > 0 else 0.0
+        self.activities = np.zeros(self.pre.n, np.float64)
+        self.alpha = -self.learning_rate * dt / self.pre.n
+
+    def emit(self, w) -> None:
+        super().emit(w)
+        r = (lambda local: w.ref(self, local))
+        pre = (lambda local: w.ref(self.pre, local))
+        w.args[r("activities")] = self.activities
+        w.imports.add("from neurosim.core.plasticity import pes_update")
+        counts = pre("counts") if self.pre.multiplicity else r("no_counts")
+        n_spikes = f"{pre('nspk')}[0]" if self.pre.spiking else "-1"
+        rates = r("empty") if self.pre.spiking else pre("rate")
+        w.lines["propagate"].append(
+            f"pes_update({pre('spikes')}, {counts}, {n_spikes}, {rates}, {r('activities')}, {self.pre_decay!r}, "
+            f"{w.ref(self.error, 'rate')}, {r('decode')}, {self.alpha!r}, dt)")
+
+    def synaptic_state(self) -> dict[str, np.ndarray]:
+        """The learned decoders (n_pre x k)."""
+        return {"decoders": self.decode.copy()}
+
+
+@numba.njit(cache=True, nogil=True)
+def pes_update(spikes, counts, n_spikes, rates, activities, decay, error, decode, alpha, dt):
+    """Lowpass this step's pre activity into ``activities``, then ``decode += alpha * outer(a, e)``.
+
+    ``n_spikes >= 0``: the activity is the listed spikes (``1/dt`` each, times ``counts`` unless empty);
+    ``-1``: ``rates``. ``decode`` is n_pre x k, ``error`` has k entries.
+    """
+    n = activities.shape[0]
+    gain = 1.0 - decay
+    for i in range(n):
+        activities[i] *= decay
+    if n_spikes >= 0:
+        weighted = counts.shape[0] > 0
+        for j in range(n_spikes):
+            activities[spikes[j]] += gain / dt * (counts[j] if weighted else 1)
+    else:
+        for i in range(n):
+            activities[i] += gain * rates[i]
+    k = error.shape[0]
+    for i in range(n):
+        scaled = alpha * activities[i]
+        if scaled != 0.0:
+            for d in range(k):
+                decode[i, d] += scaled * error[d]
