@@ -18,8 +18,8 @@ projection's weight. Event-driven equations must be linear with constant coeffic
 update when one of its spikes arrives, so plasticity costs per event, not per synapse per step.
 
 Conventions (Brian2's): the presynaptic pathway runs at *arrival* (the axonal delay, one for the
-whole projection, delays both ``on_pre`` and the transmission); the postsynaptic pathway runs at
-the post spike, without delay. In one step the arriving pre spikes are processed before the post
+whole projection or one per synapse, delays both ``on_pre`` and the transmission); the postsynaptic
+pathway runs at the post spike, without delay. In one step the arriving pre spikes are processed before the post
 spikes (Brian2's pathway order). NEST's ``stdp_synapse`` instead treats the delay as dendritic.
 A post spike reaches its synapses through a post-to-pre (CSC) index built once at build.
 """
@@ -241,7 +241,7 @@ class Bound:
             a, b = trace.linear
             solved = x * sympy.exp(a * el) if b == 0 else (x + b / a) * sympy.exp(a * el) - b / a
             body.append(f"            _{trace.name} = {printer(solved)}")
-        for statement in (self.pre if pathway == "pre" else self.post):
+        for statement in (self.pre if pathway.startswith("pre") else self.post):
             if statement.target == "out":
                 body.append(f"            _amount = {printer(statement.expr)}")
                 body.append("            for _r in range(rows.shape[0]):")
@@ -260,6 +260,14 @@ class Bound:
                     f"        for _c in range({'counts[k]' if counts else '1'}):",
                     "          for s in range(indptr[i], indptr[i + 1]):",
                     "            j = indices[s]"]
+        elif pathway == "pre_synapses":  # the queue lists synapses (heterogeneous delays)
+            head = [f"def {name}(synapses, counts, n_arrivals, synapse_pre, indices, t, lastupdate, {args}, z, rows, "
+                    f"b{extra}):",
+                    "    for k in range(n_arrivals):",
+                    "        s = synapses[k]",
+                    "        i = synapse_pre[s]",
+                    "        j = indices[s]",
+                    "        for _c in range(counts[k]):"]
         else:
             head = [f"def {name}(spikes, n_spikes, post_indptr, post_synapses, synapse_pre, t, lastupdate, {args}"
                     f"{extra}):",
@@ -331,11 +339,8 @@ class PlasticProjection(Projection):
 
     def build(self, dt: float, rng: np.random.Generator) -> None:
         super().build(dt, rng)
-        label = f"projection '{self.name}'"
-        if self.uniform_delay < 0 and self.n_synapses:
-            raise ParameterError(f"{label}: delay", "heterogeneous delays",
-                                 "one delay for all synapses of a plastic projection")
-        self.delay_step = max(self.uniform_delay, 0)
+        self.heterogeneous = bool(self.uniform_delay < 0 and self.n_synapses)
+        self.delay_step = self.max_delay if self.heterogeneous else max(self.uniform_delay, 0)
         n = self.n_synapses
         self.state = {"w": self.weights.astype(np.float64)}
         for key in self.bound.state:
@@ -350,8 +355,10 @@ class PlasticProjection(Projection):
         np.cumsum(np.bincount(self.indices, minlength=self.post.n), out=self.post_indptr[1:])
         self.synapse_pre = np.repeat(np.arange(self.pre.n, dtype=np.int64), np.diff(self.indptr))
         length = self.delay_step + 1
-        self.queue = np.zeros((length, self.pre.n), np.int32)
-        self.queue_counts = np.zeros((length, self.pre.n), np.int64)
+        width = n if self.heterogeneous else self.pre.n  # entries of one arrival slot: synapses, or pre neurons
+        self.queue = np.zeros((length, width), np.int32)
+        self.queue_counts = np.zeros((length, width), np.int64)
+        self.synapse_delays = self.delay_steps.astype(np.int64) if self.heterogeneous else np.zeros(0, np.int64)
         self.queue_n = np.zeros(length, np.int64)
 
     def emit(self, w) -> None:
@@ -393,17 +400,26 @@ class PlasticProjection(Projection):
                 w.lines["propagate"].append(post_line)
             return
         multiple = self.pre.multiplicity
-        w.definitions.append(self.bound.kernel(f"{r('on_pre')}", "pre", multiple))
         counts = p("counts") if multiple else p("spikes")
-        w.imports.add("from neurosim.core.plasticity import enqueue")
         length = self.delay_step + 1
-        w.lines["propagate"].append(
-            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, "
-            f"{r('queue_n')}, "
-            f"(step + {self.delay_step}) % {length})")
         slot = f"step % {length}"
+        if self.heterogeneous:  # each synapse's arrival queued in its own slot
+            w.args[r("synapse_delays")] = self.synapse_delays
+            w.definitions.append(self.bound.kernel(f"{r('on_pre')}", "pre_synapses", True))
+            w.imports.add("from neurosim.core.plasticity import enqueue_synapses")
+            w.lines["propagate"].append(
+                f"enqueue_synapses({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('indptr')}, "
+                f"{r('synapse_delays')}, step, {r('queue')}, {r('queue_counts')}, {r('queue_n')})")
+            first = f"{r('synapse_pre')}"
+        else:
+            w.definitions.append(self.bound.kernel(f"{r('on_pre')}", "pre", multiple))
+            w.imports.add("from neurosim.core.plasticity import enqueue")
+            w.lines["propagate"].append(
+                f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, "
+                f"{r('queue_n')}, (step + {self.delay_step}) % {length})")
+            first = f"{r('indptr')}"
         w.lines["propagate"].append(
-            f"{r('on_pre')}({r('queue')}[{slot}], {r('queue_counts')}[{slot}], {r('queue_n')}[{slot}], {r('indptr')}, "
+            f"{r('on_pre')}({r('queue')}[{slot}], {r('queue_counts')}[{slot}], {r('queue_n')}[{slot}], {first}, "
             f"{r('indices')}, step * dt, {r('lastupdate')}, {state}, {z}, {r('rows')}, {r('b')}{neurons})")
         w.lines["propagate"].append(f"{r('queue_n')}[{slot}] = 0")
         if self.bound.post:
@@ -435,6 +451,21 @@ def enqueue(spikes, counts, has_counts, n_spikes, queue, queue_counts, queue_n, 
         queue_counts[slot, m] = counts[k] if has_counts else 1
         m += 1
     queue_n[slot] = m
+
+
+@numba.njit(cache=True, nogil=True)
+def enqueue_synapses(spikes, counts, has_counts, n_spikes, indptr, delays, step, queue, queue_counts, queue_n):
+    """Append every synapse of this step's spikes to the slot of its own arrival, ``step + delays[s]``."""
+    length = queue_n.shape[0]
+    for k in range(n_spikes):
+        i = spikes[k]
+        c = counts[k] if has_counts else 1
+        for s in range(indptr[i], indptr[i + 1]):
+            slot = (step + delays[s]) % length
+            m = queue_n[slot]
+            queue[slot, m] = s
+            queue_counts[slot, m] = c
+            queue_n[slot] = m + 1
 
 
 _RULES: dict[str, Rule] = {}
