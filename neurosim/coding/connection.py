@@ -89,8 +89,8 @@ class Connection:
         label = f"connection '{self.name}'"
         if weights not in WEIGHT_FORMS:
             raise ParameterError(f"{label}: weights", weights, f"one of {WEIGHT_FORMS}")
-        if isinstance(synapse, bool) or not isinstance(synapse, (int, float)) or not np.isfinite(synapse) or \
-                synapse < 0:
+        if (isinstance(synapse, bool) or not isinstance(synapse, (int, float)) or not np.isfinite(synapse)
+                or synapse < 0):
             raise ParameterError(f"{label}: synapse", synapse, "a lowpass time constant >= 0 s")
         self.weights, self.synapse, self.function = weights, float(synapse), function
         self.decoders, self.solver_info = None, None
@@ -108,8 +108,10 @@ class Connection:
             decoded = np.eye(pre.dimensions)  # pre_matrix: the node's units themselves
             size_out = pre.dimensions
         else:
-            points = pre.eval_points if eval_points is None else \
-                np.asarray(eval_points, float).reshape(-1, pre.dimensions)
+            if eval_points is None:
+                points = pre.eval_points
+            else:
+                points = np.asarray(eval_points, float).reshape(-1, pre.dimensions)
             targets = evaluate(function, points)
             self.decoders, self.solver_info = (solver or LstsqL2())(pre.rates(points), targets)
             decoded = self.decoders.T

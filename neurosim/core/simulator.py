@@ -62,8 +62,8 @@ class Simulator:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or \
-                not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+        if (isinstance(threads, bool) or not isinstance(threads, int)
+                or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
             raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
         if not isinstance(network, Network):
             raise ParameterError("network", type(network).__name__, "a neurosim.core.network.Network")
@@ -118,8 +118,9 @@ class Simulator:
         for stimulus in net.stimuli:
             stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
-        driven = {id(s.target) for s in net.stimuli} | {
-            id(p.post) for p in net.projections if not hasattr(p, "receptor") or getattr(p, "drives_input", False)}
+        driven = ({id(s.target) for s in net.stimuli}
+                  | {id(p.post) for p in net.projections
+                     if not hasattr(p, "receptor") or getattr(p, "drives_input", False)})
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven
         seen = set()
