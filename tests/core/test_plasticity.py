@@ -248,3 +248,22 @@ def test_static_projection_code_has_no_plasticity():
     assert "enqueue" not in source
     net.add(PlasticProjection(a, post, "e", "stdp_additive", params={"wmax": "2 nA"}, weight=1e-9))
     assert Simulator(net, dt=DT).source.count("def ") == 3  # run_chunk, on_pre, on_post
+
+
+def test_on_pre_assigns_a_post_neuron_variable():
+    """Brian2's ``on_pre='v_post += w'``: the arriving spike (delay 2 ms) makes v jump by w exactly,
+    then v relaxes to rest with tau_m; an unknown ``_post`` name is refused naming rule, block and name."""
+    net = Network(seed=0)
+    pre = net.add(SpikeSource("pre", 1, [0], [10 * DT]))
+    post = net.add(LIF("post", 1, params={"v_rest": -0.07, "v_thresh": 0.0, "tau_m": 0.01}))
+    rule = Rule("jump", "w : volt", on_pre="v_post += w")
+    net.add(PlasticProjection(pre, post, None, rule, weight=2e-3, delay=20 * DT, rule=OneToOne()))
+    net.record_state(post, "v")
+    sim = Simulator(net, dt=DT)
+    v = sim.run(40 * DT).states["post"]["v"].data[:, 0]
+    assert np.all(v[:31] == -0.07)  # recorded at the start of a step: the jump in step 30 shows at 31
+    assert v[31] == pytest.approx(-0.07 + 2e-3, abs=1e-15)
+    assert v[32] == pytest.approx(-0.07 + 2e-3 * np.exp(-DT / 0.01), abs=1e-15)
+    bad = Rule("jump_typo", "w : volt", on_pre="vm_post += w")
+    with pytest.raises(EquationError, match=r"jump_typo.*on_pre.*'vm_post' is not a variable of the postsynaptic"):
+        PlasticProjection(pre, post, None, bad, rule=OneToOne())
