@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -40,6 +41,9 @@ from ..units import DIMENSIONS
 from .connectivity import AllToAll, Projection
 from .dense import DenseProjection
 from .population import Population, check_name
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 #: Brian2 unit of a receptor's weight, by receptor kind (``None``: a projection without receptor).
 WEIGHT_UNITS = {"current": "amp", "conductance": "siemens", "delta": "volt", None: "1"}
@@ -361,7 +365,7 @@ class PlasticProjection(Projection):
         self.synapse_delays = self.delay_steps.astype(np.int64) if self.heterogeneous else np.zeros(0, np.int64)
         self.queue_n = np.zeros(length, np.int64)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.pre, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("lastupdate", self.lastupdate),
@@ -376,6 +380,7 @@ class PlasticProjection(Projection):
             z = r("z")
         else:
             bank = self.post.bank
+            assert bank is not None  # built before the code is written
             rows = np.array([row for row in bank.rows(self.receptor) if bank.b[row]], np.int64)
             b = bank.b[rows].astype(np.float64)
             z = w.ref(self.post, "z")
