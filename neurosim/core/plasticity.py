@@ -73,13 +73,16 @@ class Rule:
         self.bind(None, {}, check_only=True)
 
     def bind(self, kind: str | None, given: dict, owner: str = "", check_only: bool = False,
-             neurons: dict[str, Dim] | None = None) -> Bound:
+             neurons: dict[str, Dim] | None = None) -> Bound | None:
         """Parse and check the rule for a receptor of ``kind`` with parameter values ``given``;
         ``neurons`` maps the neuron-variable references the projection offers (``v_post``, ``rate_pre``)
         to their dimensions (None when checking the rule alone: references are then checked at binding)."""
         model = self.name
         unit = WEIGHT_UNITS[kind]
-        event, clock, summed, lines = set(), set(), set(), []
+        event: set[str] = set()
+        clock: set[str] = set()
+        summed: set[str] = set()
+        lines = []
         for line in self.equations.splitlines():
             code = line.split("#", 1)[0]
             for pattern, flagged in ((_EVENT, event), (_CLOCK, clock), (_SUMMED, summed)):
@@ -180,6 +183,7 @@ class Rule:
                 raise EquationError(model, "equations", f"the right-hand side has dimension {dim}, expected the post "
                                     f"population's input dimension {neurons['i_ext_post']}", text=e.text, line=e.line)
         for e in [*clocked, *sums]:
+            assert e.expr is not None  # converted above
             stale = sorted(s.name for s in e.expr.free_symbols if s.name in event_names)
             if stale:
                 raise EquationError(model, "equations", f"a clock-driven or summed expression cannot read the "
@@ -313,8 +317,10 @@ class PlasticProjection(Projection):
             raise ParameterError(f"projection '{self.name}': receptor", receptor,
                                  "a current or conductance receptor (plastic projections do not drive delta receptors)")
         self.plasticity = plasticity
-        self.bound = plasticity.bind(kind, dict(params or {}), owner=f"projection '{self.name}': ",
-                                     neurons=neuron_variables(pre, post))
+        bound = plasticity.bind(kind, dict(params or {}), owner=f"projection '{self.name}': ",
+                                neurons=neuron_variables(pre, post))
+        assert bound is not None  # None only when checking a rule without populations
+        self.bound: Bound = bound
         if self.bound.pre and not pre.spiking:
             raise ParameterError(f"projection '{self.name}': plasticity '{plasticity.name}' on_pre", pre.name,
                                  "a pre population that spikes (rate units have no pre spikes)")
@@ -331,7 +337,7 @@ class PlasticProjection(Projection):
                                      f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)",
                                      key=key)
 
-    constant_arrays = ("indptr", "indices", "post_indptr", "post_synapses", "synapse_pre")
+    constant_arrays: tuple[str, ...] = ("indptr", "indices", "post_indptr", "post_synapses", "synapse_pre")
 
     @property
     def drives_input(self) -> bool:  # a summed 'i_ext_post' adds to the post population's input
@@ -525,7 +531,7 @@ class PESProjection(DenseProjection):
                                  f"a rate population of {self.rank} unit(s), one per decoded dimension")
         self.error, self.learning_rate, self.pre_tau = error, float(learning_rate), float(pre_tau)
 
-    constant_arrays = ("encode",)  # the decoders change
+    constant_arrays: tuple[str, ...] = ("encode",)  # the decoders change
 
     def build(self, dt: float, rng=None) -> None:
         super().build(dt, rng)
