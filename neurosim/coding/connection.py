@@ -14,12 +14,20 @@ unit-area lowpass of time constant ``synapse`` (s), discretised like Nengo's ``L
 
 From a node, the pre factor is the identity (a node has no decoders; ``function`` must be None).
 Into a node, the post factor is ``T`` itself (the node's units take the decoded value).
+
+``learning_rule=PES(learning_rate, pre_synapse)`` learns the decoders online inside the engine
+(:class:`~neurosim.core.plasticity.PESProjection`, Nengo's semantics): the pre factor is then
+``T @ D_f^T`` (post dimensions x N), and the error signal is whatever connections into
+``connection.learning_rule`` (a passthrough :class:`Node` of the post's dimensions) deliver.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.dense import DenseProjection
+from ..core.plasticity import PESProjection
 from ..errors import ParameterError
 from .ensemble import Ensemble
 from .functions import evaluate
@@ -45,6 +53,22 @@ def _transform(transform, rows: int, columns: int, label: str) -> np.ndarray:
     return T
 
 
+@dataclass(frozen=True)
+class PES:
+    """Nengo's ``PES(learning_rate=1e-4, pre_synapse=0.005)``: decoders change by
+    ``-learning_rate * dt / n_pre * outer(error, lowpass(pre activity, pre_synapse))`` every step."""
+
+    learning_rate: float = 1e-4
+    pre_synapse: float = 0.005
+
+    def __post_init__(self):
+        for key in ("learning_rate", "pre_synapse"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                unit = " s" if key == "pre_synapse" else ""
+                raise ParameterError(f"PES {key}", value, f"a finite number >= 0{unit}")
+
+
 class Connection:
     """``pre`` -> ``post`` (each an :class:`Ensemble` or :class:`Node`) computing ``function``.
 
@@ -55,7 +79,8 @@ class Connection:
     """
 
     def __init__(self, pre, post, function=None, transform=1.0, synapse: float = 0.005, solver=None,
-                 eval_points=None, weights: str = "factored", name: str | None = None):
+                 eval_points=None, weights: str = "factored", learning_rule: PES | None = None,
+                 name: str | None = None):
         for end, value in (("pre", pre), ("post", post)):
             if not isinstance(value, (Ensemble, Node)):
                 raise ParameterError(f"connection {end}", value, "an Ensemble or a Node")
@@ -69,6 +94,14 @@ class Connection:
             raise ParameterError(f"{label}: synapse", synapse, "a lowpass time constant >= 0 s")
         self.weights, self.synapse, self.function = weights, float(synapse), function
         self.decoders, self.solver_info = None, None
+        if learning_rule is not None and not isinstance(learning_rule, PES):
+            raise ParameterError(f"{label}: learning_rule", learning_rule, "a neurosim.coding.PES")
+        if learning_rule is not None and (not isinstance(pre, Ensemble) or weights != "factored"):
+            raise ParameterError(f"{label}: learning_rule", "PES",
+                                 "a connection from an ensemble with factored weights")
+        self.learning_rule_type = learning_rule
+        #: the error input of the learning rule: connect into it (Nengo's ``conn.learning_rule``)
+        self.learning_rule = None if learning_rule is None else Node(f"{self.name}_error", None, post.dimensions)
         if isinstance(pre, Node):
             if function is not None:
                 raise ParameterError(f"{label}: function", function, "None (a node's output is already its value)")
@@ -85,7 +118,7 @@ class Connection:
             size_out = targets.shape[1]
         self.transform = _transform(transform, post.dimensions, size_out, label)
         encode = post.scaled_encoders if isinstance(post, Ensemble) else np.eye(post.dimensions)
-        if post.dimensions < size_out:  # fold T into the pre factor: rank post.dimensions
+        if post.dimensions < size_out or learning_rule is not None:  # fold T into the pre factor
             self.pre_matrix, self.post_matrix = self.transform @ decoded, encode
         else:
             self.pre_matrix, self.post_matrix = decoded, encode @ self.transform
@@ -99,8 +132,13 @@ class Connection:
         """The n_post x n_pre weight matrix that the factors represent."""
         return self.post_matrix @ self.pre_matrix
 
-    def projection(self, pre_population, post_population) -> DenseProjection:
-        """The core projection that carries this connection."""
+    def projection(self, pre_population, post_population, error_population=None) -> DenseProjection:
+        """The core projection that carries this connection (``error_population``: the learning rule's node)."""
+        if self.learning_rule_type is not None:
+            rule = self.learning_rule_type
+            return PESProjection(pre_population, post_population, self.pre_matrix, self.post_matrix, error_population,
+                                 learning_rate=rule.learning_rate, pre_tau=rule.pre_synapse, tau=self.synapse,
+                                 name=self.name)
         if self.weights == "full":
             return DenseProjection(pre_population, post_population, matrix=self.full_matrix(), tau=self.synapse,
                                    name=self.name)

@@ -90,6 +90,9 @@ class Model:
         used = {c.name for c in self.connections}
         name = name if name not in used else f"{name}_{len(self.connections)}"
         connection = Connection(pre, post, name=name, **kwargs)
+        if connection.learning_rule is not None:
+            self._check_new(connection.learning_rule.name)
+            self.nodes[connection.learning_rule.name] = connection.learning_rule
         self.connections.append(connection)
         return connection
 
@@ -123,7 +126,8 @@ class Model:
             if isinstance(item, Node) and item.stimulus(populations[item.name]) is not None:
                 net.add(item.stimulus(populations[item.name]))
         for connection in self.connections:
-            net.add(connection.projection(populations[connection.pre.name], populations[connection.post.name]))
+            error = None if connection.learning_rule is None else populations[connection.learning_rule.name]
+            net.add(connection.projection(populations[connection.pre.name], populations[connection.post.name], error))
         for name in self.probes:
             net.record_state(populations[name], "x")
         for name in self.spike_probes:

@@ -333,7 +333,7 @@ class Projection:
         self.max_delay = int(steps.max()) if n and steps.size else 0
 
     #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
-    constant_arrays = ("indptr", "indices", "weights", "delays")
+    constant_arrays: tuple[str, ...] = ("indptr", "indices", "weights", "delays")
 
     @property
     def n_synapses(self) -> int:

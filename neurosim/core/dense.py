@@ -64,7 +64,7 @@ class DenseProjection:
 
     max_delay = 0
     #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
-    constant_arrays = ("encode", "decode")
+    constant_arrays: tuple[str, ...] = ("encode", "decode")
 
     def build(self, dt: float, rng: np.random.Generator | None = None) -> None:
         """Allocate the filter state for step ``dt`` (no random draws; ``rng`` is unused)."""

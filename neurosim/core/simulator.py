@@ -123,7 +123,8 @@ class Simulator:
             stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
         driven = ({id(s.target) for s in net.stimuli}
-                  | {id(p.post) for p in net.projections if not hasattr(p, "receptor")})
+                  | {id(p.post) for p in net.projections
+                     if not hasattr(p, "receptor") or getattr(p, "drives_input", False)})
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven
         seen = set()

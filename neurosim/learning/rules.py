@@ -38,3 +38,16 @@ def predictive_coding(pre_activity, post_error) -> np.ndarray:
     """Predictive coding: ``dW_ij = <f(x_i) eps_j>``, presynaptic output times postsynaptic error node."""
     pre_activity, post_error = _pair(pre_activity, post_error, ("pre_activity", "post_error"))
     return pre_activity.T @ post_error / pre_activity.shape[0]
+
+
+def oja(pre, post, weights, beta: float = 1.0) -> np.ndarray:
+    """Oja: ``dW_ij = <post_j (pre_i - beta post_j W_ij)>`` for ``weights`` (n_pre, n_post)."""
+    pre, post = _pair(pre, post)
+    weights = np.asarray(weights, float)
+    return (pre.T @ post - beta * (post**2).sum(0)[None, :] * weights) / pre.shape[0]
+
+
+def bcm(pre, post, theta) -> np.ndarray:
+    """BCM: ``dW_ij = <pre_i post_j (post_j - theta_j)>``, ``theta`` the sliding threshold per post unit."""
+    pre, post = _pair(pre, post)
+    return pre.T @ (post * (post - np.asarray(theta, float))) / pre.shape[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurosim.core.connectivity import Explicit, OneToOne
+from neurosim.core.connectivity import OneToOne
 from neurosim.core.network import Network
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.rate import RatePopulation
@@ -32,7 +32,7 @@ def window_run(model, lags=LAGS, delay_steps=0, params=None, w0=W0):
     net.add(PlasticProjection(pre, post, None, model, params=params or {"wmax": WMAX}, rule=OneToOne(),
                               weight=w0, delay=delay_steps * DT, name="syn"))
     sim = Simulator(net, dt=DT)
-    sim.run((PRE_STEP + lags.max() + delay_steps + 10) * DT)
+    sim.run((PRE_STEP + lags.max() + np.max(delay_steps) + 10) * DT)
     return sim.network.projections[0].state["w"]
 
 
@@ -67,6 +67,17 @@ def test_axonal_delay_shifts_window():
     expected = np.where(causal, 0.01 * np.exp(-gap / TAU), -0.0105 * np.exp(-gap / TAU))
     assert np.max(np.abs(dw - expected)) < 1e-12
     assert dw[2] < 0 < dw[4]  # a post spike 3 ms after the pre spike precedes its arrival: depression
+
+
+def test_heterogeneous_axonal_delays_shift_each_window():
+    """One delay per synapse (0 to 10 ms): synapse k's window is a function of t_post - (t_pre + d_k)."""
+    delays = np.array([0, 17, 50, 100, 3, 64])
+    lags = np.array([-200, 10, 30, 80, 0, 300])
+    dw = window_run("stdp_additive", lags, delay_steps=delays) - W0
+    gap, causal = elapsed(lags, delays)
+    expected = np.where(causal, 0.01 * np.exp(-gap / TAU), -0.0105 * np.exp(-gap / TAU))
+    assert np.max(np.abs(dw - expected)) < 1e-12
+    assert dw[1] < 0 < dw[5]  # post 1 ms after its pre but before the 1.7 ms arrival: depression
 
 
 def test_hard_bounds_clip():
@@ -158,18 +169,12 @@ def test_bad_input_is_located():
     PlasticProjection(a, lif, "g", "stdp_additive", params={"wmax": "1 nS"})
 
 
-def test_heterogeneous_delays_refused():
-    net, a, b = _pair()
-    net.add(PlasticProjection(a, b, None, "stdp_additive", params={"wmax": 1.0},
-                              rule=Explicit(np.array([0, 1]), np.array([0, 1])), delay=np.array([1e-3, 2e-3])))
-    with pytest.raises(ParameterError, match="one delay"):
-        Simulator(net, dt=DT)
-
-
 @pytest.mark.slow
-def test_stdp_matches_brian2_on_same_spike_trains():
+@pytest.mark.parametrize("heterogeneous", [False, True])
+def test_stdp_matches_brian2_on_same_spike_trains(heterogeneous):
     """Brian2 (numpy codegen) runs the same rule, written here from its parameters, on the same
-    random pre/post trains of 20 independent synapses; final weights agree to rounding."""
+    random pre/post trains of 20 independent synapses, with one delay (3 ms) or a delay per synapse
+    (0 to 9.5 ms, axonal in both); final weights agree to rounding."""
     brian2 = pytest.importorskip("brian2")
     rng = np.random.default_rng(3)
     n, duration, rate, wmax = 20, 2.0, 20.0, 1.0
@@ -179,12 +184,13 @@ def test_stdp_matches_brian2_on_same_spike_trains():
         index, step = np.nonzero(spikes)
         trains.append((index, step))
     w0 = rng.uniform(0.2, 0.8, n)
+    delay = rng.integers(0, 96, n) * DT if heterogeneous else 3e-3
 
     net = Network(seed=0)
     pre = net.add(SpikeSource("pre", n, trains[0][0], trains[0][1] * DT))
     post = net.add(SpikeSource("post", n, trains[1][0], trains[1][1] * DT))
     net.add(PlasticProjection(pre, post, None, "stdp_additive", params={"wmax": wmax}, rule=OneToOne(),
-                              weight=w0, delay=3e-3))
+                              weight=w0, delay=delay))
     sim = Simulator(net, dt=DT)
     sim.run(duration)
     ours = sim.network.projections[0].state["w"]
@@ -204,7 +210,7 @@ def test_stdp_matches_brian2_on_same_spike_trains():
                            on_post="Apost += dApost\nw = clip(w + Apre, 0, wmax)", namespace=namespace)
     synapses.connect(j="i")
     synapses.w = w0
-    synapses.delay = 3e-3 * b2.second
+    synapses.delay = delay * b2.second
     b2.run(duration * b2.second, namespace=namespace)
     theirs = np.asarray(synapses.w[:])
     assert np.max(np.abs(ours - w0)) > 1e-3  # the trains did change the weights
@@ -242,3 +248,22 @@ def test_static_projection_code_has_no_plasticity():
     assert "enqueue" not in source
     net.add(PlasticProjection(a, post, "e", "stdp_additive", params={"wmax": "2 nA"}, weight=1e-9))
     assert Simulator(net, dt=DT).source.count("def ") == 3  # run_chunk, on_pre, on_post
+
+
+def test_on_pre_assigns_a_post_neuron_variable():
+    """Brian2's ``on_pre='v_post += w'``: the arriving spike (delay 2 ms) makes v jump by w exactly,
+    then v relaxes to rest with tau_m; an unknown ``_post`` name is refused naming rule, block and name."""
+    net = Network(seed=0)
+    pre = net.add(SpikeSource("pre", 1, [0], [10 * DT]))
+    post = net.add(LIF("post", 1, params={"v_rest": -0.07, "v_thresh": 0.0, "tau_m": 0.01}))
+    rule = Rule("jump", "w : volt", on_pre="v_post += w")
+    net.add(PlasticProjection(pre, post, None, rule, weight=2e-3, delay=20 * DT, rule=OneToOne()))
+    net.record_state(post, "v")
+    sim = Simulator(net, dt=DT)
+    v = sim.run(40 * DT).states["post"]["v"].data[:, 0]
+    assert np.all(v[:31] == -0.07)  # recorded at the start of a step: the jump in step 30 shows at 31
+    assert v[31] == pytest.approx(-0.07 + 2e-3, abs=1e-15)
+    assert v[32] == pytest.approx(-0.07 + 2e-3 * np.exp(-DT / 0.01), abs=1e-15)
+    bad = Rule("jump_typo", "w : volt", on_pre="vm_post += w")
+    with pytest.raises(EquationError, match=r"jump_typo.*on_pre.*'vm_post' is not a variable of the postsynaptic"):
+        PlasticProjection(pre, post, None, bad, rule=OneToOne())
