@@ -45,7 +45,7 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process (MB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # ru_maxrss is in kB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # ru_maxrss is in KiB on Linux
 
 
 def connection_probability(n: int) -> float:

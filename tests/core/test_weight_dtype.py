@@ -1,4 +1,6 @@
 """Projection weight precision (``weight_dtype``) and the preallocated Bernoulli sampler."""
+import copy
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,23 @@ def test_sampler_growth_draws_the_same_pairs(monkeypatch, n_pre, n_post, p):
     assert rng.random() == after
     assert pre.dtype == np.int32
     assert post.dtype == np.int32
+
+
+def test_spike_monitor_copy_has_fresh_empty_buffers():
+    # the simulator deep-copies the network: empty chunk buffers are allocated anew (zero pages),
+    # a monitor holding unflushed spikes is copied with them
+    from neurosim.core.monitors import SpikeMonitor
+    from neurosim.core.neurons.lif import LIF
+
+    monitor = SpikeMonitor(LIF("P", 10))
+    clone = copy.deepcopy({"m": monitor, "p": monitor.population})
+    assert clone["m"].population is clone["p"]
+    assert clone["m"].buffer_ids is not monitor.buffer_ids
+    assert not np.shares_memory(clone["m"].buffer_steps, monitor.buffer_steps)
+    assert clone["m"].buffer_ids.shape == monitor.buffer_ids.shape
+    assert clone["m"].buffer_steps.dtype == monitor.buffer_steps.dtype
+    assert not clone["m"].buffer_ids.any()
+    monitor.buffer_ids[:3], monitor.count[0] = (4, 5, 6), 3
+    filled = copy.deepcopy(monitor)
+    np.testing.assert_array_equal(filled.buffer_ids[:3], [4, 5, 6])
+    assert filled.count is not monitor.count
