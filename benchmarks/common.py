@@ -66,7 +66,8 @@ def protocol_simulator(name: str, spec: dict):
     n = spec["n"]
     sets = [f"network.populations.E.n={n * 4 // 5}", f"network.populations.I.n={n - n * 4 // 5}",
             f"seed={spec.get('seed', 1)}", f"dt={spec['dt']} s", f"threads={spec['threads']}"]
-    sets += [f"network.connections.{k}.rule.p={connection_probability(n)}" for k in range(4)]
+    p = np.format_float_positional(connection_probability(n))  # 8e-05 would be a YAML string
+    sets += [f"network.connections.{k}.rule.p={p}" for k in range(4)]
     sets += list(spec.get("sets", ()))
     return build(load(PROTOCOLS / f"{name}.yaml", sets=sets))
 
