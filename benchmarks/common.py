@@ -45,7 +45,7 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process (MB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # ru_maxrss is in kB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # ru_maxrss is in KiB on Linux
 
 
 def connection_probability(n: int) -> float:
@@ -66,7 +66,8 @@ def protocol_simulator(name: str, spec: dict):
     n = spec["n"]
     sets = [f"network.populations.E.n={n * 4 // 5}", f"network.populations.I.n={n - n * 4 // 5}",
             f"seed={spec.get('seed', 1)}", f"dt={spec['dt']} s", f"threads={spec['threads']}"]
-    sets += [f"network.connections.{k}.rule.p={connection_probability(n)}" for k in range(4)]
+    p = np.format_float_positional(connection_probability(n))  # 8e-05 would be a YAML string
+    sets += [f"network.connections.{k}.rule.p={p}" for k in range(4)]
     sets += list(spec.get("sets", ()))
     return build(load(PROTOCOLS / f"{name}.yaml", sets=sets))
 

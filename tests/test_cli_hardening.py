@@ -50,7 +50,7 @@ def test_interrupt_during_the_build_writes_nothing(protocol, tmp_path, monkeypat
     # Why, segfaults: Ctrl-C inside the compiled connectivity sampler killed the process (SIGSEGV)
     from neurosim.core import connectivity
 
-    sampler, calls = connectivity._bernoulli_pairs, []
+    sampler, calls = connectivity._bernoulli_fill, []
 
     def sample(*args):
         calls.append(1)
@@ -59,7 +59,7 @@ def test_interrupt_during_the_build_writes_nothing(protocol, tmp_path, monkeypat
         return sampler(*args)
 
     monkeypatch.setattr(connectivity, "SAMPLER_BLOCK", 2000)
-    monkeypatch.setattr(connectivity, "_bernoulli_pairs", sample)
+    monkeypatch.setattr(connectivity, "_bernoulli_fill", sample)
     assert _run(protocol, tmp_path / "out") == status
     err = capsys.readouterr().err
     assert "nothing written" in err

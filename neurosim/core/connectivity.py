@@ -30,8 +30,7 @@ class AllToAll:
     """Every presynaptic neuron to every postsynaptic neuron."""
 
     def pairs(self, n_pre, n_post, rng):
-        pre, post = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_post)
-        return pre, post
+        return np.repeat(np.arange(n_pre, dtype=np.int32), n_post), np.tile(np.arange(n_post, dtype=np.int32), n_pre)
 
 
 @dataclass(frozen=True)
@@ -63,62 +62,60 @@ class FixedProbability:
     def pairs(self, n_pre, n_post, rng):
         if self.p == 0:
             return np.zeros(0, np.int32), np.zeros(0, np.int32)
-        # Rows in blocks of about SAMPLER_BLOCK expected synapses: the compiled sampler returns to
-        # Python between blocks, so Ctrl-C and SIGTERM are honoured within milliseconds. The draws
-        # are the same, in the same order, as one call over all rows.
+        # The int32 pairs are written straight into arrays sized for the expected count plus six
+        # standard deviations (grown, rarely, if the draw exceeds it), then shrunk in place: no
+        # temporaries of the synapse count. The compiled sampler returns to Python every
+        # SAMPLER_BLOCK expected synapses, so Ctrl-C and SIGTERM are honoured within milliseconds;
+        # the draws are the same, in the same order, however the rows are split.
+        expected = n_pre * n_post * self.p
+        # + 1: the sampler stops when the arrays are full, before the draw that ends the last row
+        capacity = min(n_pre * n_post + 1, max(1, int(expected + CAPACITY_SIGMAS * np.sqrt(expected) + 16)))
+        pre, post = np.empty(capacity, np.int32), np.empty(capacity, np.int32)
         rows = max(1, int(SAMPLER_BLOCK / max(n_post * self.p, 1.0)))
-        blocks = [_bernoulli_pairs(start, min(rows, n_pre - start), n_post, self.p, rng)
-                  for start in range(0, n_pre, rows)]
-        # joined block by block, each freed once copied: the peak stays near the result's size
-        total = sum(len(b[0]) for b in blocks)
-        pre, post = np.empty(total, np.int32), np.empty(total, np.int32)
-        start = 0
-        blocks.reverse()
-        while blocks:
-            block_pre, block_post = blocks.pop()
-            pre[start:start + len(block_pre)], post[start:start + len(block_pre)] = block_pre, block_post
-            start += len(block_pre)
-            del block_pre, block_post
+        i, j, count = 0, -1, 0
+        while i < n_pre:
+            if count == len(pre):
+                pre, post = _doubled(pre), _doubled(post)
+            i, j, count = _bernoulli_fill(i, min(i + rows, n_pre), j, n_post, self.p, rng, pre, post, count)
+        pre.resize(count, refcheck=False)  # in place (a shrinking realloc): no copy of the pairs
+        post.resize(count, refcheck=False)
         return pre, post
 
 
 #: Expected synapses drawn per call of the compiled Bernoulli sampler (a few milliseconds).
 SAMPLER_BLOCK = 1_000_000
+#: Standard deviations above the expected synapse count preallocated by ``FixedProbability``.
+CAPACITY_SIGMAS = 6.0
 
 
 @numba.njit(cache=True)
-def _bernoulli_pairs(row0, n_rows, n_post, p, rng):
-    """Every pair of rows ``row0 .. row0 + n_rows - 1`` with probability ``p``, in CSR order: within
-    a row, the gaps between chosen columns are geometric, ``1 + floor(log(u) / log(1 - p))`` with
-    ``u`` uniform on (0, 1]."""
-    expected = n_rows * n_post * p
-    capacity = int(expected + 6.0 * np.sqrt(expected) + 16)
-    pre = np.empty(capacity, np.int32)
-    post = np.empty(capacity, np.int32)
+def _bernoulli_fill(i, i_end, j, n_post, p, rng, pre, post, count):
+    """Pairs of rows ``i .. i_end - 1``, each with probability ``p``, written in CSR order into
+    ``pre``/``post`` from ``count`` on, resuming after column ``j`` of row ``i`` (-1: the row's
+    start). Within a row, the gaps between chosen columns are geometric,
+    ``1 + floor(log(u) / log(1 - p))`` with ``u`` uniform on (0, 1]. Returns ``(i, j, count)``:
+    ``i == i_end`` when done, else the arrays are full and the call resumes from there."""
     log_q = np.log1p(-p) if p < 1.0 else -np.inf
-    count = 0
-    for i in range(row0, row0 + n_rows):
-        j = -1
+    capacity = pre.shape[0]
+    while i < i_end:
         while True:
+            if count == capacity:
+                return i, j, count
             u = 1.0 - rng.random()
             j += 1 + (0 if log_q == -np.inf else int(np.floor(np.log(u) / log_q)))
             if j >= n_post:
                 break
-            if count == capacity:
-                capacity *= 2
-                pre = _grow(pre, capacity)
-                post = _grow(post, capacity)
             pre[count] = i
             post[count] = j
             count += 1
-    return pre[:count].copy(), post[:count].copy()
+        i += 1
+        j = -1
+    return i, j, count
 
 
-@numba.njit(cache=True)
-def _grow(array, capacity):
-    grown = np.empty(capacity, array.dtype)
-    grown[: array.shape[0]] = array
-    return grown
+def _doubled(array):
+    """``array`` followed by as many uninitialised elements (a NumPy array owning its data)."""
+    return np.concatenate((array, np.empty_like(array)))
 
 
 @dataclass(frozen=True)
@@ -263,7 +260,8 @@ class Projection:
 
     ``weight`` and ``delay`` are scalars, arrays (one per synapse, in the rule's order) or
     distributions. ``allow_autapses=False`` drops ``i -> i`` when ``pre is post``.
-    ``weight_dtype`` may be ``float32`` to halve the memory per synapse.
+    ``weight_dtype`` ('float64' or 'float32') is the precision of the stored weights: float32
+    stores 8.2 instead of 12.2 B per synapse (weights rounded to the nearest float32, ~6e-8 relative).
     """
 
     receptor: str | None  # None only for a PlasticProjection that transmits nothing
@@ -274,7 +272,7 @@ class Projection:
         self.name = check_name(name or f"{pre.name}_to_{post.name}_{receptor}", "projection")
         self.weight, self.delay, self.allow_autapses = _si(weight, _weight_dimension(post, receptor), "weight"), \
             _si(delay, "time", "delay"), allow_autapses
-        self.weight_dtype = np.dtype(weight_dtype)
+        self.weight_dtype = _weight_dtype(weight_dtype, self.name)
         if not post.spiking and not hasattr(post, "receptors"):
             raise ParameterError(f"projection '{self.name}': post", post.name, "a population with receptors")
         if not pre.spiking:
@@ -382,6 +380,22 @@ class Projection:
             w.add_import(f"from neurosim.core.connectivity import propagate{suffix}")
             w.add_lines("propagate", self, f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
                                         f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step{blocks})")
+
+
+#: Precisions a projection may store its weights in.
+WEIGHT_DTYPES = ("float64", "float32")
+
+
+def _weight_dtype(value, name: str) -> np.dtype:
+    """``value`` as one of ``WEIGHT_DTYPES``, else ``ParameterError`` naming the projection."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.name not in WEIGHT_DTYPES:
+        raise ParameterError(f"projection '{name}': weight_dtype", value, f"one of {list(WEIGHT_DTYPES)}",
+                             owner=("projection", name), key="weight_dtype")
+    return dtype
 
 
 def _weight_dimension(post, receptor: str) -> str:

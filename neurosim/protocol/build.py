@@ -62,7 +62,10 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
             common = {"rule": connectivity.rule(**connection.rule), "weight": connection.weight,
                       "delay": connection.delay, "allow_autapses": connection.allow_autapses, "name": connection.name}
             if connection.plasticity is None:
-                projection = net.add(connectivity.Projection(*ends, **common))
+                projection = net.add(connectivity.Projection(*ends, weight_dtype=connection.weight_dtype, **common))
+            elif connection.weight_dtype != "float64":
+                raise protocol.error((*path, "weight_dtype"), f"weight_dtype = {connection.weight_dtype!r}: "
+                                     "plastic weights are stored as float64 (omit weight_dtype)")
             else:
                 with _located(protocol, (*path, "plasticity")):
                     projection = net.add(PlasticProjection(*ends, connection.plasticity.model,

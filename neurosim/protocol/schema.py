@@ -142,6 +142,7 @@ class Connection(Strict):
     allow_autapses: bool = True
     name: str | None = None
     plasticity: Plasticity | None = None
+    weight_dtype: str = "float64"  # checked by connectivity.Projection
 
 
 class Network(Strict):
