@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.dense import DenseProjection
 from ..errors import ParameterError
+from ..units import quantity
 from .ensemble import Ensemble
 from .functions import evaluate
 from .node import Node
@@ -53,7 +54,7 @@ class Connection:
     static decoding error on the evaluation points) are available for ensemble sources.
     """
 
-    def __init__(self, pre, post, function=None, transform=1.0, synapse: float = 0.005, solver=None,
+    def __init__(self, pre, post, function=None, transform=1.0, synapse="5 ms", solver=None,
                  eval_points=None, weights: str = "factored", name: str | None = None):
         for end, value in (("pre", pre), ("post", post)):
             if not isinstance(value, (Ensemble, Node)):
@@ -63,7 +64,8 @@ class Connection:
         label = f"connection '{self.name}'"
         if weights not in WEIGHT_FORMS:
             raise ParameterError(f"{label}: weights", weights, f"one of {WEIGHT_FORMS}")
-        if isinstance(synapse, bool) or not isinstance(synapse, (int, float)) or not np.isfinite(synapse) or synapse < 0:
+        synapse = quantity(synapse, "time", f"{label}: synapse")
+        if not np.isfinite(synapse) or synapse < 0:
             raise ParameterError(f"{label}: synapse", synapse, "a lowpass time constant >= 0 s")
         self.weights, self.synapse, self.function = weights, float(synapse), function
         self.decoders, self.solver_info = None, None
