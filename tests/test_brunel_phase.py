@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ROOT
 from neurosim import analysis
 from neurosim.protocol import load, run
 from neurosim.sweep.summary import rows
-
-from conftest import ROOT
 
 WINDOW = "[100 ms, 300 ms]"
 
