@@ -41,7 +41,8 @@ def _transform(transform, rows: int, columns: int, label: str) -> np.ndarray:
         T = T[:, None]
     if T.shape != (rows, columns) or not np.all(np.isfinite(T)):
         raise ParameterError(f"{label}: transform", f"shape {T.shape}",
-                             f"a finite scalar or matrix of shape (target dimensions, function output) = {(rows, columns)}")
+                             "a finite scalar or matrix of shape (target dimensions, function output) = "
+                             f"{(rows, columns)}")
     return T
 
 
@@ -75,7 +76,10 @@ class Connection:
             decoded = np.eye(pre.dimensions)  # pre_matrix: the node's units themselves
             size_out = pre.dimensions
         else:
-            points = pre.eval_points if eval_points is None else np.asarray(eval_points, float).reshape(-1, pre.dimensions)
+            if eval_points is None:
+                points = pre.eval_points
+            else:
+                points = np.asarray(eval_points, float).reshape(-1, pre.dimensions)
             targets = evaluate(function, points)
             self.decoders, self.solver_info = (solver or LstsqL2())(pre.rates(points), targets)
             decoded = self.decoders.T

@@ -41,7 +41,8 @@ def to_value(value, dimension: str, name: str):
     if isinstance(value, (str, ureg.Quantity, list, tuple, int, float, np.integer, np.floating, np.ndarray)) \
             and not isinstance(value, bool):
         return quantity(value, dimension, name)
-    raise ParameterError(name, value, f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
+    raise ParameterError(name, value,
+                         f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
 
 
 def check_value(value, param: Param, n: int, owner: str) -> np.ndarray:
