@@ -6,7 +6,7 @@
     b = model.ensemble("b", 100)
     model.connect(stim, a)
     model.connect(a, b, function="square")
-    model.probe(b, synapse=0.01)
+    model.probe(b, synapse="10 ms")
     data = model.run("2 s", dt="1 ms")       # data.t, data.decoded["b"]
 
 Each ensemble becomes one core population, each node D linear rate units, each connection one
