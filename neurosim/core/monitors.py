@@ -6,12 +6,17 @@ the initial value at ``t = 0``; ``i_ext`` is recorded as the input applied durin
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
 from .population import Population
 from .results import RateRecord, SpikeTrains, StateRecord
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 class Monitor:
@@ -65,13 +70,15 @@ class SpikeMonitor(Monitor):
         self.buffer_steps = np.zeros(self.capacity, np.int64)
         self.buffer_counts = np.zeros(self.capacity if population.multiplicity else 0, np.int32)
         self.count = np.zeros(1, np.int64)
-        self._ids, self._steps, self._counts = [], [], []
+        self._ids: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
 
     recorded = ("_ids", "_steps")
     #: Chunk buffers, emptied by every flush (checkpoints do not store them).
     scratch_arrays = ("ids", "steps")
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.population, local))
         w.args.update({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
@@ -118,7 +125,8 @@ class StateMonitor(Monitor):
         self.neurons = _subset(population, neurons, "state monitor")
         self.count = np.zeros(1, np.int64)
         self.buffer = np.zeros((1, len(self.neurons)))
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_data", "_steps")
 
@@ -132,7 +140,7 @@ class StateMonitor(Monitor):
         if self.buffer.shape[0] < rows:
             self.buffer = np.zeros((rows, len(self.neurons)))
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.args.update({r("neurons"): self.neurons, r("count"): self.count})
         w.chunk_args[r("buffer")] = self
@@ -143,7 +151,7 @@ class StateMonitor(Monitor):
             f"        {r('buffer')}[{r('count')}[0], j] = {value}",
             f"    {r('count')}[0] += 1"]
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):
@@ -181,7 +189,7 @@ class RateMonitor(Monitor):
         if self.buffer.shape[0] < n_steps:
             self.buffer = np.zeros(n_steps, np.int64)
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         w.chunk_args[w.ref(self, "counts")] = self
         nspk = f"{w.ref(self.population, 'nspk')}[0]"
         if self.population.multiplicity:
@@ -189,7 +197,7 @@ class RateMonitor(Monitor):
             nspk = f"total_count({w.ref(self.population, 'counts')}, {nspk})"
         w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {nspk}")
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):
@@ -247,7 +255,7 @@ class SynapseMonitor(Monitor):
     def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
         super().__init__(projection.pre)
         self.projection = projection
-        names = list(getattr(projection, "bound", None).state) if hasattr(projection, "bound") else []
+        names = list(projection.bound.state) if hasattr(projection, "bound") else []
         if variable not in names:
             raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
@@ -256,7 +264,8 @@ class SynapseMonitor(Monitor):
         self.local, self.every, self.selection = variable, int(every), synapses
         self.variable = f"{projection.name}.{variable}"
         self.count = np.zeros(1, np.int64)
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_data", "_steps")
 
@@ -270,7 +279,7 @@ class SynapseMonitor(Monitor):
         if self.buffer.shape[0] < rows:
             self.buffer = np.zeros((rows, len(self.synapses)))
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         n = self.projection.n_synapses
         if self.selection is None:
             self.synapses = np.arange(n, dtype=np.int64)
@@ -291,7 +300,7 @@ class SynapseMonitor(Monitor):
             f"        {r('buffer')}[{r('count')}[0], j] = {source}[{r('synapses')}[j]]",
             f"    {r('count')}[0] += 1"]
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):

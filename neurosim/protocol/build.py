@@ -35,6 +35,7 @@ def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
         yield
     except ParameterError as exc:
         owners = owners or {}
+        where: tuple | None
         if exc.owner is not None and tuple(exc.owner) in owners:
             where = (*owners[tuple(exc.owner)], *_key_path(exc.key))
         else:
@@ -53,10 +54,11 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
 
 def _build(protocol: Protocol, inline_constants: bool) -> Simulator:
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)  # experiments are run, not built
     net = Network(seed=spec.seed)
-    owners = {}
+    owners: dict[tuple[str, str], tuple] = {}
     for name, population in spec.network.populations.items():
-        path = ("network", "populations", name)
+        path: tuple = ("network", "populations", name)
         owners[("population", name)] = path
         with _located(protocol, path, owners):
             net.add(_population(name, population))
@@ -118,6 +120,7 @@ def _stimulus(stimulus, target):
 
 
 def _monitors(protocol: Protocol, net: Network) -> None:
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     record = protocol.spec.record
     spiking = [name for name, pop in net.populations.items() if pop.spiking]
     for index, name in enumerate(spiking if record.spikes is None else record.spikes):

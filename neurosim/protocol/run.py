@@ -12,6 +12,7 @@ from ..core.results import Results
 from ..core.simulator import Simulator
 from ..core.timegrid import to_steps
 from ..units import si_floats
+from . import schema
 from .build import build
 from .load import Protocol
 
@@ -34,6 +35,7 @@ def run(protocol: Protocol, progress=None, simulator: Simulator | None = None, c
     """
     if protocol.is_experiment:
         return _experiment(protocol, progress)
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     simulator = simulator or build(protocol)
     results = simulate(simulator, protocol.spec.duration, progress, checkpoint)
     finish(protocol, results)
@@ -89,7 +91,8 @@ BINNED = ("fano_factor", "synchrony", "population_rate")
 def analyse(protocol: Protocol, results: Results) -> dict:
     """``{"summary": {population: {...}}, <analysis type>: {population: {...}}}`` (SI units)."""
     spec = protocol.spec
-    tree = {"summary": analysis.summary(results)}
+    assert isinstance(spec, schema.NetworkProtocol)
+    tree: dict[str, dict] = {"summary": analysis.summary(results)}
     for item in spec.analyses:
         spikes = results.spikes.get(item.population)
         if spikes is None:
@@ -100,6 +103,7 @@ def analyse(protocol: Protocol, results: Results) -> dict:
         binned = item.type in BINNED
         if window[1] <= window[0] or (binned and window[1] - window[0] < item.bin_size):
             continue  # not enough recorded yet (interrupted before the window or its first bin)
+        value: dict[str, object]
         if item.type == "firing_rates":
             value = {"rate": analysis.firing_rates(spikes, window)}
         elif item.type == "isi_cv":
@@ -117,6 +121,7 @@ def analyse(protocol: Protocol, results: Results) -> dict:
                      "peak_frequency": analysis.peak_frequency(spikes, window, item.bin_size),
                      "modulation": analysis.rate_modulation(spikes, window, item.bin_size)}
         else:
+            assert item.input is not None  # a tuning_curve analysis (the loader requires its input)
             inputs, rate = analysis.tuning_curve(spikes, _input_values(protocol, item.input), window)
             value = {"input": inputs, "rate": rate, "input_dimension": _input_dimension(protocol, item.input)}
         tree.setdefault(item.type, {})[item.population] = value
@@ -132,6 +137,7 @@ def _input_dimension(protocol: Protocol, dotted: str) -> str:
     """Dimension of the tuning-curve input named by ``dotted`` (a parameter or a stimulus field)."""
     keys = dotted.split(".")
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)
     if keys[0] == "stimuli":
         target = spec.stimuli[int(keys[1])].population
         return models()[spec.network.populations[target].model].input_dimension
@@ -144,6 +150,7 @@ def _input_dimension(protocol: Protocol, dotted: str) -> str:
 
 def _experiment(protocol: Protocol, progress) -> Outcome:
     spec = protocol.spec
+    assert isinstance(spec, schema.ExperimentProtocol)
     report = (lambda fraction, text: progress(fraction, 1.0)) if progress else None
     output = experiment.run_experiment(spec.experiment, dict(spec.config), spec.seed, report)
     results = Results(seed=spec.seed)
