@@ -197,10 +197,9 @@ def quantity(value, dimension: str, name: str):
             return array if isinstance(value, np.ndarray) else float(value)
         hint = DISPLAY_UNITS.get(dimension, "")
         si = f"{ureg.Unit(DIMENSIONS[dimension]):~}" if dimension in DIMENSIONS else ""
-        if np.ndim(value) == 0:
-            shown, example = value, " or ".join(dict.fromkeys(f"'{value:g} {unit}'" for unit in (hint, si)))
-        else:
-            shown, example = f"array of shape {np.shape(value)}", f"values * neurosim.{hint}"
+        shown: object = value if np.ndim(value) == 0 else f"array of shape {np.shape(value)}"
+        example = " or ".join(dict.fromkeys(f"'{value:g} {unit}'" for unit in (hint, si))) if np.ndim(value) == 0 \
+            else f"values * neurosim.{hint}"
         raise ParameterError(name, shown, f"a {dimension} with a unit, such as {example} (bare numbers are SI "
                                           "only inside neurosim.units.si_floats())")
     return to_si(value, dimension, name)

@@ -48,7 +48,8 @@ def cuba_rates(delay: str | None, seeds=CUBA_SEEDS) -> dict[str, tuple[float, fl
     every connection's delay set to ``delay`` (None: the protocol's)."""
     import neurosim as ns
 
-    sets = ["duration=1 s", "plots=[]"] + ([f"network.connections.{i}.delay={delay}" for i in range(4)] if delay else [])
+    delays = [f"network.connections.{i}.delay={delay}" for i in range(4)] if delay else []
+    sets = ["duration=1 s", "plots=[]", *delays]
     rates = {"E": [], "I": []}
     for seed in seeds:
         summary = ns.run(ns.load(ROOT / "protocols" / "cuba.yaml", sets, seed=seed)).results.analysis["summary"]

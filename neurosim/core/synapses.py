@@ -40,10 +40,10 @@ class Synapse:
     """
 
     kernel: str = "exponential"
-    tau: float = "5 ms"
+    tau: float = "5 ms"  # type: ignore[assignment]  # SI float after __post_init__
     kind: str = "current"
     e_rev: float = 0.0
-    tau_rise: float = "1 ms"
+    tau_rise: float = "1 ms"  # type: ignore[assignment]  # SI float after __post_init__
 
     def __post_init__(self):
         for key, dimension in (("tau", "time"), ("tau_rise", "time"), ("e_rev", "voltage")):
