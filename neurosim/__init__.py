@@ -68,6 +68,7 @@ _LAZY = {
     "io": ("neurosim.io", None),
     "learning": ("neurosim.learning", None),
     "protocol": ("neurosim.protocol", None),
+    "rng": ("neurosim.rng", None),
     "units": ("neurosim.units", None),
 }
 _UNITS = ("second", "ms", "us", "Hz", "kHz", "volt", "mV", "amp", "nA", "pA", "siemens", "nS", "uS",

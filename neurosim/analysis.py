@@ -1,4 +1,5 @@
-"""Spike-train statistics in plain numpy: rates, ISI CV, Fano factor, synchrony, tuning curves.
+"""Spike-train statistics in plain numpy: rates, ISI CV, Fano factor, synchrony, population-rate
+spectrum and modulation, Brunel's network states, tuning curves.
 
 Every function takes a :class:`~neurosim.core.results.SpikeTrains` (node ids and times in s) and
 returns numpy arrays or floats in SI units (s, Hz). Windows are half-open ``[start, stop)`` in s.
@@ -84,6 +85,56 @@ def population_rate(spikes: SpikeTrains, window: tuple[float, float], bin_size: 
     counts = binned_counts(spikes, window, bin_size).sum(axis=0)
     centres = window[0] + (np.arange(len(counts)) + 0.5) * bin_size
     return centres, counts / (spikes.n_neurons * bin_size)
+
+
+def rate_spectrum(spikes: SpikeTrains, window: tuple[float, float], bin_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Periodogram of the population rate (mean removed): frequencies (Hz, from ``1/T`` to the
+    Nyquist ``1/(2 bin_size)``) and power (Hz^2 per Hz, one-sided, ``2 |FFT|^2 bin_size / n``)."""
+    _, rate = population_rate(spikes, window, bin_size)
+    if len(rate) < 2:
+        return np.zeros(0), np.zeros(0)
+    power = 2 * np.abs(np.fft.rfft(rate - rate.mean())) ** 2 * bin_size / len(rate)
+    return np.fft.rfftfreq(len(rate), bin_size)[1:], power[1:]
+
+
+def rate_modulation(spikes: SpikeTrains, window: tuple[float, float], bin_size: float) -> float:
+    """Modulation depth of the population rate beyond counting noise: ``sqrt(2 (Var r - mean r /
+    (N bin_size))) / mean r`` for the rate ``r`` in bins (Hz), ``N`` neurons (NaN without spikes).
+
+    ``mean r / (N bin_size)`` is the variance of ``r`` when the neurons fire as independent Poisson
+    processes, so asynchronous firing gives about 0; a rate ``r0 (1 + m sin(2 pi f t))`` gives ``m``:
+    1 when the global activity falls to zero between volleys (Brunel's synchronous states)."""
+    _, rate = population_rate(spikes, window, bin_size)
+    mean = rate.mean() if rate.size else 0.0
+    if mean <= 0:
+        return float("nan")
+    excess = rate.var() - mean / (spikes.n_neurons * bin_size)
+    return float(np.sqrt(2 * max(excess, 0.0)) / mean)
+
+
+def peak_frequency(spikes: SpikeTrains, window: tuple[float, float], bin_size: float) -> float:
+    """Frequency (Hz) of the largest peak of :func:`rate_spectrum`, NaN without spikes: the
+    frequency of a global oscillation of the population (noise for asynchronous firing)."""
+    frequency, power = rate_spectrum(spikes, window, bin_size)
+    return float(frequency[np.argmax(power)]) if power.size and power.max() > 0 else float("nan")
+
+
+#: Thresholds of :func:`brunel_regime`: modulation depth of a synchronous global activity, and ISI
+#: CV below which firing is regular (an order of magnitude below a Poisson train's 1).
+SYNCHRONOUS_MODULATION, REGULAR_CV = 1.0, 0.1
+
+
+def brunel_regime(isi_cv: float, modulation: float, peak_frequency: float, delay: float) -> str:
+    """Brunel's (2000) state of a sparse E-I network from its measures: ``"AI"`` (asynchronous
+    irregular) when the population rate's :func:`rate_modulation` is below 1 (it does not fall to
+    zero between volleys), else ``"SR"`` (synchronous regular) when the mean ISI CV is below 0.1,
+    else ``"SI fast"`` when the :func:`peak_frequency` exceeds ``1 / (8 delay)`` (half the frequency
+    ``1 / (4 delay)`` of the delay-set fast oscillation), else ``"SI slow"``. ``delay`` in s."""
+    if not modulation >= SYNCHRONOUS_MODULATION:
+        return "AI"
+    if isi_cv < REGULAR_CV:
+        return "SR"
+    return "SI fast" if peak_frequency > 1 / (8 * delay) else "SI slow"
 
 
 def tuning_curve(spikes: SpikeTrains, inputs: np.ndarray, window: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:

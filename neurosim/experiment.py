@@ -140,4 +140,7 @@ def run_experiment(name: str, config: dict, seed: int, progress: Progress | None
     """Run experiment ``name`` with ``config``; unknown names and keys raise ``ParameterError``."""
     function = experiment_function(name)
     config = check_config(name, config)
-    return function(**config, seed=seed, progress=progress or (lambda fraction, text: None))
+    from .units import si_floats
+
+    with si_floats():  # the config's quantities are SI floats now, and experiments compute in SI
+        return function(**config, seed=seed, progress=progress or (lambda fraction, text: None))

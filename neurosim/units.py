@@ -4,6 +4,12 @@ Inside neurosim every quantity is a plain float in SI units (s, V, A, S, F, Hz, 
 ``to_si("20 ms", "time", name="tau_m")`` returns 0.02 and raises ``ParameterError`` naming the
 parameter when the dimension is wrong. A bare number is accepted only for dimensionless values.
 
+The Python API follows one rule, applied by :func:`quantity` to every dimensional argument of
+the core, coding and learning layers: a unit string (``"20 ms"``) or a pint quantity
+(``20 * neurosim.ms``); a bare number only when it is 0 (or infinite: the same in every unit) or
+inside :func:`si_floats`, where bare numbers are SI (s, V, A, S, F, Hz). ``tau_m=20`` is an
+error naming ``tau_m`` and the expected unit.
+
 Quantity strings follow a restricted grammar, checked before pint sees them (pint evaluates
 arbitrary arithmetic, so ``9**9**9 ms`` would never return)::
 
@@ -15,6 +21,8 @@ arbitrary arithmetic, so ``9**9**9 ms`` would never return)::
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
 import re
@@ -158,6 +166,43 @@ def to_si(value, dimension: str, name: str = "value"):
     if not math.isfinite(magnitude):
         raise ParameterError(name, value, f"a finite {dimension}")
     return float(magnitude)
+
+
+_SI_FLOATS = contextvars.ContextVar("neurosim_si_floats", default=False)
+
+
+@contextlib.contextmanager
+def si_floats(enabled: bool = True):
+    """Within this ``with`` block, bare numbers given for dimensional API arguments are SI floats
+    (s, V, A, S, F, Hz) instead of errors: for code that computes values in SI (neurosim's own
+    protocol builder, scripts ported from Nengo's seconds). ``si_floats(False)`` restores the rule
+    inside an enclosing block."""
+    token = _SI_FLOATS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _SI_FLOATS.reset(token)
+
+
+def quantity(value, dimension: str, name: str):
+    """A dimensional API argument in SI: strings and pint quantities (scalars, arrays or lists of
+    them) converted by :func:`to_si`; bare numbers and arrays of numbers only when dimensionless,
+    zero or infinite, or inside :func:`si_floats`; anything else raises ``ParameterError`` naming
+    ``name`` and the expected unit."""
+    if isinstance(value, (list, tuple)):
+        return np.array([quantity(v, dimension, f"{name}[{i}]") for i, v in enumerate(value)], float)
+    if isinstance(value, (int, float, np.integer, np.floating, np.ndarray)) and not isinstance(value, bool):
+        array = np.asarray(value, float)
+        if dimension == "dimensionless" or _SI_FLOATS.get() or not np.any(np.isfinite(array) & (array != 0)):
+            return array if isinstance(value, np.ndarray) else float(value)
+        hint = DISPLAY_UNITS.get(dimension, "")
+        si = f"{ureg.Unit(DIMENSIONS[dimension]):~}" if dimension in DIMENSIONS else ""
+        shown: object = value if np.ndim(value) == 0 else f"array of shape {np.shape(value)}"
+        example = " or ".join(dict.fromkeys(f"'{value:g} {unit}'" for unit in (hint, si))) if np.ndim(value) == 0 \
+            else f"values * neurosim.{hint}"
+        raise ParameterError(name, shown, f"a {dimension} with a unit, such as {example} (bare numbers are SI "
+                                          "only inside neurosim.units.si_floats())")
+    return to_si(value, dimension, name)
 
 
 def format_si(value: float, dimension: str) -> str:

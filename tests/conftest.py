@@ -8,10 +8,25 @@ import sys
 
 import pytest
 
+from neurosim import units
+
+# Most tests drive the core with SI floats computed from references (a bare 5e-3 for 5 ms): the
+# whole session runs inside units.si_floats(), entered here so that it also covers objects built at
+# collection time. Tests of the API's unit rule (and of user-facing examples) take `strict_units`.
+_SESSION_SI_FLOATS = units.si_floats()  # kept referenced: collecting the generator would leave the block
+_SESSION_SI_FLOATS.__enter__()
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 #: A 1000-neuron CUBA-like protocol that runs in well under a second (after compilation).
 SMALL_PROTOCOL_FILE = ROOT / "tests" / "data" / "small.yaml"
+
+
+@pytest.fixture
+def strict_units():
+    """The API's unit rule as users get it: bare numbers for dimensional arguments are errors."""
+    with units.si_floats(False):
+        yield
 
 
 @pytest.fixture

@@ -59,15 +59,16 @@ def test_core_parameters_take_pint_quantities_like_unit_strings():
         cells = net.add_population("E", 3, "lif", params={"tau_m": tau_m})
         net.add(ns.Constant(cells, amplitude=amplitude))
         net.record_state(cells, "v")
-        return ns.Simulator(net, dt=1e-4).run(0.01).states["E"]["v"].data
+        return ns.Simulator(net, dt="0.1 ms").run("10 ms").states["E"]["v"].data
     by_quantity = run(0.6 * ns.nA, 20 * ns.ms)
     assert (by_quantity == run("0.6 nA", "20 ms")).all()
     assert not (by_quantity == run("0.5 nA", "20 ms")).all()
 
 
 def test_synapse_connect_and_dt_take_units_and_refuse_wrong_dimensions():
-    assert ns.Synapse("exp2", tau="5 ms", tau_rise=1 * ns.ms, e_rev="-80 mV", kind="conductance") == \
-        ns.Synapse("exp2", tau=5e-3, tau_rise=1e-3, e_rev=-0.08, kind="conductance")
+    with ns.units.si_floats():
+        in_si = ns.Synapse("exp2", tau=5e-3, tau_rise=1e-3, e_rev=-0.08, kind="conductance")
+    assert ns.Synapse("exp2", tau="5 ms", tau_rise=1 * ns.ms, e_rev="-80 mV", kind="conductance") == in_si
     with pytest.raises(ns.ParameterError, match="synapse tau"):
         ns.Synapse(tau=5 * ns.mV)
 
@@ -77,9 +78,10 @@ def test_synapse_connect_and_dt_take_units_and_refuse_wrong_dimensions():
         post = net.add_population("E", 5, "lif", receptors={"exc": ns.Synapse(tau="5 ms")})
         net.connect(pre, post, receptor="exc", rule=ns.AllToAll(), weight=weight, delay=delay)
         net.record_state(post, "v")
-        return ns.Simulator(net, dt=dt).run(0.02).states["E"]["v"].data
+        return ns.Simulator(net, dt=dt).run("20 ms").states["E"]["v"].data
     by_units = run("0.5 nA", 1 * ns.ms, "0.1 ms")
-    assert np.array_equal(by_units, run(0.5e-9, 1e-3, 1e-4))
+    with ns.units.si_floats():
+        assert np.array_equal(by_units, run(0.5e-9, 1e-3, 1e-4))
     assert not np.array_equal(by_units, run("0.4 nA", 1 * ns.ms, "0.1 ms"))
     net = ns.Network()
     pre = net.add_population("input", 2, "poisson", rate="5 Hz")

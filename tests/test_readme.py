@@ -11,7 +11,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 MARKER = "<!-- api-example: executed by tests/test_readme.py -->"
 
 
-def test_readme_api_example_runs():
+def test_readme_api_example_runs(strict_units):
     text = (ROOT / "README.md").read_text()
     block = re.search(re.escape(MARKER) + r"\s*```python\n(.*?)```", text, re.DOTALL).group(1)
     assert len(block.strip().splitlines()) <= 17  # imports + the 15-line example

@@ -29,6 +29,7 @@ import numpy as np
 from ..core.dense import DenseProjection
 from ..core.plasticity import PESProjection
 from ..errors import ParameterError
+from ..units import quantity
 from .ensemble import Ensemble
 from .functions import evaluate
 from .node import Node
@@ -55,18 +56,21 @@ def _transform(transform, rows: int, columns: int, label: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PES:
-    """Nengo's ``PES(learning_rate=1e-4, pre_synapse=0.005)``: decoders change by
-    ``-learning_rate * dt / n_pre * outer(error, lowpass(pre activity, pre_synapse))`` every step."""
+    """Nengo's ``PES(learning_rate=1e-4, pre_synapse=5 ms)``: decoders change by
+    ``-learning_rate * dt / n_pre * outer(error, lowpass(pre activity, pre_synapse))`` every step.
+    ``pre_synapse`` is a time with a unit (the unit rule of the API); stored in seconds."""
 
     learning_rate: float = 1e-4
-    pre_synapse: float = 0.005
+    pre_synapse: float | str = "5 ms"
 
     def __post_init__(self):
-        for key in ("learning_rate", "pre_synapse"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-                unit = " s" if key == "pre_synapse" else ""
-                raise ParameterError(f"PES {key}", value, f"a finite number >= 0{unit}")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr < 0:
+            raise ParameterError("PES learning_rate", lr, "a finite number >= 0")
+        tau = quantity(self.pre_synapse, "time", "PES pre_synapse")
+        if not np.isfinite(tau) or tau < 0:
+            raise ParameterError("PES pre_synapse", self.pre_synapse, "a finite time >= 0")
+        object.__setattr__(self, "pre_synapse", float(tau))
 
 
 class Connection:
@@ -78,7 +82,7 @@ class Connection:
     static decoding error on the evaluation points) are available for ensemble sources.
     """
 
-    def __init__(self, pre, post, function=None, transform=1.0, synapse: float = 0.005, solver=None,
+    def __init__(self, pre, post, function=None, transform=1.0, synapse="5 ms", solver=None,
                  eval_points=None, weights: str = "factored", learning_rule: PES | None = None,
                  name: str | None = None):
         for end, value in (("pre", pre), ("post", post)):
@@ -89,8 +93,8 @@ class Connection:
         label = f"connection '{self.name}'"
         if weights not in WEIGHT_FORMS:
             raise ParameterError(f"{label}: weights", weights, f"one of {WEIGHT_FORMS}")
-        if (isinstance(synapse, bool) or not isinstance(synapse, (int, float)) or not np.isfinite(synapse)
-                or synapse < 0):
+        synapse = quantity(synapse, "time", f"{label}: synapse")
+        if not np.isfinite(synapse) or synapse < 0:
             raise ParameterError(f"{label}: synapse", synapse, "a lowpass time constant >= 0 s")
         self.weights, self.synapse, self.function = weights, float(synapse), function
         self.decoders, self.solver_info = None, None

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import ParameterError
+from ..units import quantity, si_floats
 from .connection import Connection
 from .ensemble import Ensemble
 from .model import Model
@@ -37,6 +38,11 @@ def _matrix(value, dimensions: int, label: str, columns: int | None = None) -> n
     return M
 
 
+def _times(tau, dt, owner: str) -> tuple[float, float | None]:
+    """``tau`` and ``dt`` (unit strings or quantities, SI floats in ``si_floats()``) in s."""
+    return quantity(tau, "time", f"{owner}: tau"), None if dt is None else quantity(dt, "time", f"{owner}: dt")
+
+
 def discrete_transforms(A, B, tau: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """Recurrent and input transforms that make the discretised loop equal ``expm(A dt)`` and ``B_d`` exactly."""
     d, m = B.shape
@@ -47,12 +53,13 @@ def discrete_transforms(A, B, tau: float, dt: float) -> tuple[np.ndarray, np.nda
     return (exact[:d, :d] - (1.0 - gain) * np.eye(d)) / gain, exact[:d, d:] / gain
 
 
-def recurrence(model: Model, ensemble: Ensemble, A=None, function=None, tau: float = 0.1, dt: float | None = None,
+def recurrence(model: Model, ensemble: Ensemble, A=None, function=None, tau="100 ms", dt=None,
                **kwargs) -> Connection:
     """Recurrent connection giving ``dx/dt = A x`` (``A`` matrix or scalar) or ``dx/dt = function(x)``.
 
     ``dt`` (s, linear ``A`` only): use the exact discrete mapping for that time step.
     """
+    tau, dt = _times(tau, dt, "recurrence")
     if (A is None) == (function is None):
         raise ParameterError("recurrence", "A/function", "exactly one of A (linear) or function (nonlinear)")
     if tau <= 0:
@@ -61,34 +68,40 @@ def recurrence(model: Model, ensemble: Ensemble, A=None, function=None, tau: flo
         A = _matrix(A, ensemble.dimensions, "recurrence: A")
         eye = np.eye(ensemble.dimensions)
         transform = tau * A + eye if dt is None else discrete_transforms(A, eye, tau, dt)[0]
-        return model.connect(ensemble, ensemble, transform=transform, synapse=tau, **kwargs)
+        with si_floats():
+            return model.connect(ensemble, ensemble, transform=transform, synapse=tau, **kwargs)
     if dt is not None:
         raise ParameterError("recurrence: dt", dt, "None for a nonlinear function (the exact mapping needs a matrix A)")
-    return model.connect(ensemble, ensemble, function=lambda x: x + tau * np.asarray(function(x), float),
-                         synapse=tau, **kwargs)
+    with si_floats():
+        return model.connect(ensemble, ensemble, function=lambda x: x + tau * np.asarray(function(x), float),
+                             synapse=tau, **kwargs)
 
 
-def drive(model: Model, source, ensemble: Ensemble, B=1.0, tau: float = 0.1, A=None, dt: float | None = None,
+def drive(model: Model, source, ensemble: Ensemble, B=1.0, tau="100 ms", A=None, dt=None,
           **kwargs) -> Connection:
     """Input connection adding ``B u`` to ``dx/dt`` (``u`` the value of ``source``; transform ``tau B``).
 
     With ``dt`` (and the system's ``A``) the input transform of the exact discrete mapping.
     """
+    tau, dt = _times(tau, dt, "drive")
     B = _matrix(B, ensemble.dimensions, "drive: B", source.dimensions)
     if dt is None:
         transform = tau * B
     else:
         A = _matrix(0.0 if A is None else A, ensemble.dimensions, "drive: A")
         transform = discrete_transforms(A, B, tau, dt)[1]
-    return model.connect(source, ensemble, transform=transform, synapse=tau, **kwargs)
+    with si_floats():
+        return model.connect(source, ensemble, transform=transform, synapse=tau, **kwargs)
 
 
 def integrator(model: Model, name: str, n_neurons: int, source, dimensions: int = 1, tau: float = 0.1,
                dt: float | None = None, **ensemble_kwargs) -> Ensemble:
     """``dx/dt = u``: an ensemble with recurrent transform 1 and input transform ``tau`` (exact for ``dt``)."""
+    tau, dt = _times(tau, dt, "integrator")
     ensemble = model.ensemble(name, n_neurons, dimensions, **ensemble_kwargs)
-    recurrence(model, ensemble, A=0.0, tau=tau, dt=dt)
-    drive(model, source, ensemble, B=1.0, tau=tau, dt=dt)
+    with si_floats():
+        recurrence(model, ensemble, A=0.0, tau=tau, dt=dt)
+        drive(model, source, ensemble, B=1.0, tau=tau, dt=dt)
     return ensemble
 
 
@@ -98,12 +111,14 @@ def oscillator_matrix(omega: float, damping: float = 0.0) -> np.ndarray:
 
 
 def oscillator(model: Model, name: str, n_neurons: int, source, omega: float, damping: float = 0.0,
-               tau: float = 0.1, dt: float | None = None, **ensemble_kwargs) -> Ensemble:
+               tau="100 ms", dt=None, **ensemble_kwargs) -> Ensemble:
     """A 2-D (damped) harmonic oscillator ``dx/dt = A x + u`` with ``A`` from :func:`oscillator_matrix`."""
+    tau, dt = _times(tau, dt, "oscillator")
     ensemble = model.ensemble(name, n_neurons, 2, **ensemble_kwargs)
     A = oscillator_matrix(omega, damping)
-    recurrence(model, ensemble, A=A, tau=tau, dt=dt)
-    drive(model, source, ensemble, B=1.0, tau=tau, A=A, dt=dt)
+    with si_floats():
+        recurrence(model, ensemble, A=A, tau=tau, dt=dt)
+        drive(model, source, ensemble, B=1.0, tau=tau, A=A, dt=dt)
     return ensemble
 
 

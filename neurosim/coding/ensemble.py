@@ -28,6 +28,7 @@ from ..core.neurons.rate import RatePopulation
 from ..core.population import check_name
 from ..errors import ParameterError
 from ..rng import generator
+from ..units import quantity
 
 LIF_TYPES = ("lif", "lif_rate")
 DEFAULT_MAX_RATES = Uniform(200.0, 400.0)   # Hz, Nengo's default
@@ -90,15 +91,18 @@ class Ensemble:
 
     def __init__(self, name: str, n_neurons: int, dimensions: int = 1, *, seed: int = 0, radius: float = 1.0,
                  encoders=None, max_rates=DEFAULT_MAX_RATES, intercepts=DEFAULT_INTERCEPTS,
-                 tau_rc: float = 0.02, tau_ref: float = 0.002, eval_points=None, n_eval_points: int | None = None,
-                 neuron_type: str = "lif", hh_params: dict | None = None, hh_dt: float = 2.5e-5):
+                 tau_rc="20 ms", tau_ref="2 ms", eval_points=None, n_eval_points: int | None = None,
+                 neuron_type: str = "lif", hh_params: dict | None = None, hh_dt="0.025 ms"):
         self.name = check_name(name, "ensemble")
         label = f"ensemble '{name}'"
         self.n_neurons = _positive_int(n_neurons, f"{label}: n_neurons")
         self.dimensions = _positive_int(dimensions, f"{label}: dimensions")
         self.radius = _positive(radius, f"{label}: radius")
-        self.tau_rc = _positive(tau_rc, f"{label}: tau_rc")
-        self.tau_ref = _positive(tau_ref, f"{label}: tau_ref", allow_zero=True)
+        self.tau_rc = _positive(quantity(tau_rc, "time", f"{label}: tau_rc"), f"{label}: tau_rc")
+        self.tau_ref = _positive(quantity(tau_ref, "time", f"{label}: tau_ref"), f"{label}: tau_ref", allow_zero=True)
+        hh_dt = _positive(quantity(hh_dt, "time", f"{label}: hh_dt"), f"{label}: hh_dt")
+        if not hasattr(max_rates, "draw"):  # distributions draw SI values (Hz)
+            max_rates = quantity(max_rates, "frequency", f"{label}: max_rates")
         self.seed = seed
         available = NEURON_TYPES
         if neuron_type not in available:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
+from ..units import si_floats
 
 N_GRID = 160
 TOP_DENSITY = 1.0      # A/m^2 (100 uA/cm^2): below the squid axon's depolarisation block (~155 uA/cm^2)
@@ -71,7 +72,7 @@ class HHTuning:
 
 def measure_tuning(neuron_type: str, params: dict, dt: float) -> HHTuning:
     """Measure (once per model, parameters and ``dt``) the rate-current curve of an HH model."""
-    key = (neuron_type, tuple(sorted((k, float(v)) for k, v in params.items())), float(dt))
+    key = (neuron_type, tuple(sorted((k, repr(v)) for k, v in params.items())), float(dt))
     if key not in _CACHE:
         from ..core.network import Network
         from ..core.neurons import make_population
@@ -79,10 +80,11 @@ def measure_tuning(neuron_type: str, params: dict, dt: float) -> HHTuning:
 
         probe = make_population(neuron_type, "probe", 1, params=dict(params))
         currents = np.linspace(0.0, TOP_DENSITY, N_GRID) * float(probe.params["area"][0])
-        net = Network(seed=0)
-        grid = net.add(make_population(neuron_type, "grid", N_GRID, params={**params, "i_offset": currents}))
-        net.record_spikes(grid)
-        spikes = Simulator(net, dt=dt).run(SETTLE + WINDOW).spikes["grid"]
+        with si_floats():  # the grid's currents, dt and durations are SI
+            net = Network(seed=0)
+            grid = net.add(make_population(neuron_type, "grid", N_GRID, params={**params, "i_offset": currents}))
+            net.record_spikes(grid)
+            spikes = Simulator(net, dt=dt).run(SETTLE + WINDOW).spikes["grid"]
         rates = np.zeros(N_GRID)
         for i in range(N_GRID):
             times = spikes.of(i)

@@ -6,8 +6,8 @@
     b = model.ensemble("b", 100)
     model.connect(stim, a)
     model.connect(a, b, function="square")
-    model.probe(b, synapse=0.01)
-    data = model.run(2.0, dt=0.001)       # data.t, data.decoded["b"]
+    model.probe(b, synapse="10 ms")
+    data = model.run("2 s", dt="1 ms")       # data.t, data.decoded["b"]
 
 Each ensemble becomes one core population, each node D linear rate units, each connection one
 ``DenseProjection``; probes are passthrough nodes recorded by a ``StateMonitor`` (see
@@ -23,6 +23,7 @@ from ..core.network import Network
 from ..core.results import Results, SpikeTrains
 from ..core.simulator import Simulator
 from ..errors import ParameterError
+from ..units import quantity, si_floats
 from .connection import Connection
 from .ensemble import NEURON_TYPES, Ensemble
 from .functions import evaluate
@@ -96,7 +97,7 @@ class Model:
         self.connections.append(connection)
         return connection
 
-    def probe(self, target, synapse: float = 0.01, function=None, name: str | None = None) -> str:
+    def probe(self, target, synapse="10 ms", function=None, name: str | None = None) -> str:
         """Record the decoded value of ``target`` (or ``function`` of it) through a ``synapse`` (s) lowpass."""
         self._member(target, "probe target")
         name = name or f"{target.name}_probe"
@@ -119,6 +120,10 @@ class Model:
 
     def build(self) -> Network:
         """The core network of this model (a new one on each call)."""
+        with si_floats():  # the ensembles' values are SI already
+            return self._build()
+
+    def _build(self) -> Network:
         net = Network(self.seed)
         populations = {}
         for item in [*self.ensembles.values(), *self.nodes.values(), *self.probes.values()]:
@@ -134,10 +139,12 @@ class Model:
             net.record_spikes(populations[name])
         return net
 
-    def run(self, duration: float, dt: float = 0.001, progress=None) -> ModelData:
-        """Build and simulate for ``duration`` (s) with step ``dt`` (s)."""
-        simulator = Simulator(self.build(), dt=dt)
-        results = simulator.run(duration, progress=progress)
+    def run(self, duration, dt="1 ms", progress=None) -> ModelData:
+        """Build and simulate for ``duration`` with step ``dt`` (unit strings, e.g. ``"2 s"``, ``"1 ms"``)."""
+        duration, dt = quantity(duration, "time", "duration"), quantity(dt, "time", "dt")
+        with si_floats():
+            simulator = Simulator(self.build(), dt=dt)
+            results = simulator.run(duration, progress=progress)
         data = ModelData(t=np.arange(simulator.step) * dt, dt=dt, results=results)
         for name in self.probes:
             data.decoded[name] = results.states[name]["x"].data

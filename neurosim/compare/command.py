@@ -28,6 +28,7 @@ from ..core.results import Results
 from ..core.stimuli import OUNoise
 from ..errors import ParameterError
 from ..protocol import build, load
+from ..units import si_floats
 from .brian2 import Brian2Model
 from .brian2_protocol import ProtocolModel
 from .metrics import Tolerances, deterministic_agreement, statistical_agreement
@@ -111,7 +112,8 @@ def run_pair(path: str, seed: int, options, same_network: bool):
     reference = REFERENCES[against](protocol, simulator if same_network else None, options)
     progress(f"seed {seed}: {against} done in {time.perf_counter() - started:.1f} s; neurosim ...")
     started = time.perf_counter()
-    ours = simulator.run(protocol.spec.duration)
+    with si_floats():
+        ours = simulator.run(protocol.spec.duration)
     progress(f"seed {seed}: neurosim done in {time.perf_counter() - started:.1f} s")
     return protocol, simulator, ours, reference
 

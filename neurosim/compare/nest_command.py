@@ -21,6 +21,7 @@ import scipy.stats
 
 from ..errors import ParameterError
 from ..protocol import build, load
+from ..units import si_floats
 from . import nest
 from .command import _jsonable, is_deterministic, tolerances_of
 from .metrics import spike_agreement, spike_statistics, trace_agreement
@@ -156,7 +157,8 @@ def run(args) -> int:
         mode = "deterministic" if is_deterministic(simulator.network) else "statistical"
     if mode == "deterministic":
         reference = nest.run(protocol, seed, deterministic=True)
-        ours = simulator.run(protocol.spec.duration)
+        with si_floats():
+            ours = simulator.run(protocol.spec.duration)
         runs = [(ours, reference)]
         report = deterministic(protocol, ours, reference)
     else:
@@ -167,7 +169,8 @@ def run(args) -> int:
             protocol = load(args.protocol, sets=raised)
         seeds = [seed + offset for offset in range(tolerances.seeds)]
         references = nest.run_many(protocol, seeds)
-        mine = [build(load(args.protocol, sets=raised, seed=s)).run(protocol.spec.duration) for s in seeds]
+        with si_floats():
+            mine = [build(load(args.protocol, sets=raised, seed=s)).run(protocol.spec.duration) for s in seeds]
         runs = list(zip(mine, references, strict=True))
         report = statistical(mine, references, tolerances)
     print(f"{protocol.name}: neurosim vs NEST {runs[0][1].attributes['simulator'].split()[-1]}, {mode} comparison")

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
-from ..units import to_si, ureg
+from ..units import quantity
 from .distributions import sample
 from .population import Population, check_name
 from .timegrid import to_steps
@@ -408,12 +408,11 @@ def _weight_dimension(post, receptor: str) -> str:
 
 
 def _si(value, dimension: str, key: str):
-    """Strings with units and pint quantities (scalars or lists) to SI; numbers, arrays and
-    distributions as they are (already SI)."""
-    if isinstance(value, (str, ureg.Quantity)) or (isinstance(value, (list, tuple)) and value
-                                                    and isinstance(value[0], (str, ureg.Quantity))):
-        return to_si(value, dimension, key)
-    return value
+    """Strings with units, pint quantities, numbers and arrays (scalars or lists) to SI by the API's
+    unit rule (:func:`neurosim.units.quantity`); distributions as they are."""
+    if hasattr(value, "draw"):
+        return value
+    return quantity(value, dimension, key)
 
 
 def _is_scalar(value) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
-from ..units import format_si, to_si, ureg
+from ..units import format_si, quantity, si_floats, ureg
 
 CONSTRAINTS = {
     "any": (lambda x: np.ones_like(x, bool), "any finite value"),
@@ -35,16 +35,12 @@ class Param:
 
 
 def to_value(value, dimension: str, name: str):
-    """A scalar or array parameter in SI: strings, pint quantities and lists with units are converted,
-    numbers kept."""
-    if isinstance(value, (str, ureg.Quantity)):
-        return to_si(value, dimension, name)
-    if isinstance(value, (list, tuple)):
-        return np.array([to_value(v, dimension, f"{name}[{i}]") for i, v in enumerate(value)], float)
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.astype(float)
+    """A scalar or array parameter in SI by the API's unit rule (:func:`neurosim.units.quantity`):
+    strings, pint quantities and lists with units converted; bare numbers only when dimensionless,
+    zero, or inside :func:`neurosim.units.si_floats`."""
+    if isinstance(value, (str, ureg.Quantity, list, tuple, int, float, np.integer, np.floating, np.ndarray)) \
+            and not isinstance(value, bool):
+        return quantity(value, dimension, name)
     raise ParameterError(name, value,
                          f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
 
@@ -73,4 +69,7 @@ def resolve(spec: dict[str, Param], given: dict, n: int, owner: str) -> dict[str
         if key not in spec:
             raise ParameterError(f"{owner}: {key}", value,
                                  f"a parameter of this model, one of {sorted(spec)}{did_you_mean(key, spec)}")
-    return {name: check_value(given.get(name, p.default), p, n, owner) for name, p in spec.items()}
+    with si_floats(True):  # the defaults are SI floats; given values follow the API's unit rule
+        defaults = {name: check_value(p.default, p, n, owner) for name, p in spec.items() if name not in given}
+    return {name: check_value(given[name], p, n, owner) if name in given else defaults[name]
+            for name, p in spec.items()}

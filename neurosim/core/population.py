@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
-from ..units import to_si
+from ..units import quantity, to_si, ureg
 from .distributions import sample
 from .params import Param, resolve
 from .synapses import Synapse, SynapseBank, make_bank
@@ -82,6 +82,11 @@ class Population:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
                                      f"a state variable or the conductance/current of an exponential receptor, "
                                      f"one of {settable}{did_you_mean(key, settable)}")
+            value = self.initial[key]
+            if (isinstance(value, (int, float, np.integer, np.floating, np.ndarray, ureg.Quantity, list, tuple))
+                    or (isinstance(value, str) and value not in self.params)) and not isinstance(value, bool):
+                # the API's unit rule, at the call (a string naming a parameter is resolved at build)
+                self.initial[key] = quantity(value, self.variable_dimension(key), f"population '{name}': initial {key}")
         self.state: dict[str, np.ndarray] = {}
         self.bank: SynapseBank | None = None
         self.ring_length = 0

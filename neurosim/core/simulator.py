@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
-from ..units import to_si, ureg
+from ..units import quantity, ureg
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
 from .network import Network
@@ -58,11 +58,11 @@ class Simulator:
     (sweep points) reuse one compiled loop (see :class:`~neurosim.core.codegen.CodeWriter`).
     """
 
-    def __init__(self, network: Network, dt: float = 1e-4, dtype: str = "float64", threads: int = 1,
+    def __init__(self, network: Network, dt="0.1 ms", dtype: str = "float64", threads: int = 1,
                  target_chunk_seconds: float = 0.25, jit: bool = True, inline_constants: bool = True):
-        if isinstance(dt, (str, ureg.Quantity)):  # "0.1 ms", 0.1 * neurosim.ms
-            dt = to_si(dt, "time", "dt")
-        if not isinstance(dt, (int, float)) or not np.isfinite(dt) or dt <= 0:
+        if isinstance(dt, (str, ureg.Quantity, int, float, np.integer, np.floating)) and not isinstance(dt, bool):
+            dt = quantity(dt, "time", "dt")  # "0.1 ms", 0.1 * neurosim.ms; SI floats in si_floats()
+        if not isinstance(dt, float) or not np.isfinite(dt) or dt <= 0:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
@@ -161,7 +161,10 @@ class Simulator:
 
         ``progress(done_steps, total_steps)`` is called after every chunk.
         """
-        if not isinstance(duration, (int, float)) or not np.isfinite(duration) or duration < 0:
+        if isinstance(duration, (str, ureg.Quantity, int, float, np.integer, np.floating)) \
+                and not isinstance(duration, bool):
+            duration = quantity(duration, "time", "duration")  # "1 s"; SI floats in si_floats()
+        if not isinstance(duration, float) or not np.isfinite(duration) or duration < 0:
             raise ParameterError("duration", duration, "a time >= 0 s")
         total = to_steps(duration, self.dt, "duration", "run duration")
         interrupted = threading.Event()

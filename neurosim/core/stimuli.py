@@ -84,7 +84,7 @@ class Constant(Waveform):
         super().__init__(target, neurons, name)
         self.amplitude = self.quantity(amplitude, "amplitude")
         self.start = float(to_value(start, "time", "start"))
-        self.stop = float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
+        self.stop = float(to_value(stop, "time", "stop"))
 
     def values(self, t):
         return _window(t, self.start, self.stop)[:, None] * self.amplitude[None, :]
@@ -133,7 +133,7 @@ class Sine(Waveform):
         self.frequency = float(to_value(frequency, "frequency", "frequency"))
         self.phase = float(phase)
         self.start = float(to_value(start, "time", "start"))
-        self.stop = float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
+        self.stop = float(to_value(stop, "time", "stop"))
 
     def values(self, t):
         wave = np.sin(2 * np.pi * self.frequency * t + self.phase)[:, None]
@@ -146,7 +146,7 @@ class TimeSeries(Waveform):
 
     def __init__(self, target, values, sample_dt, start=0.0, neurons=None, name=None):
         super().__init__(target, neurons, name)
-        self.samples = np.asarray(values, float)
+        self.samples = np.asarray(to_value(values, self.target_dimension(), f"stimulus {self.name!r}: values"), float)
         if self.samples.ndim not in (1, 2) or (self.samples.ndim == 2 and self.samples.shape[1] != len(self.neurons)):
             raise ParameterError(f"stimulus '{self.name}': values", f"shape {self.samples.shape}",
                                  f"(T,) or (T, {len(self.neurons)})")

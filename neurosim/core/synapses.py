@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import ParameterError, did_you_mean
-from ..units import to_si, ureg
+from ..units import quantity
 
 KERNELS = ("exponential", "alpha", "exp2")
 KINDS = ("current", "conductance", "delta")
@@ -40,16 +40,15 @@ class Synapse:
     """
 
     kernel: str = "exponential"
-    tau: float = 5e-3
+    tau: float = "5 ms"  # type: ignore[assignment]  # SI float after __post_init__
     kind: str = "current"
     e_rev: float = 0.0
-    tau_rise: float = 1e-3
+    tau_rise: float = "1 ms"  # type: ignore[assignment]  # SI float after __post_init__
 
     def __post_init__(self):
         for key, dimension in (("tau", "time"), ("tau_rise", "time"), ("e_rev", "voltage")):
             value = getattr(self, key)
-            if isinstance(value, (str, ureg.Quantity)):  # "5 ms", 5 * neurosim.ms
-                object.__setattr__(self, key, to_si(value, dimension, f"synapse {key}"))
+            object.__setattr__(self, key, quantity(value, dimension, f"synapse {key}"))  # "5 ms", 5 * ns.ms
         if self.kernel not in KERNELS:
             raise ParameterError("synapse kernel", self.kernel, f"one of {KERNELS}{did_you_mean(self.kernel, KERNELS)}")
         if self.kind not in KINDS:

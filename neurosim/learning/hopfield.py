@@ -27,6 +27,7 @@ from ..core.neurons.binary import BinaryPopulation
 from ..core.neurons.rate import RatePopulation
 from ..core.simulator import Simulator
 from ..errors import ParameterError
+from ..units import quantity, si_floats
 from .data import check_count, check_spins, random_patterns
 from .rules import hebbian
 
@@ -173,9 +174,9 @@ class Hopfield:
                                        mode="sign"))
         net.add(DenseProjection(pop, pop, matrix=self.weights))
         net.record_state(pop, "rate")
-        dt = 1e-3  # one synchronous update per step; the value only labels time
-        simulator = Simulator(net, dt=dt)
-        results = simulator.run(max_steps * dt)
+        simulator = Simulator(net, dt="1 ms")  # one synchronous update per step; the value only labels time
+        with si_floats():
+            results = simulator.run(max_steps * simulator.dt)
         states = np.vstack([results.states["hopfield"]["rate"].data, simulator.population("hopfield").state["rate"]])
         steps, converged = max_steps, False
         for k in range(1, len(states)):
@@ -185,8 +186,8 @@ class Hopfield:
         states = states[:steps + 1]
         return Recall(states[-1].copy(), converged, steps, self.energy(states), states=states)
 
-    def recall_continuous(self, cue, gain: float = 4.0, tau: float = 0.01, duration: float = 0.1,
-                          dt: float = 5e-4, amplitude: float = 0.1) -> ContinuousRecall:
+    def recall_continuous(self, cue, gain: float = 4.0, tau="10 ms", duration="100 ms",
+                          dt="0.5 ms", amplitude: float = 0.1) -> ContinuousRecall:
         """``tau dx/dt = -x + gain W tanh(x) + b`` from ``x(0) = amplitude * cue``, on the core.
 
         ``gain`` > 1 is needed for non-zero fixed points (``x = gain tanh(x)`` at a pattern); it is the
@@ -195,15 +196,18 @@ class Hopfield:
         ``-gain/2 V W V - b V + sum_i (x_i V_i - ln cosh x_i)``, ``V = tanh(x)``.
         """
         cue = self._cue(cue)
+        tau, duration, dt = (quantity(value, "time", key)
+                             for key, value in (("tau", tau), ("duration", duration), ("dt", dt)))
         for key, value in (("gain", gain), ("tau", tau), ("duration", duration), ("dt", dt), ("amplitude", amplitude)):
             if not np.isfinite(value) or value <= 0:
                 raise ParameterError(key, value, "a finite number > 0")
-        net = Network(seed=0)
-        pop = net.add(RatePopulation("hopfield", self.n, params={"tau": tau, "bias": self.bias},
-                                     initial={"x": amplitude * cue}, activation="tanh"))
-        net.add(DenseProjection(pop, pop, matrix=gain * self.weights))
-        net.record_state(pop, "x")
-        record = Simulator(net, dt=dt).run(duration).states["hopfield"]["x"]
+        with si_floats():
+            net = Network(seed=0)
+            pop = net.add(RatePopulation("hopfield", self.n, params={"tau": tau, "bias": self.bias},
+                                         initial={"x": amplitude * cue}, activation="tanh"))
+            net.add(DenseProjection(pop, pop, matrix=gain * self.weights))
+            net.record_state(pop, "x")
+            record = Simulator(net, dt=dt).run(duration).states["hopfield"]["x"]
         x = record.data
         V = np.tanh(x)
         log_cosh = np.abs(x) + np.log1p(np.exp(-2 * np.abs(x))) - np.log(2.0)

@@ -19,6 +19,7 @@ from ..core.plasticity import PlasticProjection
 from ..core.simulator import Simulator
 from ..core.synapses import Synapse
 from ..errors import ParameterError, did_you_mean
+from ..units import si_floats
 from . import schema
 from .load import Protocol, _key_path
 
@@ -45,7 +46,13 @@ def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
 
 def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
     """Populations, projections, stimuli and monitors of the protocol, built for its ``dt``
-    (``inline_constants``: see :class:`~neurosim.core.simulator.Simulator`)."""
+    (``inline_constants``: see :class:`~neurosim.core.simulator.Simulator`). The protocol's values
+    are SI floats already checked against their units, so the core is called in ``si_floats()``."""
+    with si_floats():
+        return _build(protocol, inline_constants)
+
+
+def _build(protocol: Protocol, inline_constants: bool) -> Simulator:
     spec = protocol.spec
     assert isinstance(spec, schema.NetworkProtocol)  # experiments are run, not built
     net = Network(seed=spec.seed)

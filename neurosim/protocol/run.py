@@ -11,6 +11,7 @@ from ..core.neurons import models
 from ..core.results import Results
 from ..core.simulator import Simulator
 from ..core.timegrid import to_steps
+from ..units import si_floats
 from . import schema
 from .build import build
 from .load import Protocol
@@ -54,7 +55,8 @@ def simulate(simulator: Simulator, duration: float, progress, checkpoint) -> Res
 
     while True:
         start = simulator.step
-        results = simulator.run(max(0, min(every, end - start)) * dt, report(start))
+        with si_floats():
+            results = simulator.run(max(0, min(every, end - start)) * dt, report(start))
         if simulator.step >= end or (simulator.step == start and results.complete):
             return results
         if checkpoint is not None:
@@ -115,7 +117,9 @@ def analyse(protocol: Protocol, results: Results) -> dict:
                      "count_correlation": analysis.spike_count_correlation(spikes, window, item.bin_size)}
         elif item.type == "population_rate":
             time, rate = analysis.population_rate(spikes, window, item.bin_size)
-            value = {"time": time, "rate": rate}
+            value = {"time": time, "rate": rate,
+                     "peak_frequency": analysis.peak_frequency(spikes, window, item.bin_size),
+                     "modulation": analysis.rate_modulation(spikes, window, item.bin_size)}
         else:
             assert item.input is not None  # a tuning_curve analysis (the loader requires its input)
             inputs, rate = analysis.tuning_curve(spikes, _input_values(protocol, item.input), window)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from .. import io
 from ..core import codegen
 from ..errors import ParameterError
+from ..units import si_floats
 from .points import Point, Sweep
 from .summary import rows, write_csv, write_h5
 
@@ -49,7 +50,8 @@ def run_point(sweep: Sweep, point: Point, output: str) -> dict:
             _close(outcome.figures)
         else:
             simulator = build(protocol, inline_constants=False)
-            results = finish(protocol, simulator.run(protocol.spec.duration))
+            with si_floats():
+                results = finish(protocol, simulator.run(protocol.spec.duration))
         results.timings["total"] = time.perf_counter() - started
         io.save(results, directory / "results.h5")
         record.update(status="ok" if results.complete else "incomplete", error="", rows=rows(protocol, results))
