@@ -56,6 +56,8 @@ def build_population(pop, dt, dtype, seed, network) -> None:
         built.append(member)
     pop.__dict__.update(built[0].__dict__)
     pop.state = {key: np.stack([m.state[key] for m in built]) for key in built[0].state}
+    if hasattr(pop, "extra"):  # equation populations: dense inputs and stored output
+        pop.extra = {key: np.stack([m.extra[key] for m in built]) for key in built[0].extra}
     for attribute in ("z", "i_ext", "spikes", "n_spikes"):
         setattr(pop, attribute, np.stack([getattr(m, attribute) for m in built]))
     pop.run_rng = tuple(generator(seed, "run", f"population:{pop.name}", copy=c) for c in copy_numbers(network))
@@ -78,7 +80,8 @@ def per_copy_arguments(network) -> list:
     """The built objects that carry a copy axis (what the code writer must index by copy)."""
     values = []
     for pop in network.populations.values():
-        values += [*pop.state.values(), pop.z, pop.i_ext, pop.spikes, pop.n_spikes, pop.run_rng]
+        values += [*pop.state.values(), *getattr(pop, "extra", {}).values(), pop.z, pop.i_ext, pop.spikes,
+                   pop.n_spikes, pop.run_rng]
         if pop.ring_length:
             values.append(pop.ring)
     for stimulus in network.stimuli:

@@ -2,7 +2,9 @@
 
 ``activity(pre)`` is the spike train of a spiking population as unit-area impulses (a spike in a
 step contributes ``1/dt``) or the ``rate`` output of a rate or binary population, both from the
-previous step. ``pre_matrix`` (k x n_pre) and ``post_matrix`` (n_post x k) factor the weights:
+previous step (``source`` picks another variable of a rate or equation population, e.g. ``x``;
+``target`` an input of an equation model other than its first, e.g. a value unit's feedback).
+``pre_matrix`` (k x n_pre) and ``post_matrix`` (n_post x k) factor the weights:
 the NEF's decoders and gain-scaled encoders, applied in O(k (n_pre + n_post)) per step without
 forming the n_post x n_pre matrix; give ``matrix`` alone for a full weight matrix. ``tau`` is an
 optional unit-area lowpass synapse on the k-dimensional signal, discretised by zero-order hold
@@ -21,10 +23,20 @@ class DenseProjection:
     """Weights as a full ``matrix`` (n_post x n_pre) or as ``post_matrix @ pre_matrix``."""
 
     def __init__(self, pre: Population, post: Population, matrix=None, pre_matrix=None, post_matrix=None,
-                 tau: float = 0.0, name: str | None = None):
+                 tau: float = 0.0, name: str | None = None, source: str = "rate", target: str | None = None):
         self.pre, self.post = pre, post
         self.name = check_name(name or f"{pre.name}_to_{post.name}_dense", "projection")
         label = f"projection '{self.name}'"
+        outputs = [*pre.state_spec, *(["rate"] if "rate" in getattr(getattr(pre, "system", None), "subexpressions", {})
+                                      else [])]
+        if source != "rate" and (pre.spiking or source not in outputs):
+            raise ParameterError(f"{label}: source", source, f"'rate' or a state variable of the non-spiking "
+                                 f"population '{pre.name}', one of {outputs}")
+        inputs = list(getattr(post, "dense_inputs", {}))
+        if target is not None and target not in inputs:
+            raise ParameterError(f"{label}: target", target, f"None (the input i_ext) or an input of '{post.name}' "
+                                 f"that no receptor feeds, one of {inputs}")
+        self.source, self.target = source, target
         if (matrix is None) == (pre_matrix is None or post_matrix is None):
             raise ParameterError(f"{label}: weights", "matrix/pre_matrix/post_matrix",
                                  "either matrix, or both pre_matrix and post_matrix")
@@ -86,9 +98,10 @@ class DenseProjection:
         if self.pre.spiking:
             activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
-            activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
+            activity = f"{pre('spikes')}, {counts}, -1, {pre(self.source)}"
+        target = "i_ext" if self.target is None else f"i_{self.target}"
         w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
-                                f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
+                                f"{r('encode')}, dt, {w.ref(self.post, target)})")
 
 
 @numba.njit(cache=True, nogil=True)

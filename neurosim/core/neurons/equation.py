@@ -361,13 +361,17 @@ class EquationPopulation(Population):
                                      f"an input of model '{model.name}', one of {list(model.inputs)}"
                                      f"{did_you_mean(str(target), model.inputs)}")
             outputs[target].append(f"({rename(synapse_model.output, mapping)})")
+        #: inputs after the first that no receptor feeds: dense projections add to them (``target=key``)
+        self.dense_inputs = {key: dim for index, (key, dim) in enumerate(model.inputs.items())
+                             if index > 0 and not outputs[key]}
         for index, (key, dim) in enumerate(model.inputs.items()):
-            terms = (["i_ext"] if index == 0 else []) + outputs[key]
+            terms = (["i_ext"] if index == 0 else [f"i_{key}"] if key in self.dense_inputs else []) + outputs[key]
             lines.append(f"{key} = {' + '.join(terms) or '0'} : {brian2_unit(dim)}")
         self.combined_text = "\n".join(lines)
         label = model.name if not self.receptor_models else f"{model.name} with receptors {', '.join(self.receptor_models)}"
         try:
-            self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim},
+            self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim,
+                                       **{f"i_{key}": dim for key, dim in self.dense_inputs.items()}},
                                        model.threshold, model.reset, model.refractory)
             self.method = choose(self.system, method or model.method)
         except EquationError as exc:
@@ -447,6 +451,19 @@ class EquationPopulation(Population):
                 self.state[var] = array
         if "ref_left" in self.state_spec:
             self.state["ref_left"] = np.zeros(self.n, dtype)
+        # run arrays besides the state: the dense inputs, and the output ``rate`` (a subexpression of
+        # the states and parameters, stored after every update) that dense projections read
+        self.extra = {f"i_{key}": np.zeros(self.n, dtype) for key in self.dense_inputs}
+        if "rate" in self.system.subexpressions:
+            expr = self.system.subexpressions["rate"]
+            allowed = {self.system.symbol(s) for s in self.system.states} | {self.system.symbol(k) for k in self.values}
+            if expr.free_symbols - allowed:
+                raise ParameterError(f"population '{self.name}': rate", sympy.sstr(expr),
+                                     "an output that depends on state variables and parameters only")
+            numeric = {self.system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
+            numeric.update({self.system.symbol(s): np.asarray(self.state[s] if s in self.state else
+                                                              self.z[self.row_of[s]], float) for s in self.system.states})
+            self.extra["rate"] = np.asarray(emit.evaluate(expr, numeric, self.n), float).astype(dtype)
         self.i_ext = np.zeros(self.n, dtype)
         self.spikes = np.zeros(self.n, np.int32)
         self.n_spikes = np.zeros(1, np.int64)
@@ -505,6 +522,7 @@ class EquationPopulation(Population):
             values[system.symbol(name)] = (self.z[self.row_of[name]] if name in self.row_of
                                            else self.state[name]).astype(float)
         values[system.symbol("i_ext")], values[system.t] = np.zeros(self.n), np.float64(0.0)
+        values.update({system.symbol(f"i_{key}"): np.zeros(self.n) for key in self.dense_inputs})
         for name in system.states:
             rate = np.abs(emit.evaluate(sympy.diff(system.rhs[name], system.symbol(name)), values, self.n))
             worst = float(np.nanmax(rate)) * dt if rate.size else 0.0
@@ -517,6 +535,7 @@ class EquationPopulation(Population):
     # -- code ----------------------------------------------------------------------------------
     def arrays(self):
         arrays = {k: v for k, v in self.state.items()}
+        arrays.update(self.extra)
         arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
         if self.ring_length:
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype), syn_row=self.bank.row_receptor)
@@ -534,6 +553,9 @@ class EquationPopulation(Population):
         for s in system.states:
             names[s] = f"{q}{s}"
         names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
+        for key in self.dense_inputs:
+            names[f"i_{key}"] = f"{arr(f'i_{key}')}[i]"
+            w.lines["clear"].append(f"{arr(f'i_{key}')}[:] = 0.0")
         names["t"], names["dt"] = "(step * dt)", "dt"
         body = [f"{q}{s} = {arr(s)}[i]" if s not in self.row_of else f"{q}{s} = {arr('z')}[{self.row_of[s]}, i]"
                 for s in system.states]
@@ -595,6 +617,8 @@ class EquationPopulation(Population):
         for s in system.states:
             body.append(f"{arr(s)}[i] = {final[s]}" if s not in self.row_of else
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
+        if "rate" in self.extra:
+            body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final))(system.subexpressions['rate'])}")
         w.lines["update"] += header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
         if system.threshold is not None:
             self.emit_spike_collection(w)
@@ -637,6 +661,8 @@ class EquationPopulation(Population):
         names = {s: (f"{w.ref(self, s)}[{index}]" if s not in self.row_of else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
                  for s in system.states}
         names["i_ext"] = f"{w.ref(self, 'i_ext')}[{index}]"
+        for key in self.dense_inputs:
+            names[f"i_{key}"] = f"{w.ref(self, f'i_{key}')}[{index}]"
         names["t"], names["dt"] = "(step * dt)", "dt"
         for key in self.values:
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype), index)
