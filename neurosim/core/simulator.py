@@ -132,6 +132,12 @@ class Simulator:
                 continue
             stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
+        for index, projection in enumerate(net.projections):  # a summed input is read once it is complete
+            if getattr(projection, "source", None) == "i_ext":
+                later = [p.name for p in net.projections[index + 1:] if p.post is projection.pre]
+                if later:
+                    raise ParameterError(f"projection '{projection.name}': source", "i_ext",
+                                         f"a projection added after those into '{projection.pre.name}' ({later})")
         driven = {id(s.target) for s in net.stimuli} | {id(p.post) for p in net.projections if not hasattr(p, "receptor")}
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven

@@ -2,18 +2,20 @@
 settling run per mini-batch (the numpy :mod:`.predictive_coding` stays the reference).
 
 Layer ``l`` has a population of value units ``x_l`` (an equation model) and one of error units
-``e_l`` (linear rate units, ``e = i_ext``). Dense projections carry, for ``l = 1..L``:
-``x_l -> e_l`` (``pi_l I``, reading the values ``x``), ``f(x_{l-1}) -> e_l`` (``-pi_l W_l^T``) and a
-constant unit ``-> e_l`` (``-pi_l b_l``), so ``e_l = pi_l (x_l - W_l f(x_{l-1}) - b_l)``; and
-``e_l -> x_l`` (``rate I``, the value's first input ``err``) and ``e_{l+1} -> x_l`` (``rate W_{l+1}``,
-its input ``back``). A value unit obeys ``dx/dt = odd (-err + f'(x) back) / tau`` with ``dt = tau``,
-the forward-Euler step ``x += rate (-e_l + f'(x_l) W_{l+1} e_{l+1})`` of the reference.
+``e_l`` (linear rate units without dynamics, ``e = i_ext``). Dense projections carry, for
+``l = 1..L``: ``x_l -> e_l`` (one-to-one, ``pi_l``, reading the values ``x``), ``f(x_{l-1}) -> e_l``
+(``-pi_l W_l^T``) and a constant unit ``-> e_l`` (``-pi_l b_l``), so
+``e_l = pi_l (x_l - W_l f(x_{l-1}) - b_l)``; then ``e_l -> x_l`` (one-to-one, ``rate``, the value's
+first input ``err``) and ``e_{l+1} -> x_l`` (``rate W_{l+1}``, its input ``back``). A value unit
+obeys ``dx/dt = (-err + f'(x) back) / tau`` with ``dt = tau``: the forward-Euler step
+``x += rate (-e_l + f'(x_l) W_{l+1} e_{l+1})`` of the reference.
 
-Schedule: dense projections read the previous step's outputs, so one relaxation iteration takes
-two steps: on even steps the error units take the errors of the current values (values hold,
-``odd = 0``), on odd steps the values move with those errors. A :class:`~neurosim.core.settle.Settle`
-ends the run after the first iteration with ``max |rate dx| < rate tol`` (the reference's
-``max |dx| < tol``). The mini-batch is the batch dimension of the network (one copy per sample).
+Schedule: one step is one relaxation iteration. The error units have no dynamics, so the
+projections out of them read their summed input of the same step (``source="i_ext"``, added after
+the projections into them): the values move with the errors of the current values, as in the
+reference's synchronous iteration. A :class:`~neurosim.core.settle.Settle` ends the run after the
+first iteration with ``max |rate dx| < rate tol`` (the reference's ``max |dx| < tol``). The
+mini-batch is the batch dimension of the network (one copy per sample).
 
 Phases of a training step (the protocol): clamp (input and label populations follow per-copy
 time series; free values start at the feed-forward sweep), relax (one settling run), learn: every
@@ -39,7 +41,6 @@ from .predictive_coding import ACTIVATIONS, MAX_SLOPE, PredictiveCodingNetwork, 
 #: f(x) and f'(x) in the equation language (same curves as ``predictive_coding.ACTIVATIONS``)
 CURVES = {"logistic": ("1 / (1 + exp(-x))", "rate * (1 - rate)"), "tanh": ("tanh(x)", "1 - rate**2"),
           "linear": ("x", "1")}
-_ODD = "odd = (t/dt) % 2 : 1"  # 1 on odd steps (values move), 0 on even ones (errors settle); t/dt is the step
 
 
 def value_model(activation: str, feedback: bool = True) -> Model:
@@ -49,10 +50,10 @@ def value_model(activation: str, feedback: bool = True) -> Model:
         raise ParameterError("activation", activation, f"one of {sorted(CURVES)} on the engine")
     rate, slope = CURVES[activation]
     drive = f"-err + ({slope}) * back" if feedback else "-err"
-    text = "\n".join(["dx/dt = odd * drive / tau : 1", f"drive = {drive} : 1", f"rate = {rate} : 1", _ODD])
+    text = "\n".join(["dx/dt = drive / tau : 1", f"drive = {drive} : 1", f"rate = {rate} : 1"])
     inputs = {"err": "1", "back": "1"} if feedback else {"err": "1"}
     return Model(f"pc_value_{activation}{'' if feedback else '_top'}", text, parameters={"tau": "1 s"}, inputs=inputs,
-                 method="euler", doc="predictive-coding value unit: dx/dt = odd (-err + f'(x) back) / tau")
+                 method="euler", doc="predictive-coding value unit: dx/dt = (-err + f'(x) back) / tau")
 
 
 class EngineNetwork:
@@ -85,21 +86,22 @@ class EngineNetwork:
         self.dense = {}
         for l, error in self.errors.items():
             pi = prior_precision if l == 0 else self.precision[l - 1]
-            self.dense[("own", l)] = net.add(DenseProjection(self.values[l], error, matrix=pi * np.eye(sizes[l]),
+            self.dense[("own", l)] = net.add(DenseProjection(self.values[l], error, diagonal=np.full(sizes[l], pi),
                                                              source="x", name=f"x{l}_to_e{l}"))
             self.dense[("bias", l)] = net.add(DenseProjection(one, error, matrix=np.zeros((sizes[l], 1)), name=f"b{l}"))
             if l > 0:
                 self.dense[("forward", l)] = net.add(DenseProjection(
                     self.values[l - 1], error, matrix=np.zeros((sizes[l], sizes[l - 1])), name=f"W{l}"))
+        for l in range(L + 1):  # after every projection into the error units: they read this step's errors
             if l not in self.clamped:
-                self.dense[("err", l)] = net.add(DenseProjection(error, self.values[l], matrix=np.eye(sizes[l]),
-                                                                 name=f"e{l}_to_x{l}"))
+                self.dense[("err", l)] = net.add(DenseProjection(self.errors[l], self.values[l], diagonal=np.ones(sizes[l]),
+                                                                 source="i_ext", name=f"e{l}_to_x{l}"))
                 if l < L:
                     self.dense[("back", l)] = net.add(DenseProjection(
                         self.errors[l + 1], self.values[l], matrix=np.zeros((sizes[l], sizes[l + 1])), target="back",
-                        name=f"e{l + 1}_to_x{l}"))
+                        source="i_ext", name=f"e{l + 1}_to_x{l}"))
         self.free = [l for l in range(L + 1) if l not in self.clamped]
-        self.settle = net.add(Settle([self.values[l] for l in self.free], "drive", 1.0, every=2, offset=1))
+        self.settle = net.add(Settle([self.values[l] for l in self.free], "drive", 1.0))
         self.simulator = Simulator(net, dt=self.DT)
         built = self.simulator.network
         self.built_values = [built.population(f"x{l}") for l in range(L + 1)]
@@ -123,7 +125,7 @@ class EngineNetwork:
             if ("back", l - 1) in self.encode:
                 self.encode[("back", l - 1)][:] = rate * ref.W[l - 1]
         for l in self.free:
-            self.encode[("err", l)][:] = rate * np.eye(ref.sizes[l])
+            self.encode[("err", l)][:] = rate
         if self.prior_precision is not None:
             self.encode[("bias", 0)][:, 0] = -self.prior_precision * np.asarray(prior_mean, float).ravel()
         for l in range(L + 1):
@@ -138,8 +140,8 @@ class EngineNetwork:
                 pop.extra["rate"][:] = ref.f(values, l)
         self.settler.tol[0] = rate * tol
         start = self.simulator.step
-        self.simulator.run(2 * check_count("max_iterations", max_iterations) * self.DT)
-        iterations = (self.simulator.step - start) // 2
+        self.simulator.run(check_count("max_iterations", max_iterations) * self.DT)
+        iterations = self.simulator.step - start
         xs = [np.array(pop.state["x"][:size]) for pop in self.built_values]
         eps = [np.array(self.built_errors[l].state["rate"][:size]) if l in self.built_errors else np.zeros_like(xs[0])
                for l in range(L + 1)]
