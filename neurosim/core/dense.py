@@ -6,6 +6,10 @@ previous step (``source`` picks another variable of a rate or equation populatio
 its ``i_ext`` of the current step, summed by the projections and stimuli added before this one;
 ``target`` an input of an equation model other than its first, e.g. a value unit's feedback).
 ``diagonal`` (n weights, n_pre = n_post, non-spiking pre) connects unit ``i`` to unit ``i`` only.
+``blas=True`` (a full ``matrix``, ``tau = 0``, non-spiking pre) computes a batched network's input
+for all copies as one matrix-matrix product (BLAS ``gemm``): faster, but a copy's input then
+differs from that of an unbatched run by rounding (~1e-16 relative), as BLAS sums a row of a
+``B``-row product in another order; without it every copy repeats the unbatched arithmetic.
 ``pre_matrix`` (k x n_pre) and ``post_matrix`` (n_post x k) factor the weights:
 the NEF's decoders and gain-scaled encoders, applied in O(k (n_pre + n_post)) per step without
 forming the n_post x n_pre matrix; give ``matrix`` alone for a full weight matrix. ``tau`` is an
@@ -26,7 +30,7 @@ class DenseProjection:
 
     def __init__(self, pre: Population, post: Population, matrix=None, pre_matrix=None, post_matrix=None,
                  tau: float = 0.0, name: str | None = None, source: str = "rate", target: str | None = None,
-                 diagonal=None):
+                 diagonal=None, blas: bool = False):
         self.pre, self.post = pre, post
         self.name = check_name(name or f"{pre.name}_to_{post.name}_dense", "projection")
         label = f"projection '{self.name}'"
@@ -70,6 +74,9 @@ class DenseProjection:
         if not np.isfinite(tau) or tau < 0:
             raise ParameterError(f"{label}: tau", tau, "a synaptic time constant >= 0 s")
         self.tau = float(tau)
+        if blas and (self.pre_matrix is not None or self.diagonal is not None or self.tau > 0 or pre.spiking):
+            raise ParameterError(f"{label}: blas", blas, "False, or a full matrix from a non-spiking population with tau = 0")
+        self.blas = bool(blas)
 
     @property
     def rank(self) -> int:
@@ -111,6 +118,11 @@ class DenseProjection:
         else:
             activity = f"{pre('spikes')}, {counts}, -1, {pre(self.source)}"
         target = "i_ext" if self.target is None else f"i_{self.target}"
+        if self.blas and w.batch is not None:  # all copies at once: (B, n_pre) @ (n_pre, n_post)
+            from .codegen import AllCopies
+            w.lines["input"].append(AllCopies(f"{w.ref(self.post, target)}__copies += "
+                                              f"np.dot({pre(self.source)}__copies, {r('encode')}.T)"))
+            return
         if self.diagonal is not None:
             w.imports.add("from neurosim.core.dense import diagonal_input")
             w.lines["input"].append(f"diagonal_input({pre(self.source)}, {w.constant(self, 'filter_decay', self.filter_decay)}, "

@@ -4,7 +4,7 @@ settling run per mini-batch (the numpy :mod:`.predictive_coding` stays the refer
 Layer ``l`` has a population of value units ``x_l`` (an equation model) and one of error units
 ``e_l`` (linear rate units without dynamics, ``e = i_ext``). Dense projections carry, for
 ``l = 1..L``: ``x_l -> e_l`` (one-to-one, ``pi_l``, reading the values ``x``), ``f(x_{l-1}) -> e_l``
-(``-pi_l W_l^T``) and a constant unit ``-> e_l`` (``-pi_l b_l``), so
+(``-pi_l W_l^T``, all copies in one BLAS product) and a constant unit ``-> e_l`` (``-pi_l b_l``), so
 ``e_l = pi_l (x_l - W_l f(x_{l-1}) - b_l)``; then ``e_l -> x_l`` (one-to-one, ``rate``, the value's
 first input ``err``) and ``e_{l+1} -> x_l`` (``rate W_{l+1}``, its input ``back``). A value unit
 obeys ``dx/dt = (-err + f'(x) back) / tau`` with ``dt = tau``: the forward-Euler step
@@ -17,8 +17,8 @@ reference's synchronous iteration. A :class:`~neurosim.core.settle.Settle` ends 
 first iteration with ``max |rate dx| < rate tol`` (the reference's ``max |dx| < tol``). The
 mini-batch is the batch dimension of the network (one copy per sample).
 
-Phases of a training step (the protocol): clamp (input and label populations follow per-copy
-time series; free values start at the feed-forward sweep), relax (one settling run), learn: every
+Phases of a training step (the protocol): clamp (the values of the input and label layers are set
+per copy and hold, ``dx/dt = 0``; free values start at the feed-forward sweep), relax (one settling run), learn: every
 projection ``f(x_{l-1}) -> e_l`` changes by the local rule ``dW = <f(x_{l-1})^T e_l> / gamma`` (pre
 activity times post error, mean over the copies; biases: a constant pre unit), and its tied
 feedback projection follows. Inference (input clamped, values from 0) and generation (label
@@ -33,7 +33,6 @@ from ..core.network import Network
 from ..core.neurons.equation import Model
 from ..core.settle import Settle
 from ..core.simulator import Simulator
-from ..core.stimuli import TimeSeries
 from ..errors import ParameterError
 from .data import check_count, check_rate, one_hot
 from .predictive_coding import ACTIVATIONS, MAX_SLOPE, PredictiveCodingNetwork, Relaxation
@@ -41,6 +40,11 @@ from .predictive_coding import ACTIVATIONS, MAX_SLOPE, PredictiveCodingNetwork, 
 #: f(x) and f'(x) in the equation language (same curves as ``predictive_coding.ACTIVATIONS``)
 CURVES = {"logistic": ("1 / (1 + exp(-x))", "rate * (1 - rate)"), "tanh": ("tanh(x)", "1 - rate**2"),
           "linear": ("x", "1")}
+
+
+#: Clamped layers (data): values that hold what they are set to, output ``rate = x``.
+CLAMPED = Model("pc_clamped", "dx/dt = 0 / tau : 1\nrate = x : 1", parameters={"tau": "1 s"}, method="euler",
+                doc="predictive-coding clamped value unit (input or label)")
 
 
 def value_model(activation: str, feedback: bool = True) -> Model:
@@ -73,8 +77,7 @@ class EngineNetwork:
         self.values, self.data = [], {}
         for l, n in enumerate(sizes):
             if l in self.clamped:
-                pop = net.add_population(f"x{l}", n, "rate", activation="linear")
-                net.add(TimeSeries(pop, np.zeros((copies, 1, n)), sample_dt=self.DT, name=f"clamp{l}"))
+                pop = net.add(CLAMPED.population_class()(f"x{l}", n))
             else:
                 model = value_model("linear" if l == 0 else reference.activation, feedback=l < L)
                 pop = net.add(model.population_class()(f"x{l}", n))
@@ -91,7 +94,7 @@ class EngineNetwork:
             self.dense[("bias", l)] = net.add(DenseProjection(one, error, matrix=np.zeros((sizes[l], 1)), name=f"b{l}"))
             if l > 0:
                 self.dense[("forward", l)] = net.add(DenseProjection(
-                    self.values[l - 1], error, matrix=np.zeros((sizes[l], sizes[l - 1])), name=f"W{l}"))
+                    self.values[l - 1], error, matrix=np.zeros((sizes[l], sizes[l - 1])), name=f"W{l}", blas=True))
         for l in range(L + 1):  # after every projection into the error units: they read this step's errors
             if l not in self.clamped:
                 self.dense[("err", l)] = net.add(DenseProjection(self.errors[l], self.values[l], diagonal=np.ones(sizes[l]),
@@ -99,14 +102,13 @@ class EngineNetwork:
                 if l < L:
                     self.dense[("back", l)] = net.add(DenseProjection(
                         self.errors[l + 1], self.values[l], matrix=np.zeros((sizes[l], sizes[l + 1])), target="back",
-                        source="i_ext", name=f"e{l + 1}_to_x{l}"))
+                        source="i_ext", name=f"e{l + 1}_to_x{l}", blas=True))
         self.free = [l for l in range(L + 1) if l not in self.clamped]
         self.settle = net.add(Settle([self.values[l] for l in self.free], "drive", 1.0))
         self.simulator = Simulator(net, dt=self.DT)
         built = self.simulator.network
         self.built_values = [built.population(f"x{l}") for l in range(L + 1)]
         self.built_errors = {l: built.population(f"e{l}") for l in self.errors}
-        self.clamps = {s.name: s for s in built.stimuli}
         self.encode = {key: p.encode for key, p in zip(self.dense, [q for q in built.projections], strict=True)}
         self.settler = next(m for m in built.monitors if isinstance(m, Settle))
 
@@ -131,13 +133,8 @@ class EngineNetwork:
         for l in range(L + 1):
             values = pad(np.asarray(x[l], float))
             pop = self.built_values[l]
-            if l in self.clamped:
-                self.clamps[f"clamp{l}"].samples[:, 0, :] = values
-                pop.state["x"][:] = values
-                pop.state["rate"][:] = values
-            else:
-                pop.state["x"][:] = values
-                pop.extra["rate"][:] = ref.f(values, l)
+            pop.state["x"][:] = values
+            pop.extra["rate"][:] = values if l in self.clamped else ref.f(values, l)
         self.settler.tol[0] = rate * tol
         start = self.simulator.step
         self.simulator.run(check_count("max_iterations", max_iterations) * self.DT)
@@ -147,8 +144,7 @@ class EngineNetwork:
                for l in range(L + 1)]
         relaxation = Relaxation(xs, eps, int(iterations), np.zeros(0))
         # the outputs f(x_l) the projections read: the presynaptic activities of the learning rule
-        relaxation.activity = [np.array((pop.state if l in self.clamped else pop.extra)["rate"][:size])
-                               for l, pop in enumerate(self.built_values)]
+        relaxation.activity = [np.array(pop.extra["rate"][:size]) for pop in self.built_values]
         return relaxation
 
 
