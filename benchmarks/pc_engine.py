@@ -47,7 +47,8 @@ def main() -> None:
     if difference > 1e-10:
         raise SystemExit(f"the engine's weights differ from the reference's by {difference:.3g} (relative)")
     numpy_median, engine_median = statistics.median(times["numpy"]), statistics.median(times["engine"])
-    print(f"epochs timed: {args.epochs} (after one warm-up epoch each); largest relative weight difference {difference:.2e}")
+    print(f"epochs timed: {args.epochs} (after one warm-up epoch each); "
+          f"largest relative weight difference {difference:.2e}")
     print("| version | CPU s per epoch (median) |")
     print("|---|---|")
     print(f"| numpy reference | {numpy_median:.3f} |")

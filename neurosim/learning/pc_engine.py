@@ -82,7 +82,8 @@ class EngineNetwork:
                 model = value_model("linear" if l == 0 else reference.activation, feedback=l < L)
                 pop = net.add(model.population_class()(f"x{l}", n))
             self.values.append(pop)
-        one = net.add_population("one", 1, "rate", activation="linear", params={"bias": 1.0})
+        one = net.add_population("one", 1, "rate", activation="linear", params={"bias": 1.0},
+                                 initial={"x": 1.0})  # the bias unit: output 1 from the first step on
         first = 0 if prior_precision is not None else 1
         self.errors = {l: net.add_population(f"e{l}", sizes[l], "rate", activation="linear")
                        for l in range(first, L + 1)}
@@ -97,8 +98,8 @@ class EngineNetwork:
                     self.values[l - 1], error, matrix=np.zeros((sizes[l], sizes[l - 1])), name=f"W{l}", blas=True))
         for l in range(L + 1):  # after every projection into the error units: they read this step's errors
             if l not in self.clamped:
-                self.dense[("err", l)] = net.add(DenseProjection(self.errors[l], self.values[l], diagonal=np.ones(sizes[l]),
-                                                                 source="i_ext", name=f"e{l}_to_x{l}"))
+                self.dense[("err", l)] = net.add(DenseProjection(
+                    self.errors[l], self.values[l], diagonal=np.ones(sizes[l]), source="i_ext", name=f"e{l}_to_x{l}"))
                 if l < L:
                     self.dense[("back", l)] = net.add(DenseProjection(
                         self.errors[l + 1], self.values[l], matrix=np.zeros((sizes[l], sizes[l + 1])), target="back",
