@@ -224,8 +224,8 @@ class DenseMatrix:
         """Raise ``ParameterError`` unless the matrix has shape ``(n_post, n_pre)``."""
         matrix = np.asarray(self.matrix, float)
         if matrix.shape != (n_post, n_pre):
-            raise ParameterError("dense weight matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(n_post, n_pre)}",
-                                 key="matrix")
+            raise ParameterError("dense weight matrix", f"shape {matrix.shape}",
+                                 f"shape (n_post, n_pre) = {(n_post, n_pre)}", key="matrix")
 
     def pairs(self, n_pre, n_post, rng):
         self.check(n_pre, n_post)
@@ -302,7 +302,10 @@ class Projection:
             weights = sample(self.weight, rng, n, f"{label}: weight")
         if not np.all(np.isfinite(weights)):
             raise ParameterError(f"{label}: weight", "non-finite", "finite weights")
-        delays = np.array(float(self.delay)) if _is_scalar(self.delay) else sample(self.delay, rng, n, f"{label}: delay")
+        if _is_scalar(self.delay):
+            delays = np.array(float(self.delay))
+        else:
+            delays = sample(self.delay, rng, n, f"{label}: delay")
         if delays.size and (not np.all(np.isfinite(delays)) or delays.min() < 0):
             raise ParameterError(f"{label}: delay", float(delays.min()), "delays >= 0 s")
         steps = np.asarray(to_steps(delays, dt, "delay", f"{label}: delay"), np.int64)
@@ -349,13 +352,15 @@ class Projection:
         # populations keep the one-spike kernels
         suffix = "_counts" if self.pre.multiplicity else ""
         if suffix:
-            spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+            spikes = (f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], "
+                      f"{r('indptr')}, {r('indices')}, {r('weights')}")
         if w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS:
             suffix += "_threaded"  # bit-identical to the serial kernels (see propagate_threaded)
         blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
         if self.immediate and self.post.receptor_is_delta(self.receptor):
             w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
-            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
+            w.lines["propagate"].append(
+                f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")

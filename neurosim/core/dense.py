@@ -58,7 +58,8 @@ class DenseProjection:
         if matrix is not None:
             matrix = np.asarray(matrix, float)
             if matrix.shape != (post.n, pre.n):
-                raise ParameterError(f"{label}: matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(post.n, pre.n)}")
+                raise ParameterError(f"{label}: matrix", f"shape {matrix.shape}",
+                                     f"shape (n_post, n_pre) = {(post.n, pre.n)}")
             self.pre_matrix, self.post_matrix = None, matrix
         else:
             pre_matrix, post_matrix = np.asarray(pre_matrix, float), np.asarray(post_matrix, float)
@@ -75,7 +76,8 @@ class DenseProjection:
             raise ParameterError(f"{label}: tau", tau, "a synaptic time constant >= 0 s")
         self.tau = float(tau)
         if blas and (self.pre_matrix is not None or self.diagonal is not None or self.tau > 0 or pre.spiking):
-            raise ParameterError(f"{label}: blas", blas, "False, or a full matrix from a non-spiking population with tau = 0")
+            raise ParameterError(f"{label}: blas", blas,
+                                 "False, or a full matrix from a non-spiking population with tau = 0")
         self.blas = bool(blas)
 
     @property
@@ -123,12 +125,13 @@ class DenseProjection:
             w.lines["input"].append(AllCopies(f"{w.ref(self.post, target)}__copies += "
                                               f"np.dot({pre(self.source)}__copies, {r('encode')}.T)"))
             return
+        decay = w.constant(self, "filter_decay", self.filter_decay)
         if self.diagonal is not None:
             w.imports.add("from neurosim.core.dense import diagonal_input")
-            w.lines["input"].append(f"diagonal_input({pre(self.source)}, {w.constant(self, 'filter_decay', self.filter_decay)}, "
-                                    f"{r('signal')}, {r('encode')}, {w.ref(self.post, target)})")
+            w.lines["input"].append(f"diagonal_input({pre(self.source)}, {decay}, {r('signal')}, {r('encode')}, "
+                                    f"{w.ref(self.post, target)})")
             return
-        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
+        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {decay}, {r('signal')}, "
                                 f"{r('encode')}, dt, {w.ref(self.post, target)})")
 
 

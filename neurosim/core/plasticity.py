@@ -59,7 +59,8 @@ class Rule:
         self.parameters, self.bounds, self.doc, self.source = dict(parameters or {}), bounds, doc, source
         self.initial = dict(initial or {})  # initial values of per-synapse variables other than w (default 0)
         if not isinstance(equations, str):
-            raise EquationError(name, "equations", "expected the equations as a string, one per line", text=repr(equations))
+            raise EquationError(name, "equations", "expected the equations as a string, one per line",
+                                text=repr(equations))
         self.bind(None, {}, check_only=True)
 
     def bind(self, kind: str | None, given: dict, owner: str = "", check_only: bool = False) -> Bound:
@@ -233,7 +234,8 @@ class PlasticProjection(Projection):
         for key in self.initial:
             if key not in self.bound.state or key == "w":
                 raise ParameterError(f"projection '{self.name}': initial", key,
-                                     f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)", key=key)
+                                     f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)",
+                                     key=key)
 
     constant_arrays = ("indptr", "indices", "post_indptr", "post_synapses")
 
@@ -245,7 +247,8 @@ class PlasticProjection(Projection):
         super().build(dt, rng)
         label = f"projection '{self.name}'"
         if self.uniform_delay < 0 and self.n_synapses:
-            raise ParameterError(f"{label}: delay", "heterogeneous delays", "one delay for all synapses of a plastic projection")
+            raise ParameterError(f"{label}: delay", "heterogeneous delays",
+                                 "one delay for all synapses of a plastic projection")
         self.delay_step = max(self.uniform_delay, 0)
         n = self.n_synapses
         self.state = {"w": self.weights.astype(np.float64)}
@@ -289,7 +292,8 @@ class PlasticProjection(Projection):
         w.imports.update({"import math", "from neurosim.core.plasticity import enqueue"})
         length = self.delay_step + 1
         w.lines["propagate"].append(
-            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, {r('queue_n')}, "
+            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], "
+            f"{r('queue')}, {r('queue_counts')}, {r('queue_n')}, "
             f"(step + {self.delay_step}) % {length})")
         slot = f"step % {length}"
         w.lines["propagate"].append(
@@ -340,5 +344,6 @@ def load_rule(path) -> Rule:
         raise ParameterError("plasticity model file", str(path), "a mapping with name, equations, on_pre, on_post")
     for key in data:
         if key not in _KEYS:
-            raise ParameterError(f"plasticity model file {path}", key, f"one of {_KEYS}{did_you_mean(key, _KEYS)}", key=key)
+            raise ParameterError(f"plasticity model file {path}", key, f"one of {_KEYS}{did_you_mean(key, _KEYS)}",
+                                 key=key)
     return Rule(**data, source=str(path))

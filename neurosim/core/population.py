@@ -193,7 +193,8 @@ class Population:
         if variable.startswith("syn_") and variable[4:] in self.receptors:
             rows = self.bank.rows(variable[4:])
             coef = self.bank.i_coef + self.bank.g_coef
-            return " + ".join(f"{w.constant(self, f'record_coef{s}', coef[s])} * {w.ref(self, 'z')}[{s}, {index}]" for s in rows)
+            return " + ".join(f"{w.constant(self, f'record_coef{s}', coef[s])} * {w.ref(self, 'z')}[{s}, {index}]"
+                              for s in rows)
         return f"{w.ref(self, variable)}[{index}]"
 
 

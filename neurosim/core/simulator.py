@@ -63,7 +63,8 @@ class Simulator:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+        if (isinstance(threads, bool) or not isinstance(threads, int)
+                or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
             raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
         if not isinstance(network, Network):
             raise ParameterError("network", type(network).__name__, "a neurosim.core.network.Network")
@@ -138,14 +139,16 @@ class Simulator:
                 if later:
                     raise ParameterError(f"projection '{projection.name}': source", "i_ext",
                                          f"a projection added after those into '{projection.pre.name}' ({later})")
-        driven = {id(s.target) for s in net.stimuli} | {id(p.post) for p in net.projections if not hasattr(p, "receptor")}
+        driven = ({id(s.target) for s in net.stimuli}
+                  | {id(p.post) for p in net.projections if not hasattr(p, "receptor")})
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven
         seen = set()
         for monitor in net.monitors:
             key = (type(monitor).__name__, monitor.population.name, getattr(monitor, "variable", ""))
             if key in seen:
-                raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
+                raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(),
+                                     "one monitor per kind and variable")
             seen.add(key)
         writer = CodeWriter(self.threads, self.inline_constants)
         if batched:
@@ -160,7 +163,8 @@ class Simulator:
             self._chunk = None
         self.source = source
         from .checkpoint import fingerprint
-        self.fingerprint = None if batched else fingerprint(self)  # of the built arrays: a checkpoint is restored only into the same build
+        # of the built arrays: a checkpoint is restored only into the same build (batched networks have none)
+        self.fingerprint = None if batched else fingerprint(self)
 
     def _compiled(self):
         if self._chunk is None:

@@ -88,7 +88,8 @@ class Constant(Waveform):
     def __init__(self, target, amplitude, start=0.0, stop=np.inf, neurons=None, name=None):
         super().__init__(target, neurons, name)
         self.amplitude = self.quantity(amplitude, "amplitude")
-        self.start, self.stop = float(to_value(start, "time", "start")), float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
+        self.start = float(to_value(start, "time", "start"))
+        self.stop = float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
 
     def values(self, t):
         return _window(t, self.start, self.stop)[:, None] * self.amplitude[None, :]
@@ -254,7 +255,8 @@ class PoissonInput(Stimulus):
         synapse = target.receptors[receptor]
         dimension = {"current": target.input_dimension, "conductance": "conductance",
                      "delta": target.variable_dimension("v") if "v" in target.state_spec else "voltage"}[synapse.kind]
-        self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1, f"stimulus '{self.name}'")[0])
+        self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1,
+                                        f"stimulus '{self.name}'")[0])
         self.delta = synapse.is_delta
 
     def build(self, dt, dtype, rng):

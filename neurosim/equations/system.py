@@ -65,7 +65,7 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
     """
     parsed = parse_equations(equations, model)
     dims: dict[str, Dim] = {}
-    for name, dim in {**parameters, **inputs}.items():
+    for name in {**parameters, **inputs}:
         check_identifier(name, model, "parameters" if name in parameters else "inputs", name)
     for equation in parsed:
         if equation.kind == "parameter":

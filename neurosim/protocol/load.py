@@ -421,7 +421,8 @@ class Checker:
                     receptor.params[pkey] = self.value(raw, dimension, 1, (*where, "params", pkey))
             elif receptor.kernel not in KERNELS:
                 self.fail((*where, "kernel"), f"unknown kernel '{receptor.kernel}'"
-                                              f"{did_you_mean(receptor.kernel, kernels)}; kernels: {', '.join(kernels)}")
+                                              f"{did_you_mean(receptor.kernel, kernels)}; "
+                                              f"kernels: {', '.join(kernels)}")
             elif receptor.params:
                 self.fail((*where, "params"), f"'params' are for synapse models, not the built-in kernel "
                                               f"'{receptor.kernel}' (use tau, tau_rise, e_rev)")
@@ -438,7 +439,8 @@ class Checker:
         name = rule.pop("name", None)
         if not isinstance(name, str) or name not in connectivity.RULES:
             self.fail((*path, "rule", "name") if name else (*path, "rule"),
-                      f"expected a rule name, one of {', '.join(connectivity.RULES)}{did_you_mean(name, connectivity.RULES)}")
+                      f"expected a rule name, one of {', '.join(connectivity.RULES)}"
+                      f"{did_you_mean(name, connectivity.RULES)}")
         fields = list(connectivity.RULES[name].__dataclass_fields__)
         for key in rule:
             if key not in fields:
@@ -482,7 +484,8 @@ class Checker:
             self.fail((*where, "from"), str(exc))
         if raw["projection"] not in saved:
             self.fail((*where, "projection"), f"{file} has no plastic projection '{raw['projection']}'"
-                                              f"{did_you_mean(raw['projection'], saved)}; saved: {', '.join(saved) or 'none'}")
+                                              f"{did_you_mean(raw['projection'], saved)}; "
+                                              f"saved: {', '.join(saved) or 'none'}")
         synapses = saved[raw["projection"]]
         n_pre, n_post = self.populations[connection.pre].n, self.populations[connection.post].n
         if synapses["pre"].size and (synapses["pre"].max() >= n_pre or synapses["post"].max() >= n_post):
@@ -550,7 +553,8 @@ class Checker:
             self.population_class(state.population, (*path, "population"))
             names = self.recordable(state.population)
             if state.variable not in names:
-                self.fail((*path, "variable"), f"'{state.variable}' cannot be recorded{did_you_mean(state.variable, names)}; "
+                self.fail((*path, "variable"), f"'{state.variable}' cannot be recorded"
+                                               f"{did_you_mean(state.variable, names)}; "
                                                f"recordable: {', '.join(names)}")
             self.neurons(state.neurons, self.populations[state.population].n, (*path, "neurons"))
 

@@ -100,7 +100,7 @@ def estimate(protocol: Protocol) -> dict[tuple, float]:
     for index, state in enumerate(record.states):
         neurons = len(state.neurons) if state.neurons else populations[state.population].n
         parts[("record", "states", index)] = 8.0 * (steps / state.every) * neurons
-    for index, name in enumerate(record.rates):
+    for index in range(len(record.rates)):
         parts[("record", "rates", index)] = 8.0 * steps
     spiking = record.spikes if record.spikes is not None else list(populations)
     for index, name in enumerate(spiking):

@@ -164,7 +164,8 @@ def parse(text: str, file: str):
         raise ProtocolError(f"invalid YAML: {exc.problem or exc}", file,
                             mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as exc:
-        raise ProtocolError(f"invalid YAML: character #x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x} is not allowed ({exc.reason})",
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ProtocolError(f"invalid YAML: character #x{code:04x} is not allowed ({exc.reason})",
                             file, _line_of(text, exc.position)) from None
     except yaml.YAMLError as exc:
         raise ProtocolError(f"invalid YAML: {exc}", file) from None

@@ -140,7 +140,7 @@ def test_unknown_model_key_and_missing_file(tmp_path):
     assert exc.line == 2
     path = protocol(tmp_path, model="x")
     path.write_text(path.read_text().replace("name: t\n", "name: t\nmodels: [nowhere.yaml]\n"))
-    with pytest.raises(ProtocolError, match="model file 'nowhere.yaml' not found"):
+    with pytest.raises(ProtocolError, match=r"model file 'nowhere\.yaml' not found"):
         load(path)
 
 
@@ -163,5 +163,6 @@ def test_synapse_model_file_named_in_a_protocol(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
     assert "expected a" in str(exc)
     assert exc.key_path.endswith("params.mg")
-    exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
+    exc = error(tmp_path,
+                population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
     assert "unknown parameter 'mgg' of synapse model 'nmda' (did you mean 'mg'?)" in str(exc)

@@ -327,7 +327,8 @@ class EquationPopulation(Population):
         for pkey, value in (given or {}).items():
             if pkey not in synapse_model.parameters:
                 raise ParameterError(f"{label}: {pkey}", value, f"a parameter of this receptor, one of "
-                                     f"{sorted(synapse_model.parameters)}{did_you_mean(pkey, synapse_model.parameters)}")
+                                     f"{sorted(synapse_model.parameters)}"
+                                     f"{did_you_mean(pkey, synapse_model.parameters)}")
         for pkey, p in synapse_model.parameters.items():
             raw = (given or {}).get(pkey, p.default)
             si, dim = (float(raw), p.dim) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else \
@@ -368,7 +369,10 @@ class EquationPopulation(Population):
             terms = (["i_ext"] if index == 0 else [f"i_{key}"] if key in self.dense_inputs else []) + outputs[key]
             lines.append(f"{key} = {' + '.join(terms) or '0'} : {brian2_unit(dim)}")
         self.combined_text = "\n".join(lines)
-        label = model.name if not self.receptor_models else f"{model.name} with receptors {', '.join(self.receptor_models)}"
+        if self.receptor_models:
+            label = f"{model.name} with receptors {', '.join(self.receptor_models)}"
+        else:
+            label = model.name
         try:
             self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim,
                                        **{f"i_{key}": dim for key, dim in self.dense_inputs.items()}},
@@ -379,13 +383,14 @@ class EquationPopulation(Population):
         # receptor on_pre statements: linear in w, coefficients from receptor parameters only
         converter = self.system.converter
         self.on_pre: dict[str, dict[str, float]] = {}
-        for key, (synapse_model, values, mapping) in self.receptor_models.items():
+        for key, (synapse_model, _, mapping) in self.receptor_models.items():
             converter.symbols["w"], converter.sympy["w"] = synapse_model.weight, sympy.Symbol("w", real=True)
             targets = {mapping[s]: self.system.dims[mapping[s]] for s in synapse_model.states}
             try:
                 parsed = statements(converter, rename(synapse_model.on_pre, mapping), "on_pre", targets)
             except EquationError as exc:
-                raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text, exc.message) from None
+                raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text,
+                                     exc.message) from None
             finally:
                 del converter.symbols["w"], converter.sympy["w"]
             coefficients = {}
@@ -461,8 +466,9 @@ class EquationPopulation(Population):
                 raise ParameterError(f"population '{self.name}': rate", sympy.sstr(expr),
                                      "an output that depends on state variables and parameters only")
             numeric = {self.system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
-            numeric.update({self.system.symbol(s): np.asarray(self.state[s] if s in self.state else
-                                                              self.z[self.row_of[s]], float) for s in self.system.states})
+            for s in self.system.states:
+                numeric[self.system.symbol(s)] = np.asarray(self.state[s] if s in self.state else self.z[self.row_of[s]],
+                                                            float)
             self.extra["rate"] = np.asarray(emit.evaluate(expr, numeric, self.n), float).astype(dtype)
         self.i_ext = np.zeros(self.n, dtype)
         self.spikes = np.zeros(self.n, np.int32)
@@ -505,7 +511,7 @@ class EquationPopulation(Population):
             self.ref_time = np.round(duration / dt) * dt  # whole steps, as lif.py and Brian2
 
     #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
-    STABILITY = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
+    STABILITY: ClassVar[dict[str, float]] = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
 
     def _check_stiffness(self, dt: float) -> None:
         """Warn when an explicit method is unstable at the initial state: ``|d f_x/d x| dt`` above
@@ -658,7 +664,8 @@ class EquationPopulation(Population):
                     else f"{w.ref(self, 'z')}[{self.row_of[variable]}, {index}]")
         else:
             return f"{w.ref(self, variable)}[{index}]"
-        names = {s: (f"{w.ref(self, s)}[{index}]" if s not in self.row_of else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
+        names = {s: (f"{w.ref(self, s)}[{index}]" if s not in self.row_of
+                     else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
                  for s in system.states}
         names["i_ext"] = f"{w.ref(self, 'i_ext')}[{index}]"
         for key in self.dense_inputs:

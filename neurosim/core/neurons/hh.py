@@ -265,7 +265,8 @@ class _HHBase(Population):
             if key not in given:
                 self.params[key] = density * self.params["area"]
         if method not in METHODS:
-            raise ParameterError(f"population '{name}': method", method, f"one of {METHODS}{did_you_mean(method, METHODS)}")
+            raise ParameterError(f"population '{name}': method", method,
+                                 f"one of {METHODS}{did_you_mean(method, METHODS)}")
         if not isinstance(gate_tables, bool):
             raise ParameterError(f"population '{name}': gate_tables", gate_tables, "True or False")
         if gate_tables and method != "exponential_euler":
@@ -341,9 +342,11 @@ class _HHBase(Population):
         k = (lambda key: w.value(self, f"k_{key}", np.asarray(self.kernel[key], self.dtype)))
         v, z, bank, rows = arr("v"), arr("z"), self.bank, range(self.bank.n_rows)
         current = f"{arr('i_ext')}[i] + {k('i_offset')}" if self.has_input else k("i_offset")
-        g_syn = " + ".join(f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}" for s in rows if bank.g_coef[s]) or "0.0"
-        drive = " + ".join([current] + [f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}" for s in rows
-                                        if bank.ge_coef[s] or bank.i_coef[s]])
+        g_syn = " + ".join(f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}"
+                           for s in rows if bank.g_coef[s]) or "0.0"
+        drive = " + ".join([current] + [
+            f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}"
+            for s in rows if bank.ge_coef[s] or bank.i_coef[s]])
         u = f"{q}v0 - {k('vt')}" if self.traub else f"{q}v0"
         if self.gate_tables:
             w.args[arr("table")] = self.table.astype(self.dtype)
@@ -373,8 +376,9 @@ class _HHBase(Population):
                  f"{q}spike = ({q}v0 <= {k('v_thresh')}) & ({k('v_thresh')} < {q}v1) & ({q}ref <= 0.5 * dt)",
                  f"{arr('ref_left')}[i] = {k('ref_time')} if {q}spike else max({q}ref, 0.0)",
                  f"{arr('fired')}[i] = {q}spike"]
-        body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows
-                                                if bank.phi[s, col]) for s in rows]
+        body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}"
+                                                for col in rows if bank.phi[s, col])
+                 for s in rows]
         w.imports.add("import math")
         w.lines["update"] += [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"]
         w.lines["update"] += ["    " + line for line in body]

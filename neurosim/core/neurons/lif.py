@@ -52,7 +52,8 @@ class _LIFBase(Population):
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
     default_timing = "step"
     refractory_name = "tau_refrac"
-    options: ClassVar[dict[str, str]] = {"spike_timing": "'step' (Brian2/NEST grid) or 'precise' (Nengo's interpolation)"}
+    options: ClassVar[dict[str, str]] = {
+        "spike_timing": "'step' (Brian2/NEST grid) or 'precise' (Nengo's interpolation)"}
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, spike_timing=None):
         super().__init__(name, n, params, receptors, initial)
@@ -67,16 +68,19 @@ class _LIFBase(Population):
                                  owner=("population", name), key=f"params.{key}")
         if self.spike_timing == "precise" and self.receptors:
             raise ParameterError(f"population '{name}': spike_timing", "precise",
-                                 "'step' for populations with receptors (precise timing needs input held over the step)")
+                                 "'step' for populations with receptors "
+                                 "(precise timing needs input held over the step)")
 
     def membrane(self) -> dict[str, np.ndarray]:
-        """Kernel parameters in the dimensional form: v_rest, r_m, tau_m, v_thresh, v_reset, tau_refrac, i_offset, v_min."""
+        """Kernel parameters in the dimensional form: v_rest, r_m, tau_m, v_thresh, v_reset, tau_refrac,
+        i_offset, v_min."""
         raise NotImplementedError
 
     def prepare(self, dt):
         m = self.membrane()
         if self.spike_timing == "step":
-            ref_time = to_steps(m["tau_refrac"], dt, "refractory", f"population '{self.name}': {self.refractory_name}") * dt
+            owner = f"population '{self.name}': {self.refractory_name}"
+            ref_time = to_steps(m["tau_refrac"], dt, "refractory", owner) * dt
         else:
             ref_time = m["tau_refrac"]
         bank = self.bank
@@ -137,9 +141,11 @@ class _LIFBase(Population):
             # every local is assigned once, so the loop can also run as a parallel (prange) loop
             body += [f"{q}ref = {ref}[i] - dt"]
             if bank.has_conductance:
-                g = " + ".join([f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}" for s in rows if bank.g_coef[s]] or ["0.0"])
-                drive = " + ".join([current] + [f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}" for s in rows
-                                                if bank.ge_coef[s] or bank.i_coef[s]])
+                g = " + ".join([f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}"
+                                for s in rows if bank.g_coef[s]] or ["0.0"])
+                drive = " + ".join([current] + [
+                    f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}"
+                    for s in rows if bank.ge_coef[s] or bank.i_coef[s]])
                 body += [f"{q}leak = 1.0 + {k('r_m')} * ({g})",
                          f"{q}vinf = ({k('v_rest')} + {k('r_m')} * ({drive})) / {q}leak",
                          f"{q}vint = {q}vinf + ({v}[i] - {q}vinf) * math.exp(-dt * {q}leak / {k('tau_m')})"]
@@ -156,7 +162,8 @@ class _LIFBase(Population):
                      f"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref",
                      f"{arr('fired')}[i] = {q}spike"]
             # receptor states propagate exactly, also during the refractory period
-            body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows if bank.phi[s, col])
+            body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}"
+                                                    for col in rows if bank.phi[s, col])
                      for s in rows]
             w.lines["update"] += [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
             self.emit_spike_collection(w)
