@@ -467,8 +467,8 @@ class EquationPopulation(Population):
                                      "an output that depends on state variables and parameters only")
             numeric = {self.system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
             for s in self.system.states:
-                numeric[self.system.symbol(s)] = np.asarray(self.state[s] if s in self.state else self.z[self.row_of[s]],
-                                                            float)
+                value = self.state[s] if s in self.state else self.z[self.row_of[s]]
+                numeric[self.system.symbol(s)] = np.asarray(value, float)
             self.extra["rate"] = np.asarray(emit.evaluate(expr, numeric, self.n), float).astype(dtype)
         self.i_ext = np.zeros(self.n, dtype)
         self.spikes = np.zeros(self.n, np.int32)
