@@ -14,8 +14,9 @@ Value nodes descend the energy ``F = sum_l pi^l / 2 ||x^l - mu^l||^2``:
 ``rate = dt / tau`` on a whole mini-batch at once (matrix products), until ``max |dx| < tol``. This
 numpy loop is the reference of the same network on the simulation core (:mod:`.pc_engine`).
 Weights then change by the local rule :func:`rules.predictive_coding` (presynaptic output times
-postsynaptic error), scaled by ``learning_rate / gamma``: at small ``gamma`` the errors are ``gamma`` times backprop's deltas, so
-this step equals a backprop SGD step on ``1/2 ||y - output||^2`` with the same learning rate.
+postsynaptic error), scaled by ``learning_rate / gamma``: at small ``gamma`` the errors are
+``gamma`` times backprop's deltas, so this step equals a backprop SGD step on
+``1/2 ||y - output||^2`` with the same learning rate.
 
 Modes: training (input and label clamped), inference (input clamped, output free: the
 equilibrium is the feed-forward pass; class = argmax of the output values), generation (label
