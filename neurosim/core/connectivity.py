@@ -9,7 +9,8 @@ receptor's ring buffer at slot ``(step + delay) mod L`` (NEST-style).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -19,6 +20,9 @@ from ..units import to_si, ureg
 from .distributions import sample
 from .population import Population, check_name
 from .timegrid import to_steps
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 @dataclass(frozen=True)
@@ -237,8 +241,10 @@ class DenseMatrix:
         return np.asarray(self.matrix, float)[post, pre]
 
 
-RULES = {"all_to_all": AllToAll, "one_to_one": OneToOne, "fixed_probability": FixedProbability,
-         "fixed_indegree": FixedIndegree, "explicit": Explicit, "dense": DenseMatrix}
+ConnectionRule = AllToAll | OneToOne | FixedProbability | FixedIndegree | Explicit | DenseMatrix
+RULES: dict[str, type[ConnectionRule]] = {
+    "all_to_all": AllToAll, "one_to_one": OneToOne, "fixed_probability": FixedProbability,
+    "fixed_indegree": FixedIndegree, "explicit": Explicit, "dense": DenseMatrix}
 
 
 def rule(name: str, **params):
@@ -248,8 +254,8 @@ def rule(name: str, **params):
     try:
         return RULES[name](**params)
     except TypeError:
-        fields = list(RULES[name].__dataclass_fields__)
-        raise ParameterError(f"connection rule '{name}'", params, f"the parameters {fields}") from None
+        names = [f.name for f in fields(RULES[name])]
+        raise ParameterError(f"connection rule '{name}'", params, f"the parameters {names}") from None
 
 
 class Projection:
@@ -260,6 +266,8 @@ class Projection:
     distributions. ``allow_autapses=False`` drops ``i -> i`` when ``pre is post``.
     ``weight_dtype`` may be ``float32`` to halve the memory per synapse.
     """
+
+    receptor: str | None  # None only for a PlasticProjection that transmits nothing
 
     def __init__(self, pre: Population, post: Population, receptor: str, rule=AllToAll(), weight=0.0,
                  delay=0.0, allow_autapses: bool = True, name: str | None = None, weight_dtype=np.float64):
@@ -341,7 +349,8 @@ class Projection:
         """All delays are zero: events go straight into the receptor states, with no ring buffer."""
         return self.uniform_delay == 0
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
+        assert self.receptor is not None  # PlasticProjection emits its own code when it transmits nothing
         r = (lambda local: w.ref(self, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("weights", self.weights),
                              ("delays", self.delay_steps)):
@@ -365,6 +374,7 @@ class Projection:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
             bank = self.post.bank
+            assert bank is not None  # built before the code is written
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
                     w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "

@@ -18,11 +18,16 @@ like Nengo's ``Lowpass``: ``y <- a y + (1 - a) u`` with ``a = exp(-dt/tau)``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
 from ..errors import ParameterError
 from .population import Population, check_name
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 class DenseProjection:
@@ -95,7 +100,7 @@ class DenseProjection:
     #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
     constant_arrays = ("encode", "decode")
 
-    def build(self, dt: float, rng=None) -> None:
+    def build(self, dt: float, rng: np.random.Generator | None = None) -> None:
         """Allocate the filter state for step ``dt`` (no random draws; ``rng`` is unused)."""
         dtype = self.post.dtype
         self.filter_decay = float(np.exp(-dt / self.tau)) if self.tau > 0 else 0.0
@@ -104,7 +109,7 @@ class DenseProjection:
         self.decode = np.ascontiguousarray(np.zeros((0, 0)) if self.pre_matrix is None else self.pre_matrix.T, dtype)
         self.empty = np.zeros(0, dtype)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         pre = (lambda local: w.ref(self.pre, local))
         w.args.update({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -38,6 +39,9 @@ from ..equations.parse import Converter, EquationError, parse_equations, stateme
 from ..errors import ParameterError, did_you_mean
 from .connectivity import AllToAll, Projection
 from .population import check_name
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 #: Brian2 unit of a receptor's weight, by receptor kind (``None``: a projection without receptor).
 WEIGHT_UNITS = {"current": "amp", "conductance": "siemens", "delta": "volt", None: "1"}
@@ -267,7 +271,7 @@ class PlasticProjection(Projection):
         self.queue_counts = np.zeros((length, self.pre.n), np.int64)
         self.queue_n = np.zeros(length, np.int64)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.pre, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("lastupdate", self.lastupdate),
@@ -281,6 +285,7 @@ class PlasticProjection(Projection):
             z = r("z")
         else:
             bank = self.post.bank
+            assert bank is not None  # built before the code is written
             rows = np.array([row for row in bank.rows(self.receptor) if bank.b[row]], np.int64)
             b = bank.b[rows].astype(np.float64)
             z = w.ref(self.post, "z")

@@ -38,7 +38,7 @@ from .timegrid import to_steps
 
 log = logging.getLogger(__name__)  # ``neurosim.core.simulator``: one INFO line per phase
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+DTYPES: dict[str, type[np.floating]] = {"float64": np.float64, "float32": np.float32}
 
 
 class Simulator:
@@ -63,9 +63,9 @@ class Simulator:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
-        if (isinstance(threads, bool) or not isinstance(threads, int)
-                or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
-            raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
+        most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # numba.config sets it from the environment
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= most:
+            raise ParameterError("threads", threads, f"an integer in [1, {most}]")
         if not isinstance(network, Network):
             raise ParameterError("network", type(network).__name__, "a neurosim.core.network.Network")
         self.description, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads

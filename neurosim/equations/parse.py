@@ -60,6 +60,8 @@ class EquationError(ParameterError):
                  line: int | None = None):
         super().__init__(f"model '{model}': {part}", text, message, owner=("model", model), key=part)
         self.model, self.part, self.message, self.text, self.term, self.line = model, part, message, text, term, line
+        self.file: str | None = None  # the model file and the line in it, set when read from a file
+        self.file_line: int | None = None
         where = f"model '{model}', {part}" + (f" line {line}" if line and part in ("equations", "reset") else "")
         shown = f" '{text.strip()}'" if text.strip() else ""
         Exception.__init__(self, f"{where}{shown}: {message}")
@@ -77,6 +79,8 @@ class Equation:
     line: int          # 1-based line inside the equations text
     text: str          # the whole line
     expr: sympy.Expr | None = field(default=None, repr=False)  # set by the converter
+    # an event-driven trace of a plasticity rule: (a, b) of dx/dt = a*x + b, set by core/plasticity.py
+    linear: tuple[sympy.Expr, sympy.Expr] | None = field(default=None, repr=False)
 
 
 _DIFF = re.compile(r"^d(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt$")

@@ -42,7 +42,7 @@ class System:
     reset: list[Statement] = field(default_factory=list)
     refractory: sympy.Basic | None = None      # a duration (time) or a condition (boolean)
     refractory_is_condition: bool = False
-    converter: Converter | None = field(default=None, repr=False)
+    converter: Converter = field(repr=False, kw_only=True)
 
     def symbol(self, name: str) -> sympy.Symbol:
         return self.converter.symbol(name)

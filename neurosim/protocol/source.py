@@ -106,7 +106,8 @@ def _loader(file: str):
 
 def _check_size(root, file: str) -> None:
     """Refuse a node graph whose alias-expanded tree exceeds ``MAX_NODES`` (or that refers to itself)."""
-    sizes, open_ = {}, set()
+    sizes: dict[int, int] = {}  # id(node) -> alias-expanded size
+    open_: set[int] = set()
 
     def size(node) -> int:
         key = id(node)

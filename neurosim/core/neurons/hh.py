@@ -66,7 +66,7 @@ membrane rate ``(g_na m^3 h + g_k n^4 + g_leak)/cm`` peaks during a spike at 38/
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
@@ -76,6 +76,9 @@ from ...units import to_si
 from ..params import Param
 from ..population import Population
 from ..timegrid import to_steps
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 mV, ms, um2 = 1e-3, 1e-3, 1e-12
 UF_PER_CM2, MS_PER_CM2 = 1e-2, 10.0  # 1 uF/cm^2 = 1e-2 F/m^2, 1 mS/cm^2 = 10 S/m^2
@@ -280,7 +283,7 @@ class _HHBase(Population):
             density = to_si(density, "current_density", f"population '{self.name}': current density")
         return np.asarray(density, float) * self.params["area"]
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         """As :meth:`Population.build`; gates not given in ``initial`` start at steady state."""
         super().build(dt, dtype, rng)
         gates = {gate: np.empty(self.n) for gate in "mhn"}
@@ -289,12 +292,13 @@ class _HHBase(Population):
             if gate not in self.initial:
                 self.state[gate][:] = value
 
-    def prepare(self, dt):
+    def prepare(self, dt: float) -> None:
         if dt > MAX_DT[self.method]:
             raise ParameterError(f"population '{self.name}' ({self.model}, {self.method}): dt", dt,
                                  f"a time step <= {MAX_DT[self.method] / ms:g} ms (the action potential is "
                                  "not resolved above it; see neurosim.core.neurons.hh)")
         p = self.params
+        assert self.bank is not None  # built
         self.kernel = {
             "i_offset": p["i_offset"], "cm": p["cm"], "g_na": p["g_na"], "g_k": p[self.k_name],
             "g_leak": p["g_leak"], "e_na": p["e_na"], "e_k": p["e_k"], "e_leak": p["e_leak"],
@@ -315,7 +319,7 @@ class _HHBase(Population):
             arrays.update({f"k_{key}": np.ascontiguousarray(value, self.dtype) for key, value in self.kernel.items()})
         return arrays
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         if self.method == "rk4":
             self._emit_kernel_call(w)
         else:

@@ -27,7 +27,7 @@ period starts there, so rates have no dt quantisation; requires receptor-free in
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from ..population import Population
 from ..synapses import current_coupling
 from ..timegrid import to_steps
 from .rate import activation_values
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 mV, ms, nF, nA = 1e-3, 1e-3, 1e-9, 1e-9
 SPIKE_TIMINGS = ("step", "precise")
@@ -76,7 +79,7 @@ class _LIFBase(Population):
         i_offset, v_min."""
         raise NotImplementedError
 
-    def prepare(self, dt):
+    def prepare(self, dt: float) -> None:
         m = self.membrane()
         if self.spike_timing == "step":
             owner = f"population '{self.name}': {self.refractory_name}"
@@ -84,6 +87,7 @@ class _LIFBase(Population):
         else:
             ref_time = m["tau_refrac"]
         bank = self.bank
+        assert bank is not None  # built
         self.kernel = {  # arrays of the dimensional form, in SI units
             "i_offset": m["i_offset"], "v_rest": m["v_rest"], "r_m": m["r_m"], "tau_m": m["tau_m"],
             "decay": np.exp(-dt / m["tau_m"]), "v_thresh": m["v_thresh"], "v_reset": m["v_reset"],
@@ -92,11 +96,11 @@ class _LIFBase(Population):
             "i_coef": bank.i_coef, "g_coef": bank.g_coef, "ge_coef": bank.ge_coef,
         }
 
-    def jump_target(self, w) -> str:
+    def jump_target(self, w: CodeWriter) -> str:
         """Code arguments ``v, ref_left`` for kernels that add voltage jumps (delta receptors)."""
         return f"{w.ref(self, 'v')}, {w.ref(self, 'ref_left')}"
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         delta = [index for index, synapse in enumerate(self.receptors.values()) if synapse.is_delta]
         if self.ring_length and delta:  # before the generic deliver, which clears the slot
             w.imports.add("from neurosim.core.synapses import deliver_jumps")
@@ -105,7 +109,7 @@ class _LIFBase(Population):
                                           f"{self.jump_target(w)}, dt)")
         super().emit(w)
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         """Emit the update specialised to this population: homogeneous parameters become literals,
         receptor rows are unrolled, and in step mode the loop (update, threshold, reset in Brian2's
         order) has no branches so that it vectorises; a second loop collects the spiking indices."""
@@ -115,7 +119,9 @@ class _LIFBase(Population):
         k = (lambda key: w.value(self, f"k_{key}", self.kernel[key].astype(self.dtype)))
         v, ref, z = arr("v"), arr("ref_left"), arr("z")
         current = f"({arr('i_ext')}[i] + {k('i_offset')})" if self.has_input else k("i_offset")
-        bank, rows = self.bank, range(self.bank.n_rows)
+        bank = self.bank
+        assert bank is not None  # built
+        rows = range(bank.n_rows)
         body = [f"{q}z{s} = {z}[{s}, i]" for s in rows]
         v_min = "" if np.all(np.isneginf(self.kernel["v_min"])) else k("v_min")
         if self.spike_timing == "precise":
