@@ -37,7 +37,7 @@ class Settle(Monitor):
         self.tol = np.array([float(tol)])  # a loop argument: change it in place between runs
         self.flag = np.zeros(1, np.int64)
         self.largest = np.zeros(1)
-        self.settled_at = None
+        self.settled_at: int | None = None  # the step count after which the last run settled
 
     def emit(self, w) -> None:
         flag, largest = w.ref(self, "flag"), w.ref(self, "largest")

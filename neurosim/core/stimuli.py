@@ -62,6 +62,7 @@ class Waveform(Stimulus):
 
     batchable = True
     per_copy = False
+    copies: int | None = None  # the number of per-copy series (TimeSeries with values (B, T, n))
 
     def values(self, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
