@@ -8,8 +8,10 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..errors import ParameterError
 from ..experiment import ExperimentOutput
 from ..rng import generator
+from . import pc_engine
 from .data import binary_digits, check_count, check_rate, corrupt, random_patterns, scaled_digits
 from .hopfield import Hopfield, breakdown_load, capacity_curve, overlap
 from .predictive_coding import PredictiveCodingNetwork, backprop_gradients, train, train_backprop
@@ -179,27 +181,44 @@ def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.0
 
 
 def pc_digits(sizes=(64, 64, 10), activation: str = "logistic", epochs: int = 30, batch_size: int = 20,
-              learning_rate: float = 0.2, gamma: float = 0.1, rate: float = 0.3, tol: float = 1e-4, *, seed, progress):
+              learning_rate: float = 0.2, gamma: float = 0.1, rate: float = 0.3, tol: float = 1e-4,
+              engine: bool = True, *, seed, progress):
     """Predictive coding on digits beside backprop on the same network (same initial weights, loss,
-    mini-batches and learning rate); gradient agreement before training; generated digits."""
+    mini-batches and learning rate); gradient agreement before training; generated digits.
+    ``engine``: run the network on the simulation core (:mod:`.pc_engine`), else the numpy reference."""
+    if not isinstance(engine, bool):
+        raise ParameterError("engine", engine, "true (the simulation core) or false (the numpy reference)")
     start = time.perf_counter()
     X_train, X_test, y_train, y_test = scaled_digits()
     pc = PredictiveCodingNetwork(list(sizes), generator(seed, "build", "pc:weights"), activation)
     bp = copy.deepcopy(pc)
     probe = pc.forward(X_train[:100])
     probe[-1] = np.eye(sizes[-1])[y_train[:100]]
-    relaxed = pc.relax(probe, {0, pc.n_layers}, gamma, rate=rate, tol=1e-9, max_iterations=20000)
-    dW, _ = pc.weight_updates(relaxed, gamma)
+    L = pc.n_layers
+    precision = [1.0] * (L - 1) + [gamma]
+    if engine:
+        runner = pc_engine.EnginePredictiveCoding(pc, pc_engine.largest_batch(len(X_train), batch_size), gamma)
+        prober = pc_engine.EngineNetwork(pc, 100, {0, L}, precision)
+        relaxed = prober.relax(probe, pc_engine.stable_rate(pc, rate, range(1, L), precision), 1e-9, 20000)
+        dW, _ = runner.local_updates(relaxed)
+    else:
+        runner = pc
+        dW, _ = pc.weight_updates(pc.relax(probe, {0, L}, gamma, rate=rate, tol=1e-9, max_iterations=20000), gamma)
     gW, _ = backprop_gradients(pc, X_train[:100], np.eye(sizes[-1])[y_train[:100]])
     cosines = [float(np.vdot(a, -g) / np.linalg.norm(a) / np.linalg.norm(g)) for a, g in zip(dW, gW, strict=True)]
-    pc_curves = train(pc, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size, learning_rate,
-                      gamma, X_test, y_test, progress=lambda f, s: progress(0.8 * f, "PC " + s), rate=rate, tol=tol)
+    report = (lambda f, s: progress(0.8 * f, "PC " + s))
+    if engine:
+        pc_curves = pc_engine.train(runner, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size,
+                                    learning_rate, X_test, y_test, progress=report, rate=rate, tol=tol)
+    else:
+        pc_curves = train(pc, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size, learning_rate,
+                          gamma, X_test, y_test, progress=report, rate=rate, tol=tol)
     pc_time = time.perf_counter() - start
     bp_start = time.perf_counter()
     bp_curves = train_backprop(bp, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size,
                                learning_rate, X_test, y_test)
     bp_time = time.perf_counter() - bp_start
-    generated = pc.generate(np.arange(sizes[-1]), X_train.mean(axis=0, keepdims=True)).x[0]
+    generated = runner.generate(np.arange(sizes[-1]), X_train.mean(axis=0, keepdims=True)).x[0]
     progress(1.0, f"PC {pc_curves['test_accuracy'][-1]:.4f}, backprop {bp_curves['test_accuracy'][-1]:.4f}")
     figure, (acc_ax, loss_ax) = _axes(2)
     epoch_axis = np.arange(1, epochs + 1)

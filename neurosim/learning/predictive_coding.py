@@ -11,12 +11,12 @@ equilibrium reproduces backprop). The notes' error-node equation has ``v_max``; 
 
 Value nodes descend the energy ``F = sum_l pi^l / 2 ||x^l - mu^l||^2``:
 ``dx^l/dt = -eps^l + f'(x^l) * (eps^{l+1} W^{l+1 T})``, integrated by forward Euler with step
-``rate = dt / tau`` on a whole mini-batch at once (matrix products; the core's dense projections
-cannot express the multiplicative ``f'(x^l)`` gate, so the relaxation is this loop rather than a
-core ``Simulator`` run), until ``max |dx| < tol``. Weights then change by the local rule
-:func:`rules.predictive_coding` (presynaptic output times postsynaptic error), scaled by
-``learning_rate / gamma``: at small ``gamma`` the errors are ``gamma`` times backprop's deltas, so
-this step equals a backprop SGD step on ``1/2 ||y - output||^2`` with the same learning rate.
+``rate = dt / tau`` on a whole mini-batch at once (matrix products), until ``max |dx| < tol``. This
+numpy loop is the reference of the same network on the simulation core (:mod:`.pc_engine`).
+Weights then change by the local rule :func:`rules.predictive_coding` (presynaptic output times
+postsynaptic error), scaled by ``learning_rate / gamma``: at small ``gamma`` the errors are
+``gamma`` times backprop's deltas, so this step equals a backprop SGD step on
+``1/2 ||y - output||^2`` with the same learning rate.
 
 Modes: training (input and label clamped), inference (input clamped, output free: the
 equilibrium is the feed-forward pass; class = argmax of the output values), generation (label

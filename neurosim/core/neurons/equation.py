@@ -306,6 +306,7 @@ class EquationPopulation(Population):
     """
 
     definition: ClassVar[Model]
+    batchable = True
     options: ClassVar[dict[str, str]] = {
         "method": "integration method: auto or one of " + ", ".join(METHODS),
         "tables": "state variable -> {min, max, step}: tabulate the functions of that variable alone (NEURON's TABLE)",
@@ -461,8 +462,11 @@ class EquationPopulation(Population):
                                      f"an input of model '{model.name}', one of {list(model.inputs)}"
                                      f"{did_you_mean(str(target), model.inputs)}")
             outputs[target].append(f"({rename(synapse_model.output, mapping)})")
+        #: inputs after the first that no receptor feeds: dense projections add to them (``target=key``)
+        self.dense_inputs = {key: dim for index, (key, dim) in enumerate(model.inputs.items())
+                             if index > 0 and not outputs[key]}
         for index, (key, dim) in enumerate(model.inputs.items()):
-            terms = (["i_ext"] if index == 0 else []) + outputs[key]
+            terms = (["i_ext"] if index == 0 else [f"i_{key}"] if key in self.dense_inputs else []) + outputs[key]
             lines.append(f"{key} = {' + '.join(terms) or '0'} : {brian2_unit(dim)}")
         self.combined_text = "\n".join(lines)
         if self.receptor_models:
@@ -470,7 +474,8 @@ class EquationPopulation(Population):
         else:
             label = model.name
         try:
-            self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim},
+            self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim,
+                                       **{f"i_{key}": dim for key, dim in self.dense_inputs.items()}},
                                        model.threshold, model.reset, model.refractory)
             self.method = choose(self.system, method or model.method)
         except EquationError as exc:
@@ -563,12 +568,16 @@ class EquationPopulation(Population):
                 self.state[var] = array
         if "ref_left" in self.state_spec:
             self.state["ref_left"] = np.zeros(self.n, dtype)
-        if self.rate_output is not None:  # what dense projections read, kept up to date by the loop
+        # run arrays besides the state: the dense inputs, and the output ``rate`` of a non-spiking
+        # model (a subexpression, stored after every update) that dense projections read
+        self.extra = {f"i_{key}": np.zeros(self.n, dtype) for key in self.dense_inputs}
+        if self.rate_output is not None:
             values = {**numeric, self.system.t: np.float64(0.0), self.system.symbol("i_ext"): np.zeros(self.n)}
+            values.update({self.system.symbol(f"i_{key}"): np.zeros(self.n) for key in self.dense_inputs})
             for var in self.system.states:
                 values[self.system.symbol(var)] = (self.z[self.row_of[var]] if var in self.row_of
                                                    else self.state[var]).astype(float)
-            self.state["rate"] = np.asarray(emit.evaluate(self.rate_output, values, self.n), float).astype(dtype)
+            self.extra["rate"] = np.asarray(emit.evaluate(self.rate_output, values, self.n), float).astype(dtype)
         self.i_ext = np.zeros(self.n, dtype)
         self.spikes = np.zeros(self.n, np.int32)
         self.n_spikes = np.zeros(1, np.int64)
@@ -627,6 +636,7 @@ class EquationPopulation(Population):
             values[system.symbol(name)] = (self.z[self.row_of[name]] if name in self.row_of
                                            else self.state[name]).astype(float)
         values[system.symbol("i_ext")], values[system.t] = np.zeros(self.n), np.float64(0.0)
+        values.update({system.symbol(f"i_{key}"): np.zeros(self.n) for key in self.dense_inputs})
         for name in system.states:
             rate = np.abs(emit.evaluate(sympy.diff(system.rhs[name], system.symbol(name)), values, self.n))
             worst = float(np.nanmax(rate)) * dt if rate.size else 0.0
@@ -659,6 +669,7 @@ class EquationPopulation(Population):
 
     def arrays(self):
         arrays = {k: v for k, v in self.state.items()}
+        arrays.update(self.extra)
         arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
         if self.ring_length:
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype), syn_row=self.bank.row_receptor)
@@ -676,6 +687,9 @@ class EquationPopulation(Population):
         for s in system.states:
             names[s] = f"{q}{s}"
         names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
+        for key in self.dense_inputs:
+            names[f"i_{key}"] = f"{arr(f'i_{key}')}[i]"
+            w.add_lines("clear", self, f"{arr(f'i_{key}')}[:] = 0.0")
         names["t"], names["dt"] = "(step * dt)", "dt"
         body = [f"{q}{s} = {arr(s)}[i]" if s not in self.row_of else f"{q}{s} = {arr('z')}[{self.row_of[s]}, i]"
                 for s in system.states]
@@ -786,6 +800,8 @@ class EquationPopulation(Population):
                      else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
                  for s in system.states}
         names["i_ext"] = f"{w.ref(self, 'i_ext')}[{index}]"
+        for key in self.dense_inputs:
+            names[f"i_{key}"] = f"{w.ref(self, f'i_{key}')}[{index}]"
         names["t"], names["dt"] = "(step * dt)", "dt"
         for key in self.values:
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype), index)
