@@ -420,18 +420,18 @@ class PlasticProjection(Projection):
             w.add_argument(r("synapse_delays"), self.synapse_delays)
             w.add_definition(self.bound.kernel(f"{r('on_pre')}", "pre_synapses", True))
             w.add_import("from neurosim.core.plasticity import enqueue_synapses")
-            w.add_lines("propagate", self, 
+            w.add_lines("propagate", self,
                 f"enqueue_synapses({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('indptr')}, "
                 f"{r('synapse_delays')}, step, {r('queue')}, {r('queue_counts')}, {r('queue_n')})")
             first = f"{r('synapse_pre')}"
         else:
             w.add_definition(self.bound.kernel(f"{r('on_pre')}", "pre", multiple))
             w.add_import("from neurosim.core.plasticity import enqueue")
-            w.add_lines("propagate", self, 
+            w.add_lines("propagate", self,
                 f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, "
                 f"{r('queue_n')}, (step + {self.delay_step}) % {length})")
             first = f"{r('indptr')}"
-        w.add_lines("propagate", self, 
+        w.add_lines("propagate", self,
             f"{r('on_pre')}({r('queue')}[{slot}], {r('queue_counts')}[{slot}], {r('queue_n')}[{slot}], {first}, "
             f"{r('indices')}, step * dt, {r('lastupdate')}, {state}, {z}, {r('rows')}, {r('b')}{neurons})")
         w.add_lines("propagate", self, f"{r('queue_n')}[{slot}] = 0")

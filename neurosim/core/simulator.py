@@ -318,7 +318,7 @@ def _synapse_count(projection) -> int:
 
 
 _CHUNK_LINE = re.compile(r'neurosim_chunk_[0-9a-f]+\.py", line (\d+)')
-_HEADER = re.compile(r"#\s+(\S+): model '([^']+)'")
+_HEADER = re.compile(r"#\s+(\S+) \(model '([^']+)'")  # the header CodeWriter.add_lines writes
 
 
 def _compile_error(exc: BaseException, line: int | None, source: str, network: Network) -> SimulationError:

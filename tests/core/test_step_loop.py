@@ -86,7 +86,7 @@ def test_run_show_code_writes_the_step_loop_next_to_the_results(tmp_path, capsys
     assert main(["run", str(protocol), "-o", str(out), "--show-code", "--quiet", "--set", "duration=20 ms"]) == 0
     written = (out / "step_loop.py").read_text()
     assert written == build(load(str(protocol), ["duration=20 ms"])).source
-    assert "# Tonic: model 'adex', 1 neurons, method rk4" in written
+    assert "# Tonic (model 'adex', 1 neurons, method rk4): update" in written
     assert (out / "results.h5").exists()
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     experiment = ROOT / "protocols" / "baseline_mlp_digits.yaml"
