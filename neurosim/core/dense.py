@@ -68,6 +68,11 @@ class DenseProjection:
         self.encode = np.ascontiguousarray(self.post_matrix, dtype)
         self.decode = np.ascontiguousarray(np.zeros((0, 0)) if self.pre_matrix is None else self.pre_matrix.T, dtype)
         self.empty = np.zeros(0, dtype)
+        if self.pre is self.post and getattr(self.post, "update", "") == "asynchronous":
+            if self.pre_matrix is not None or self.tau > 0:
+                raise ParameterError(f"projection '{self.name}'", "factored or filtered",
+                                     "a full matrix with tau 0 onto an asynchronously updated population")
+            self.post.recurrent.append(self)  # its unit-by-unit updates correct their input with these weights
 
     def emit(self, w) -> None:
         r = (lambda local: w.ref(self, local))

@@ -67,8 +67,7 @@ def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, m
     patterns = random_patterns(m, n, generator(seed, "build", "hopfield:patterns"))
     cues = corrupt(patterns, corruption, generator(seed, "build", "hopfield:cues"))
     net = Hopfield(n).store(patterns)
-    run_rng = generator(seed, "run", "hopfield:order")
-    asynchronous = [net.recall(cue, run_rng, max_sweeps, record=True) for cue in cues]
+    asynchronous = [net.recall(cue, seed, max_sweeps, record=True) for cue in cues]  # each cue: the seed's order stream
     progress(0.4, "asynchronous recall done")
     shown = min(check_count("shown", shown), m)
     synchronous = [net.recall_sync(cue, max_steps=max_sweeps) for cue in cues[:shown]]
@@ -116,7 +115,7 @@ def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
     metrics, curves = {}, {"load": np.asarray(loads, float)}
     for k, n in enumerate(sizes):
         n = check_count("sizes", n)
-        loads_, mean, std, exact = capacity_curve(n, loads, generator(seed, "run", f"hopfield:capacity:{n}"), max_sweeps)
+        loads_, mean, std, exact = capacity_curve(n, loads, seed, max_sweeps)
         curves[f"overlap_mean_N{n}"], curves[f"overlap_std_N{n}"], curves[f"exact_fraction_N{n}"] = mean, std, exact
         metrics[f"breakdown_load_N{n}"] = breakdown_load(loads_, mean, threshold)
         ax.errorbar(loads_, mean, yerr=std, marker="o", ms=3, capsize=2, label=f"N = {n}")

@@ -3,7 +3,17 @@
 ``stochastic``: each step ``s = 1`` with probability ``logistic((i_ext + bias) / temperature)``,
 else ``low`` (0 for Boltzmann machines, -1 for Ising-style units), drawn from the population's
 run-phase Generator. ``sign``: ``s = +1`` if ``i_ext + bias > 0``, ``-1`` if negative, unchanged
-at exactly 0 (synchronous Hopfield update). The output array is ``rate`` (= ``s``).
+at exactly 0. The output array is ``rate`` (= ``s``).
+
+``update='synchronous'`` (default): all units update together from the previous step's input.
+``update='asynchronous'`` (sign units): the units update one at a time in a random order, each
+seeing the current state of the others through the population's recurrent dense projection
+(Hopfield's asynchronous dynamics). A permutation of the units is drawn with ``rng.permutation``
+from the run Generator whenever the previous one is used up; a step updates the next
+``units_per_step`` units of it (default ``n``: one sweep per step). The field of unit ``i`` is
+``i_ext_i + bias_i``, where ``i_ext`` (computed from the state at the start of the step) is
+corrected after each change ``d`` of unit ``j`` by ``W[:, j] * d``. With symmetric, zero-diagonal
+weights every update leaves the energy ``-1/2 s W s - bias s`` unchanged or lower.
 """
 from __future__ import annotations
 
@@ -11,12 +21,14 @@ import math
 from typing import ClassVar
 
 import numba
+import numpy as np
 
 from ...errors import ParameterError
 from ..params import Param
 from ..population import Population
 
 MODES = ("stochastic", "sign")
+UPDATES = ("synchronous", "asynchronous")
 
 
 @numba.njit(cache=True, nogil=True)
@@ -33,8 +45,33 @@ def binary_update(s, i_ext, bias, temperature, low, stochastic, rng):
             s[i] = -1.0
 
 
+@numba.njit(cache=True, nogil=True)
+def asynchronous_update(s, i_ext, bias, weights, order, position, units, rng):
+    """Sign updates of the next ``units`` units of the permutation ``order`` (redrawn from ``rng``
+    when ``position[0]`` wraps to 0), one at a time; a change ``d`` of unit ``j`` adds
+    ``weights[:, j] * d`` to the input ``i_ext`` of every unit."""
+    n = s.shape[0]
+    for _ in range(units):
+        if position[0] == 0:
+            order[:] = rng.permutation(n)
+        i = order[position[0]]
+        position[0] = (position[0] + 1) % n
+        field = i_ext[i] + bias[i]
+        new = s[i]
+        if field > 0.0:
+            new = 1.0
+        elif field < 0.0:
+            new = -1.0
+        if new != s[i]:
+            d = new - s[i]
+            for j in range(n):
+                i_ext[j] += weights[j, i] * d
+            s[i] = new
+
+
 class BinaryPopulation(Population):
-    """``n`` binary units; ``mode`` 'stochastic' (values ``low``/1) or 'sign' (values -1/+1)."""
+    """``n`` binary units; ``mode`` 'stochastic' (values ``low``/1) or 'sign' (values -1/+1);
+    ``update`` 'synchronous' or 'asynchronous' (sign units, ``units_per_step`` per step)."""
 
     model = "binary"
     spiking = False
@@ -45,18 +82,46 @@ class BinaryPopulation(Population):
     }
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"rate": ("dimensionless", 0.0)}
 
-    def __init__(self, name, n, params=None, initial=None, mode="stochastic", low=0.0):
+    def __init__(self, name, n, params=None, initial=None, mode="stochastic", low=0.0, update="synchronous",
+                 units_per_step=None):
         super().__init__(name, n, params, None, initial)
         if mode not in MODES:
             raise ParameterError(f"population '{name}': mode", mode, f"one of {MODES}")
         if low not in (0.0, -1.0):
             raise ParameterError(f"population '{name}': low", low, "0 or -1")
+        if update not in UPDATES:
+            raise ParameterError(f"population '{name}': update", update, f"one of {UPDATES}")
+        if update == "asynchronous" and mode != "sign":
+            raise ParameterError(f"population '{name}': update", update, "'synchronous' for stochastic units "
+                                 "(asynchronous updates are implemented for sign units)")
+        if units_per_step is not None and (update != "asynchronous" or isinstance(units_per_step, bool) or
+                                           not isinstance(units_per_step, (int, np.integer)) or not 1 <= units_per_step <= self.n):
+            raise ParameterError(f"population '{name}': units_per_step", units_per_step,
+                                 f"an integer in [1, {self.n}] with update='asynchronous'")
         self.mode, self.low = mode, float(low) if mode == "stochastic" else -1.0
+        self.update = update
+        self.units_per_step = self.n if units_per_step is None else int(units_per_step)
+
+    def build(self, dt, dtype, rng):
+        super().build(dt, dtype, rng)
+        self.order = np.zeros(self.n, np.int64)      # the current permutation (asynchronous updates)
+        self.position = np.zeros(1, np.int64)        # next place in it; 0: draw a new one
+        self.recurrent = []                          # recurrent dense projections (DenseProjection.build)
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
         w.args[r("rng")] = self.run_rng
+        if self.update == "asynchronous":
+            if len(self.recurrent) != 1:
+                raise ParameterError(f"population '{self.name}': update", "asynchronous",
+                                     "exactly one recurrent DenseProjection (full matrix, tau 0) of the population "
+                                     f"onto itself, found {len(self.recurrent)}")
+            w.args[r("order")], w.args[r("position")] = self.order, self.position
+            w.imports.add("from neurosim.core.neurons.binary import asynchronous_update")
+            w.lines["update"].append(
+                f"asynchronous_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {w.ref(self.recurrent[0], 'encode')}, "
+                f"{r('order')}, {r('position')}, {self.units_per_step}, {r('rng')})")
+            return
         w.imports.add("from neurosim.core.neurons.binary import binary_update")
         w.lines["update"].append(f"binary_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
                                  f"{w.constant(self, 'low', self.low)}, {self.mode == 'stochastic'}, {r('rng')})")
-
