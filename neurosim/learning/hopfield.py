@@ -1,7 +1,7 @@
 """Hopfield network: ±1 units, Hebbian storage, asynchronous/synchronous recall, continuous version.
 
 Storage follows Amit, Gutfreund & Sompolinsky (1985): ``W = (1/N) sum_mu x^mu x^mu^T`` with zero
-diagonal. The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal
+diagonal, learnt on the core by a Hebbian rule on the recurrent projection (Storkey's rule optional). The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal
 (``x_i^2 = 1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign
 dynamics nor the fixed points, but with ``1/N`` local fields are O(1) at any load, which the
 continuous network (whose fixed points do depend on the scale) needs. Energy:
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.dense import DenseProjection
+from ..core.dense_plasticity import LearningDenseProjection
 from ..core.network import Network
 from ..core.neurons.binary import BinaryPopulation
 from ..core.neurons.rate import RatePopulation
@@ -32,7 +33,6 @@ from ..core.simulator import Simulator
 from ..errors import ParameterError
 from ..rng import generator
 from .data import check_count, check_spins, random_patterns
-from .rules import hebbian
 
 _DT = 1e-3  # one update step of the discrete networks; the value only labels time
 
@@ -77,14 +77,23 @@ class Hopfield:
             raise ParameterError("bias", f"shape {self.bias.shape}", f"{self.n} finite values")
         self.weights = np.zeros((self.n, self.n))
 
-    def store(self, patterns) -> Hopfield:
-        """Hebbian storage of ±1 ``patterns`` (rows): ``W = (1/N) X^T X``, diagonal zeroed."""
+    def store(self, patterns, rule: str = "hebbian") -> Hopfield:
+        """Store ±1 ``patterns`` (rows) on the core: the units clamped to one pattern per step, the
+        recurrent projection learning by ``rule`` with rate ``1/N`` (:mod:`neurosim.core.dense_plasticity`).
+        'hebbian' gives ``W = (1/N) X^T X`` with zero diagonal; 'storkey' Storkey's (1997) rule,
+        patterns in the given order. Replaces the weights."""
         patterns = np.atleast_2d(check_spins("patterns", patterns))
         if patterns.shape[1] != self.n:
             raise ParameterError("patterns shape", patterns.shape, f"(M, {self.n})")
-        W = hebbian(patterns, patterns) * (patterns.shape[0] / self.n)
-        np.fill_diagonal(W, 0.0)
-        self.weights = W
+        net = Network(seed=0)
+        pop = net.add(BinaryPopulation("hopfield", self.n, mode="sign", update="clamped"))
+        net.add(LearningDenseProjection(pop, pop, np.zeros((self.n, self.n)), rule, 1.0 / self.n))
+        simulator = Simulator(net, dt=_DT)
+        state = simulator.population("hopfield").state["rate"]  # the built array the loop reads
+        for pattern in patterns:
+            state[:] = pattern
+            simulator.run(_DT)
+        self.weights = simulator.network.projections[0].encode.copy()
         return self
 
     def _cue(self, cue) -> np.ndarray:

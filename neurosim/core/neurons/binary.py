@@ -14,6 +14,8 @@ from the run Generator whenever the previous one is used up; a step updates the 
 ``i_ext_i + bias_i``, where ``i_ext`` (computed from the state at the start of the step) is
 corrected after each change ``d`` of unit ``j`` by ``W[:, j] * d``. With symmetric, zero-diagonal
 weights every update leaves the energy ``-1/2 s W s - bias s`` unchanged or lower.
+``update='clamped'``: the units keep their state (initial values, or values written between runs
+into the built ``state['rate']``): patterns presented to a learning projection.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from ..params import Param
 from ..population import Population
 
 MODES = ("stochastic", "sign")
-UPDATES = ("synchronous", "asynchronous")
+UPDATES = ("synchronous", "asynchronous", "clamped")
 
 
 @numba.njit(cache=True, nogil=True)
@@ -71,7 +73,7 @@ def asynchronous_update(s, i_ext, bias, weights, order, position, units, rng):
 
 class BinaryPopulation(Population):
     """``n`` binary units; ``mode`` 'stochastic' (values ``low``/1) or 'sign' (values -1/+1);
-    ``update`` 'synchronous' or 'asynchronous' (sign units, ``units_per_step`` per step)."""
+    ``update`` 'synchronous', 'asynchronous' (sign units, ``units_per_step`` per step) or 'clamped'."""
 
     model = "binary"
     spiking = False
@@ -111,6 +113,8 @@ class BinaryPopulation(Population):
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
         w.args[r("rng")] = self.run_rng
+        if self.update == "clamped":
+            return
         if self.update == "asynchronous":
             if len(self.recurrent) != 1:
                 raise ParameterError(f"population '{self.name}': update", "asynchronous",
