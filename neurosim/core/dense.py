@@ -31,7 +31,8 @@ class DenseProjection:
         if matrix is not None:
             matrix = np.asarray(matrix, float)
             if matrix.shape != (post.n, pre.n):
-                raise ParameterError(f"{label}: matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(post.n, pre.n)}")
+                raise ParameterError(f"{label}: matrix", f"shape {matrix.shape}",
+                                     f"shape (n_post, n_pre) = {(post.n, pre.n)}")
             self.pre_matrix, self.post_matrix = None, matrix
         else:
             pre_matrix, post_matrix = np.asarray(pre_matrix, float), np.asarray(post_matrix, float)
@@ -89,7 +90,8 @@ class DenseProjection:
             activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
             activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
-        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
+        decay = w.constant(self, "filter_decay", self.filter_decay)
+        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {decay}, {r('signal')}, "
                                 f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
 
 

@@ -14,6 +14,8 @@ A recurrent projection (pre is post) never learns its diagonal: a unit has no sy
 """
 from __future__ import annotations
 
+import math
+
 import numba
 
 from ..errors import ParameterError
@@ -61,9 +63,10 @@ class LearningDenseProjection(DenseProjection):
             raise ParameterError(f"{label}: rule", rule, "'hebbian' (Storkey's rule needs a recurrent projection)")
         for pop in (pre, post):
             if pop.spiking:
-                raise ParameterError(f"{label}: population", pop.name, "a rate or binary population (the rules read 'rate')")
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate != learning_rate \
-                or abs(learning_rate) == float("inf"):
+                raise ParameterError(f"{label}: population", pop.name,
+                                     "a rate or binary population (the rules read 'rate')")
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+                or not math.isfinite(learning_rate):
             raise ParameterError(f"{label}: learning_rate", learning_rate, "a finite number")
         self.rule, self.learning_rate = rule, float(learning_rate)
 

@@ -1,8 +1,8 @@
 """Hopfield network: ±1 units, Hebbian storage, asynchronous/synchronous recall, continuous version.
 
 Storage follows Amit, Gutfreund & Sompolinsky (1985): ``W = (1/N) sum_mu x^mu x^mu^T`` with zero
-diagonal, learnt on the core by a Hebbian rule on the recurrent projection (Storkey's rule optional). The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal
-(``x_i^2 = 1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign
+diagonal, learnt on the core by a Hebbian rule on the recurrent projection (Storkey's rule optional).
+The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal (``x_i^2 = 1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign
 dynamics nor the fixed points, but with ``1/N`` local fields are O(1) at any load, which the
 continuous network (whose fixed points do depend on the scale) needs. Energy:
 ``E = -1/2 x W x^T - b x^T``.
@@ -143,7 +143,8 @@ class Hopfield:
         """Asynchronous recall of each row of ``cues`` in turn on one simulator (a sweep per step)."""
         simulator = self._asynchronous(cues[0], seed)
         state = simulator.population("hopfield").state["rate"]  # the built array the loop updates
-        states, converged, sweeps = cues.astype(float).copy(), np.zeros(len(cues), np.bool_), np.zeros(len(cues), np.int64)
+        states = cues.astype(float).copy()
+        converged, sweeps = np.zeros(len(cues), np.bool_), np.zeros(len(cues), np.int64)
         for row, cue in enumerate(cues):
             state[:] = cue  # the permutation is used up after each whole sweep: the next cue starts a new one
             sweeps[row] = max_sweeps

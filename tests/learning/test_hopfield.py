@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from neurosim.errors import ParameterError
-from neurosim.learning.data import corrupt, random_patterns
 from neurosim.core.dense import DenseProjection
 from neurosim.core.network import Network
 from neurosim.core.neurons.binary import BinaryPopulation
 from neurosim.core.simulator import Simulator
+from neurosim.errors import ParameterError
+from neurosim.learning.data import corrupt, random_patterns
 from neurosim.learning.hopfield import Hopfield, breakdown_load, capacity_curve, overlap
 from neurosim.rng import generator
 

@@ -96,8 +96,9 @@ class BinaryPopulation(Population):
         if update == "asynchronous" and mode != "sign":
             raise ParameterError(f"population '{name}': update", update, "'synchronous' for stochastic units "
                                  "(asynchronous updates are implemented for sign units)")
-        if units_per_step is not None and (update != "asynchronous" or isinstance(units_per_step, bool) or
-                                           not isinstance(units_per_step, (int, np.integer)) or not 1 <= units_per_step <= self.n):
+        if units_per_step is not None and (update != "asynchronous" or isinstance(units_per_step, bool)
+                                           or not isinstance(units_per_step, (int, np.integer))
+                                           or not 1 <= units_per_step <= self.n):
             raise ParameterError(f"population '{name}': units_per_step", units_per_step,
                                  f"an integer in [1, {self.n}] with update='asynchronous'")
         self.mode, self.low = mode, float(low) if mode == "stochastic" else -1.0
