@@ -2,9 +2,10 @@
 
 Storage follows Amit, Gutfreund & Sompolinsky (1985): ``W = (1/N) sum_mu x^mu x^mu^T`` with zero
 diagonal, learnt on the core by a Hebbian rule on the recurrent projection (Storkey's rule optional).
-The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal (``x_i^2 = 1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign
-dynamics nor the fixed points, but with ``1/N`` local fields are O(1) at any load, which the
-continuous network (whose fixed points do depend on the scale) needs. Energy:
+The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal (``x_i^2 =
+1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign dynamics nor
+the fixed points, but with ``1/N`` local fields are O(1) at any load, which the continuous network
+(whose fixed points do depend on the scale) needs. Energy:
 ``E = -1/2 x W x^T - b x^T``.
 
 All three recalls run on the core. Asynchronous recall is a ``BinaryPopulation`` in sign mode with
