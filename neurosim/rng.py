@@ -19,9 +19,11 @@ def _name_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def generator(seed: int | None, phase: str, name: str) -> np.random.Generator:
-    """The Generator of component ``name`` in ``phase`` ('build', 'run' or 'analysis')."""
+def generator(seed: int | None, phase: str, name: str, copy: int = 0) -> np.random.Generator:
+    """The Generator of component ``name`` in ``phase`` ('build', 'run' or 'analysis'); ``copy`` numbers
+    the copies of a batched network (copy 0 is the stream of the unbatched network)."""
     if seed is None:
         seed = 0
-    sequence = np.random.SeedSequence(int(seed), spawn_key=(PHASES[phase], _name_key(name)))
+    key = (PHASES[phase], _name_key(name)) + ((int(copy),) if copy else ())
+    sequence = np.random.SeedSequence(int(seed), spawn_key=key)
     return np.random.Generator(np.random.PCG64(sequence))

@@ -253,6 +253,7 @@ def rule(name: str, **params):
 
 
 class Projection:
+    batchable = True  # static connectivity: shared by the copies of a batched network
     """Sparse synapses from ``pre`` to receptor ``receptor`` of ``post``, event-driven, with delays.
 
     ``weight`` and ``delay`` are scalars, arrays (one per synapse, in the rule's order) or

@@ -58,6 +58,9 @@ class DenseProjection:
         return self.post_matrix if self.pre_matrix is None else self.post_matrix @ self.pre_matrix
 
     max_delay = 0
+    batchable = True
+    #: Arrays the step loop changes (one per copy in a batched network).
+    run_arrays = ("signal",)
     #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
     constant_arrays = ("encode", "decode")
 

@@ -17,8 +17,21 @@ from .results import RateRecord, SpikeTrains, StateRecord
 class Monitor:
     """Base of the recorders."""
 
+    #: Whether the monitor records every copy of a batched network (:mod:`neurosim.core.batch`).
+    batchable = False
+
     def __init__(self, population: Population):
         self.population = population
+        self.copies = None  # the number of copies of a batched network, set when emitted
+
+    def _batch(self, w) -> int:
+        """Set ``copies`` from the code writer; 1 for an unbatched network."""
+        self.copies = w.batch
+        return w.batch or 1
+
+    def _of(self, chunks: list, copy) -> list:
+        """The recorded chunks of copy ``copy`` (every chunk when unbatched)."""
+        return chunks if self.copies is None else [chunk[copy] for chunk in chunks]
 
     def prepare_chunk(self, n_steps: int) -> None:
         """Make room for ``n_steps`` more steps."""
@@ -70,8 +83,15 @@ class SpikeMonitor(Monitor):
     recorded = ("_ids", "_steps")
     #: Chunk buffers, emptied by every flush (checkpoints do not store them).
     scratch_arrays = ("ids", "steps")
+    batchable = True
 
     def emit(self, w):
+        if w.batch is not None:  # one buffer per copy
+            copies = self._batch(w)
+            self.buffer_ids = w.copies(np.zeros((copies, self.capacity), np.int32))
+            self.buffer_steps = w.copies(np.zeros((copies, self.capacity), np.int64))
+            self.buffer_counts = w.copies(np.zeros((copies, self.buffer_counts.shape[0]), np.int32))
+            self.count = w.copies(np.zeros((copies, 1), np.int64))
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.population, local))
         w.args.update({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
@@ -88,18 +108,30 @@ class SpikeMonitor(Monitor):
                                      f"{r('ids')}, {r('steps')}, {r('count')})")
 
     def flush(self, step0, n_done, dt):
-        n = int(self.count[0])
-        ids, steps = self.buffer_ids[:n], self.buffer_steps[:n]
-        if self.population.multiplicity:
-            counts = self.buffer_counts[:n]
-            ids, steps = np.repeat(ids, counts), np.repeat(steps, counts)
-        self._ids.append(ids.copy())
-        self._steps.append(steps.copy())
-        self.count[0] = 0
+        if self.copies is None:
+            ids, steps = self._take(self.buffer_ids, self.buffer_steps, self.buffer_counts, self.count)
+            self._ids.append(ids)
+            self._steps.append(steps)
+            self.count[0] = 0
+            return
+        taken = [self._take(self.buffer_ids[c], self.buffer_steps[c], self.buffer_counts[c], self.count[c])
+                 for c in range(self.copies)]
+        self._ids.append([ids for ids, _ in taken])
+        self._steps.append([steps for _, steps in taken])
+        self.count[:] = 0
 
-    def result(self, dt) -> SpikeTrains:
-        ids = np.concatenate(self._ids) if self._ids else np.zeros(0, np.int32)
-        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+    def _take(self, buffer_ids, buffer_steps, buffer_counts, count):
+        n = int(count[0])
+        ids, steps = buffer_ids[:n], buffer_steps[:n]
+        if self.population.multiplicity:
+            counts = buffer_counts[:n]
+            ids, steps = np.repeat(ids, counts), np.repeat(steps, counts)
+        return ids.copy(), steps.copy()
+
+    def result(self, dt, copy=None) -> SpikeTrains:
+        chunks_ids, chunks_steps = self._of(self._ids, copy), self._of(self._steps, copy)
+        ids = np.concatenate(chunks_ids) if chunks_ids else np.zeros(0, np.int32)
+        steps = np.concatenate(chunks_steps) if chunks_steps else np.zeros(0, np.int64)
         return SpikeTrains(node_ids=ids.astype(np.int64), times=steps * dt, n_neurons=self.population.n)
 
 
@@ -121,6 +153,7 @@ class StateMonitor(Monitor):
         self._data, self._steps = [], []
 
     recorded = ("_data", "_steps")
+    batchable = True
 
     def load_run_state(self, state):
         super().load_run_state(state)
@@ -129,10 +162,16 @@ class StateMonitor(Monitor):
 
     def prepare_chunk(self, n_steps):
         rows = n_steps // self.every + 1
-        if self.buffer.shape[0] < rows:
-            self.buffer = np.zeros((rows, len(self.neurons)))
+        if self.buffer.shape[-2] < rows:
+            self.buffer = np.zeros((rows, len(self.neurons)) if self.copies is None else
+                                   (self.copies, rows, len(self.neurons)))
 
     def emit(self, w):
+        if w.batch is not None:  # a buffer and a count per copy; the monitor is the chunk argument
+            copies = self._batch(w)
+            self.count = w.copies(np.zeros((copies, 1), np.int64))
+            self.buffer = np.zeros((copies, 1, len(self.neurons)))
+            w.copies(self)
         r = (lambda local: w.ref(self, local))
         w.args.update({r("neurons"): self.neurons, r("count"): self.count})
         w.chunk_args[r("buffer")] = self
@@ -147,14 +186,15 @@ class StateMonitor(Monitor):
         return self.buffer
 
     def flush(self, step0, n_done, dt):
-        n = int(self.count[0])
+        n = int(self.count.flat[0])  # every copy records the same steps
         first = -(-step0 // self.every) * self.every
         self._steps.append(first + self.every * np.arange(n))
-        self._data.append(self.buffer[:n].copy())
-        self.count[0] = 0
+        self._data.append(self.buffer[..., :n, :].copy())
+        self.count[...] = 0
 
-    def result(self, dt) -> StateRecord:
-        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.neurons)))
+    def result(self, dt, copy=None) -> StateRecord:
+        chunks = self._of(self._data, copy)
+        data = np.concatenate(chunks) if chunks else np.zeros((0, len(self.neurons)))
         steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
         dimension = self.population.variable_dimension(self.variable)
         return StateRecord(self.variable, self.neurons.copy(), steps * dt, data,
@@ -176,12 +216,16 @@ class RateMonitor(Monitor):
         self._counts, self._steps = [], []
 
     recorded = ("_counts", "_steps")
+    batchable = True
 
     def prepare_chunk(self, n_steps):
-        if self.buffer.shape[0] < n_steps:
-            self.buffer = np.zeros(n_steps, np.int64)
+        if self.buffer.shape[-1] < n_steps:
+            self.buffer = np.zeros(n_steps if self.copies is None else (self.copies, n_steps), np.int64)
 
     def emit(self, w):
+        if w.batch is not None:
+            self.buffer = np.zeros((self._batch(w), 1), np.int64)
+            w.copies(self)
         w.chunk_args[w.ref(self, "counts")] = self
         nspk = f"{w.ref(self.population, 'nspk')}[0]"
         if self.population.multiplicity:
@@ -193,11 +237,12 @@ class RateMonitor(Monitor):
         return self.buffer
 
     def flush(self, step0, n_done, dt):
-        self._counts.append(self.buffer[:n_done].copy())
+        self._counts.append(self.buffer[..., :n_done].copy())
         self._steps.append(step0 + np.arange(n_done))
 
-    def result(self, dt) -> RateRecord:
-        counts = np.concatenate(self._counts) if self._counts else np.zeros(0)
+    def result(self, dt, copy=None) -> RateRecord:
+        chunks = self._of(self._counts, copy)
+        counts = np.concatenate(chunks) if chunks else np.zeros(0)
         steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
         return RateRecord(times=steps * dt, rate=counts / (self.population.n * dt))
 

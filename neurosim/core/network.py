@@ -17,12 +17,23 @@ class Network:
     """Populations, projections, stimuli and monitors, plus the seed all random draws come from.
 
     A description: a :class:`~neurosim.core.simulator.Simulator` builds and runs its own deep copy
-    and never changes these objects (read built state from the simulator)."""
+    and never changes these objects (read built state from the simulator).
 
-    def __init__(self, seed: int = 0):
+    ``batch``: None, or the number ``B`` of independent copies of the state that one run advances
+    (mini-batches, trials); copies are numbered ``first_copy ... first_copy + B - 1``, which sets
+    their random streams (see :mod:`neurosim.core.batch`)."""
+
+    def __init__(self, seed: int = 0, batch: int | None = None, first_copy: int = 0):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ParameterError("seed", seed, "a non-negative integer")
         self.seed = int(seed)
+        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
+            raise ParameterError("batch", batch, "None or a positive integer number of copies")
+        if isinstance(first_copy, bool) or not isinstance(first_copy, (int, np.integer)) or first_copy < 0 \
+                or (first_copy and batch is None):
+            raise ParameterError("first_copy", first_copy, "a non-negative integer (with batch set)")
+        self.batch = None if batch is None else int(batch)
+        self.first_copy = int(first_copy)
         self.populations: dict[str, Population] = {}
         self.projections: list = []
         self.stimuli: list = []

@@ -193,6 +193,7 @@ class Bound:
 
 
 class PlasticProjection(Projection):
+    batchable = False  # the copies of a batched network would couple through the shared weights
     """A :class:`~neurosim.core.connectivity.Projection` whose synapses follow ``rule`` (a :class:`Rule`
     or the name of a shipped rule) with ``params``. ``receptor=None`` transmits nothing (plasticity
     between spike sources, as Brian2's ``Synapses`` without an effect on the target). ``initial``

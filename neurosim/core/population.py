@@ -54,6 +54,9 @@ class Population:
     multiplicity = False
     #: Keyword options of the constructor besides params/receptors/initial: name -> what it does.
     options: ClassVar[dict[str, str]] = {}
+    #: Whether the model runs in batched networks (its run state is ``state``, ``z``, ``i_ext`` and
+    #: the spike list, given a copy axis by :mod:`neurosim.core.batch`).
+    batchable = False
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):
@@ -159,9 +162,11 @@ class Population:
 
         Update loops set the flags branch-free; the collection skips 8 neurons at a time while
         their word is zero, which matters at low rates (most words are zero)."""
-        flags = np.zeros(-(-self.n // 8) * 8, np.bool_)
+        flags = np.zeros(-(-self.n // 8) * 8 if w.batch is None else (w.batch, -(-self.n // 8) * 8), np.bool_)
         fired, words = w.ref(self, "fired"), w.ref(self, "fired_words")
         w.args[fired], w.args[words] = flags, flags.view(np.uint64)
+        if w.batch is not None:
+            w.copies(flags), w.copies(w.args[words])
         w.imports.add("from neurosim.core.population import collect_spikes")
         w.lines["update"].append(
             f"collect_spikes({fired}, {words}, {w.ref(self, 'spikes')}, {w.ref(self, 'nspk')})")

@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
 from ..units import to_si, ureg
+from . import batch
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
 from .network import Network
@@ -104,17 +105,31 @@ class Simulator:
     def _build(self) -> None:
         self.network = copy.deepcopy(self.description)  # the user's objects are never built or run
         net, dt, seed = self.network, self.dt, self.network.seed
+        batched = net.batch is not None
+        if batched:
+            batch.check(net)
         for pop in net.populations.values():
+            if batched:
+                batch.build_population(pop, dt, self.dtype, seed, net)
+                continue
             pop.build(dt, self.dtype, generator(seed, "build", f"population:{pop.name}"))
             pop.run_rng = generator(seed, "run", f"population:{pop.name}")
         ring = {name: 0 for name in net.populations}  # 0: no delayed input, no ring buffer
         for projection in net.projections:
-            projection.build(dt, generator(seed, "build", f"projection:{projection.name}"))
+            if batched:
+                batch.build_projection(projection, dt, seed, net)
+            else:
+                projection.build(dt, generator(seed, "build", f"projection:{projection.name}"))
             if not getattr(projection, "immediate", True):
                 ring[projection.post.name] = max(ring[projection.post.name], projection.max_delay + 1)
         for pop in net.populations.values():
             pop.allocate_ring(ring[pop.name])
+            if batched and pop.ring_length:
+                pop.ring = np.zeros((net.batch, *pop.ring.shape), pop.ring.dtype)
         for stimulus in net.stimuli:
+            if batched:
+                batch.build_stimulus(stimulus, dt, self.dtype, seed, net)
+                continue
             stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
         driven = {id(s.target) for s in net.stimuli} | {id(p.post) for p in net.projections if not hasattr(p, "receptor")}
@@ -127,6 +142,10 @@ class Simulator:
                 raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
             seen.add(key)
         writer = CodeWriter(self.threads, self.inline_constants)
+        if batched:
+            writer.batch = net.batch
+            for value in batch.per_copy_arguments(net):
+                writer.copies(value)
         for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:
             component.emit(writer)
         self.writer = writer
@@ -135,7 +154,7 @@ class Simulator:
             self._chunk = None
         self.source = source
         from .checkpoint import fingerprint
-        self.fingerprint = fingerprint(self)  # of the built arrays: a checkpoint is restored only into the same build
+        self.fingerprint = None if batched else fingerprint(self)  # of the built arrays: a checkpoint is restored only into the same build
 
     def _compiled(self):
         if self._chunk is None:
@@ -209,8 +228,17 @@ class Simulator:
                         f"(dt = {self.dt} s; check parameters, inputs and dt)",
                         time=self.step * self.dt, population=pop.name, index=int(bad))
 
-    def results(self) -> Results:
-        """Everything recorded so far."""
+    def results(self, copy: int | None = None):
+        """Everything recorded so far. For a batched network: the :class:`Results` of copy ``copy``
+        (an index in ``range(batch)``), or a list with one per copy when ``copy`` is None."""
+        batch = self.network.batch
+        if batch is None and copy is not None:
+            raise ParameterError("results: copy", copy, "None (the network is not batched)")
+        if batch is not None:
+            if copy is None:
+                return [self.results(c) for c in range(batch)]
+            if isinstance(copy, bool) or not isinstance(copy, (int, np.integer)) or not 0 <= copy < batch:
+                raise ParameterError("results: copy", copy, f"an index in [0, {batch})")
         results = Results(dt=self.dt, duration=self.step * self.dt, seed=self.network.seed, complete=self.complete,
                           population_sizes={name: pop.n for name, pop in self.network.populations.items()},
                           timings=dict(self.timings))
@@ -220,24 +248,30 @@ class Simulator:
         for monitor in self.network.monitors:
             name = monitor.population.name
             if isinstance(monitor, SpikeMonitor):
-                results.spikes[name] = monitor.result(self.dt)
+                results.spikes[name] = monitor.result(self.dt, copy)
             elif isinstance(monitor, StateMonitor):
-                results.states.setdefault(name, {})[monitor.variable] = monitor.result(self.dt)
+                results.states.setdefault(name, {})[monitor.variable] = monitor.result(self.dt, copy)
             elif isinstance(monitor, SynapseMonitor):
                 results.synapse_states.setdefault(monitor.projection.name, {})[monitor.local] = monitor.result(self.dt)
             elif isinstance(monitor, RateMonitor):
-                results.rates[name] = monitor.result(self.dt)
+                results.rates[name] = monitor.result(self.dt, copy)
         return results
 
     # -- checkpoints ---------------------------------------------------------------------------
     def checkpoint(self, path) -> None:
         """Write the complete run state to ``path`` (an ``.npz`` file, written atomically)."""
+        if self.network.batch is not None:
+            raise ParameterError("checkpoint", f"batch = {self.network.batch}", "an unbatched network (batched "
+                                 "networks have no checkpoints yet)")
         from .checkpoint import save
         save(self, path)
 
     def restore(self, path) -> Simulator:
         """Continue the run saved in ``path`` by :meth:`checkpoint`; this simulator must be built from
         the same network description, ``dt`` and ``dtype`` (else :class:`CheckpointError`). Returns self."""
+        if self.network.batch is not None:
+            raise ParameterError("restore", f"batch = {self.network.batch}", "an unbatched network (batched "
+                                 "networks have no checkpoints yet)")
         from .checkpoint import load
         load(self, path)
         return self

@@ -23,6 +23,9 @@ class Stimulus:
     """Base of everything that drives a population's ``i_ext``."""
 
     dimension = "current"
+    #: Whether the stimulus runs in batched networks; ``run_arrays`` get a copy axis there.
+    batchable = False
+    run_arrays: tuple[str, ...] = ()
 
     def __init__(self, target: Population, neurons=None, name: str | None = None):
         self.target = target
@@ -46,7 +49,11 @@ class Stimulus:
 
 
 class Waveform(Stimulus):
-    """A deterministic current ``values(t)`` (shape ``(T,)`` or ``(T, len(neurons))``)."""
+    """A deterministic current ``values(t)`` (shape ``(T,)`` or ``(T, len(neurons))``, the same for
+    every copy of a batched network; ``(B, T, len(neurons))`` when each copy has its own)."""
+
+    batchable = True
+    per_copy = False
 
     def values(self, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -62,6 +69,11 @@ class Waveform(Stimulus):
         r = (lambda local: w.ref(self, local))
         w.args[r("neurons")] = self.neurons
         w.chunk_args[r("values")] = self
+        if self.per_copy:
+            if w.batch != self.copies:
+                raise ParameterError(f"stimulus '{self.name}': values", f"{self.copies} copies",
+                                     f"values for the network's batch = {w.batch} copies, or shared values")
+            w.copies(self)
         w.imports.add("from neurosim.core.stimuli import add_waveform")
         w.lines["input"].append(f"add_waveform({w.ref(self.target, 'i_ext')}, {r('neurons')}, {r('values')}, k)")
 
@@ -133,15 +145,19 @@ class Sine(Waveform):
 
 
 class TimeSeries(Waveform):
-    """Samples ``values`` (``(T,)`` or ``(T, len(neurons))``) every ``sample_dt`` s, each held until the next;
-    the last sample holds after the end."""
+    """Samples ``values`` (``(T,)`` or ``(T, len(neurons))``; ``(B, T, len(neurons))``: one series per
+    copy of a batched network) every ``sample_dt`` s, each held until the next; the last sample holds
+    after the end."""
 
     def __init__(self, target, values, sample_dt, start=0.0, neurons=None, name=None):
         super().__init__(target, neurons, name)
         self.samples = np.asarray(values, float)
-        if self.samples.ndim not in (1, 2) or (self.samples.ndim == 2 and self.samples.shape[1] != len(self.neurons)):
+        shape = self.samples.shape
+        if len(shape) not in (1, 2, 3) or (len(shape) >= 2 and shape[-1] != len(self.neurons)) or 0 in shape:
             raise ParameterError(f"stimulus '{self.name}': values", f"shape {self.samples.shape}",
-                                 f"(T,) or (T, {len(self.neurons)})")
+                                 f"(T,), (T, {len(self.neurons)}) or (copies, T, {len(self.neurons)})")
+        self.per_copy = self.samples.ndim == 3
+        self.copies = self.samples.shape[0] if self.per_copy else None
         if not np.all(np.isfinite(self.samples)):
             raise ParameterError(f"stimulus '{self.name}': values", "non-finite samples", "finite values")
         self.sample_dt = float(to_value(sample_dt, "time", "sample_dt"))
@@ -150,10 +166,11 @@ class TimeSeries(Waveform):
         self.start = float(to_value(start, "time", "start"))
 
     def values(self, t):
-        index = np.clip(np.floor((t - self.start) / self.sample_dt + 1e-9).astype(np.int64), 0, len(self.samples) - 1)
-        values = self.samples[index]
+        length = self.samples.shape[-2] if self.per_copy else len(self.samples)
+        index = np.clip(np.floor((t - self.start) / self.sample_dt + 1e-9).astype(np.int64), 0, length - 1)
+        values = self.samples[:, index] if self.per_copy else self.samples[index]
         inside = (t >= self.start - 1e-12)
-        return values * (inside[:, None] if values.ndim == 2 else inside)
+        return values * (inside[:, None] if values.ndim >= 2 else inside)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -175,6 +192,9 @@ class OUNoise(Stimulus):
     ``I <- mean + (I - mean) a + sigma sqrt(1 - a^2) xi`` with ``a = exp(-dt/tau)``. The current
     starts at a draw from the stationary distribution.
     """
+
+    batchable = True
+    run_arrays = ("current",)
 
     def __init__(self, target, mean, sigma, tau, neurons=None, name=None):
         super().__init__(target, neurons, name)

@@ -293,6 +293,7 @@ class EquationPopulation(Population):
     """
 
     definition: ClassVar[Model]
+    batchable = True
     options: ClassVar[dict[str, str]] = {"method": "integration method: auto or one of " + ", ".join(METHODS)}
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, method=None):

@@ -45,6 +45,8 @@ SPIKE_TIMINGS = ("step", "precise")
 class _LIFBase(Population):
     """Shared build and code of both LIF parameterisations (kernel arguments in SI units)."""
 
+    batchable = True
+
     supports_delta = True
 
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}

@@ -101,6 +101,7 @@ class RatePopulation(Population):
 
     model = "rate"
     spiking = False
+    batchable = True
     input_dimension = "dimensionless"
     param_spec: ClassVar[dict[str, Param]] = {
         "tau": Param("tau", "time", 0.0, "nonnegative", "time constant of x (0: x follows its input)"),
