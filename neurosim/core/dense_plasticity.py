@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from ..errors import ParameterError
 from .dense import DenseProjection
@@ -82,3 +83,160 @@ class LearningDenseProjection(DenseProjection):
             w.imports.add("from neurosim.core.dense_plasticity import storkey_update")
             w.lines["propagate"].append(f"storkey_update({r('encode')}, {w.ref(self.post, 'rate')}, "
                                         f"{w.ref(self.post, 'i_ext')}, {rate})")
+
+
+@numba.njit(cache=True, nogil=True)
+def boltzmann_hidden_input(W, c, v, i_ext):
+    """``i_ext += v W + c`` (hidden units' input from visible states ``v``; ``W`` is n_visible x n_hidden)."""
+    for j in range(c.shape[0]):
+        i_ext[j] += c[j]
+    for i in range(v.shape[0]):
+        a = v[i]
+        if a != 0.0:
+            row = W[i]
+            for j in range(c.shape[0]):
+                i_ext[j] += a * row[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def boltzmann_visible_input(W, b, h, i_ext):
+    """``i_ext += W h + b`` (visible units' input from hidden states ``h``)."""
+    for i in range(b.shape[0]):
+        row = W[i]
+        acc = b[i]
+        for j in range(h.shape[0]):
+            acc += row[j] * h[j]
+        i_ext[i] += acc
+
+
+@numba.njit(cache=True, nogil=True)
+def contrastive_update(W, b, c, vW, vb, vc, v_data, p_data, v_model, p_model, rate, momentum, decay):
+    """One mini-batch update from the copies (rows) of the data and model phases:
+    ``grad W = <v p>_data - <v p>_model - decay W``, ``velocity <- momentum velocity + rate grad``,
+    ``W <- W + velocity`` (and likewise for the biases, without decay)."""
+    n_data, n_model = v_data.shape[0], v_model.shape[0]
+    n_v, n_h = W.shape
+    for i in range(n_v):
+        for j in range(n_h):
+            positive = 0.0
+            for r in range(n_data):
+                positive += v_data[r, i] * p_data[r, j]
+            negative = 0.0
+            for r in range(n_model):
+                negative += v_model[r, i] * p_model[r, j]
+            grad = positive / n_data - negative / n_model - decay * W[i, j]
+            vW[i, j] = momentum * vW[i, j] + rate * grad
+    for i in range(n_v):
+        positive, negative = 0.0, 0.0
+        for r in range(n_data):
+            positive += v_data[r, i]
+        for r in range(n_model):
+            negative += v_model[r, i]
+        vb[i] = momentum * vb[i] + rate * (positive / n_data - negative / n_model)
+        b[i] += vb[i]
+    for j in range(n_h):
+        positive, negative = 0.0, 0.0
+        for r in range(n_data):
+            positive += p_data[r, j]
+        for r in range(n_model):
+            negative += p_model[r, j]
+        vc[j] = momentum * vc[j] + rate * (positive / n_data - negative / n_model)
+        c[j] += vc[j]
+    for i in range(n_v):
+        for j in range(n_h):
+            W[i, j] += vW[i, j]
+
+
+class BoltzmannProjection:
+    """Symmetric weights ``W`` (n_visible x n_hidden) and biases ``b``, ``c`` between binary
+    ``visible`` and ``hidden`` populations of a restricted Boltzmann machine: hidden units receive
+    ``v W + c`` in odd steps, visible units ``W h + b`` in even steps (give the populations
+    ``every=2`` with ``offset`` 0 and 1: block Gibbs sampling as alternating updates).
+
+    With ``data = (data_visible, data_hidden)`` (the visible units clamped to the training data,
+    the hidden units they drive through the same weights) the projection learns by contrastive
+    divergence, a local rule of each synapse's two sides: at the last step of every mini-batch of
+    ``steps_per_batch`` steps, ``dW = <v p(h|v)>_data - <v p(h|v)>_model`` averaged over the
+    copies of a batched network (data rows and Gibbs chains), with ``momentum`` and L2
+    ``weight_decay`` on ``W``. ``persistent`` (PCD, Tieleman 2008): the chains (``visible``,
+    ``hidden``) run on across mini-batches, ``2 k`` steps per batch; otherwise (CD-k) they restart
+    each batch from the data's hidden sample (in the batch's third step), ``2 k + 2`` steps.
+    Read the learned ``W``, ``b``, ``c`` from the built projection.
+    """
+
+    batchable = True
+    max_delay = 0
+    constant_arrays = ()
+
+    def __init__(self, visible, hidden, weights, visible_bias=None, hidden_bias=None, data=None,
+                 learning_rate: float = 0.0, k: int = 1, persistent: bool = True, momentum: float = 0.0,
+                 weight_decay: float = 0.0, name: str | None = None):
+        from .population import check_name
+
+        self.name = check_name(name or f"{visible.name}_{hidden.name}_boltzmann", "projection")
+        label = f"projection '{self.name}'"
+        self.pre, self.post = visible, hidden
+        pops = [visible, hidden, *(data or ())]
+        if data is not None and (len(data) != 2 or data[0].n != visible.n or data[1].n != hidden.n):
+            raise ParameterError(f"{label}: data", data, "(data_visible, data_hidden) populations of the visible "
+                                 "and hidden sizes")
+        for pop in pops:
+            if getattr(pop, "model", "") != "binary":
+                raise ParameterError(f"{label}: population", pop.name, "a binary population")
+        weights = np.asarray(weights, float)
+        if weights.shape != (visible.n, hidden.n) or not np.all(np.isfinite(weights)):
+            raise ParameterError(f"{label}: weights", f"shape {weights.shape}",
+                                 f"finite weights of shape (n_visible, n_hidden) = {(visible.n, hidden.n)}")
+        self.weights = weights
+        self.visible_bias = np.zeros(visible.n) if visible_bias is None else np.asarray(visible_bias, float)
+        self.hidden_bias = np.zeros(hidden.n) if hidden_bias is None else np.asarray(hidden_bias, float)
+        if self.visible_bias.shape != (visible.n,) or self.hidden_bias.shape != (hidden.n,):
+            raise ParameterError(f"{label}: biases", (self.visible_bias.shape, self.hidden_bias.shape),
+                                 f"shapes ({visible.n},) and ({hidden.n},)")
+        for key, value, ok in (("learning_rate", learning_rate, lambda x: x >= 0),
+                               ("momentum", momentum, lambda x: 0 <= x < 1),
+                               ("weight_decay", weight_decay, lambda x: x >= 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+                raise ParameterError(f"{label}: {key}", value, "a finite number (learning_rate, weight_decay >= 0; "
+                                     "momentum in [0, 1))")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ParameterError(f"{label}: k", k, "an integer >= 1 (Gibbs rounds per mini-batch)")
+        self.data, self.k, self.persistent = data, int(k), bool(persistent)
+        self.learning_rate, self.momentum, self.weight_decay = float(learning_rate), float(momentum), float(weight_decay)
+        self.posts = tuple(pop for pop in (visible, hidden, *(data[1:] if data else ())))
+
+    @property
+    def steps_per_batch(self) -> int:
+        return 2 * self.k + (0 if self.persistent else 2)
+
+    def build(self, dt, rng=None) -> None:
+        """Copy the weights and biases (what the run changes) and zero the velocities."""
+        self.W = self.weights.copy()
+        self.b, self.c = self.visible_bias.copy(), self.hidden_bias.copy()
+        self.vW, self.vb, self.vc = np.zeros_like(self.W), np.zeros_like(self.b), np.zeros_like(self.c)
+
+    def emit(self, w) -> None:
+        r = (lambda local: w.ref(self, local))
+        for local in ("W", "b", "c", "vW", "vb", "vc"):
+            w.args[r(local)] = getattr(self, local)
+        visible, hidden = self.pre, self.post
+        q = (lambda pop, local: w.ref(pop, local))
+        w.imports.add("from neurosim.core.dense_plasticity import boltzmann_hidden_input, boltzmann_visible_input")
+        pairs = [(visible, hidden)] + ([self.data] if self.data else [])
+        for v, h in pairs:
+            w.lines["input"].append(f"if step % 2 == 1: boltzmann_hidden_input({r('W')}, {r('c')}, {q(v, 'rate')}, "
+                                    f"{q(h, 'i_ext')})")
+        source = q(hidden, "rate")
+        if self.data and not self.persistent:  # CD-k: the chains restart from the data's hidden sample
+            source = f"({q(self.data[1], 'rate')} if step % {self.steps_per_batch} == 2 else {source})"
+        w.lines["input"].append(f"if step % 2 == 0: boltzmann_visible_input({r('W')}, {r('b')}, {source}, "
+                                f"{q(visible, 'i_ext')})")
+        if self.data:
+            w.imports.add("from neurosim.core.dense_plasticity import contrastive_update")
+            d_v, d_h = self.data
+            w.lines["learn"].append(
+                f"if step % {self.steps_per_batch} == {self.steps_per_batch - 1}: contrastive_update("
+                f"{r('W')}, {r('b')}, {r('c')}, {r('vW')}, {r('vb')}, {r('vc')}, {w.whole(d_v, 'rate')}, "
+                f"{w.whole(d_h, 'p')}, {w.whole(visible, 'rate')}, {w.whole(hidden, 'p')}, "
+                f"{w.constant(self, 'rate', self.learning_rate)}, {w.constant(self, 'momentum', self.momentum)}, "
+                f"{w.constant(self, 'decay', self.weight_decay)})")

@@ -132,7 +132,8 @@ class Simulator:
                 continue
             stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
-        driven = {id(s.target) for s in net.stimuli} | {id(p.post) for p in net.projections if not hasattr(p, "receptor")}
+        driven = {id(s.target) for s in net.stimuli} | {id(post) for p in net.projections if not hasattr(p, "receptor")
+                                                        for post in getattr(p, "posts", (p.post,))}
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven
         seen = set()

@@ -1,8 +1,8 @@
 """Binary units: stochastic (Boltzmann) units and deterministic sign units.
 
-``stochastic``: each step ``s = 1`` with probability ``logistic((i_ext + bias) / temperature)``,
-else ``low`` (0 for Boltzmann machines, -1 for Ising-style units), drawn from the population's
-run-phase Generator. ``sign``: ``s = +1`` if ``i_ext + bias > 0``, ``-1`` if negative, unchanged
+``stochastic``: each step ``s = 1`` with probability ``p = logistic((i_ext + bias) / temperature)``
+(kept in the state variable ``p``), else ``low`` (0 for Boltzmann machines, -1 for Ising-style
+units), drawn from the population's run-phase Generator. ``sign``: ``s = +1`` if ``i_ext + bias > 0``, ``-1`` if negative, unchanged
 at exactly 0. The output array is ``rate`` (= ``s``).
 
 ``update='synchronous'`` (default): all units update together from the previous step's input.
@@ -15,7 +15,13 @@ from the run Generator whenever the previous one is used up; a step updates the 
 corrected after each change ``d`` of unit ``j`` by ``W[:, j] * d``. With symmetric, zero-diagonal
 weights every update leaves the energy ``-1/2 s W s - bias s`` unchanged or lower.
 ``update='clamped'``: the units keep their state (initial values, or values written between runs
-into the built ``state['rate']``): patterns presented to a learning projection.
+into the built ``state['rate']``), or play ``values``: row ``k`` of ``(T, n)`` (or of copy ``c``'s
+``(T, n)`` in ``(B, T, n)``) at step ``k``, the last row held after the end; patterns or data
+presented to a learning projection.
+
+``every`` / ``offset``: synchronous and clamped units update only in steps with
+``step % every == offset`` and hold their state in between (the alternating block updates of a
+Gibbs sampler: visible units at even steps, hidden units at odd steps).
 """
 from __future__ import annotations
 
@@ -34,13 +40,13 @@ UPDATES = ("synchronous", "asynchronous", "clamped")
 
 
 @numba.njit(cache=True, nogil=True)
-def binary_update(s, i_ext, bias, temperature, low, stochastic, rng):
+def binary_update(s, p, i_ext, bias, temperature, low, stochastic, rng):
     """One synchronous step of all units."""
     for i in range(s.shape[0]):
         field = i_ext[i] + bias[i]
         if stochastic:
-            p = 1.0 / (1.0 + math.exp(-field / temperature[i]))
-            s[i] = 1.0 if rng.random() < p else low
+            p[i] = 1.0 / (1.0 + math.exp(-field / temperature[i]))
+            s[i] = 1.0 if rng.random() < p[i] else low
         elif field > 0:
             s[i] = 1.0
         elif field < 0:
@@ -82,10 +88,10 @@ class BinaryPopulation(Population):
         "bias": Param("bias", "dimensionless", 0.0, "any", "constant input"),
         "temperature": Param("temperature", "dimensionless", 1.0, "positive", "noise temperature of stochastic units"),
     }
-    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"rate": ("dimensionless", 0.0)}
+    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"rate": ("dimensionless", 0.0), "p": ("dimensionless", 0.0)}
 
     def __init__(self, name, n, params=None, initial=None, mode="stochastic", low=0.0, update="synchronous",
-                 units_per_step=None):
+                 units_per_step=None, every=1, offset=0, values=None):
         super().__init__(name, n, params, None, initial)
         if mode not in MODES:
             raise ParameterError(f"population '{name}': mode", mode, f"one of {MODES}")
@@ -104,6 +110,31 @@ class BinaryPopulation(Population):
         self.mode, self.low = mode, float(low) if mode == "stochastic" else -1.0
         self.update = update
         self.units_per_step = self.n if units_per_step is None else int(units_per_step)
+        for key, value, low_bound in (("every", every, 1), ("offset", offset, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low_bound:
+                raise ParameterError(f"population '{name}': {key}", value, f"an integer >= {low_bound}")
+        if offset >= every or (every > 1 and update == "asynchronous"):
+            raise ParameterError(f"population '{name}': offset", offset,
+                                 "an integer below every (and every = 1 for asynchronous updates)")
+        self.every, self.offset = int(every), int(offset)
+        self.values = None
+        if values is not None:
+            values = np.asarray(values, float)
+            if update != "clamped" or values.ndim not in (2, 3) or values.shape[-1] != self.n or 0 in values.shape \
+                    or not np.all(np.isfinite(values)):
+                raise ParameterError(f"population '{name}': values", f"shape {values.shape}",
+                                     f"finite values of shape (T, {self.n}) or (copies, T, {self.n}) with update='clamped'")
+            self.values = values
+
+    @property
+    def batchable(self) -> bool:
+        """Synchronous and clamped units run in batched networks (their run state is per copy)."""
+        return self.update != "asynchronous"
+
+    def chunk_values(self, step0, n_steps):
+        """The played ``values`` of the chunk's steps: ``(n_steps, n)`` or ``(copies, n_steps, n)``."""
+        index = np.minimum(step0 + np.arange(n_steps), self.values.shape[-2] - 1)
+        return np.ascontiguousarray(self.values[..., index, :], self.dtype)
 
     def build(self, dt, dtype, rng):
         super().build(dt, dtype, rng)
@@ -114,7 +145,16 @@ class BinaryPopulation(Population):
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
         w.args[r("rng")] = self.run_rng
+        when = f"if step % {self.every} == {self.offset}: " if self.every > 1 else ""
         if self.update == "clamped":
+            if self.values is not None:
+                w.chunk_args[r("values")] = self
+                if self.values.ndim == 3:
+                    if w.batch != self.values.shape[0]:
+                        raise ParameterError(f"population '{self.name}': values", f"{self.values.shape[0]} copies",
+                                             f"values for the network's batch = {w.batch} copies, or shared (T, n)")
+                    w.copies(self)
+                w.lines["update"].append(f"{when}{r('rate')}[:] = {r('values')}[k]")
             return
         if self.update == "asynchronous":
             if len(self.recurrent) != 1:
@@ -128,5 +168,5 @@ class BinaryPopulation(Population):
                 f"{r('order')}, {r('position')}, {self.units_per_step}, {r('rng')})")
             return
         w.imports.add("from neurosim.core.neurons.binary import binary_update")
-        w.lines["update"].append(f"binary_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
+        w.lines["update"].append(f"{when}binary_update({r('rate')}, {r('p')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
                                  f"{w.constant(self, 'low', self.low)}, {self.mode == 'stochastic'}, {r('rng')})")
