@@ -114,37 +114,29 @@ def contrastive_update(W, b, c, vW, vb, vc, v_data, p_data, v_model, p_model, ra
     """One mini-batch update from the copies (rows) of the data and model phases:
     ``grad W = <v p>_data - <v p>_model - decay W``, ``velocity <- momentum velocity + rate grad``,
     ``W <- W + velocity`` (and likewise for the biases, without decay)."""
-    n_data, n_model = v_data.shape[0], v_model.shape[0]
     n_v, n_h = W.shape
     for i in range(n_v):
         for j in range(n_h):
-            positive = 0.0
-            for r in range(n_data):
-                positive += v_data[r, i] * p_data[r, j]
-            negative = 0.0
-            for r in range(n_model):
-                negative += v_model[r, i] * p_model[r, j]
-            grad = positive / n_data - negative / n_model - decay * W[i, j]
-            vW[i, j] = momentum * vW[i, j] + rate * grad
+            vW[i, j] = momentum * vW[i, j] - rate * decay * W[i, j]
+    vb *= momentum
+    vc *= momentum
+    for v, p, scale in ((v_data, p_data, rate / v_data.shape[0]), (v_model, p_model, -rate / v_model.shape[0])):
+        for r in range(v.shape[0]):
+            for i in range(n_v):
+                a = scale * v[r, i]
+                vb[i] += a
+                if a != 0.0:
+                    row = vW[i]
+                    for j in range(n_h):
+                        row[j] += a * p[r, j]
+            for j in range(n_h):
+                vc[j] += scale * p[r, j]
     for i in range(n_v):
-        positive, negative = 0.0, 0.0
-        for r in range(n_data):
-            positive += v_data[r, i]
-        for r in range(n_model):
-            negative += v_model[r, i]
-        vb[i] = momentum * vb[i] + rate * (positive / n_data - negative / n_model)
         b[i] += vb[i]
-    for j in range(n_h):
-        positive, negative = 0.0, 0.0
-        for r in range(n_data):
-            positive += p_data[r, j]
-        for r in range(n_model):
-            negative += p_model[r, j]
-        vc[j] = momentum * vc[j] + rate * (positive / n_data - negative / n_model)
-        c[j] += vc[j]
-    for i in range(n_v):
         for j in range(n_h):
             W[i, j] += vW[i, j]
+    for j in range(n_h):
+        c[j] += vc[j]
 
 
 class BoltzmannProjection:

@@ -25,6 +25,7 @@ Gibbs sampler: visible units at even steps, hidden units at odd steps).
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import ClassVar
 
@@ -119,12 +120,23 @@ class BinaryPopulation(Population):
         self.every, self.offset = int(every), int(offset)
         self.values = None
         if values is not None:
-            values = np.asarray(values, float)
+            values = np.array(values, float)
             if update != "clamped" or values.ndim not in (2, 3) or values.shape[-1] != self.n or 0 in values.shape \
                     or not np.all(np.isfinite(values)):
                 raise ParameterError(f"population '{name}': values", f"shape {values.shape}",
                                      f"finite values of shape (T, {self.n}) or (copies, T, {self.n}) with update='clamped'")
+            values.setflags(write=False)
             self.values = values
+
+    def __deepcopy__(self, memo):
+        """A deep copy that shares the read-only played ``values`` (a simulator copies its network,
+        and a batched build every population once per copy: the data would be copied each time)."""
+        if self.values is not None:
+            memo[id(self.values)] = self.values
+        twin = self.__class__.__new__(self.__class__)
+        memo[id(self)] = twin
+        twin.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return twin
 
     @property
     def batchable(self) -> bool:
