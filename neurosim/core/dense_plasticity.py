@@ -188,13 +188,15 @@ class BoltzmannProjection:
         for key, value, ok in (("learning_rate", learning_rate, lambda x: x >= 0),
                                ("momentum", momentum, lambda x: 0 <= x < 1),
                                ("weight_decay", weight_decay, lambda x: x >= 0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not ok(value):
                 raise ParameterError(f"{label}: {key}", value, "a finite number (learning_rate, weight_decay >= 0; "
                                      "momentum in [0, 1))")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ParameterError(f"{label}: k", k, "an integer >= 1 (Gibbs rounds per mini-batch)")
         self.data, self.k, self.persistent = data, int(k), bool(persistent)
-        self.learning_rate, self.momentum, self.weight_decay = float(learning_rate), float(momentum), float(weight_decay)
+        self.learning_rate, self.momentum = float(learning_rate), float(momentum)
+        self.weight_decay = float(weight_decay)
         self.posts = tuple(pop for pop in (visible, hidden, *(data[1:] if data else ())))
 
     @property

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from ..experiment import ExperimentOutput
 from ..rng import generator
+from . import rbm_network
 from .data import binary_digits, check_count, check_rate, corrupt, random_patterns, scaled_digits
 from .hopfield import Hopfield, breakdown_load, capacity_curve, overlap
 from .predictive_coding import PredictiveCodingNetwork, backprop_gradients, train, train_backprop
@@ -135,17 +136,16 @@ def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
 def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.06, batch_size: int = 10, k: int = 1,
                persistent: bool = False, momentum: float = 0.5, weight_decay: float = 1e-4, gibbs_steps: int = 1000,
                compare_sklearn: bool = True, *, seed, progress):
-    """RBM on binarised digits: held-out reconstruction error and pseudo-log-likelihood per epoch,
-    filters, Gibbs samples, logistic regression on hidden features (beside scikit-learn's BernoulliRBM)."""
+    """RBM on binarised digits, trained and sampled on the core (:mod:`neurosim.learning.rbm_network`):
+    held-out reconstruction error and pseudo-log-likelihood per epoch, filters, Gibbs samples, logistic
+    regression on hidden features (beside scikit-learn's BernoulliRBM)."""
     start = time.perf_counter()
     X_train, X_test, y_train, y_test = binary_digits()
     rbm = RBM(64, n_hidden, generator(seed, "build", "rbm:weights"))
-    curves = rbm.fit(X_train, generator(seed, "run", "rbm:training"), epochs, learning_rate, batch_size, k, persistent,
-                     momentum, weight_decay, V_valid=X_test, progress=lambda f, s: progress(0.7 * f, s))
+    curves = rbm_network.fit(rbm, X_train, seed, epochs, learning_rate, batch_size, k, persistent, momentum,
+                             weight_decay, V_valid=X_test, progress=lambda f, s: progress(0.7 * f, s))
     train_time = time.perf_counter() - start
-    gibbs_rng = generator(seed, "run", "rbm:gibbs")
-    _, samples = rbm.gibbs(rbm.sample(np.full((20, 64), 0.5), gibbs_rng), check_count("gibbs_steps", gibbs_steps),
-                           gibbs_rng)
+    _, samples = rbm_network.generate(rbm, 20, check_count("gibbs_steps", gibbs_steps), seed)
     metrics = {"reconstruction_error": float(curves["reconstruction_error"][-1]),
                "pseudo_log_likelihood": float(curves["pseudo_log_likelihood"][-1]),
                "feature_accuracy": feature_accuracy(rbm.transform(X_train), y_train, rbm.transform(X_test), y_test),

@@ -2,8 +2,8 @@
 
 ``stochastic``: each step ``s = 1`` with probability ``p = logistic((i_ext + bias) / temperature)``
 (kept in the state variable ``p``), else ``low`` (0 for Boltzmann machines, -1 for Ising-style
-units), drawn from the population's run-phase Generator. ``sign``: ``s = +1`` if ``i_ext + bias > 0``, ``-1`` if negative, unchanged
-at exactly 0. The output array is ``rate`` (= ``s``).
+units), drawn from the population's run-phase Generator. ``sign``: ``s = +1`` if ``i_ext + bias > 0``,
+``-1`` if negative, unchanged at exactly 0. The output array is ``rate`` (= ``s``).
 
 ``update='synchronous'`` (default): all units update together from the previous step's input.
 ``update='asynchronous'`` (sign units): the units update one at a time in a random order, each
@@ -124,7 +124,8 @@ class BinaryPopulation(Population):
             if update != "clamped" or values.ndim not in (2, 3) or values.shape[-1] != self.n or 0 in values.shape \
                     or not np.all(np.isfinite(values)):
                 raise ParameterError(f"population '{name}': values", f"shape {values.shape}",
-                                     f"finite values of shape (T, {self.n}) or (copies, T, {self.n}) with update='clamped'")
+                                     f"finite values of shape (T, {self.n}) or (copies, T, {self.n}) "
+                                     "with update='clamped'")
             values.setflags(write=False)
             self.values = values
 
@@ -180,5 +181,6 @@ class BinaryPopulation(Population):
                 f"{r('order')}, {r('position')}, {self.units_per_step}, {r('rng')})")
             return
         w.imports.add("from neurosim.core.neurons.binary import binary_update")
-        w.lines["update"].append(f"{when}binary_update({r('rate')}, {r('p')}, {r('i_ext')}, {r('p_bias')}, {r('p_temperature')}, "
+        w.lines["update"].append(f"{when}binary_update({r('rate')}, {r('p')}, {r('i_ext')}, {r('p_bias')}, "
+                                 f"{r('p_temperature')}, "
                                  f"{w.constant(self, 'low', self.low)}, {self.mode == 'stochastic'}, {r('rng')})")
