@@ -83,6 +83,8 @@ class DenseProjection:
         pre = (lambda local: w.ref(self.pre, local))
         w.args.update({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,
                        r("empty"): self.empty})
+        if self in getattr(self.post, "recurrent", ()):
+            return  # an asynchronously updated population keeps this projection's input itself
         w.imports.add("from neurosim.core.dense import dense_input")
         if self.pre.multiplicity:
             counts = pre("counts")

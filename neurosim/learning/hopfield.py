@@ -143,11 +143,13 @@ class Hopfield:
     def _recall_rows(self, cues: np.ndarray, seed: int, max_sweeps: int):
         """Asynchronous recall of each row of ``cues`` in turn on one simulator (a sweep per step)."""
         simulator = self._asynchronous(cues[0], seed)
-        state = simulator.population("hopfield").state["rate"]  # the built array the loop updates
+        pop = simulator.population("hopfield")
+        state = pop.state["rate"]  # the built array the loop updates
         states = cues.astype(float).copy()
         converged, sweeps = np.zeros(len(cues), np.bool_), np.zeros(len(cues), np.int64)
         for row, cue in enumerate(cues):
             state[:] = cue  # the permutation is used up after each whole sweep: the next cue starts a new one
+            pop.field_valid[0] = 0  # the recurrent input is recomputed from the new state
             sweeps[row] = max_sweeps
             for sweep in range(max_sweeps):
                 before = state.copy()

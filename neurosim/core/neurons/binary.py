@@ -11,8 +11,10 @@ seeing the current state of the others through the population's recurrent dense 
 (Hopfield's asynchronous dynamics). A permutation of the units is drawn with ``rng.permutation``
 from the run Generator whenever the previous one is used up; a step updates the next
 ``units_per_step`` units of it (default ``n``: one sweep per step). The field of unit ``i`` is
-``i_ext_i + bias_i``, where ``i_ext`` (computed from the state at the start of the step) is
-corrected after each change ``d`` of unit ``j`` by ``W[:, j] * d``. With symmetric, zero-diagonal
+``i_ext_i + bias_i + field_i``: ``i_ext`` holds the other inputs, ``field = W s`` the recurrent
+projection's, computed from the state at the first step (and again after ``field_valid[0]`` is set
+to 0, e.g. when a new state is written between runs) and then corrected after each change ``d`` of
+unit ``j`` by ``W[:, j] * d``, so a sweep costs O(n) plus O(n) per change. With symmetric, zero-diagonal
 weights every update leaves the energy ``-1/2 s W s - bias s`` unchanged or lower.
 ``update='clamped'``: the units keep their state (initial values, or values written between runs
 into the built ``state['rate']``), or play ``values``: row ``k`` of ``(T, n)`` (or of copy ``c``'s
@@ -55,26 +57,34 @@ def binary_update(s, p, i_ext, bias, temperature, low, stochastic, rng):
 
 
 @numba.njit(cache=True, nogil=True)
-def asynchronous_update(s, i_ext, bias, weights, order, position, units, rng):
+def asynchronous_update(s, i_ext, bias, weights, field, valid, order, position, units, rng):
     """Sign updates of the next ``units`` units of the permutation ``order`` (redrawn from ``rng``
-    when ``position[0]`` wraps to 0), one at a time; a change ``d`` of unit ``j`` adds
-    ``weights[:, j] * d`` to the input ``i_ext`` of every unit."""
+    when ``position[0]`` wraps to 0), one at a time, unit ``i`` seeing ``i_ext_i + bias_i + field_i``.
+    ``field = weights @ s`` is computed when ``valid[0]`` is 0 and then kept: a change ``d`` of unit
+    ``j`` adds ``weights[:, j] * d`` to it."""
     n = s.shape[0]
+    if valid[0] == 0:
+        for j in range(n):
+            acc = 0.0
+            for i in range(n):
+                acc += weights[j, i] * s[i]
+            field[j] = acc
+        valid[0] = 1
     for _ in range(units):
         if position[0] == 0:
             order[:] = rng.permutation(n)
         i = order[position[0]]
         position[0] = (position[0] + 1) % n
-        field = i_ext[i] + bias[i]
+        h = i_ext[i] + bias[i] + field[i]
         new = s[i]
-        if field > 0.0:
+        if h > 0.0:
             new = 1.0
-        elif field < 0.0:
+        elif h < 0.0:
             new = -1.0
         if new != s[i]:
             d = new - s[i]
             for j in range(n):
-                i_ext[j] += weights[j, i] * d
+                field[j] += weights[j, i] * d
             s[i] = new
 
 
@@ -154,6 +164,8 @@ class BinaryPopulation(Population):
         self.order = np.zeros(self.n, np.int64)      # the current permutation (asynchronous updates)
         self.position = np.zeros(1, np.int64)        # next place in it; 0: draw a new one
         self.recurrent = []                          # recurrent dense projections (DenseProjection.build)
+        self.field = np.zeros(self.n, dtype)         # their input, kept up to date unit by unit
+        self.field_valid = np.zeros(1, np.int64)     # 0: compute it from the state at the next step
 
     def emit_update(self, w):
         r = (lambda local: w.ref(self, local))
@@ -175,10 +187,11 @@ class BinaryPopulation(Population):
                                      "exactly one recurrent DenseProjection (full matrix, tau 0) of the population "
                                      f"onto itself, found {len(self.recurrent)}")
             w.args[r("order")], w.args[r("position")] = self.order, self.position
+            w.args[r("field")], w.args[r("field_valid")] = self.field, self.field_valid
             w.imports.add("from neurosim.core.neurons.binary import asynchronous_update")
             w.lines["update"].append(
                 f"asynchronous_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {w.ref(self.recurrent[0], 'encode')}, "
-                f"{r('order')}, {r('position')}, {self.units_per_step}, {r('rng')})")
+                f"{r('field')}, {r('field_valid')}, {r('order')}, {r('position')}, {self.units_per_step}, {r('rng')})")
             return
         w.imports.add("from neurosim.core.neurons.binary import binary_update")
         w.lines["update"].append(f"{when}binary_update({r('rate')}, {r('p')}, {r('i_ext')}, {r('p_bias')}, "
