@@ -46,10 +46,16 @@ def test_gibbs_chains_on_the_core_reach_the_model_distribution():
     rbm = small_rbm()
     V = np.array(list(itertools.product([0.0, 1.0], repeat=5)))
     p = np.exp(-rbm.free_energy(V) - logsumexp(-rbm.free_energy(V)))
-    v, p_v = rbm_network.generate(rbm, 400, 30, seed=5)
-    counts = np.bincount((v @ (2 ** np.arange(4, -1, -1))).astype(int), minlength=32) / 400
-    # 400 independent chains: each frequency within 5 binomial standard deviations
-    assert np.all(np.abs(counts - p) <= 5 * np.sqrt(p * (1 - p) / 400) + 1e-3)
+    net = rbm_network._network(rbm, 8, 5)  # 8 chains, the visible states every 4 rounds (8 steps)
+    net.record_state(net.population("visible"), "rate", every=8)
+    simulator = Simulator(net, dt=1e-3)
+    results = simulator.run(8 * 300e-3)
+    v = np.concatenate([r.states["visible"]["rate"].data[10:] for r in results])  # after a burn-in
+    counts = np.bincount((v @ (2 ** np.arange(4, -1, -1))).astype(int), minlength=32) / len(v)
+    # 2320 nearly independent samples: each frequency within 5 binomial standard deviations
+    assert np.all(np.abs(counts - p) <= 5 * np.sqrt(p * (1 - p) / len(v)) + 2e-3)
+    samples, p_v = rbm_network.generate(rbm, 3, 5, seed=5)
+    assert set(np.unique(samples)) <= {0.0, 1.0}
     assert np.all((p_v > 0) & (p_v < 1))
 
 
