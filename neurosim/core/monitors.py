@@ -6,12 +6,17 @@ the initial value at ``t = 0``; ``i_ext`` is recorded as the input applied durin
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
 from .population import Population
 from .results import RateRecord, SpikeTrains, StateRecord
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 class Monitor:
@@ -78,14 +83,16 @@ class SpikeMonitor(Monitor):
         self.buffer_steps = np.zeros(self.capacity, np.int64)
         self.buffer_counts = np.zeros(self.capacity if population.multiplicity else 0, np.int32)
         self.count = np.zeros(1, np.int64)
-        self._ids, self._steps, self._counts = [], [], []
+        self._ids: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
 
     recorded = ("_ids", "_steps")
     #: Chunk buffers, emptied by every flush (checkpoints do not store them).
     scratch_arrays = ("ids", "steps")
     batchable = True
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         if w.batch is not None:  # one buffer per copy
             copies = self._batch(w)
             self.buffer_ids = w.copies(np.zeros((copies, self.capacity), np.int32))
@@ -150,7 +157,8 @@ class StateMonitor(Monitor):
         self.neurons = _subset(population, neurons, "state monitor")
         self.count = np.zeros(1, np.int64)
         self.buffer = np.zeros((1, len(self.neurons)))
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_data", "_steps")
     batchable = True
@@ -166,7 +174,7 @@ class StateMonitor(Monitor):
             self.buffer = np.zeros((rows, len(self.neurons)) if self.copies is None else
                                    (self.copies, rows, len(self.neurons)))
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         if w.batch is not None:  # a buffer and a count per copy; the monitor is the chunk argument
             copies = self._batch(w)
             self.count = w.copies(np.zeros((copies, 1), np.int64))
@@ -182,7 +190,7 @@ class StateMonitor(Monitor):
             f"        {r('buffer')}[{r('count')}[0], j] = {value}",
             f"    {r('count')}[0] += 1"]
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):
@@ -222,7 +230,7 @@ class RateMonitor(Monitor):
         if self.buffer.shape[-1] < n_steps:
             self.buffer = np.zeros(n_steps if self.copies is None else (self.copies, n_steps), np.int64)
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         if w.batch is not None:
             self.buffer = np.zeros((self._batch(w), 1), np.int64)
             w.copies(self)
@@ -233,7 +241,7 @@ class RateMonitor(Monitor):
             nspk = f"total_count({w.ref(self.population, 'counts')}, {nspk})"
         w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {nspk}")
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):
@@ -292,7 +300,7 @@ class SynapseMonitor(Monitor):
     def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
         super().__init__(projection.pre)
         self.projection = projection
-        names = list(getattr(projection, "bound", None).state) if hasattr(projection, "bound") else []
+        names = list(projection.bound.state) if hasattr(projection, "bound") else []
         if variable not in names:
             raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
@@ -301,7 +309,8 @@ class SynapseMonitor(Monitor):
         self.local, self.every, self.selection = variable, int(every), synapses
         self.variable = f"{projection.name}.{variable}"
         self.count = np.zeros(1, np.int64)
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_data", "_steps")
 
@@ -315,7 +324,7 @@ class SynapseMonitor(Monitor):
         if self.buffer.shape[0] < rows:
             self.buffer = np.zeros((rows, len(self.synapses)))
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         n = self.projection.n_synapses
         if self.selection is None:
             self.synapses = np.arange(n, dtype=np.int64)
@@ -336,7 +345,7 @@ class SynapseMonitor(Monitor):
             f"        {r('buffer')}[{r('count')}[0], j] = {source}[{r('synapses')}[j]]",
             f"    {r('count')}[0] += 1"]
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):

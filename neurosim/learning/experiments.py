@@ -186,7 +186,8 @@ def pc_digits(sizes=(64, 64, 10), activation: str = "logistic", epochs: int = 30
     bp = copy.deepcopy(pc)
     probe = pc.forward(X_train[:100])
     probe[-1] = np.eye(sizes[-1])[y_train[:100]]
-    dW, _ = pc.weight_updates(pc.relax(probe, {0, pc.n_layers}, gamma, rate=rate, tol=1e-9, max_iterations=20000), gamma)
+    relaxed = pc.relax(probe, {0, pc.n_layers}, gamma, rate=rate, tol=1e-9, max_iterations=20000)
+    dW, _ = pc.weight_updates(relaxed, gamma)
     gW, _ = backprop_gradients(pc, X_train[:100], np.eye(sizes[-1])[y_train[:100]])
     cosines = [float(np.vdot(a, -g) / np.linalg.norm(a) / np.linalg.norm(g)) for a, g in zip(dW, gW, strict=True)]
     pc_curves = train(pc, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size, learning_rate,

@@ -34,6 +34,7 @@ def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
         yield
     except ParameterError as exc:
         owners = owners or {}
+        where: tuple | None
         if exc.owner is not None and tuple(exc.owner) in owners:
             where = (*owners[tuple(exc.owner)], *_key_path(exc.key))
         else:
@@ -46,10 +47,11 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
     """Populations, projections, stimuli and monitors of the protocol, built for its ``dt``
     (``inline_constants``: see :class:`~neurosim.core.simulator.Simulator`)."""
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)  # experiments are run, not built
     net = Network(seed=spec.seed)
-    owners = {}
+    owners: dict[tuple[str, str], tuple] = {}
     for name, population in spec.network.populations.items():
-        path = ("network", "populations", name)
+        path: tuple = ("network", "populations", name)
         owners[("population", name)] = path
         with _located(protocol, path, owners):
             net.add(_population(name, population))
@@ -111,6 +113,7 @@ def _stimulus(stimulus, target):
 
 
 def _monitors(protocol: Protocol, net: Network) -> None:
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     record = protocol.spec.record
     spiking = [name for name, pop in net.populations.items() if pop.spiking]
     for index, name in enumerate(spiking if record.spikes is None else record.spikes):

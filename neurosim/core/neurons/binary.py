@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
@@ -37,6 +37,9 @@ import numpy as np
 from ...errors import ParameterError
 from ..params import Param
 from ..population import Population
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 MODES = ("stochastic", "sign")
 UPDATES = ("synchronous", "asynchronous", "clamped")
@@ -167,7 +170,7 @@ class BinaryPopulation(Population):
         self.field = np.zeros(self.n, dtype)         # their input, kept up to date unit by unit
         self.field_valid = np.zeros(1, np.int64)     # 0: compute it from the state at the next step
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.args[r("rng")] = self.run_rng
         when = f"if step % {self.every} == {self.offset}: " if self.every > 1 else ""
