@@ -18,7 +18,8 @@ Supported: rate, equation-model and LIF populations; dense and static sparse pro
 waveform stimuli (shared, or per copy: ``TimeSeries`` values ``(B, T, n)``), Ornstein-Uhlenbeck
 noise; spike, state and rate monitors. Refused with a :class:`ParameterError` naming the
 component: plastic projections (the copies would share, hence couple through, their weights),
-Poisson, spike-source, binary and Hodgkin-Huxley populations, Poisson input, synapse monitors.
+Poisson, spike-source and Hodgkin-Huxley populations, binary populations with asynchronous updates,
+Poisson input, synapse monitors.
 """
 from __future__ import annotations
 

@@ -26,7 +26,10 @@ from ..errors import NeurosimWarning
 #: inside "update", then spike propagation). State monitors record after the step's input is
 #: summed but before the update, so ``v`` is the value at the start of the step (Brian2's
 #: ``when='start'``) and ``i_ext`` the input applied during the step.
-PHASES = ("precheck", "clear", "input", "record_state", "update", "propagate", "deliver", "record")
+PHASES = ("precheck", "clear", "input", "record_state", "update", "propagate", "learn", "deliver", "record")
+#: Phases that run once per step in a batched network, on the whole arrays (every copy): learning
+#: rules that average over the copies of a mini-batch (:mod:`neurosim.core.dense_plasticity`).
+WHOLE_BATCH_PHASES = ("learn",)
 
 _PACKAGE_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -242,6 +245,14 @@ class CodeWriter:
         self.per_copy.add(id(value))
         return value
 
+    def whole(self, component, local: str) -> str:
+        """The name of ``component``'s array ``local`` with every copy (``(B, ...)``) for code in a
+        whole-batch phase; the array itself in an unbatched network or if it has no copy axis."""
+        name = self.ref(component, local)
+        if self.batch is not None and id(self.args.get(name)) in self.per_copy:
+            return f"{name}__copies"
+        return name
+
     def source(self) -> str:
         """The module defining ``run_chunk(step0, n_steps, dt, *args)``; unused arguments are dropped.
         In a batched network each phase runs once per copy on that copy's rows (``<name>__copies[_copy]``),
@@ -264,7 +275,7 @@ class CodeWriter:
         body += [f"    {name} = {init}" for name, init in self._locals.items()]
         body += ["    for k in range(n_steps):", "        step = step0 + k"]
         for phase in PHASES:
-            if self.batch is None:
+            if self.batch is None or phase in WHOLE_BATCH_PHASES:
                 body += [self.INDENT + line for line in self._lines[phase]]
                 continue
             groups: list[list[str]] = []  # runs of per-copy lines, and AllCopies lines alone

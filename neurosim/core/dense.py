@@ -108,12 +108,19 @@ class DenseProjection:
         self.encode = np.ascontiguousarray(self.post_matrix if self.diagonal is None else self.diagonal, dtype)
         self.decode = np.ascontiguousarray(np.zeros((0, 0)) if self.pre_matrix is None else self.pre_matrix.T, dtype)
         self.empty = np.zeros(0, dtype)
+        if self.pre is self.post and getattr(self.post, "update", "") == "asynchronous":
+            if self.pre_matrix is not None or self.tau > 0:
+                raise ParameterError(f"projection '{self.name}'", "factored or filtered",
+                                     "a full matrix with tau 0 onto an asynchronously updated population")
+            self.post.recurrent.append(self)  # its unit-by-unit updates correct their input with these weights
 
     def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         pre = (lambda local: w.ref(self.pre, local))
         w.add_arguments({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,
                        r("empty"): self.empty})
+        if self in getattr(self.post, "recurrent", ()):
+            return  # an asynchronously updated population keeps this projection's input itself
         w.add_import("from neurosim.core.dense import dense_input")
         if self.pre.multiplicity:
             counts = pre("counts")

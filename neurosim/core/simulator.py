@@ -144,8 +144,9 @@ class Simulator:
                     raise ParameterError(f"projection '{projection.name}': source", "i_ext",
                                          f"a projection added after those into '{projection.pre.name}' ({later})")
         driven = ({id(s.target) for s in net.stimuli}
-                  | {id(p.post) for p in net.projections
-                     if not hasattr(p, "receptor") or getattr(p, "drives_input", False)})
+                  | {id(post) for p in net.projections
+                     if not hasattr(p, "receptor") or getattr(p, "drives_input", False)
+                     for post in getattr(p, "posts", (p.post,))})
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven
         seen = set()

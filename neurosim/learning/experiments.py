@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from ..errors import ParameterError
 from ..experiment import ExperimentOutput
 from ..rng import generator
-from . import pc_engine
+from . import pc_engine, rbm_network
 from .data import binary_digits, check_count, check_rate, corrupt, random_patterns, scaled_digits
 from .hopfield import Hopfield, breakdown_load, capacity_curve, overlap
 from .predictive_coding import PredictiveCodingNetwork, backprop_gradients, train, train_backprop
@@ -69,8 +69,7 @@ def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, m
     patterns = random_patterns(m, n, generator(seed, "build", "hopfield:patterns"))
     cues = corrupt(patterns, corruption, generator(seed, "build", "hopfield:cues"))
     net = Hopfield(n).store(patterns)
-    run_rng = generator(seed, "run", "hopfield:order")
-    asynchronous = [net.recall(cue, run_rng, max_sweeps, record=True) for cue in cues]
+    asynchronous = [net.recall(cue, seed, max_sweeps, record=True) for cue in cues]  # each cue: the seed's order stream
     progress(0.4, "asynchronous recall done")
     shown = min(check_count("shown", shown), m)
     synchronous = [net.recall_sync(cue, max_steps=max_sweeps) for cue in cues[:shown]]
@@ -119,8 +118,7 @@ def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
     metrics, curves = {}, {"load": np.asarray(loads, float)}
     for k, n in enumerate(sizes):
         n = check_count("sizes", n)
-        loads_, mean, std, exact = capacity_curve(n, loads, generator(seed, "run", f"hopfield:capacity:{n}"),
-                                                  max_sweeps)
+        loads_, mean, std, exact = capacity_curve(n, loads, seed, max_sweeps)
         curves[f"overlap_mean_N{n}"], curves[f"overlap_std_N{n}"], curves[f"exact_fraction_N{n}"] = mean, std, exact
         metrics[f"breakdown_load_N{n}"] = breakdown_load(loads_, mean, threshold)
         ax.errorbar(loads_, mean, yerr=std, marker="o", ms=3, capsize=2, label=f"N = {n}")
@@ -139,17 +137,16 @@ def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
 def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.06, batch_size: int = 10, k: int = 1,
                persistent: bool = False, momentum: float = 0.5, weight_decay: float = 1e-4, gibbs_steps: int = 1000,
                compare_sklearn: bool = True, *, seed, progress):
-    """RBM on binarised digits: held-out reconstruction error and pseudo-log-likelihood per epoch,
-    filters, Gibbs samples, logistic regression on hidden features (beside scikit-learn's BernoulliRBM)."""
+    """RBM on binarised digits, trained and sampled on the core (:mod:`neurosim.learning.rbm_network`):
+    held-out reconstruction error and pseudo-log-likelihood per epoch, filters, Gibbs samples, logistic
+    regression on hidden features (beside scikit-learn's BernoulliRBM)."""
     start = time.perf_counter()
     X_train, X_test, y_train, y_test = binary_digits()
     rbm = RBM(64, n_hidden, generator(seed, "build", "rbm:weights"))
-    curves = rbm.fit(X_train, generator(seed, "run", "rbm:training"), epochs, learning_rate, batch_size, k, persistent,
-                     momentum, weight_decay, V_valid=X_test, progress=lambda f, s: progress(0.7 * f, s))
+    curves = rbm_network.fit(rbm, X_train, seed, epochs, learning_rate, batch_size, k, persistent, momentum,
+                             weight_decay, V_valid=X_test, progress=lambda f, s: progress(0.7 * f, s))
     train_time = time.perf_counter() - start
-    gibbs_rng = generator(seed, "run", "rbm:gibbs")
-    _, samples = rbm.gibbs(rbm.sample(np.full((20, 64), 0.5), gibbs_rng), check_count("gibbs_steps", gibbs_steps),
-                           gibbs_rng)
+    _, samples = rbm_network.generate(rbm, 20, check_count("gibbs_steps", gibbs_steps), seed)
     metrics = {"reconstruction_error": float(curves["reconstruction_error"][-1]),
                "pseudo_log_likelihood": float(curves["pseudo_log_likelihood"][-1]),
                "feature_accuracy": feature_accuracy(rbm.transform(X_train), y_train, rbm.transform(X_test), y_test),

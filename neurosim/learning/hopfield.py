@@ -1,95 +1,52 @@
 """Hopfield network: ±1 units, Hebbian storage, asynchronous/synchronous recall, continuous version.
 
 Storage follows Amit, Gutfreund & Sompolinsky (1985): ``W = (1/N) sum_mu x^mu x^mu^T`` with zero
-diagonal. The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal
-(``x_i^2 = 1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign
-dynamics nor the fixed points, but with ``1/N`` local fields are O(1) at any load, which the
-continuous network (whose fixed points do depend on the scale) needs. Energy:
+diagonal, learnt on the core by a Hebbian rule on the recurrent projection (Storkey's rule optional).
+The course notes write ``W = (1/M) X^T X - I``; their ``-I`` is exactly the zero diagonal (``x_i^2 =
+1``), and ``1/M`` instead of ``1/N`` is a positive factor that changes neither the sign dynamics nor
+the fixed points, but with ``1/N`` local fields are O(1) at any load, which the continuous network
+(whose fixed points do depend on the scale) needs. Energy:
 ``E = -1/2 x W x^T - b x^T``.
 
-Asynchronous recall is a compiled kernel: sweeps over the units in a random order drawn with
-``rng.permutation`` from the caller's Generator, ``x_i <- sign(h_i)``, ``h = x W + b``, the unit
-unchanged when ``h_i = 0`` (the notes set -1 there; keeping the state is the convention of the core's
-sign units and keeps every update energy non-increasing either way). With a zero diagonal a change
-``d`` of unit i changes the energy by ``-d h_i <= 0``. Synchronous recall and the continuous network
-``tau dx/dt = -x + g W tanh(x) + b`` are built from core populations and a recurrent dense projection.
+All three recalls run on the core. Asynchronous recall is a ``BinaryPopulation`` in sign mode with
+``update='asynchronous'`` and a recurrent ``DenseProjection``: one step is one sweep over the units in
+a random order (``rng.permutation`` of the population's run Generator, i.e. of the network seed),
+``x_i <- sign(h_i)``, ``h = x W + b``, the unit unchanged when ``h_i = 0`` (the notes set -1 there;
+keeping the state is the convention of the core's sign units and keeps every update energy
+non-increasing either way). With a zero diagonal a change ``d`` of unit i changes the energy by
+``-d h_i <= 0``. Cues are recalled one after the other on one simulator, each until a sweep changes
+nothing, so the permutations are drawn in the same order as by a sequential loop over the cues
+sharing one Generator. Synchronous recall (sign units, ``update='synchronous'``) and the continuous
+network ``tau dx/dt = -x + g W tanh(x) + b`` use the same recurrent projection.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from ..core.dense import DenseProjection
+from ..core.dense_plasticity import LearningDenseProjection
 from ..core.network import Network
 from ..core.neurons.binary import BinaryPopulation
 from ..core.neurons.rate import RatePopulation
 from ..core.simulator import Simulator
 from ..errors import ParameterError
-from ..units import quantity, si_floats
+from ..rng import generator
+from ..units import quantity, si_floats, ureg
 from .data import check_count, check_spins, random_patterns
-from .rules import hebbian
 
-
-@numba.njit(cache=True, nogil=True)
-def async_recall(s, W, b, rng, max_sweeps, energy, units):
-    """Asynchronous updates of ``s`` (in place) until a sweep changes nothing or ``max_sweeps``.
-
-    ``energy[k]``/``units[k]`` receive the energy after update ``k`` and the unit updated (for as many
-    updates as they have room; pass empty arrays to record nothing). Returns (updates, sweeps, converged).
-    """
-    n = s.shape[0]
-    h = W @ s + b
-    e = -0.5 * np.dot(s, h - b) - np.dot(b, s)
-    k = 0
-    for sweep in range(max_sweeps):
-        order = rng.permutation(n)
-        changed = 0
-        for t in range(n):
-            i = order[t]
-            new = s[i]
-            if h[i] > 0.0:
-                new = 1.0
-            elif h[i] < 0.0:
-                new = -1.0
-            if new != s[i]:
-                delta = new - s[i]
-                e -= delta * h[i]
-                row = W[i]
-                for j in range(n):
-                    h[j] += row[j] * delta
-                s[i] = new
-                changed += 1
-            if k < energy.shape[0]:
-                energy[k] = e
-                units[k] = i
-            k += 1
-        if changed == 0:
-            return k, sweep + 1, True
-    return k, max_sweeps, False
-
-
-@numba.njit(cache=True, nogil=True)
-def async_recall_rows(S, W, b, rng, max_sweeps, converged):
-    """:func:`async_recall` of every row of ``S`` in turn (in place), without recording."""
-    empty_e = np.zeros(0)
-    empty_u = np.zeros(0, np.int64)
-    for r in range(S.shape[0]):
-        s = S[r].copy()
-        converged[r] = async_recall(s, W, b, rng, max_sweeps, empty_e, empty_u)[2]
-        S[r] = s
-
+_DT = 1e-3 * ureg.second  # one update step of the discrete networks; the value only labels time
 
 @dataclass
 class Recall:
-    """A recall run: final ``state``; ``states`` per synchronous step or ``energy``/``units`` per update."""
+    """A recall run: final ``state``; ``states`` after every update (asynchronous, ``record``) or
+    synchronous step, ``energy`` of each; ``steps`` sweeps (asynchronous) or synchronous steps."""
 
     state: np.ndarray
     converged: bool
     steps: int
     energy: np.ndarray
-    units: np.ndarray | None = None
     states: np.ndarray | None = None
 
 
@@ -122,14 +79,23 @@ class Hopfield:
             raise ParameterError("bias", f"shape {self.bias.shape}", f"{self.n} finite values")
         self.weights = np.zeros((self.n, self.n))
 
-    def store(self, patterns) -> Hopfield:
-        """Hebbian storage of ±1 ``patterns`` (rows): ``W = (1/N) X^T X``, diagonal zeroed."""
+    def store(self, patterns, rule: str = "hebbian") -> Hopfield:
+        """Store ±1 ``patterns`` (rows) on the core: the units clamped to one pattern per step, the
+        recurrent projection learning by ``rule`` with rate ``1/N`` (:mod:`neurosim.core.dense_plasticity`).
+        'hebbian' gives ``W = (1/N) X^T X`` with zero diagonal; 'storkey' Storkey's (1997) rule,
+        patterns in the given order. Replaces the weights."""
         patterns = np.atleast_2d(check_spins("patterns", patterns))
         if patterns.shape[1] != self.n:
             raise ParameterError("patterns shape", patterns.shape, f"(M, {self.n})")
-        W = hebbian(patterns, patterns) * (patterns.shape[0] / self.n)
-        np.fill_diagonal(W, 0.0)
-        self.weights = W
+        net = Network(seed=0)
+        pop = net.add(BinaryPopulation("hopfield", self.n, mode="sign", update="clamped"))
+        net.add(LearningDenseProjection(pop, pop, np.zeros((self.n, self.n)), rule, 1.0 / self.n))
+        simulator = Simulator(net, dt=_DT)
+        state = simulator.population("hopfield").state["rate"]  # the built array the loop reads
+        for pattern in patterns:
+            state[:] = pattern
+            simulator.run(_DT)
+        self.weights = simulator.network.projections[0].encode.copy()
         return self
 
     def _cue(self, cue) -> np.ndarray:
@@ -143,23 +109,63 @@ class Hopfield:
         states = np.asarray(states, float)
         return -0.5 * np.einsum("...i,ij,...j->...", states, self.weights, states) - states @ self.bias
 
-    def recall(self, cue, rng: np.random.Generator, max_sweeps: int = 50, record: bool = False) -> Recall:
-        """Asynchronous recall from one ``cue``; ``record`` keeps the energy after every update."""
-        s = self._cue(cue).astype(float).copy()
+    def _asynchronous(self, cue, seed: int, units_per_step: int | None = None, record: bool = False) -> Simulator:
+        """A simulator of the asynchronous network (sign units, recurrent dense projection) at ``cue``."""
+        net = Network(seed=seed)
+        pop = net.add(BinaryPopulation("hopfield", self.n, params={"bias": self.bias}, initial={"rate": cue},
+                                       mode="sign", update="asynchronous", units_per_step=units_per_step))
+        net.add(DenseProjection(pop, pop, matrix=self.weights))
+        if record:
+            net.record_state(pop, "rate")
+        return Simulator(net, dt=_DT)
+
+    def recall(self, cue, seed: int = 0, max_sweeps: int = 50, record: bool = False) -> Recall:
+        """Asynchronous recall from one ``cue`` on the core; the order of updates comes from ``seed``
+        (the network seed). ``record`` keeps the state and energy after every single-unit update."""
+        s = self._cue(cue)
         if s.ndim != 1:
             raise ParameterError("cue shape", s.shape, f"({self.n},)")
         max_sweeps = check_count("max_sweeps", max_sweeps)
-        size = max_sweeps * self.n if record else 0
-        energy, units = np.zeros(size), np.zeros(size, np.int64)
-        k, sweeps, converged = async_recall(s, self.weights, self.bias, rng, max_sweeps, energy, units)
-        return Recall(s, bool(converged), int(sweeps), energy[:k], units[:k])
+        if not record:
+            states, converged, sweeps = self._recall_rows(s[None], seed, max_sweeps)
+            return Recall(states[0], bool(converged[0]), int(sweeps[0]), np.zeros(0))
+        simulator = self._asynchronous(s, seed, units_per_step=1, record=True)  # one update per step
+        converged, sweeps = False, max_sweeps
+        for sweep in range(max_sweeps):
+            before = simulator.population("hopfield").state["rate"].copy()
+            simulator.run(self.n * _DT)
+            if np.array_equal(simulator.population("hopfield").state["rate"], before):
+                converged, sweeps = True, sweep + 1
+                break
+        recorded = simulator.results().states["hopfield"]["rate"].data  # at the start of each update
+        states = np.vstack([recorded[1:], simulator.population("hopfield").state["rate"]])
+        return Recall(states[-1].copy(), converged, sweeps, self.energy(states), states=states)
 
-    def recall_many(self, cues, rng: np.random.Generator, max_sweeps: int = 50):
-        """Asynchronous recall of each row of ``cues``: (final states, converged flags)."""
-        S = np.ascontiguousarray(np.atleast_2d(self._cue(cues)), float).copy()
-        converged = np.zeros(len(S), np.bool_)
-        async_recall_rows(S, self.weights, self.bias, rng, check_count("max_sweeps", max_sweeps), converged)
-        return S, converged
+    def _recall_rows(self, cues: np.ndarray, seed: int, max_sweeps: int):
+        """Asynchronous recall of each row of ``cues`` in turn on one simulator (a sweep per step)."""
+        simulator = self._asynchronous(cues[0], seed)
+        pop = simulator.population("hopfield")
+        state = pop.state["rate"]  # the built array the loop updates
+        states = cues.astype(float).copy()
+        converged, sweeps = np.zeros(len(cues), np.bool_), np.zeros(len(cues), np.int64)
+        for row, cue in enumerate(cues):
+            state[:] = cue  # the permutation is used up after each whole sweep: the next cue starts a new one
+            pop.field_valid[0] = 0  # the recurrent input is recomputed from the new state
+            sweeps[row] = max_sweeps
+            for sweep in range(max_sweeps):
+                before = state.copy()
+                simulator.run(_DT)
+                if np.array_equal(state, before):
+                    converged[row], sweeps[row] = True, sweep + 1
+                    break
+            states[row] = state
+        return states, converged, sweeps
+
+    def recall_many(self, cues, seed: int = 0, max_sweeps: int = 50):
+        """Asynchronous recall of each row of ``cues`` in turn: (final states, converged flags)."""
+        cues = np.atleast_2d(self._cue(cues))
+        states, converged, _ = self._recall_rows(cues, seed, check_count("max_sweeps", max_sweeps))
+        return states, converged
 
     def recall_sync(self, cue, max_steps: int = 30) -> Recall:
         """Synchronous recall on the core: sign units with a recurrent dense projection.
@@ -174,9 +180,8 @@ class Hopfield:
                                        mode="sign"))
         net.add(DenseProjection(pop, pop, matrix=self.weights))
         net.record_state(pop, "rate")
-        simulator = Simulator(net, dt="1 ms")  # one synchronous update per step; the value only labels time
-        with si_floats():
-            results = simulator.run(max_steps * simulator.dt)
+        simulator = Simulator(net, dt=_DT)
+        results = simulator.run(max_steps * _DT)
         states = np.vstack([results.states["hopfield"]["rate"].data, simulator.population("hopfield").state["rate"]])
         steps, converged = max_steps, False
         for k in range(1, len(states)):
@@ -215,11 +220,12 @@ class Hopfield:
         return ContinuousRecall(record.times, x, energy)
 
 
-def capacity_curve(n: int, loads, rng: np.random.Generator, max_sweeps: int = 50):
+def capacity_curve(n: int, loads, seed: int, max_sweeps: int = 50):
     """Mean and spread of the recall overlap versus load ``M/N``.
 
-    For each load, ``M = round(load * n)`` random patterns are stored and every one is used as its
-    own cue (the stability of the retrieval state, as in Amit et al.); returns (loads, mean overlap,
+    For each load, ``M = round(load * n)`` random patterns (build stream ``hopfield:patterns:N{n}:M{M}``
+    of ``seed``) are stored and every one is used as its own cue (the stability of the retrieval
+    state, as in Amit et al.), recalled on a network of seed ``seed``; returns (loads, mean overlap,
     standard deviation over patterns, fraction of exactly recalled patterns).
     """
     loads = np.asarray(loads, float)
@@ -228,8 +234,8 @@ def capacity_curve(n: int, loads, rng: np.random.Generator, max_sweeps: int = 50
     means, stds, exact = [], [], []
     for load in loads:
         m = max(1, round(load * n))
-        patterns = random_patterns(m, n, rng)
-        states, _ = Hopfield(n).store(patterns).recall_many(patterns, rng, max_sweeps)
+        patterns = random_patterns(m, n, generator(seed, "build", f"hopfield:patterns:N{n}:M{m}"))
+        states, _ = Hopfield(n).store(patterns).recall_many(patterns, seed, max_sweeps)
         q = overlap(patterns, states)
         means.append(q.mean())
         stds.append(q.std())

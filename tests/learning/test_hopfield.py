@@ -1,9 +1,13 @@
 import numpy as np
 import pytest
 
+from neurosim.core.dense import DenseProjection
+from neurosim.core.network import Network
+from neurosim.core.neurons.binary import BinaryPopulation
+from neurosim.core.simulator import Simulator
 from neurosim.errors import ParameterError
 from neurosim.learning.data import corrupt, random_patterns
-from neurosim.learning.hopfield import Hopfield, async_recall, breakdown_load, capacity_curve, overlap
+from neurosim.learning.hopfield import Hopfield, breakdown_load, capacity_curve, overlap
 from neurosim.rng import generator
 
 
@@ -22,47 +26,91 @@ def test_hebbian_storage_is_the_normalised_outer_product_sum_with_zero_diagonal(
     np.testing.assert_allclose(notes, net.weights * 50 / len(X), atol=1e-12)
 
 
+def reference_recall(W, b, s, rng, max_sweeps):
+    """Asynchronous Hopfield recall written out in plain numpy (independent of the core): sweeps in
+    the order of ``rng.permutation``, sign of the freshly computed field, unchanged at 0."""
+    s = s.copy()
+    for sweep in range(max_sweeps):
+        changed = False
+        for i in rng.permutation(len(s)):
+            field = W[i] @ s + b[i]
+            if field != 0 and np.sign(field) != s[i]:
+                s[i], changed = np.sign(field), True
+        if not changed:
+            return s, sweep + 1
+    return s, max_sweeps
+
+
 def test_asynchronous_updates_never_increase_the_energy_checked_every_update():
     net, X = network(200, 30, seed=1)  # load 0.15: many updates, some cues end in spurious states
     net.bias = generator(1, "build", "bias").normal(0, 0.05, 200)
-    rng = generator(1, "run", "order")
     for cue in corrupt(X[:5], 0.3, generator(1, "build", "cues")):
-        result = net.recall(cue, rng, record=True)
-        s = cue.copy()
-        previous = net.energy(s)
+        result = net.recall(cue, seed=1, record=True)
+        previous_state, previous = cue, net.energy(cue)
         flips = 0
-        for unit, energy in zip(result.units, result.energy, strict=True):
-            field = net.weights[unit] @ s + net.bias[unit]
-            if field != 0:
-                flips += s[unit] != np.sign(field)
-                s[unit] = np.sign(field)
-            direct = net.energy(s)
-            assert direct <= previous + 1e-12
-            assert energy == pytest.approx(direct, abs=1e-9)
-            previous = direct
+        for s, energy in zip(result.states, result.energy, strict=True):
+            changed = np.flatnonzero(s != previous_state)
+            assert changed.size <= 1  # one unit at a time
+            if changed.size:
+                unit = changed[0]
+                assert s[unit] == np.sign(net.weights[unit] @ previous_state + net.bias[unit])
+                flips += 1
+            assert energy == pytest.approx(net.energy(s), abs=1e-9)
+            assert energy <= previous + 1e-12
+            previous_state, previous = s, energy
         assert flips > 0
-        np.testing.assert_array_equal(s, result.state)
         assert result.converged
+        assert len(result.states) == result.steps * 200
+        np.testing.assert_array_equal(result.state, reference_recall(net.weights, net.bias, cue,
+                                                                     generator(1, "run", "population:hopfield"), 50)[0])
 
 
-def test_compiled_kernel_matches_its_python_version():
-    net, X = network(60, 6)
-    cue = corrupt(X[0], 0.3, np.random.default_rng(0))
-    outs = []
-    for kernel in (async_recall, async_recall.py_func):
-        s, e, u = cue.copy(), np.zeros(600), np.zeros(600, np.int64)
-        outs.append((kernel(s, net.weights, net.bias, np.random.default_rng(5), 10, e, u), s, e, u))
-    assert outs[0][0] == outs[1][0]
-    for a, b in zip(outs[0][1:], outs[1][1:], strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-12)
+def test_asynchronous_population_equals_a_plain_numpy_recall_with_the_same_order_stream():
+    # the permutations come from the population's run Generator, i.e. from the network seed
+    net, X = network(120, 15, seed=2)  # load 0.125: a few sweeps per cue
+    cues = corrupt(X, 0.2, generator(2, "build", "cues"))
+    states, converged = net.recall_many(cues, seed=7)
+    rng = generator(7, "run", "population:hopfield")  # one stream, cue after cue
+    for cue, state in zip(cues, states, strict=True):
+        expected, _ = reference_recall(net.weights, net.bias, cue, rng, 50)
+        np.testing.assert_array_equal(state, expected)
+    assert converged.all()
+    assert not np.array_equal(states, net.recall_many(cues, seed=8)[0])  # the order matters at this load
+
+
+def test_units_per_step_splits_a_sweep_without_changing_the_result():
+    net, X = network(60, 8, seed=4)
+    cue = corrupt(X[0], 0.3, generator(4, "build", "cue"))
+    finals = []
+    for units in (60, 7, 1):  # 60 = one sweep per step; 7 does not divide 60: permutations span steps
+        sim = net._asynchronous(cue, seed=5, units_per_step=units)
+        sim.run(60 * 10 / units * 1e-3 if units != 7 else 87 * 1e-3)  # 10 sweeps (7 x 87 > 600)
+        finals.append(sim.population("hopfield").state["rate"].copy())
+    np.testing.assert_array_equal(finals[0], finals[1])
+    np.testing.assert_array_equal(finals[0], finals[2])
+
+
+def test_asynchronous_update_needs_its_recurrent_projection():
+    net = Network()
+    net.add(BinaryPopulation("h", 10, mode="sign", update="asynchronous"))
+    with pytest.raises(ParameterError, match="exactly one recurrent DenseProjection"):
+        Simulator(net, dt=1e-3)
+    with pytest.raises(ParameterError, match="asynchronous updates are implemented for sign units"):
+        BinaryPopulation("h", 10, update="asynchronous")
+    with pytest.raises(ParameterError, match="units_per_step"):
+        BinaryPopulation("h", 10, mode="sign", update="asynchronous", units_per_step=11)
+    factored = Network()
+    pop = factored.add(BinaryPopulation("h", 4, mode="sign", update="asynchronous"))
+    factored.add(DenseProjection(pop, pop, pre_matrix=np.ones((2, 4)), post_matrix=np.ones((4, 2))))
+    with pytest.raises(ParameterError, match="full matrix with tau 0"):
+        Simulator(factored, dt=1e-3)
 
 
 def test_stored_patterns_are_fixed_points_at_low_load():
     net, X = network(300, 6)
     assert np.all(X * (X @ net.weights) > 0)  # every unit aligned with its local field
-    rng = generator(0, "run", "order")
     for x in X:
-        result = net.recall(x, rng, record=True)
+        result = net.recall(x, seed=0, record=True)
         assert result.steps == 1
         assert result.converged
         np.testing.assert_array_equal(result.state, x)
@@ -76,7 +124,7 @@ def test_ten_percent_corrupted_cues_are_recalled_exactly_at_load_0_05():
     net, X = network(400, 20)
     cues = corrupt(X, 0.1, generator(0, "build", "cues"))
     assert np.allclose(overlap(X, cues), 0.8)
-    states, converged = net.recall_many(cues, generator(0, "run", "order"))
+    states, converged = net.recall_many(cues, seed=0)
     assert converged.all()
     np.testing.assert_array_equal(states, X)
     for k in range(3):  # the core-built synchronous and continuous versions as well
@@ -88,7 +136,7 @@ def test_ten_percent_corrupted_cues_are_recalled_exactly_at_load_0_05():
 
 def test_capacity_breakdown_between_0_12_and_0_16_at_n_1000():
     loads = np.round(np.arange(0.10, 0.175, 0.01), 2)
-    loads, mean, _, exact = capacity_curve(1000, loads, generator(3, "run", "capacity"))
+    loads, mean, _, exact = capacity_curve(1000, loads, 3)
     # REFERENCE_FACTS (N = 1000): overlap 0.999 at 0.10, 0.94 at 0.138, 0.89 at 0.15
     assert mean[0] > 0.99
     assert mean[-1] < 0.9
@@ -105,8 +153,8 @@ def test_breakdown_interpolates_the_threshold_crossing():
 @pytest.mark.parametrize(("call", "name"), [
     (lambda: Hopfield(10).store(np.full((2, 10), 0.5)), "patterns"),
     (lambda: Hopfield(10).store(np.ones((2, 11))), "patterns shape"),
-    (lambda: Hopfield(10).recall(np.ones(9), np.random.default_rng()), "cue shape"),
-    (lambda: Hopfield(10).recall(np.ones(10), np.random.default_rng(), max_sweeps=0), "max_sweeps"),
+    (lambda: Hopfield(10).recall(np.ones(9)), "cue shape"),
+    (lambda: Hopfield(10).recall(np.ones(10), max_sweeps=0), "max_sweeps"),
     (lambda: Hopfield(10).recall_continuous(np.ones(10), tau=-1.0), "tau"),
     (lambda: Hopfield(0), "n"),
 ])
