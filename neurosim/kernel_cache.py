@@ -129,7 +129,8 @@ def _heal_numba() -> None:
             _remove(path, exc)
             raise OSError(f"corrupt cache entry {path}") from None  # Numba treats it as a miss
 
-    cls._load_index, cls._load_data, cls._neurosim_heals = _load_index, _load_data, True
+    for attribute, value in (("_load_index", _load_index), ("_load_data", _load_data), ("_neurosim_heals", True)):
+        setattr(cls, attribute, value)  # Numba's cache class patched in place (mypy refuses method assignment)
 
 
 def _remove(path, exc) -> None:

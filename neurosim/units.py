@@ -32,7 +32,7 @@ import pint
 
 from .errors import ParameterError
 
-ureg = pint.UnitRegistry()
+ureg: pint.UnitRegistry = pint.UnitRegistry()
 
 #: Dimension names used in parameter specs -> a pint unit whose dimensionality they share (SI base).
 DIMENSIONS: dict[str, str] = {

@@ -112,7 +112,7 @@ class DenseProjection:
             if self.pre_matrix is not None or self.tau > 0:
                 raise ParameterError(f"projection '{self.name}'", "factored or filtered",
                                      "a full matrix with tau 0 onto an asynchronously updated population")
-            self.post.recurrent.append(self)  # its unit-by-unit updates correct their input with these weights
+            self.post.recurrent.append(self)  # type: ignore[attr-defined]  # a BinaryPopulation (checked above)  # its unit-by-unit updates correct their input with these weights
 
     def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))

@@ -228,7 +228,7 @@ class BoltzmannProjection:
         if self.data:
             w.add_import("from neurosim.core.dense_plasticity import contrastive_update")
             d_v, d_h = self.data
-            w.add_lines("learn", self, 
+            w.add_lines("learn", self,
                 f"if step % {self.steps_per_batch} == {self.steps_per_batch - 1}: contrastive_update("
                 f"{r('W')}, {r('b')}, {r('c')}, {r('vW')}, {r('vb')}, {r('vc')}, {w.whole(d_v, 'rate')}, "
                 f"{w.whole(d_h, 'p')}, {w.whole(visible, 'rate')}, {w.whole(hidden, 'p')}, "

@@ -178,13 +178,13 @@ class Printer:
                 text = f"{name}({text}, {arg})"
             return text
         if isinstance(expr, sympy.Piecewise):
-            text = None
+            nested: str | None = None
             for value, condition in reversed(expr.args):
-                if text is None or condition is sympy.true:
-                    text = p(value)
+                if nested is None or condition is sympy.true:
+                    nested = p(value)
                 else:
-                    text = f"({p(value)} if {p(condition)} else {text})"
-            return text
+                    nested = f"({p(value)} if {p(condition)} else {nested})"
+            return nested or ""  # a Piecewise has at least one (value, condition) pair
         if isinstance(expr, sympy.core.relational.Relational):
             return f"({p(expr.lhs)} {expr.rel_op} {p(expr.rhs)})"
         if isinstance(expr, sympy.And):

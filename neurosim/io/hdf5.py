@@ -126,13 +126,13 @@ def _write(f: h5py.File, results: Results) -> None:
             start = record.times[0] if len(record.times) else 0.0
             mapping.create_dataset("time", data=np.array([start, stop, step])).attrs["units"] = "s"
             mapping.create_dataset("timestamps", data=record.times).attrs["units"] = "s"
-    for name, record in results.rates.items():
+    for name, rate_record in results.rates.items():
         group = f.create_group(f"rates/{name}")
-        group.create_dataset("timestamps", data=record.times).attrs["units"] = "s"
-        group.create_dataset("rate", data=record.rate).attrs["units"] = "Hz"
-    for name, variables in results.synapses.items():
+        group.create_dataset("timestamps", data=rate_record.times).attrs["units"] = "s"
+        group.create_dataset("rate", data=rate_record.rate).attrs["units"] = "Hz"
+    for name, weights in results.synapses.items():
         group = f.create_group(f"synapses/{name}")
-        for variable, values in variables.items():
+        for variable, values in weights.items():
             group.create_dataset(variable, data=values)
     for name, variables in results.synapse_states.items():
         for variable, record in variables.items():

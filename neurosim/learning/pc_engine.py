@@ -34,6 +34,7 @@ from ..core.neurons.equation import Model
 from ..core.settle import Settle
 from ..core.simulator import Simulator
 from ..errors import ParameterError
+from ..units import ureg
 from .data import check_count, check_rate, one_hot
 from .predictive_coding import ACTIVATIONS, MAX_SLOPE, PredictiveCodingNetwork, Relaxation
 
@@ -66,7 +67,7 @@ class EngineNetwork:
     ``copies`` is the largest mini-batch; smaller batches repeat their first sample in the unused
     copies (it changes neither the largest step nor, as the learn phase skips them, the updates)."""
 
-    DT = 1.0  # s; tau = dt, so an Euler step adds the drive itself
+    DT = 1.0 * ureg.second  # tau = dt, so an Euler step adds the drive itself
 
     def __init__(self, reference: PredictiveCodingNetwork, copies: int, clamped: set, precision: list,
                  prior_precision: float | None = None, seed: int = 0):

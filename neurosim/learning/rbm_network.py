@@ -20,8 +20,8 @@ from ..core.neurons.binary import BinaryPopulation
 from ..core.simulator import Simulator
 from ..errors import ParameterError
 from ..rng import generator
-from .data import check_count, check_rate
 from ..units import ureg
+from .data import check_count, check_rate
 from .rbm import RBM
 
 _DT = 1e-3 * ureg.second  # one block update per step; the value only labels time

@@ -153,7 +153,7 @@ class BinaryPopulation(Population):
         return twin
 
     @property
-    def batchable(self) -> bool:
+    def batchable(self) -> bool:  # type: ignore[override]  # a class attribute on Population, per instance here
         """Synchronous and clamped units run in batched networks (their run state is per copy)."""
         return self.update != "asynchronous"
 

@@ -20,6 +20,7 @@ and each derived constant.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -260,7 +261,7 @@ def kernel_model(synapse: Synapse, input_unit: str) -> tuple[SynapseModel, dict[
         equations, on_pre, g = f"dg/dt = -g/tau : {unit}", "g += w", "g"
     elif synapse.kernel == "alpha":  # x -> g chain; x += e*w gives a peak of w at t = tau
         equations, on_pre, g = (f"dx/dt = -x/tau : {unit}\ndg/dt = (x - g)/tau : {unit}",
-                                f"x += {np.e!r}*w", "g")
+                                f"x += {math.e!r}*w", "g")
     else:  # exp2: a decay minus a rise, scaled so that the peak is w
         params["tau_rise"] = Parameter("tau_rise", synapse.tau_rise, parse_unit("second"))
         peak = synapse.peak() * (synapse.tau - synapse.tau_rise)  # max of exp(-t/tau) - exp(-t/tau_rise)
