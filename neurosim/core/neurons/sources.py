@@ -46,7 +46,8 @@ class PoissonSource(Population):
         super().__init__(name, n)
         self.rate_function = rate if callable(rate) else None
         if self.rate_function is None:
-            self.rate = check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), self.n, f"population '{name}'")
+            self.rate = check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), self.n,
+                                    ("population", name))
 
     def build(self, dt, dtype, rng):
         super().build(dt, dtype, rng)
