@@ -10,6 +10,7 @@ import numba
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
+from ..units import si_symbol
 from .population import Population
 from .results import RateRecord, SpikeTrains, StateRecord
 
@@ -103,44 +104,40 @@ class SpikeMonitor(Monitor):
         return SpikeTrains(node_ids=ids.astype(np.int64), times=steps * dt, n_neurons=self.population.n)
 
 
-class StateMonitor(Monitor):
-    """Records ``variable`` of the chosen neurons every ``every`` steps (from step 0)."""
-
-    def __init__(self, population, variable: str, neurons=None, every: int = 1):
-        super().__init__(population)
-        names = population.recordable()
-        if variable not in names:
-            raise ParameterError(f"state monitor of '{population.name}': variable", variable,
-                                 f"one of {names}{did_you_mean(variable, names)}")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ParameterError(f"state monitor of '{population.name}': every", every, "a positive integer")
-        self.variable, self.every = variable, int(every)
-        self.neurons = _subset(population, neurons, "state monitor")
-        self.count = np.zeros(1, np.int64)
-        self.buffer = np.zeros((1, len(self.neurons)))
-        self._data, self._steps = [], []
+class _Sampled(Monitor):
+    """Records one row of values of the chosen ``columns`` (neuron or synapse indices) every ``every``
+    steps into a per-chunk buffer; the base of the state and synapse monitors."""
 
     recorded = ("_data", "_steps")
+    column_name = "neurons"  # the step loop's name of the column indices
+
+    def _start(self, every: int, owner: str) -> None:
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ParameterError(f"{owner}: every", every, "a positive integer")
+        self.every = int(every)
+        self.count = np.zeros(1, np.int64)
+        self._data, self._steps = [], []
 
     def load_run_state(self, state):
         super().load_run_state(state)
         if self._data:
-            self._data = [self._data[0].reshape(-1, len(self.neurons))]
+            self._data = [self._data[0].reshape(-1, len(self.columns))]
 
     def prepare_chunk(self, n_steps):
         rows = n_steps // self.every + 1
         if self.buffer.shape[0] < rows:
-            self.buffer = np.zeros((rows, len(self.neurons)))
+            self.buffer = np.zeros((rows, len(self.columns)))
 
-    def emit(self, w):
+    def _emit_sampling(self, w, section: str, value) -> None:
+        """Step-loop lines: every ``every`` steps, ``value(j)`` (the expression for column ``j``) into a row."""
         r = (lambda local: w.ref(self, local))
-        w.args.update({r("neurons"): self.neurons, r("count"): self.count})
+        w.args.update({r(self.column_name): self.columns, r("count"): self.count})
         w.chunk_args[r("buffer")] = self
-        value = self.population.record_expression(self.variable, f"{r('neurons')}[j]", w)
-        w.lines["record_state"] += [
+        columns = r(self.column_name)
+        w.lines[section] += [
             f"if step % {self.every} == 0:",
-            f"    for j in range({r('neurons')}.shape[0]):",
-            f"        {r('buffer')}[{r('count')}[0], j] = {value}",
+            f"    for j in range({columns}.shape[0]):",
+            f"        {r('buffer')}[{r('count')}[0], j] = {value(f'{columns}[j]')}",
             f"    {r('count')}[0] += 1"]
 
     def chunk_values(self, step0, n_steps):
@@ -153,16 +150,34 @@ class StateMonitor(Monitor):
         self._data.append(self.buffer[:n].copy())
         self.count[0] = 0
 
-    def result(self, dt) -> StateRecord:
-        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.neurons)))
+    def _records(self) -> tuple[np.ndarray, np.ndarray]:
+        """The recorded steps and rows so far."""
+        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.columns)))
         steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return steps, data
+
+
+class StateMonitor(_Sampled):
+    """Records ``variable`` of the chosen neurons every ``every`` steps (from step 0)."""
+
+    def __init__(self, population, variable: str, neurons=None, every: int = 1):
+        super().__init__(population)
+        names = population.recordable()
+        if variable not in names:
+            raise ParameterError(f"state monitor of '{population.name}': variable", variable,
+                                 f"one of {names}{did_you_mean(variable, names)}")
+        self._start(every, f"state monitor of '{population.name}'")
+        self.variable = variable
+        self.neurons = self.columns = _subset(population, neurons, "state monitor")
+        self.buffer = np.zeros((1, len(self.neurons)))
+
+    def emit(self, w):
+        self._emit_sampling(w, "record_state", lambda index: self.population.record_expression(self.variable, index, w))
+
+    def result(self, dt) -> StateRecord:
+        steps, data = self._records()
         dimension = self.population.variable_dimension(self.variable)
-        return StateRecord(self.variable, self.neurons.copy(), steps * dt, data,
-                           unit={"dimensionless": ""}.get(dimension, _SI.get(dimension, "")))
-
-
-_SI = {"voltage": "V", "time": "s", "current": "A", "conductance": "S", "frequency": "Hz",
-       "current_density": "A/m^2", "conductance_density": "S/m^2"}
+        return StateRecord(self.variable, self.neurons.copy(), steps * dt, data, unit=si_symbol(dimension))
 
 
 class RateMonitor(Monitor):
@@ -238,11 +253,13 @@ def total_count(counts, n_spikes):
     return total
 
 
-class SynapseMonitor(Monitor):
+class SynapseMonitor(_Sampled):
     """Records per-synapse ``variable`` (``w`` or a trace) of the chosen ``synapses`` (indices in the
     projection's CSR order, see ``synaptic_state()``) of a plastic projection every ``every`` steps,
     at the end of the step. Event-driven traces are recorded as stored, i.e. as of the synapse's last
     event (as Brian2 records them); ``w`` is always current."""
+
+    column_name = "synapses"
 
     def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
         super().__init__(projection.pre)
@@ -251,24 +268,9 @@ class SynapseMonitor(Monitor):
         if variable not in names:
             raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ParameterError(f"synapse monitor of '{projection.name}': every", every, "a positive integer")
-        self.local, self.every, self.selection = variable, int(every), synapses
+        self._start(every, f"synapse monitor of '{projection.name}'")
+        self.local, self.selection = variable, synapses
         self.variable = f"{projection.name}.{variable}"
-        self.count = np.zeros(1, np.int64)
-        self._data, self._steps = [], []
-
-    recorded = ("_data", "_steps")
-
-    def load_run_state(self, state):
-        super().load_run_state(state)
-        if self._data:
-            self._data = [self._data[0].reshape(-1, len(self.synapses))]
-
-    def prepare_chunk(self, n_steps):
-        rows = n_steps // self.every + 1
-        if self.buffer.shape[0] < rows:
-            self.buffer = np.zeros((rows, len(self.synapses)))
 
     def emit(self, w):
         n = self.projection.n_synapses
@@ -279,30 +281,13 @@ class SynapseMonitor(Monitor):
             if self.synapses.size == 0 or self.synapses.min() < 0 or self.synapses.max() >= n:
                 raise ParameterError(f"synapse monitor of '{self.projection.name}': synapses", self.selection,
                                      f"indices in [0, {n})")
+        self.columns = self.synapses
         if not hasattr(self, "buffer"):
             self.buffer = np.zeros((1, len(self.synapses)))
-        r = (lambda local: w.ref(self, local))
-        w.args.update({r("synapses"): self.synapses, r("count"): self.count})
-        w.chunk_args[r("buffer")] = self
         source = w.ref(self.projection, f"s_{self.local}")
-        w.lines["record"] += [
-            f"if step % {self.every} == 0:",
-            f"    for j in range({r('synapses')}.shape[0]):",
-            f"        {r('buffer')}[{r('count')}[0], j] = {source}[{r('synapses')}[j]]",
-            f"    {r('count')}[0] += 1"]
-
-    def chunk_values(self, step0, n_steps):
-        return self.buffer
-
-    def flush(self, step0, n_done, dt):
-        n = int(self.count[0])
-        first = -(-step0 // self.every) * self.every
-        self._steps.append(first + self.every * np.arange(n))
-        self._data.append(self.buffer[:n].copy())
-        self.count[0] = 0
+        self._emit_sampling(w, "record", lambda index: f"{source}[{index}]")
 
     def result(self, dt) -> StateRecord:
         """``node_ids`` are the synapse indices; times are the ends of the recorded steps."""
-        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.synapses)))
-        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        steps, data = self._records()
         return StateRecord(self.local, self.synapses.copy(), (steps + 1) * dt, data)
