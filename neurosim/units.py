@@ -63,6 +63,13 @@ SI_SYMBOLS: dict[str, str] = {
 }
 
 
+#: The same units as Brian2 spells them (its unit names; dimensions without one are written from base units).
+BRIAN2_UNITS: dict[str, str] = {
+    "dimensionless": "1", "time": "second", "frequency": "hertz", "voltage": "volt", "current": "amp",
+    "conductance": "siemens", "capacitance": "farad", "resistance": "ohm", "charge": "coulomb", "area": "metre**2",
+}
+
+
 def si_symbol(dimension: str | None) -> str:
     """The SI symbol of ``dimension`` (``"voltage"`` -> ``"V"``), ``""`` when it is unknown or None."""
     return SI_SYMBOLS.get(dimension, "") if dimension else ""

@@ -41,11 +41,10 @@ from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
 from ..core.stimuli import OUNoise, Waveform
 from ..errors import DriveWarning, NeurosimError, ParameterError
+from ..units import BRIAN2_UNITS, si_symbol
 
 TARGETS = ("runtime", "cpp_standalone")
 CODEGENS = ("cython", "numpy")
-UNITS = {"voltage": "volt", "current": "amp", "conductance": "siemens", "time": "second", "dimensionless": "1"}
-RECORD_UNITS = {"voltage": "V", "current": "A", "conductance": "S", "time": "s"}
 
 
 class NoBrian2Counterpart(NeurosimError, NotImplementedError):
@@ -85,7 +84,7 @@ def _num(value) -> str:
 
 
 def _unit(dimension: str) -> str:
-    return UNITS[dimension]
+    return BRIAN2_UNITS[dimension]
 
 
 def _divide(numerator: str, denominator: str) -> str:
@@ -370,7 +369,7 @@ class Brian2Model:
                 if monitor.variable not in variables:
                     raise NoBrian2Counterpart(f"state monitor of '{name}': {monitor.variable}",
                                               f"Brian2 records only {sorted(variables)} here")
-                unit = RECORD_UNITS.get(monitor.population.variable_dimension(monitor.variable), "")
+                unit = si_symbol(monitor.population.variable_dimension(monitor.variable))
                 self.monitors.append(Record("state", name, monitor.variable, variables[monitor.variable],
                                             monitor.neurons.copy(), monitor.every, unit))
             elif isinstance(monitor, SpikeMonitor):

@@ -46,11 +46,9 @@ from ..core.distributions import LogNormal, Normal, Uniform
 from ..core.neurons import models
 from ..core.results import Results
 from ..errors import ParameterError
-from .brian2 import CODEGENS, RECORD_UNITS, TARGETS, NoBrian2Counterpart, Record, results_of
+from ..units import BRIAN2_UNITS, si_symbol
+from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, results_of
 
-#: Brian2 unit of each neurosim dimension.
-UNITS = {"voltage": "volt", "current": "amp", "conductance": "siemens", "capacitance": "farad", "time": "second",
-         "dimensionless": "1", "frequency": "Hz", "area": "meter**2"}
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
 RENAMED = {"cm": "c_m", "g_kd": "g_k"}
 #: Largest rate*dt of a ``poisson`` population: Brian2's PoissonGroup is Bernoulli per step, with
@@ -138,7 +136,7 @@ def parameters(model_class, population) -> dict[str, np.ndarray]:
 def _declare(group: Group, values: dict[str, np.ndarray], dimensions: dict[str, str]) -> None:
     for key, value in values.items():
         name = RENAMED.get(key, key)
-        group.equations.append(f"{name} : {UNITS[dimensions[key]]} (constant)")
+        group.equations.append(f"{name} : {BRIAN2_UNITS[dimensions[key]]} (constant)")
         group.arrays[name] = value
 
 
@@ -156,7 +154,7 @@ def _initial(group: Group, model_class, population, params: dict[str, np.ndarray
         else:
             value = params[default] if isinstance(default, str) else default
         if hasattr(value, "draw"):
-            group.expressions.append((var, expression(value, UNITS[dimension])))
+            group.expressions.append((var, expression(value, BRIAN2_UNITS[dimension])))
         else:
             group.arrays[var] = _per_neuron(value, group.n)
 
@@ -207,7 +205,7 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
         if f"syn_{key}" in population.initial:
             value = population.initial[f"syn_{key}"]
             if hasattr(value, "draw"):
-                group.expressions.append((syn, expression(value, UNITS["conductance" if conductance else
+                group.expressions.append((syn, expression(value, BRIAN2_UNITS["conductance" if conductance else
                                                                        "current" if current_unit == "amp" else
                                                                        "dimensionless"])))
             else:
@@ -460,7 +458,7 @@ class ProtocolModel:
             unit = group.input_unit
         else:
             unit = "1"
-        return RECORD_UNITS.get({"amp": "current", "siemens": "conductance", "volt": "voltage"}.get(unit), "")
+        return si_symbol({"amp": "current", "siemens": "conductance", "volt": "voltage"}.get(unit))
 
     def run(self, seed: int, target: str = "runtime", codegen: str = "cython", build_dir: str | None = None,
             duration: float | None = None) -> Results:
