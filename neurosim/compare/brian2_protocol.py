@@ -47,7 +47,7 @@ from ..core.neurons import models
 from ..core.results import Results
 from ..errors import ParameterError
 from ..units import BRIAN2_UNITS, si_symbol
-from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, results_of
+from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, hh_equations, results_of
 
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
 RENAMED = {"cm": "c_m", "g_kd": "g_k"}
@@ -256,14 +256,7 @@ def _hh(name: str, population, model_class, params) -> Group:
     if any(r.kind == "delta" for r in population.receptors.values()):
         raise NoBrian2Counterpart(f"population '{name}': delta receptors", "delta receptors are for LIF")
     _receptors(group, population, "volt", closed_form=True)
-    group.equations += [
-        ("dv/dt = (g_na*m**3*h*(e_na - v) + g_k*n**4*(e_k - v) + g_leak*(e_leak - v) + I_ext + i_offset"
-         " + I_syn)/c_m : volt"),
-        "dm/dt = alpha_m*(1 - m) - beta_m*m : 1",
-        "dh/dt = alpha_h*(1 - h) - beta_h*h : 1",
-        "dn/dt = alpha_n*(1 - n) - beta_n*n : 1",
-        *(_TRAUB_RATES if traub else _SQUID_RATES).strip().splitlines(),
-        "I_ext : amp", "v_before : volt"]
+    group.equations += hh_equations("I_syn", _TRAUB_RATES if traub else _SQUID_RATES)
     _initial(group, model_class, population, params)
     for gate in "mhn":
         if gate not in population.initial:
