@@ -38,7 +38,8 @@ def _configs(network, sizes, threads, simulators, reps, colds):
 
 SETS = {
     "tiny": lambda: _configs("cuba", [400], [1], BOTH, 1, 0),  # the smoke test's
-    "quick": lambda: (_configs("cuba", [4000], [1], WITH_NEST, 2, 0) + _configs("cobahh", [4000], [1], WITH_NEST, 2, 0)),
+    "quick": lambda: (
+        _configs("cuba", [4000], [1], WITH_NEST, 2, 0) + _configs("cobahh", [4000], [1], WITH_NEST, 2, 0)),
     "standard": lambda: (
         _configs("cuba", [4000], [1, 2], [*ALL, "nest"], 3, 1) + _configs("cuba", [20_000], [1, 2], BOTH, 3, 0)
         + _configs("cuba", [100_000], [1, 2], WITH_NEST, 2, 0) + _configs("cuba", [1_000_000], [1, 2], BOTH, 1, 0)
@@ -81,7 +82,8 @@ def _fmt(x, spec=".3g"):
 
 def table(rows: list[dict]) -> str:
     """Markdown table: one line per (network, N, threads) with neurosim's figures and ratios."""
-    head = ("| network | N | thr | synapses | sim s/bio-s ns | b2 cpp | b2 rt | ratio cpp | ratio rt | NEST | ratio NEST | "
+    head = ("| network | N | thr | synapses | sim s/bio-s ns | b2 cpp | b2 rt | ratio cpp | ratio rt | "
+            "NEST | ratio NEST | "
             "e2e warm ns / b2 cpp | e2e cold ns / b2 cpp | peak MB ns / b2 cpp | B/syn stored ns | "
             "B/syn RSS ns / b2 cpp | events/s ns | rate Hz ns / b2 cpp |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -95,7 +97,8 @@ def table(rows: list[dict]) -> str:
         ratio = r.get("ratio_brian2_cpp", {})
         lines.append(
             f"| {r['network']} | {r['n']} | {r['threads']} | {r['n_synapses']:,} | {_fmt(r['sim_per_bio_s'])} | "
-            f"{_fmt(cpp.get('sim_per_bio_s'))} | {_fmt(rt.get('sim_per_bio_s'))} | {_fmt(ratio.get('sim_time'), '.2f')} | "
+            f"{_fmt(cpp.get('sim_per_bio_s'))} | {_fmt(rt.get('sim_per_bio_s'))} | "
+            f"{_fmt(ratio.get('sim_time'), '.2f')} | "
             f"{_fmt(r.get('ratio_brian2_runtime', {}).get('sim_time'), '.2f')} | "
             f"{_fmt(reference.get('sim_per_bio_s'))} | {_fmt(r.get('ratio_nest', {}).get('sim_time'), '.3f')} | "
             f"{_fmt(r['e2e_warm'], '.2f')} / {_fmt(cpp.get('e2e_warm'), '.2f')} | "

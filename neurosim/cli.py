@@ -1,4 +1,5 @@
-"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot``, ``compare``, ``sweep`` protocols; ``info``, ``cache``.
+"""The ``neurosim`` command: ``run``, ``resume``, ``validate``, ``plot``, ``compare``, ``sweep`` protocols;
+``info``, ``cache``.
 
 Exit status: 0 success; 2 invalid input or an unusable output (the message is
 ``neurosim: error: FILE:LINE: key.path: message``, or ``--set key.path: ...`` for overrides);
@@ -277,7 +278,8 @@ def _run(args, resumed=None) -> int:
     log.info("load: %s ('%s') in %.2f s", getattr(args, "protocol", None) or protocol.file, protocol.name,
              time.perf_counter() - started)
     status = log.info  # shown unless --quiet / -q
-    progress = _Progress(args.quiet, "" if protocol.is_experiment else "s", 1.0 if protocol.is_experiment else protocol.spec.dt)
+    progress = _Progress(args.quiet, "" if protocol.is_experiment else "s",
+                         1.0 if protocol.is_experiment else protocol.spec.dt)
     simulator, results, figures = None, None, {}
     try:
         if protocol.is_experiment:

@@ -2,8 +2,8 @@
 
 A protocol with ``experiment: <name>`` calls the function listed under that name in
 :data:`EXPERIMENTS` with the protocol's ``config`` mapping as keyword arguments, plus ``seed`` and
-``progress``. The function returns an :class:`ExperimentOutput`; the protocol runner stores its metrics, curves and arrays in
-the results file (under ``/analysis/<name>/``) and saves its figures as PNG.
+``progress``. The function returns an :class:`ExperimentOutput`; the protocol runner stores its metrics,
+curves and arrays in the results file (under ``/analysis/<name>/``) and saves its figures as PNG.
 """
 from __future__ import annotations
 

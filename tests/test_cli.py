@@ -20,8 +20,8 @@ def small_run(tmp_path_factory, small_protocol_text, neurosim_command):
     """One run of the small protocol: (completed process, output directory)."""
     folder = tmp_path_factory.mktemp("small")
     (folder / "small.yaml").write_text(small_protocol_text)
-    done = subprocess.run([str(neurosim_command), "run", "small.yaml", "-o", "out"], check=False, cwd=folder, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run([str(neurosim_command), "run", "small.yaml", "-o", "out"], check=False, cwd=folder,
+                          capture_output=True, text=True, timeout=120)
     return done, folder / "out"
 
 

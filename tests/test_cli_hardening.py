@@ -289,7 +289,8 @@ def test_plot_refuses_hostile_results_files(good_results, tmp_path, capsys, kind
     status = main(["plot", str(path), "-o", str(folder / "plots")])
     err = capsys.readouterr().err
     assert status == 2, err
-    assert err.startswith(f"neurosim: error: {path}") and "Traceback" not in err, err
+    assert err.startswith(f"neurosim: error: {path}"), err
+    assert "Traceback" not in err, err
     assert sorted(str(p) for p in tmp_path.rglob("*") if p.name != "plots") == before
 
 
@@ -374,7 +375,8 @@ def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
     env.pop("_NEUROSIM_SET_NUMBA_CACHE_DIR", None)
 
     def run():
-        return subprocess.run([sys.executable, str(script)], check=False, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run([sys.executable, str(script)], check=False, env=env, capture_output=True, text=True,
+                              timeout=300)
 
     assert run().stdout.strip() == "42"
     entries = sorted((tmp_path / "k" / "numba").rglob("kernel_user.twice*"))
@@ -384,7 +386,8 @@ def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
             if entry.suffix == kind:
                 entry.write_bytes(b"\x80garbage")
         done = run()
-        assert done.returncode == 0 and done.stdout.strip() == "42", done.stderr
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "42", done.stderr
         assert "corrupt kernel cache entry" in done.stderr
         assert run().stderr == ""  # rebuilt: the next run loads it silently
 

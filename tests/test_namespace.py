@@ -84,7 +84,7 @@ def test_synapse_connect_and_dt_take_units_and_refuse_wrong_dimensions():
     net = ns.Network()
     pre = net.add_population("input", 2, "poisson", rate="5 Hz")
     post = net.add_population("E", 2, "lif", receptors={"exc": ns.Synapse(), "g": ns.Synapse(kind="conductance")})
-    with pytest.raises(ns.ParameterError, match="weight.*current"):
+    with pytest.raises(ns.ParameterError, match=r"weight.*current"):
         net.connect(pre, post, receptor="exc", weight="1 nS")
     net.connect(pre, post, receptor="g", weight="1 nS")  # a conductance onto a conductance receptor
     with pytest.raises(ns.ParameterError, match="dt"):

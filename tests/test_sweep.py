@@ -122,6 +122,13 @@ def test_points_are_the_product_of_axes_and_seeds(tiny):
     assert expand({"linspace": [0, 1, 3]}, "k") == [0.0, 0.5, 1.0]
 
 
+def _all_values(path):
+    """Read the sweep and resolve every point (errors surface in either step)."""
+    definition = Sweep.from_file(path)
+    for point in definition.points():
+        definition.values(point)
+
+
 @pytest.mark.parametrize(("block", "message", "line"), [
     ("  grid: {network.connections.0.weight: {linspace: [0.1 nA, 2 ms, 3]}}", "one dimension", 2),
     ("  grid: {network.connections.0.weight: {logspace: [0 nA, 1 nA, 3]}}", "nonzero", 2),
@@ -138,9 +145,7 @@ def test_bad_sweep_entries_are_located(tmp_path, block, message, line):
     path.write_text(text)
     start = text.count("\n", 0, text.index("sweep:")) + 1
     with pytest.raises(ProtocolError) as error:
-        definition = Sweep.from_file(path)
-        for point in definition.points():
-            definition.values(point)
+        _all_values(path)
     assert message in str(error.value)
     assert error.value.file == str(path)
     assert error.value.line == (None if line is None else start + line - 1)

@@ -522,7 +522,8 @@ def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negativ
     precision = []  # of the (category size - 1) nearest neighbours, the fraction in the word's category
     for w in words:
         k = len(grammar.CATEGORIES[category[w]]) - 1
-        precision.append(np.mean([category.get(vocab[j]) == category[w] for j in nearest_neighbours(vectors, k)[index[w]]]))
+        neighbours = nearest_neighbours(vectors, k)[index[w]]
+        precision.append(np.mean([category.get(vocab[j]) == category[w] for j in neighbours]))
     questions = analogy_questions(grammar.GRIDS)
     correct = {family: [] for family in grammar.GRIDS}
     for family, a, b, c, d in questions:
@@ -553,7 +554,7 @@ def grammar_words(sentences: int = 3000, dim: int = 20, window: int = 3, negativ
     centred = unit[[index[w] for w in grid_words]] - unit[[index[w] for w in grid_words]].mean(axis=0)
     projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
     position = dict(zip(grid_words, projection, strict=True))
-    for f, (family, rows) in enumerate(grammar.GRIDS.items()):
+    for f, rows in enumerate(grammar.GRIDS.values()):
         for left, right in rows:
             map_ax.plot(*np.stack([position[left], position[right]]).T, "-", color=f"C{f}", lw=0.8)
         for left, right in rows:

@@ -32,8 +32,8 @@ def train_gan(data: np.ndarray, rng: np.random.Generator, noise_dim: int = 8, hi
         loss_d.backward()
         opt_d.step()
         opt_g.zero_grad()
-        loss_g = binary_cross_entropy_with_logits(discriminator(generator(rng.standard_normal((batch_size, noise_dim)))),
-                                                  ones)
+        fake = generator(rng.standard_normal((batch_size, noise_dim)))
+        loss_g = binary_cross_entropy_with_logits(discriminator(fake), ones)
         loss_g.backward()
         opt_g.step()
         losses["discriminator_loss"][step], losses["generator_loss"][step] = loss_d.item(), loss_g.item()

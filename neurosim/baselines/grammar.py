@@ -33,15 +33,17 @@ NATIONS = {"france": ("paris", "french"), "italy": ("rome", "italian"), "spain":
            "japan": ("tokyo", "japanese"), "egypt": ("cairo", "egyptian"), "peru": ("lima", "peruvian")}
 TYPE_WORDS = ("country", "city")
 TIMES = ("today", "yesterday")
-LEMMAS = {"walk": ("walks", "walked", "dog"), "jump": ("jumps", "jumped", "fence"), "paint": ("paints", "painted", "wall"),
-          "climb": ("climbs", "climbed", "tree"), "read": ("reads", "read", "book"), "write": ("writes", "wrote", "letter")}
+LEMMAS = {"walk": ("walks", "walked", "dog"), "jump": ("jumps", "jumped", "fence"),
+          "paint": ("paints", "painted", "wall"), "climb": ("climbs", "climbed", "tree"),
+          "read": ("reads", "read", "book"), "write": ("writes", "wrote", "letter")}
 
 # the 6 x 2 analogy grids: rows share one attribute (role, nation, lemma), columns the other
 GRIDS = {"people": [nouns for nouns, _ in ROLES.values()],
          "places": [(country, city) for country, (city, _) in NATIONS.items()],
          "actions": [(present, past) for present, past, _ in LEMMAS.values()]}
 
-CATEGORIES = {"noun": [w for row in GRIDS["people"] for w in row], "role_verb": [v for _, vs in ROLES.values() for v in vs],
+CATEGORIES = {"noun": [w for row in GRIDS["people"] for w in row],
+              "role_verb": [v for _, vs in ROLES.values() for v in vs],
               "pronoun": list(PRONOUNS), "end_verb": list(END_VERBS), "type_word": list(TYPE_WORDS),
               "place": [w for row in GRIDS["places"] for w in row], "language": [lang for _, lang in NATIONS.values()],
               "time": list(TIMES), "verb": [w for row in GRIDS["actions"] for w in row],

@@ -40,7 +40,8 @@ def _transform(transform, rows: int, columns: int, label: str) -> np.ndarray:
         T = T[:, None]
     if T.shape != (rows, columns) or not np.all(np.isfinite(T)):
         raise ParameterError(f"{label}: transform", f"shape {T.shape}",
-                             f"a finite scalar or matrix of shape (target dimensions, function output) = {(rows, columns)}")
+                             "a finite scalar or matrix of shape (target dimensions, function output) = "
+                             f"{(rows, columns)}")
     return T
 
 
@@ -63,7 +64,8 @@ class Connection:
         label = f"connection '{self.name}'"
         if weights not in WEIGHT_FORMS:
             raise ParameterError(f"{label}: weights", weights, f"one of {WEIGHT_FORMS}")
-        if isinstance(synapse, bool) or not isinstance(synapse, (int, float)) or not np.isfinite(synapse) or synapse < 0:
+        if (isinstance(synapse, bool) or not isinstance(synapse, (int, float)) or not np.isfinite(synapse)
+                or synapse < 0):
             raise ParameterError(f"{label}: synapse", synapse, "a lowpass time constant >= 0 s")
         self.weights, self.synapse, self.function = weights, float(synapse), function
         self.decoders, self.solver_info = None, None
@@ -73,7 +75,10 @@ class Connection:
             decoded = np.eye(pre.dimensions)  # pre_matrix: the node's units themselves
             size_out = pre.dimensions
         else:
-            points = pre.eval_points if eval_points is None else np.asarray(eval_points, float).reshape(-1, pre.dimensions)
+            if eval_points is None:
+                points = pre.eval_points
+            else:
+                points = np.asarray(eval_points, float).reshape(-1, pre.dimensions)
             targets = evaluate(function, points)
             self.decoders, self.solver_info = (solver or LstsqL2())(pre.rates(points), targets)
             decoded = self.decoders.T

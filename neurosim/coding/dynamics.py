@@ -78,7 +78,8 @@ def drive(model: Model, source, ensemble: Ensemble, B=1.0, tau: float = 0.1, A=N
     if dt is None:
         transform = tau * B
     else:
-        transform = discrete_transforms(_matrix(0.0 if A is None else A, ensemble.dimensions, "drive: A"), B, tau, dt)[1]
+        A = _matrix(0.0 if A is None else A, ensemble.dimensions, "drive: A")
+        transform = discrete_transforms(A, B, tau, dt)[1]
     return model.connect(source, ensemble, transform=transform, synapse=tau, **kwargs)
 
 

@@ -75,7 +75,8 @@ def tuning_curves(n_neurons: int = 20, neuron_type: str = "lif", duration: float
         ax_curve.plot(x, measured, ".", ms=3, color="k")
         metrics["max_rate_error_hz"] = float(np.abs(measured - rates).max())
     ax_curve.set(xlabel="represented value x", ylabel="firing rate (Hz)",
-                 title=f"{n_neurons} {neuron_type} tuning curves" + (" (dots: simulated)" if measured is not None else ""))
+                 title=f"{n_neurons} {neuron_type} tuning curves"
+                 + (" (dots: simulated)" if measured is not None else ""))
     decoded = rates @ decode.decoders
     ax_decode.plot(x, x, "k--", lw=1, label="x")
     ax_decode.plot(x, decoded, label="decoded (static)")

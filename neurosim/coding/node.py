@@ -36,7 +36,8 @@ class Node:
         self.output = output
         if output is None:
             if isinstance(dimensions, bool) or not isinstance(dimensions, (int, np.integer)) or dimensions <= 0:
-                raise ParameterError(f"node '{name}': dimensions", dimensions, "a positive integer for a passthrough node")
+                raise ParameterError(f"node '{name}': dimensions", dimensions,
+                                     "a positive integer for a passthrough node")
             found = int(dimensions)
         elif callable(output):
             probe = np.asarray(output(np.zeros(2)), float)

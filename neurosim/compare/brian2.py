@@ -361,7 +361,10 @@ class Brian2Model:
                 raise NoBrian2Counterpart(f"projection '{projection.name}' ({type(projection).__name__})",
                                           "dense and factored projections are not translated")
             counts = np.diff(projection.indptr)
-            delays = projection.uniform_delay if projection.uniform_delay >= 0 else projection.delay_steps.astype(np.int64)
+            if projection.uniform_delay >= 0:
+                delays = projection.uniform_delay
+            else:
+                delays = projection.delay_steps.astype(np.int64)
             self.synapses.append(Synapses(projection.pre.name, projection.post.name, projection.receptor,
                                           np.repeat(np.arange(projection.pre.n), counts),
                                           projection.indices.astype(np.int64), projection.weights.astype(float),

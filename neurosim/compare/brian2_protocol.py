@@ -145,7 +145,8 @@ def _initial(group: Group, model_class, population, params: dict[str, np.ndarray
     for var, (dimension, default) in model_class.state_spec.items():
         if var == "ref_left":
             if var in population.initial and np.any(np.asarray(population.initial[var]) != 0):
-                raise NoBrian2Counterpart(f"population '{group.name}': initial ref_left", "neurons that start refractory")
+                raise NoBrian2Counterpart(f"population '{group.name}': initial ref_left",
+                                          "neurons that start refractory")
             continue
         if var in population.initial:
             value = population.initial[var]
@@ -323,7 +324,8 @@ def _stimulus_code(group: Group, index: int, stimulus, namespace: dict) -> list[
         mask = per_neuron("mask", 1.0)
         namespace[f"start_{tag}"], namespace[f"stop_{tag}"] = stimulus.start, stimulus.stop
         slope = f"({_num(stimulus.amplitude_stop)} - {_num(stimulus.amplitude_start)})"
-        value = f"({_num(stimulus.amplitude_start)} + {slope}*(t/second - start_{tag})/(stop_{tag} - start_{tag})){scale}"
+        value = (f"({_num(stimulus.amplitude_start)} + {slope}*(t/second - start_{tag})/(stop_{tag} - start_{tag}))"
+                 f"{scale}")
         return [f"I_ext += {mask}*{value}*{after(stimulus.start, 'start')}*{before(stimulus.stop, 'stop')}"]
     if kind == "sine":
         amplitude, offset = per_neuron("amp", stimulus.amplitude), per_neuron("offset", stimulus.offset)

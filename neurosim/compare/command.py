@@ -48,7 +48,8 @@ def is_deterministic(network) -> bool:
         edges.setdefault(projection.pre.name, set()).add(projection.post.name)
 
     def reaches(start, goal, seen):
-        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in edges.get(start, ()))
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+                   for nxt in edges.get(start, ()))
 
     return not any(reaches(name, name, set()) for name in network.populations)
 
@@ -182,7 +183,8 @@ def table(report: dict) -> str:
               f"{'Welch t':>9}{'p':>10}{'detectable':>11}{'n':>7}  result")]
     for row in report["realisations"]:
         n = f"{row['n'][0]}/{row['n'][1]}"
-        means = [f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}" for m, s in zip(row["mean"], row["std"], strict=True)]
+        means = [f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}"
+                 for m, s in zip(row["mean"], row["std"], strict=True)]
         lines.append(f"{row['population']:<12}{row['metric']:<8}{means[0]:>15}{means[1]:>15}"
                      f"{row['relative_mean_difference']:>+11.2%}{row['t']:>9.3f}{row['p_value']:>10.3g}"
                      f"{row['detectable']:>11.1%}{n:>7}"

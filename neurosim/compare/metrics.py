@@ -63,9 +63,11 @@ def trace_agreement(a: StateRecord, b: StateRecord) -> dict:
     step, column = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else (0, 0)
     span = float(np.ptp(a.data)) if a.data.size else 0.0
     worst = float(diff.max()) if diff.size else 0.0
-    return {"variable": a.variable, "unit": a.unit, "max_abs": worst, "relative_to_range": worst / span if span else 0.0,
+    return {"variable": a.variable, "unit": a.unit, "max_abs": worst,
+            "relative_to_range": worst / span if span else 0.0,
             "rms": float(np.sqrt(np.mean(diff**2))) if diff.size else 0.0,
-            "at_time": float(a.times[step]) if diff.size else 0.0, "neuron": int(a.node_ids[column]) if diff.size else 0}
+            "at_time": float(a.times[step]) if diff.size else 0.0,
+            "neuron": int(a.node_ids[column]) if diff.size else 0}
 
 
 def match_spikes(a: np.ndarray, b: np.ndarray, max_shift: float) -> tuple[np.ndarray, int, int]:

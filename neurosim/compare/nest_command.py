@@ -116,7 +116,10 @@ def table(report: dict) -> str:
     if report["mode"] == "deterministic":
         lines = [f"{'population':<11}{'NEST model':<19}{'variable':<9}{'max |diff|':>13}{'tolerance':>13}  result"]
         for row in report["traces"]:
-            limit = "spikes" if row["tolerance"] is None else f"{row['tolerance']:.0e}" + (" V" if row["unit"] == "V" else " rel")
+            if row["tolerance"] is None:
+                limit = "spikes"
+            else:
+                limit = f"{row['tolerance']:.0e}" + (" V" if row["unit"] == "V" else " rel")
             lines.append(f"{row['population']:<11}{row['nest_model']:<19}{row['variable']:<9}{row['max_abs']:>11.3e}"
                          f" {row['unit'] or '-':<1}{limit:>13}  {mark(row['passed'])}")
         lines.append(f"{'population':<11}{'NEST model':<19}{'spikes (neurosim / NEST)':<26}{'max shift':>10}"
@@ -172,9 +175,11 @@ def run(args) -> int:
         print(f"note: {note}")
     print(table(report))
     output.mkdir(parents=True, exist_ok=True)
-    document = {"protocol": protocol.name, "protocol_file": protocol.file, "against": runs[0][1].attributes["simulator"],
+    document = {"protocol": protocol.name, "protocol_file": protocol.file,
+                "against": runs[0][1].attributes["simulator"],
                 "dt": protocol.spec.dt, "duration": protocol.spec.duration, "tolerances": tolerances.as_dict(),
-                "passed": report["passed"], "report": report, "notes": notes, "elapsed_seconds": time.perf_counter() - started,
+                "passed": report["passed"], "report": report, "notes": notes,
+                "elapsed_seconds": time.perf_counter() - started,
                 "nest_own_spike_counts": runs[0][1].attributes.get("nest_own_spike_counts"),
                 "timings": [{"seed": a.seed, "neurosim": a.timings, "nest": b.timings} for a, b in runs]}
     (output / "comparison.json").write_text(json.dumps(document, indent=2, default=_jsonable) + "\n")

@@ -50,7 +50,8 @@ def raster_figure(ours: Results, reference: Results, max_neurons: int = 200) -> 
             ax = axes[row, column]
             ax.plot(trains.times[keep] * 1e3, trains.node_ids[keep], "|", ms=3, color="black")
             ax.set_xlim(0, results.duration * 1e3)
-            ax.set_title(f"{LABELS[column]}: {name} ({keep.sum()} spikes of neurons < {min(max_neurons, trains.n_neurons)})")
+            ax.set_title(f"{LABELS[column]}: {name} "
+                         f"({keep.sum()} spikes of neurons < {min(max_neurons, trains.n_neurons)})")
             ax.set_ylabel("neuron")
             ax.yaxis.get_major_locator().set_params(integer=True)
         axes[row, 0].sharey(axes[row, 1])

@@ -42,7 +42,7 @@ def _digest(array: np.ndarray) -> str:
     data = np.ascontiguousarray(array)
     digest = hashlib.sha256(f"{data.dtype.str}{data.shape}".encode())
     if data.size:
-        digest.update(memoryview(data).cast("B"))
+        digest.update(data.data.cast("B"))
     return digest.hexdigest()
 
 
@@ -83,7 +83,7 @@ def fingerprint(simulator) -> str:
             data = np.ascontiguousarray(value)
             digest.update(f"{name}{data.dtype.str}{data.shape}".encode())
             if data.size:
-                digest.update(memoryview(data).cast("B"))
+                digest.update(data.data.cast("B"))
         elif not isinstance(value, (np.ndarray, np.random.Generator)):
             digest.update(f"{name}={value!r}".encode())
     return digest.hexdigest()
@@ -119,7 +119,8 @@ def save(simulator, path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
-            np.savez(handle, __meta__=np.array(json.dumps(meta)), **arrays)
+            # numpy's stub types **kwds against savez's allow_pickle: bool; the keys here are array names
+            np.savez(handle, __meta__=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -13,6 +13,7 @@ import os
 import pathlib
 import sys
 import types
+import typing
 import warnings
 
 import numpy as np
@@ -84,6 +85,13 @@ def compile_chunk(source: str):
     return module.run_chunk
 
 
+class ChunkArgument(typing.Protocol):
+    """A component that gives a kernel argument afresh for each chunk of steps (monitor buffers,
+    waveform values)."""
+
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray: ...
+
+
 class CodeWriter:
     """Collects the arguments and per-phase code lines of all components of a network."""
 
@@ -98,7 +106,7 @@ class CodeWriter:
         self.threads = threads
         self.inline_constants = inline_constants
         self.args: dict[str, object] = {}      # argument name -> value (array, Generator, number)
-        self.chunk_args: dict[str, tuple] = {}  # argument name -> (component, local) refreshed per chunk
+        self.chunk_args: dict[str, ChunkArgument] = {}  # argument name -> component, refreshed per chunk
         self.locals: dict[str, str] = {}        # local variable name -> initial expression
         self.imports: set[str] = set()
         self.lines: dict[str, list[str]] = {phase: [] for phase in PHASES}

@@ -9,7 +9,8 @@ receptor's ring buffer at slot ``(step + delay) mod L`` (NEST-style).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -19,6 +20,9 @@ from ..units import to_si, ureg
 from .distributions import sample
 from .population import Population, check_name
 from .timegrid import to_steps
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 @dataclass(frozen=True)
@@ -224,8 +228,8 @@ class DenseMatrix:
         """Raise ``ParameterError`` unless the matrix has shape ``(n_post, n_pre)``."""
         matrix = np.asarray(self.matrix, float)
         if matrix.shape != (n_post, n_pre):
-            raise ParameterError("dense weight matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(n_post, n_pre)}",
-                                 key="matrix")
+            raise ParameterError("dense weight matrix", f"shape {matrix.shape}",
+                                 f"shape (n_post, n_pre) = {(n_post, n_pre)}", key="matrix")
 
     def pairs(self, n_pre, n_post, rng):
         self.check(n_pre, n_post)
@@ -237,8 +241,10 @@ class DenseMatrix:
         return np.asarray(self.matrix, float)[post, pre]
 
 
-RULES = {"all_to_all": AllToAll, "one_to_one": OneToOne, "fixed_probability": FixedProbability,
-         "fixed_indegree": FixedIndegree, "explicit": Explicit, "dense": DenseMatrix}
+ConnectionRule = AllToAll | OneToOne | FixedProbability | FixedIndegree | Explicit | DenseMatrix
+RULES: dict[str, type[ConnectionRule]] = {
+    "all_to_all": AllToAll, "one_to_one": OneToOne, "fixed_probability": FixedProbability,
+    "fixed_indegree": FixedIndegree, "explicit": Explicit, "dense": DenseMatrix}
 
 
 def rule(name: str, **params):
@@ -248,8 +254,8 @@ def rule(name: str, **params):
     try:
         return RULES[name](**params)
     except TypeError:
-        fields = list(RULES[name].__dataclass_fields__)
-        raise ParameterError(f"connection rule '{name}'", params, f"the parameters {fields}") from None
+        names = [f.name for f in fields(RULES[name])]
+        raise ParameterError(f"connection rule '{name}'", params, f"the parameters {names}") from None
 
 
 class Projection:
@@ -259,6 +265,8 @@ class Projection:
     distributions. ``allow_autapses=False`` drops ``i -> i`` when ``pre is post``.
     ``weight_dtype`` may be ``float32`` to halve the memory per synapse.
     """
+
+    receptor: str | None  # None only for a PlasticProjection that transmits nothing
 
     def __init__(self, pre: Population, post: Population, receptor: str, rule=AllToAll(), weight=0.0,
                  delay=0.0, allow_autapses: bool = True, name: str | None = None, weight_dtype=np.float64):
@@ -301,7 +309,10 @@ class Projection:
             weights = sample(self.weight, rng, n, f"{label}: weight")
         if not np.all(np.isfinite(weights)):
             raise ParameterError(f"{label}: weight", "non-finite", "finite weights")
-        delays = np.array(float(self.delay)) if _is_scalar(self.delay) else sample(self.delay, rng, n, f"{label}: delay")
+        if _is_scalar(self.delay):
+            delays = np.array(float(self.delay))
+        else:
+            delays = sample(self.delay, rng, n, f"{label}: delay")
         if delays.size and (not np.all(np.isfinite(delays)) or delays.min() < 0):
             raise ParameterError(f"{label}: delay", float(delays.min()), "delays >= 0 s")
         steps = np.asarray(to_steps(delays, dt, "delay", f"{label}: delay"), np.int64)
@@ -337,7 +348,8 @@ class Projection:
         """All delays are zero: events go straight into the receptor states, with no ring buffer."""
         return self.uniform_delay == 0
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
+        assert self.receptor is not None  # PlasticProjection emits its own code when it transmits nothing
         r = (lambda local: w.ref(self, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("weights", self.weights),
                              ("delays", self.delay_steps)):
@@ -348,17 +360,20 @@ class Projection:
         # populations keep the one-spike kernels
         suffix = "_counts" if self.pre.multiplicity else ""
         if suffix:
-            spikes = f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+            spikes = (f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], "
+                      f"{r('indptr')}, {r('indices')}, {r('weights')}")
         if w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS:
             suffix += "_threaded"  # bit-identical to the serial kernels (see propagate_threaded)
         blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
         if self.immediate and self.post.receptor_is_delta(self.receptor):
             w.imports.add(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
-            w.lines["propagate"].append(f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
+            w.lines["propagate"].append(
+                f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.imports.add(f"from neurosim.core.connectivity import propagate_now{suffix}")
             bank = self.post.bank
+            assert bank is not None  # built before the code is written
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
                     w.lines["propagate"].append(f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "

@@ -10,11 +10,16 @@ like Nengo's ``Lowpass``: ``y <- a y + (1 - a) u`` with ``a = exp(-dt/tau)``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
 from ..errors import ParameterError
 from .population import Population, check_name
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 class DenseProjection:
@@ -31,7 +36,8 @@ class DenseProjection:
         if matrix is not None:
             matrix = np.asarray(matrix, float)
             if matrix.shape != (post.n, pre.n):
-                raise ParameterError(f"{label}: matrix", f"shape {matrix.shape}", f"shape (n_post, n_pre) = {(post.n, pre.n)}")
+                raise ParameterError(f"{label}: matrix", f"shape {matrix.shape}",
+                                     f"shape (n_post, n_pre) = {(post.n, pre.n)}")
             self.pre_matrix, self.post_matrix = None, matrix
         else:
             pre_matrix, post_matrix = np.asarray(pre_matrix, float), np.asarray(post_matrix, float)
@@ -60,7 +66,7 @@ class DenseProjection:
     #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
     constant_arrays = ("encode", "decode")
 
-    def build(self, dt: float, rng=None) -> None:
+    def build(self, dt: float, rng: np.random.Generator | None = None) -> None:
         """Allocate the filter state for step ``dt`` (no random draws; ``rng`` is unused)."""
         dtype = self.post.dtype
         self.filter_decay = float(np.exp(-dt / self.tau)) if self.tau > 0 else 0.0
@@ -69,7 +75,7 @@ class DenseProjection:
         self.decode = np.ascontiguousarray(np.zeros((0, 0)) if self.pre_matrix is None else self.pre_matrix.T, dtype)
         self.empty = np.zeros(0, dtype)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         pre = (lambda local: w.ref(self.pre, local))
         w.args.update({r("signal"): self.signal, r("encode"): self.encode, r("decode"): self.decode,
@@ -84,7 +90,8 @@ class DenseProjection:
             activity = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('empty')}"
         else:
             activity = f"{pre('spikes')}, {counts}, -1, {pre('rate')}"
-        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, {w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
+        w.lines["input"].append(f"dense_input({activity}, {r('decode')}, "
+                                f"{w.constant(self, 'filter_decay', self.filter_decay)}, {r('signal')}, "
                                 f"{r('encode')}, dt, {w.ref(self.post, 'i_ext')})")
 
 

@@ -1,7 +1,7 @@
 """Random value specifications for initial values, weights and delays, drawn at build time."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -63,7 +63,8 @@ class LogNormal:
         return rng.lognormal(self.mu, self.sigma, n)
 
 
-DISTRIBUTIONS = {"uniform": Uniform, "normal": Normal, "lognormal": LogNormal}
+Distribution = Uniform | Normal | LogNormal
+DISTRIBUTIONS: dict[str, type[Distribution]] = {"uniform": Uniform, "normal": Normal, "lognormal": LogNormal}
 
 
 def distribution(name: str, **params):
@@ -73,8 +74,8 @@ def distribution(name: str, **params):
     try:
         return DISTRIBUTIONS[name](**params)
     except TypeError:
-        fields = list(DISTRIBUTIONS[name].__dataclass_fields__)
-        raise ParameterError(f"distribution '{name}'", params, f"the parameters {fields}") from None
+        names = [f.name for f in fields(DISTRIBUTIONS[name])]
+        raise ParameterError(f"distribution '{name}'", params, f"the parameters {names}") from None
 
 
 def sample(value, rng: np.random.Generator, n: int, name: str) -> np.ndarray:

@@ -6,6 +6,8 @@ the initial value at ``t = 0``; ``i_ext`` is recorded as the input applied durin
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
@@ -13,6 +15,9 @@ from ..errors import ParameterError, did_you_mean
 from ..units import si_symbol
 from .population import Population
 from .results import RateRecord, SpikeTrains, StateRecord
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 class Monitor:
@@ -66,13 +71,15 @@ class SpikeMonitor(Monitor):
         self.buffer_steps = np.zeros(self.capacity, np.int64)
         self.buffer_counts = np.zeros(self.capacity if population.multiplicity else 0, np.int32)
         self.count = np.zeros(1, np.int64)
-        self._ids, self._steps, self._counts = [], [], []
+        self._ids: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
 
     recorded = ("_ids", "_steps")
     #: Chunk buffers, emptied by every flush (checkpoints do not store them).
     scratch_arrays = ("ids", "steps")
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.population, local))
         w.args.update({r("mask"): self.mask, r("ids"): self.buffer_ids, r("steps"): self.buffer_steps,
@@ -140,7 +147,7 @@ class _Sampled(Monitor):
             f"        {r('buffer')}[{r('count')}[0], j] = {value(f'{columns}[j]')}",
             f"    {r('count')}[0] += 1"]
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):
@@ -196,7 +203,7 @@ class RateMonitor(Monitor):
         if self.buffer.shape[0] < n_steps:
             self.buffer = np.zeros(n_steps, np.int64)
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         w.chunk_args[w.ref(self, "counts")] = self
         nspk = f"{w.ref(self.population, 'nspk')}[0]"
         if self.population.multiplicity:
@@ -204,7 +211,7 @@ class RateMonitor(Monitor):
             nspk = f"total_count({w.ref(self.population, 'counts')}, {nspk})"
         w.lines["record"].append(f"{w.ref(self, 'counts')}[k] = {nspk}")
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
     def flush(self, step0, n_done, dt):
@@ -264,7 +271,7 @@ class SynapseMonitor(_Sampled):
     def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
         super().__init__(projection.pre)
         self.projection = projection
-        names = list(getattr(projection, "bound", None).state) if hasattr(projection, "bound") else []
+        names = list(projection.bound.state) if hasattr(projection, "bound") else []
         if variable not in names:
             raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
@@ -272,7 +279,7 @@ class SynapseMonitor(_Sampled):
         self.local, self.selection = variable, synapses
         self.variable = f"{projection.name}.{variable}"
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         n = self.projection.n_synapses
         if self.selection is None:
             self.synapses = np.arange(n, dtype=np.int64)

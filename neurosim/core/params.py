@@ -45,7 +45,8 @@ def to_value(value, dimension: str, name: str):
         return float(value)
     if isinstance(value, np.ndarray):
         return value.astype(float)
-    raise ParameterError(name, value, f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
+    raise ParameterError(name, value,
+                         f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
 
 
 def label(owner: tuple[str, str]) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -38,6 +39,9 @@ from ..equations.parse import Converter, EquationError, parse_equations, stateme
 from ..errors import ParameterError, did_you_mean
 from .connectivity import AllToAll, Projection
 from .population import check_name
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 #: Brian2 unit of a receptor's weight, by receptor kind (``None``: a projection without receptor).
 WEIGHT_UNITS = {"current": "amp", "conductance": "siemens", "delta": "volt", None: "1"}
@@ -59,7 +63,8 @@ class Rule:
         self.parameters, self.bounds, self.doc, self.source = dict(parameters or {}), bounds, doc, source
         self.initial = dict(initial or {})  # initial values of per-synapse variables other than w (default 0)
         if not isinstance(equations, str):
-            raise EquationError(name, "equations", "expected the equations as a string, one per line", text=repr(equations))
+            raise EquationError(name, "equations", "expected the equations as a string, one per line",
+                                text=repr(equations))
         self.bind(None, {}, check_only=True)
 
     def bind(self, kind: str | None, given: dict, owner: str = "", check_only: bool = False) -> Bound:
@@ -232,7 +237,8 @@ class PlasticProjection(Projection):
         for key in self.initial:
             if key not in self.bound.state or key == "w":
                 raise ParameterError(f"projection '{self.name}': initial", key,
-                                     f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)", key=key)
+                                     f"one of {[s for s in self.bound.state if s != 'w']} (set w with weight=)",
+                                     key=key)
 
     constant_arrays = ("indptr", "indices", "post_indptr", "post_synapses")
 
@@ -244,7 +250,8 @@ class PlasticProjection(Projection):
         super().build(dt, rng)
         label = f"projection '{self.name}'"
         if self.uniform_delay < 0 and self.n_synapses:
-            raise ParameterError(f"{label}: delay", "heterogeneous delays", "one delay for all synapses of a plastic projection")
+            raise ParameterError(f"{label}: delay", "heterogeneous delays",
+                                 "one delay for all synapses of a plastic projection")
         self.delay_step = max(self.uniform_delay, 0)
         n = self.n_synapses
         self.state = {"w": self.weights.astype(np.float64)}
@@ -263,7 +270,7 @@ class PlasticProjection(Projection):
         self.queue_counts = np.zeros((length, self.pre.n), np.int64)
         self.queue_n = np.zeros(length, np.int64)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         p = (lambda local: w.ref(self.pre, local))
         for local, value in (("indptr", self.indptr), ("indices", self.indices), ("lastupdate", self.lastupdate),
@@ -277,6 +284,7 @@ class PlasticProjection(Projection):
             z = r("z")
         else:
             bank = self.post.bank
+            assert bank is not None  # built before the code is written
             rows = np.array([row for row in bank.rows(self.receptor) if bank.b[row]], np.int64)
             b = bank.b[rows].astype(np.float64)
             z = w.ref(self.post, "z")
@@ -288,7 +296,8 @@ class PlasticProjection(Projection):
         w.imports.update({"import math", "from neurosim.core.plasticity import enqueue"})
         length = self.delay_step + 1
         w.lines["propagate"].append(
-            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], {r('queue')}, {r('queue_counts')}, {r('queue_n')}, "
+            f"enqueue({p('spikes')}, {counts}, {multiple}, {p('nspk')}[0], "
+            f"{r('queue')}, {r('queue_counts')}, {r('queue_n')}, "
             f"(step + {self.delay_step}) % {length})")
         slot = f"step % {length}"
         w.lines["propagate"].append(
@@ -339,5 +348,6 @@ def load_rule(path) -> Rule:
         raise ParameterError("plasticity model file", str(path), "a mapping with name, equations, on_pre, on_post")
     for key in data:
         if key not in _KEYS:
-            raise ParameterError(f"plasticity model file {path}", key, f"one of {_KEYS}{did_you_mean(key, _KEYS)}", key=key)
+            raise ParameterError(f"plasticity model file {path}", key, f"one of {_KEYS}{did_you_mean(key, _KEYS)}",
+                                 key=key)
     return Rule(**data, source=str(path))

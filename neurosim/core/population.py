@@ -9,7 +9,7 @@ holds populations and what connects, drives and records them.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
@@ -19,6 +19,9 @@ from ..units import to_si
 from .distributions import sample
 from .params import Param, resolve
 from .synapses import Synapse, SynapseBank, make_bank
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -54,6 +57,8 @@ class Population:
     multiplicity = False
     #: Keyword options of the constructor besides params/receptors/initial: name -> what it does.
     options: ClassVar[dict[str, str]] = {}
+    #: the run-phase random stream, set by the Simulator at build (models that draw while running)
+    run_rng: np.random.Generator
 
     def __init__(self, name: str, n: int, params: dict | None = None,
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):
@@ -83,7 +88,7 @@ class Population:
         self.has_input = True  # the simulator clears this when no stimulus or dense projection targets it
 
     # -- build ---------------------------------------------------------------------------------
-    def build(self, dt: float, dtype, rng: np.random.Generator) -> None:
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         """Allocate state (initial values drawn from ``rng``), receptors and buffers for step ``dt``."""
         self.dt, self.dtype = dt, dtype
         for var, (dimension, default) in self.state_spec.items():
@@ -117,6 +122,11 @@ class Population:
                                  f"one of {sorted(self.receptors)}{did_you_mean(receptor, self.receptors)}")
         return list(self.receptors).index(receptor)
 
+    def jump_target(self, w: CodeWriter) -> str:
+        """Code arguments (e.g. ``v, ref_left``) of the kernels that add the voltage jumps of delta
+        receptors; models with ``supports_delta`` define it."""
+        raise NotImplementedError(f"model '{self.model}' has no delta receptors")
+
     def receptor_is_delta(self, receptor: str) -> bool:
         """Whether ``receptor`` is a delta receptor (its weights jump ``v``; see ``Synapse(kind="delta")``)."""
         synapse = self.receptors[receptor]
@@ -129,15 +139,16 @@ class Population:
 
     # -- code generation -----------------------------------------------------------------------
     def arrays(self) -> dict[str, object]:
-        arrays = {f"p_{key}": value.astype(self.dtype) for key, value in self.params.items()}
+        arrays: dict[str, object] = {f"p_{key}": value.astype(self.dtype) for key, value in self.params.items()}
         arrays.update(self.state)
         arrays.update(z=self.z, i_ext=self.i_ext, spikes=self.spikes, nspk=self.n_spikes)
         if self.ring_length:
+            assert self.bank is not None  # built
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype),
                           syn_row=self.bank.row_receptor)
         return arrays
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         """Add this population's arrays and per-phase code to the code writer ``w``."""
         r = (lambda local: w.ref(self, local))
         for key, value in self.arrays().items():
@@ -150,10 +161,10 @@ class Population:
                 f"deliver({r('ring')}, step % {self.ring_length}, {r('z')}, {r('syn_b')}, {r('syn_row')})")
         self.emit_update(w)
 
-    def emit_update(self, w) -> None:
+    def emit_update(self, w: CodeWriter) -> None:
         raise NotImplementedError
 
-    def emit_spike_collection(self, w) -> str:
+    def emit_spike_collection(self, w: CodeWriter) -> str:
         """Allocate per-neuron spike flags (padded to whole 64-bit words) and emit the call that
         lists the flagged neurons after the update loop; returns the flags' argument name.
 
@@ -183,12 +194,14 @@ class Population:
             return "current" if self.receptors[variable[4:]].kind == "current" else "conductance"
         return self.input_dimension
 
-    def record_expression(self, variable: str, index: str, w) -> str:
+    def record_expression(self, variable: str, index: str, w: CodeWriter) -> str:
         """Code for the value of ``variable`` of neuron ``index`` (a code expression)."""
         if variable.startswith("syn_") and variable[4:] in self.receptors:
+            assert self.bank is not None  # built
             rows = self.bank.rows(variable[4:])
             coef = self.bank.i_coef + self.bank.g_coef
-            return " + ".join(f"{w.constant(self, f'record_coef{s}', coef[s])} * {w.ref(self, 'z')}[{s}, {index}]" for s in rows)
+            return " + ".join(f"{w.constant(self, f'record_coef{s}', coef[s])} * {w.ref(self, 'z')}[{s}, {index}]"
+                              for s in rows)
         return f"{w.ref(self, variable)}[{index}]"
 
 

@@ -38,7 +38,7 @@ from .timegrid import to_steps
 
 log = logging.getLogger(__name__)  # ``neurosim.core.simulator``: one INFO line per phase
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+DTYPES: dict[str, type[np.floating]] = {"float64": np.float64, "float32": np.float32}
 
 
 class Simulator:
@@ -63,8 +63,9 @@ class Simulator:
             raise ParameterError("dt", dt, "a time step > 0 s")
         if dtype not in DTYPES:
             raise ParameterError("dtype", dtype, f"one of {list(DTYPES)}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            raise ParameterError("threads", threads, f"an integer in [1, {numba.config.NUMBA_NUM_THREADS}]")
+        most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # numba.config sets it from the environment
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= most:
+            raise ParameterError("threads", threads, f"an integer in [1, {most}]")
         if not isinstance(network, Network):
             raise ParameterError("network", type(network).__name__, "a neurosim.core.network.Network")
         self.description, self.dt, self.dtype, self.threads = network, float(dt), DTYPES[dtype], threads
@@ -121,14 +122,16 @@ class Simulator:
             with _owned("stimulus", stimulus.name):
                 stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
-        driven = {id(s.target) for s in net.stimuli} | {id(p.post) for p in net.projections if not hasattr(p, "receptor")}
+        driven = ({id(s.target) for s in net.stimuli}
+                  | {id(p.post) for p in net.projections if not hasattr(p, "receptor")})
         for pop in net.populations.values():
             pop.has_input = id(pop) in driven
         seen = set()
         for monitor in net.monitors:
             key = (type(monitor).__name__, monitor.population.name, getattr(monitor, "variable", ""))
             if key in seen:
-                raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(), "one monitor per kind and variable")
+                raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(),
+                                     "one monitor per kind and variable")
             seen.add(key)
         writer = CodeWriter(self.threads, self.inline_constants)
         for component in [*net.populations.values(), *net.stimuli, *net.projections, *net.monitors]:

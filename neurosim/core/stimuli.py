@@ -10,6 +10,8 @@ component's own ``numpy.random.Generator`` (run phase of the protocol seed).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
 
@@ -18,11 +20,16 @@ from .neurons.sources import check_rate_per_step, poisson_count
 from .params import Param, check_value, to_value
 from .population import Population, check_name
 
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
+
 
 class Stimulus:
     """Base of everything that drives a population's ``i_ext``."""
 
     dimension = "current"
+    #: the run-phase random stream, set by the Simulator at build (stimuli that draw while running)
+    run_rng: np.random.Generator
 
     def __init__(self, target: Population, neurons=None, name: str | None = None):
         self.target = target
@@ -40,7 +47,7 @@ class Stimulus:
     def target_dimension(self) -> str:
         return self.target.input_dimension
 
-    def build(self, dt: float, dtype, rng: np.random.Generator) -> None:
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         """Prepare for step ``dt``; ``rng`` is the build-phase stream (``run_rng`` is set by the simulator)."""
         self.dt, self.dtype = dt, dtype
 
@@ -58,7 +65,7 @@ class Waveform(Stimulus):
             values = values[:, None]
         return np.ascontiguousarray(values, self.dtype)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.args[r("neurons")] = self.neurons
         w.chunk_args[r("values")] = self
@@ -76,7 +83,8 @@ class Constant(Waveform):
     def __init__(self, target, amplitude, start=0.0, stop=np.inf, neurons=None, name=None):
         super().__init__(target, neurons, name)
         self.amplitude = self.quantity(amplitude, "amplitude")
-        self.start, self.stop = float(to_value(start, "time", "start")), float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
+        self.start = float(to_value(start, "time", "start"))
+        self.stop = float(stop if np.isinf(stop) else to_value(stop, "time", "stop"))
 
     def values(self, t):
         return _window(t, self.start, self.stop)[:, None] * self.amplitude[None, :]
@@ -182,13 +190,13 @@ class OUNoise(Stimulus):
         self.sigma = self.quantity(sigma, "sigma", "nonnegative")
         self.tau = self.quantity(tau, "tau", "positive", "time")
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         super().build(dt, dtype, rng)
         self.decay = np.exp(-dt / self.tau)
         self.kick = self.sigma * np.sqrt(-np.expm1(-2 * dt / self.tau))
         self.current = (self.mean + self.sigma * rng.standard_normal(len(self.neurons))).astype(dtype)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         for local, value in (("neurons", self.neurons), ("mean", self.mean), ("decay", self.decay),
                              ("kick", self.kick), ("current", self.current), ("rng", self.run_rng)):
@@ -236,16 +244,17 @@ class PoissonInput(Stimulus):
         self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1, owner)[0])
         self.delta = synapse.is_delta
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         super().build(dt, dtype, rng)
         check_rate_per_step(self.rate, dt, f"stimulus '{self.name}': rate", ("stimulus", self.name))
         self.mean = self.n_sources * self.rate * dt
         bank = self.target.bank
+        assert bank is not None  # the target is built first
         rows = [row for row in bank.rows(self.receptor) if bank.b[row]] if not self.delta else []
         self.rows = np.array(rows, np.int64)
         self.scales = np.array([bank.b[row] * self.weight for row in rows], np.float64)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         # arguments rather than literals, so that another rate or weight reuses the compiled loop
         w.args.update({r("neurons"): self.neurons, r("rng"): self.run_rng,

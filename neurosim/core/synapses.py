@@ -145,9 +145,13 @@ def make_bank(receptors: dict[str, Synapse], dt: float) -> SynapseBank:
         b.append(b_unit / synapse.peak())
         rows += [index] * len(c)
         if synapse.kind == "current":
-            i_coef.append(c), g_coef.append(0 * c), ge_coef.append(0 * c)
+            i_coef.append(c)
+            g_coef.append(0 * c)
+            ge_coef.append(0 * c)
         else:
-            i_coef.append(0 * c), g_coef.append(c), ge_coef.append(c * synapse.e_rev)
+            i_coef.append(0 * c)
+            g_coef.append(c)
+            ge_coef.append(c * synapse.e_rev)
     a_matrix = scipy.linalg.block_diag(*blocks) if blocks else np.zeros((0, 0))
     cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
     return SynapseBank(

@@ -180,7 +180,10 @@ class Printer:
         if isinstance(expr, sympy.Piecewise):
             text = None
             for value, condition in reversed(expr.args):
-                text = p(value) if text is None or condition is sympy.true else f"({p(value)} if {p(condition)} else {text})"
+                if text is None or condition is sympy.true:
+                    text = p(value)
+                else:
+                    text = f"({p(value)} if {p(condition)} else {text})"
             return text
         if isinstance(expr, sympy.core.relational.Relational):
             return f"({p(expr.lhs)} {expr.rel_op} {p(expr.rhs)})"

@@ -60,6 +60,8 @@ class EquationError(ParameterError):
                  line: int | None = None):
         super().__init__(f"model '{model}': {part}", text, message, owner=("model", model), key=part)
         self.model, self.part, self.message, self.text, self.term, self.line = model, part, message, text, term, line
+        self.file: str | None = None  # the model file and the line in it, set when read from a file
+        self.file_line: int | None = None
         where = f"model '{model}', {part}" + (f" line {line}" if line and part in ("equations", "reset") else "")
         shown = f" '{text.strip()}'" if text.strip() else ""
         Exception.__init__(self, f"{where}{shown}: {message}")
@@ -77,6 +79,8 @@ class Equation:
     line: int          # 1-based line inside the equations text
     text: str          # the whole line
     expr: sympy.Expr | None = field(default=None, repr=False)  # set by the converter
+    # an event-driven trace of a plasticity rule: (a, b) of dx/dt = a*x + b, set by core/plasticity.py
+    linear: tuple[sympy.Expr, sympy.Expr] | None = field(default=None, repr=False)
 
 
 _DIFF = re.compile(r"^d(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt$")
@@ -119,7 +123,8 @@ def parse_equations(text: str, model: str) -> list[Equation]:
         flags: tuple[str, ...] = ()
         match = re.match(r"^(?P<unit>[^(]*?)\s*(\((?P<flags>[^)]*)\))?\s*$", unit_part.strip())
         if not match:
-            raise EquationError(model, "equations", f"cannot read the unit '{unit_part.strip()}'", text=line, line=number)
+            raise EquationError(model, "equations", f"cannot read the unit '{unit_part.strip()}'", text=line,
+                                line=number)
         if match.group("flags") is not None:
             flags = tuple(flag.strip() for flag in match.group("flags").split(",") if flag.strip())
             for flag in flags:
@@ -129,7 +134,8 @@ def parse_equations(text: str, model: str) -> list[Equation]:
         try:
             dim = parse_unit(match.group("unit") or "")
         except ValueError as exc:
-            raise EquationError(model, "equations", str(exc), text=line, term=match.group("unit"), line=number) from None
+            raise EquationError(model, "equations", str(exc), text=line, term=match.group("unit"),
+                                line=number) from None
         if "=" in left:
             target, expression = (part.strip() for part in left.split("=", 1))
             diff = _DIFF.match(target.replace(" ", ""))
@@ -247,7 +253,8 @@ class Converter:
                 if dim is BOOL:
                     raise fail("a condition used as a number; write int(condition)", child)
             if isinstance(node.op, (ast.Add, ast.Sub)):
-                _same(self.model, part, text, line, node.left, dim_l, node.right, dim_r, "terms of a sum differ", source)
+                _same(self.model, part, text, line, node.left, dim_l, node.right, dim_r, "terms of a sum differ",
+                      source)
                 dim = dim_r if _is_zero(node.left) else dim_l
                 return (left + right if isinstance(node.op, ast.Add) else left - right), dim
             if isinstance(node.op, ast.Mult):
@@ -265,7 +272,8 @@ class Converter:
                                f"not '{segment(node.right)}'", node)
                 return left**right, dim_l ** Fraction(str(sympy.Rational(right)))
             if isinstance(node.op, ast.Mod):
-                _same(self.model, part, text, line, node.left, dim_l, node.right, dim_r, "operands of '%' differ", source)
+                _same(self.model, part, text, line, node.left, dim_l, node.right, dim_r, "operands of '%' differ",
+                      source)
                 return sympy.Mod(left, right), dim_l
             raise fail(f"unsupported operator in '{segment(node)}'", node)
         if isinstance(node, ast.BoolOp):

@@ -42,7 +42,7 @@ class System:
     reset: list[Statement] = field(default_factory=list)
     refractory: sympy.Basic | None = None      # a duration (time) or a condition (boolean)
     refractory_is_condition: bool = False
-    converter: Converter | None = field(default=None, repr=False)
+    converter: Converter = field(repr=False, kw_only=True)
 
     def symbol(self, name: str) -> sympy.Symbol:
         return self.converter.symbol(name)
@@ -65,7 +65,7 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
     """
     parsed = parse_equations(equations, model)
     dims: dict[str, Dim] = {}
-    for name, dim in {**parameters, **inputs}.items():
+    for name in {**parameters, **inputs}:
         check_identifier(name, model, "parameters" if name in parameters else "inputs", name)
     for equation in parsed:
         if equation.kind == "parameter":

@@ -85,7 +85,8 @@ def write(results: Results, directory: str | os.PathLike) -> list[pathlib.Path]:
 
 def _report(group: h5py.Group, record, dt: float) -> None:
     scale, unit = _REPORT_UNITS.get(record.unit, (1.0, record.unit))
-    group.create_dataset("data", data=(np.asarray(record.data, np.float64) * scale).astype(np.float32)).attrs["units"] = unit
+    data = (np.asarray(record.data, np.float64) * scale).astype(np.float32)
+    group.create_dataset("data", data=data).attrs["units"] = unit
     mapping = group.create_group("mapping")
     n = len(record.node_ids)
     mapping.create_dataset("node_ids", data=np.asarray(record.node_ids, np.uint64))

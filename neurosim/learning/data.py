@@ -53,7 +53,8 @@ def corrupt(patterns, fraction: float, rng: np.random.Generator) -> np.ndarray:
 def binary_digits(threshold: float = 0.5):
     """scikit-learn digits (pixels / 16) binarised at ``threshold``: (X_train, X_test, y_train, y_test).
 
-    The split is :func:`neurosim.datasets.load_digits_split`'s fixed 80/20 stratified split, so accuracies are comparable.
+    The split is :func:`neurosim.datasets.load_digits_split`'s fixed 80/20 stratified split, so accuracies
+    are comparable.
     """
     X_train, X_test, y_train, y_test = load_digits_split()
     return (X_train > threshold).astype(float), (X_test > threshold).astype(float), y_train, y_test

@@ -77,7 +77,8 @@ def hopfield_recall(n: int = 400, load: float = 0.05, corruption: float = 0.1, m
     q_async = overlap(patterns, np.array([r.state for r in asynchronous]))
     q_sync = overlap(patterns[:shown], np.array([r.state for r in synchronous]))
     q_cont = overlap(patterns[:shown], np.array([r.state for r in continuous]))
-    energy_steps = np.concatenate([np.diff(np.concatenate([[net.energy(c)], r.energy])) for c, r in zip(cues, asynchronous, strict=True)])
+    energy_steps = np.concatenate([np.diff(np.concatenate([[net.energy(c)], r.energy]))
+                                   for c, r in zip(cues, asynchronous, strict=True)])
 
     images = np.concatenate([patterns[:shown], cues[:shown], [r.state for r in asynchronous[:shown]],
                              [r.state for r in synchronous], [r.state for r in continuous]])
@@ -116,7 +117,8 @@ def hopfield_capacity(sizes=(500, 1000), loads=CAPACITY_LOADS,
     metrics, curves = {}, {"load": np.asarray(loads, float)}
     for k, n in enumerate(sizes):
         n = check_count("sizes", n)
-        loads_, mean, std, exact = capacity_curve(n, loads, generator(seed, "run", f"hopfield:capacity:{n}"), max_sweeps)
+        loads_, mean, std, exact = capacity_curve(n, loads, generator(seed, "run", f"hopfield:capacity:{n}"),
+                                                  max_sweeps)
         curves[f"overlap_mean_N{n}"], curves[f"overlap_std_N{n}"], curves[f"exact_fraction_N{n}"] = mean, std, exact
         metrics[f"breakdown_load_N{n}"] = breakdown_load(loads_, mean, threshold)
         ax.errorbar(loads_, mean, yerr=std, marker="o", ms=3, capsize=2, label=f"N = {n}")
@@ -144,7 +146,8 @@ def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.0
                      momentum, weight_decay, V_valid=X_test, progress=lambda f, s: progress(0.7 * f, s))
     train_time = time.perf_counter() - start
     gibbs_rng = generator(seed, "run", "rbm:gibbs")
-    _, samples = rbm.gibbs(rbm.sample(np.full((20, 64), 0.5), gibbs_rng), check_count("gibbs_steps", gibbs_steps), gibbs_rng)
+    _, samples = rbm.gibbs(rbm.sample(np.full((20, 64), 0.5), gibbs_rng), check_count("gibbs_steps", gibbs_steps),
+                           gibbs_rng)
     metrics = {"reconstruction_error": float(curves["reconstruction_error"][-1]),
                "pseudo_log_likelihood": float(curves["pseudo_log_likelihood"][-1]),
                "feature_accuracy": feature_accuracy(rbm.transform(X_train), y_train, rbm.transform(X_test), y_test),
@@ -153,7 +156,8 @@ def rbm_digits(n_hidden: int = 100, epochs: int = 10, learning_rate: float = 0.0
         from sklearn.neural_network import BernoulliRBM
 
         reference = BernoulliRBM(n_components=n_hidden, learning_rate=learning_rate, batch_size=batch_size,
-                                 n_iter=epochs, random_state=int(generator(seed, "build", "rbm:sklearn").integers(2**31)))
+                                 n_iter=epochs,
+                                 random_state=int(generator(seed, "build", "rbm:sklearn").integers(2**31)))
         reference.fit(X_train)
         metrics["sklearn_feature_accuracy"] = feature_accuracy(reference.transform(X_train), y_train,
                                                                reference.transform(X_test), y_test)
@@ -184,7 +188,8 @@ def pc_digits(sizes=(64, 64, 10), activation: str = "logistic", epochs: int = 30
     bp = copy.deepcopy(pc)
     probe = pc.forward(X_train[:100])
     probe[-1] = np.eye(sizes[-1])[y_train[:100]]
-    dW, _ = pc.weight_updates(pc.relax(probe, {0, pc.n_layers}, gamma, rate=rate, tol=1e-9, max_iterations=20000), gamma)
+    relaxed = pc.relax(probe, {0, pc.n_layers}, gamma, rate=rate, tol=1e-9, max_iterations=20000)
+    dW, _ = pc.weight_updates(relaxed, gamma)
     gW, _ = backprop_gradients(pc, X_train[:100], np.eye(sizes[-1])[y_train[:100]])
     cosines = [float(np.vdot(a, -g) / np.linalg.norm(a) / np.linalg.norm(g)) for a, g in zip(dW, gW, strict=True)]
     pc_curves = train(pc, X_train, y_train, generator(seed, "run", "pc:batches"), epochs, batch_size, learning_rate,

@@ -52,7 +52,8 @@ class PredictiveCodingNetwork:
             raise ParameterError("sizes", sizes, "at least two layer sizes (input, output)")
         self.sizes = [check_count("sizes", n) for n in sizes]
         self.activation = check(activation)
-        self.W = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b)) for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+        self.W = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b))
+                  for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
         self.b = [np.zeros(n) for n in self.sizes[1:]]
 
     @property
@@ -94,7 +95,7 @@ class PredictiveCodingNetwork:
                          * np.linalg.norm(self.W[l], 2) ** 2 for l in free if l < L], default=0.0)
         rate = min(check_rate("rate", rate), 1.0 / (1.0 + (prior[1] if prior is not None else 0.0) + stiffness))
         energy = []
-        for iteration in range(1, check_count("max_iterations", max_iterations) + 1):
+        for _ in range(check_count("max_iterations", max_iterations)):
             fx = [x[0]] + [f(v) for v in x[1:L]]
             eps = [prior[1] * (x[0] - prior[0]) if prior is not None else np.zeros_like(x[0])]
             eps += [precision[l - 1] * (x[l] - fx[l - 1] @ self.W[l - 1] - self.b[l - 1]) for l in range(1, L + 1)]
@@ -109,7 +110,7 @@ class PredictiveCodingNetwork:
                 step = max(step, float(np.abs(dx).max()))
             if step < tol:
                 break
-        return Relaxation(x, eps, iteration, np.array(energy))
+        return Relaxation(x, eps, len(energy), np.array(energy))  # one energy per iteration
 
     def weight_updates(self, relaxation: Relaxation, gamma: float) -> tuple[list, list]:
         """Local updates ``(dW, db)`` per layer from an equilibrium: pre output times post error / gamma."""

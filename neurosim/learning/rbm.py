@@ -111,7 +111,8 @@ class RBM:
         """Train on binary rows of ``V``; returns per-epoch curves (on ``V_valid`` when given, else ``V``)."""
         V = self._visible(V)
         V_eval = V if V_valid is None else self._visible(V_valid, "V_valid")
-        epochs, batch_size, k = check_count("epochs", epochs), check_count("batch_size", batch_size), check_count("k", k)
+        epochs, batch_size = check_count("epochs", epochs), check_count("batch_size", batch_size)
+        k = check_count("k", k)
         learning_rate = check_rate("learning_rate", learning_rate)
         if not 0 <= momentum < 1:
             raise ParameterError("momentum", momentum, "a number in [0, 1)")
@@ -144,5 +145,6 @@ class RBM:
             curves["reconstruction_error"][epoch + 1] = self.reconstruction_error(V_eval)
             curves["pseudo_log_likelihood"][epoch + 1] = self.pseudo_log_likelihood(V_eval)
             if progress:
-                progress((epoch + 1) / epochs, f"epoch {epoch + 1}: PLL {curves['pseudo_log_likelihood'][epoch + 1]:.2f}")
+                progress((epoch + 1) / epochs,
+                         f"epoch {epoch + 1}: PLL {curves['pseudo_log_likelihood'][epoch + 1]:.2f}")
         return curves

@@ -38,10 +38,11 @@ def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:
     """Populations, projections, stimuli and monitors of the protocol, built for its ``dt``
     (``inline_constants``: see :class:`~neurosim.core.simulator.Simulator`)."""
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)  # experiments are run, not built
     net = Network(seed=spec.seed)
-    owners = {}
+    owners: dict[tuple[str, str], tuple] = {}
     for name, population in spec.network.populations.items():
-        path = ("network", "populations", name)
+        path: tuple = ("network", "populations", name)
         owners[("population", name)] = path
         with _located(protocol, path, owners):
             net.add(_population(name, population))
@@ -103,6 +104,7 @@ def _stimulus(stimulus, target):
 
 
 def _monitors(protocol: Protocol, net: Network) -> None:
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     record = protocol.spec.record
     spiking = [name for name, pop in net.populations.items() if pop.spiking]
     for index, name in enumerate(spiking if record.spikes is None else record.spikes):

@@ -7,6 +7,7 @@ import numpy as np
 from .. import plotting
 from ..core.neurons.lif import lif_rate
 from ..core.results import Results
+from . import schema
 from .load import Protocol
 
 
@@ -14,6 +15,7 @@ def draw(protocol: Protocol, results: Results) -> dict:
     """Figures of every entry of ``plots:`` (experiments: their stored curves, one figure)."""
     if protocol.is_experiment:
         return _experiment_curves(protocol, results)
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     figures = {}
     for plot in protocol.spec.plots:
         name = plot.file or f"{plot.type}.png"
@@ -70,6 +72,7 @@ def _draw(protocol: Protocol, results: Results, plot):
 
 def _analytic(protocol: Protocol, population: str, curve: dict):
     """LIF rate for the population's (scalar) tau_rc and tau_ref, on a fine grid of the inputs."""
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     params = protocol.spec.network.populations[population].params
     tau_rc, tau_ref = params.get("tau_rc", 0.02), params.get("tau_ref", 0.002)
     inputs = np.linspace(curve["input"].min(), curve["input"].max(), 500)
@@ -77,6 +80,7 @@ def _analytic(protocol: Protocol, population: str, curve: dict):
 
 
 def _experiment_curves(protocol: Protocol, results: Results) -> dict:
+    assert isinstance(protocol.spec, schema.ExperimentProtocol)
     curves = results.analysis.get(protocol.spec.experiment, {}).get("curves", {})
     if not curves:
         return {}

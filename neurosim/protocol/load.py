@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pydantic
+import pydantic_core
 
 from .. import experiment as experiments
 from ..core import connectivity, distributions, params
 from ..core.neurons import equation, models
 from ..core.neurons.sources import MAX_EXPECTED_COUNT
 from ..core.synapses import KERNELS
+from ..equations.dimensions import Dim
 from ..equations.parse import EquationError
 from ..errors import ParameterError, ProtocolError, did_you_mean
 from ..units import to_si
@@ -140,7 +142,7 @@ def _walk(model, loc) -> tuple[tuple, list[str]]:
     return tuple(path), allowed
 
 
-def _describe(error: dict, allowed: list[str], key) -> str:
+def _describe(error: pydantic_core.ErrorDetails, allowed: list[str], key) -> str:
     kind, given = error["type"], error.get("input")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         context = error.get("ctx") or {}
@@ -184,6 +186,7 @@ def _load_models(protocol: Protocol) -> None:
     import pathlib
 
     base = pathlib.Path(protocol.file).parent
+    assert isinstance(protocol.spec, schema.NetworkProtocol)  # experiments have no model files
     for index, relative in enumerate(protocol.spec.models):
         path = base / relative
         if not path.is_file():
@@ -215,6 +218,7 @@ def _register(protocol: Protocol, index: int, model) -> None:
 # -- experiments ---------------------------------------------------------------------------------
 def _check_experiment(protocol: Protocol) -> None:
     spec = protocol.spec
+    assert isinstance(spec, schema.ExperimentProtocol)
     if spec.experiment not in experiments.EXPERIMENTS:
         names = sorted(experiments.EXPERIMENTS)
         raise protocol.error(("experiment",), f"unknown experiment '{spec.experiment}'"
@@ -258,11 +262,13 @@ class Checker:
     """Checks names across the protocol and converts model-dependent values to SI, in place."""
 
     def __init__(self, protocol: Protocol):
-        self.protocol, self.spec = protocol, protocol.spec
+        spec = protocol.spec
+        assert isinstance(spec, schema.NetworkProtocol)  # experiments: _check_experiment
+        self.protocol, self.spec = protocol, spec
         self.models = yaml_models()
         self.populations = self.spec.network.populations
 
-    def fail(self, path, message):
+    def fail(self, path, message: str) -> typing.NoReturn:
         raise self.protocol.error(tuple(path), message)
 
     def core(self, path, check, *args):
@@ -271,6 +277,14 @@ class Checker:
             return check(*args)
         except ParameterError as exc:
             self.fail((*path, *_key_path(exc.key)), str(exc))
+
+    def dimension(self, dim: Dim, path: tuple, what: str) -> str:
+        """The ``neurosim.units`` name of an equation model's dimension (the unit a value is read in)."""
+        name = equation.dimension_name(dim)
+        if name is None:
+            self.fail(path, f"{what} has dimension {dim}, which has no name in neurosim.units: "
+                            "a protocol cannot give its value")
+        return name
 
     def run(self) -> None:
         for name, population in self.populations.items():
@@ -292,6 +306,7 @@ class Checker:
         spec = self.spec
         if spec.duration < spec.dt:
             self.fail(("duration",), f"{spec.duration:g} s is shorter than one step (dt = {spec.dt:g} s)")
+        windows: list[tuple[tuple, tuple[float, float] | None]]
         windows = [(("analyses", i), a.window) for i, a in enumerate(spec.analyses)]
         windows += [(("plots", i), p.window) for i, p in enumerate(spec.plots)]
         if spec.compare is not None:
@@ -424,11 +439,13 @@ class Checker:
                         self.fail((*where, "params", pkey), f"unknown parameter '{pkey}' of synapse model "
                                                             f"'{model.name}'{did_you_mean(pkey, model.parameters)}; "
                                                             f"parameters: {', '.join(model.parameters)}")
-                    dimension = equation.dimension_name(model.parameters[pkey].dim)
+                    dimension = self.dimension(model.parameters[pkey].dim, (*where, "params", pkey),
+                                               f"parameter '{pkey}' of synapse model '{model.name}'")
                     receptor.params[pkey] = self.value(raw, dimension, 1, (*where, "params", pkey))
             elif receptor.kernel not in KERNELS:
                 self.fail((*where, "kernel"), f"unknown kernel '{receptor.kernel}'"
-                                              f"{did_you_mean(receptor.kernel, kernels)}; kernels: {', '.join(kernels)}")
+                                              f"{did_you_mean(receptor.kernel, kernels)}; "
+                                              f"kernels: {', '.join(kernels)}")
             elif receptor.params:
                 self.fail((*where, "params"), f"'params' are for synapse models, not the built-in kernel "
                                               f"'{receptor.kernel}' (use tau, tau_rise, e_rev)")
@@ -445,7 +462,8 @@ class Checker:
         name = rule.pop("name", None)
         if not isinstance(name, str) or name not in connectivity.RULES:
             self.fail((*path, "rule", "name") if name else (*path, "rule"),
-                      f"expected a rule name, one of {', '.join(connectivity.RULES)}{did_you_mean(name, connectivity.RULES)}")
+                      f"expected a rule name, one of {', '.join(connectivity.RULES)}"
+                      f"{did_you_mean(name, connectivity.RULES)}")
         fields = list(connectivity.RULES[name].__dataclass_fields__)
         for key in rule:
             if key not in fields:
@@ -460,7 +478,8 @@ class Checker:
         receptor = receptors[connection.receptor]
         synapse_models = equation.synapse_models()
         if receptor.kernel in synapse_models:
-            dimension = equation.dimension_name(synapse_models[receptor.kernel].weight)
+            dimension = self.dimension(synapse_models[receptor.kernel].weight, (*path, "weight"),
+                                       f"the weight of synapse model '{receptor.kernel}'")
         else:
             dimension = {"current": post_class.input_dimension, "conductance": "conductance",
                          "delta": post_class.state_spec.get("v", ("voltage",))[0]}[receptor.kind]
@@ -489,7 +508,8 @@ class Checker:
             self.fail((*where, "from"), str(exc))
         if raw["projection"] not in saved:
             self.fail((*where, "projection"), f"{file} has no plastic projection '{raw['projection']}'"
-                                              f"{did_you_mean(raw['projection'], saved)}; saved: {', '.join(saved) or 'none'}")
+                                              f"{did_you_mean(raw['projection'], saved)}; "
+                                              f"saved: {', '.join(saved) or 'none'}")
         synapses = saved[raw["projection"]]
         n_pre, n_post = self.populations[connection.pre].n, self.populations[connection.post].n
         if synapses["pre"].size and (synapses["pre"].max() >= n_pre or synapses["post"].max() >= n_post):
@@ -557,7 +577,8 @@ class Checker:
             self.population_class(state.population, (*path, "population"))
             names = self.recordable(state.population)
             if state.variable not in names:
-                self.fail((*path, "variable"), f"'{state.variable}' cannot be recorded{did_you_mean(state.variable, names)}; "
+                self.fail((*path, "variable"), f"'{state.variable}' cannot be recorded"
+                                               f"{did_you_mean(state.variable, names)}; "
                                                f"recordable: {', '.join(names)}")
             self.neurons(state.neurons, self.populations[state.population].n, (*path, "neurons"))
 

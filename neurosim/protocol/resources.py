@@ -22,6 +22,7 @@ import os
 import warnings
 
 from ..errors import NeurosimWarning
+from . import schema
 from .load import Protocol, yaml_models
 
 BYTES_PER_SYNAPSE = 40
@@ -78,6 +79,7 @@ def _synapses(rule: dict, n_pre: int, n_post: int) -> float:
 def estimate(protocol: Protocol) -> dict[tuple, float]:
     """Bytes per component, keyed by the component's key path in the protocol."""
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)  # experiments are not estimated
     models = yaml_models()
     steps = max(1, round(spec.duration / spec.dt))
     populations = spec.network.populations
@@ -94,13 +96,13 @@ def estimate(protocol: Protocol) -> dict[tuple, float]:
         longest[connection.post] = max(longest.get(connection.post, 0.0), _largest(connection.delay))
     for name, delay in longest.items():
         slots = min(delay / spec.dt, 2.0**16) + 1
-        path = ("network", "populations", name)
+        path: tuple = ("network", "populations", name)
         parts[path] += 8.0 * populations[name].n * slots * max(1, len(populations[name].receptors))
     record = spec.record
     for index, state in enumerate(record.states):
         neurons = len(state.neurons) if state.neurons else populations[state.population].n
         parts[("record", "states", index)] = 8.0 * (steps / state.every) * neurons
-    for index, name in enumerate(record.rates):
+    for index in range(len(record.rates)):
         parts[("record", "rates", index)] = 8.0 * steps
     spiking = record.spikes if record.spikes is not None else list(populations)
     for index, name in enumerate(spiking):
@@ -127,6 +129,7 @@ def check(protocol: Protocol, available: int | None = None) -> float:
                                    f"see docs/protocols.md for the estimate), more than the {gib(available)} "
                                    "available; reduce it or pass --no-memory-check")
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)
     neurons = sum(p.n for p in spec.network.populations.values())
     neuron_steps = neurons * spec.duration / spec.dt
     if neuron_steps > HUGE_NEURON_STEPS:

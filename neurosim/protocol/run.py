@@ -11,6 +11,7 @@ from ..core.neurons import models
 from ..core.results import Results
 from ..core.simulator import Simulator
 from ..core.timegrid import to_steps
+from . import schema
 from .build import build
 from .load import Protocol
 
@@ -33,6 +34,7 @@ def run(protocol: Protocol, progress=None, simulator: Simulator | None = None, c
     """
     if protocol.is_experiment:
         return _experiment(protocol, progress)
+    assert isinstance(protocol.spec, schema.NetworkProtocol)
     simulator = simulator or build(protocol)
     results = simulate(simulator, protocol.spec.duration, progress, checkpoint)
     finish(protocol, results)
@@ -87,7 +89,8 @@ BINNED = ("fano_factor", "synchrony", "population_rate")
 def analyse(protocol: Protocol, results: Results) -> dict:
     """``{"summary": {population: {...}}, <analysis type>: {population: {...}}}`` (SI units)."""
     spec = protocol.spec
-    tree = {"summary": analysis.summary(results)}
+    assert isinstance(spec, schema.NetworkProtocol)
+    tree: dict[str, dict] = {"summary": analysis.summary(results)}
     for item in spec.analyses:
         spikes = results.spikes.get(item.population)
         if spikes is None:
@@ -98,6 +101,7 @@ def analyse(protocol: Protocol, results: Results) -> dict:
         binned = item.type in BINNED
         if window[1] <= window[0] or (binned and window[1] - window[0] < item.bin_size):
             continue  # not enough recorded yet (interrupted before the window or its first bin)
+        value: dict[str, object]
         if item.type == "firing_rates":
             value = {"rate": analysis.firing_rates(spikes, window)}
         elif item.type == "isi_cv":
@@ -113,6 +117,7 @@ def analyse(protocol: Protocol, results: Results) -> dict:
             time, rate = analysis.population_rate(spikes, window, item.bin_size)
             value = {"time": time, "rate": rate}
         else:
+            assert item.input is not None  # a tuning_curve analysis (the loader requires its input)
             inputs, rate = analysis.tuning_curve(spikes, _input_values(protocol, item.input), window)
             value = {"input": inputs, "rate": rate, "input_dimension": _input_dimension(protocol, item.input)}
         tree.setdefault(item.type, {})[item.population] = value
@@ -128,6 +133,7 @@ def _input_dimension(protocol: Protocol, dotted: str) -> str:
     """Dimension of the tuning-curve input named by ``dotted`` (a parameter or a stimulus field)."""
     keys = dotted.split(".")
     spec = protocol.spec
+    assert isinstance(spec, schema.NetworkProtocol)
     if keys[0] == "stimuli":
         target = spec.stimuli[int(keys[1])].population
         return models()[spec.network.populations[target].model].input_dimension
@@ -140,6 +146,7 @@ def _input_dimension(protocol: Protocol, dotted: str) -> str:
 
 def _experiment(protocol: Protocol, progress) -> Outcome:
     spec = protocol.spec
+    assert isinstance(spec, schema.ExperimentProtocol)
     report = (lambda fraction, text: progress(fraction, 1.0)) if progress else None
     output = experiment.run_experiment(spec.experiment, dict(spec.config), spec.seed, report)
     results = Results(seed=spec.seed)

@@ -106,7 +106,8 @@ def _loader(file: str):
 
 def _check_size(root, file: str) -> None:
     """Refuse a node graph whose alias-expanded tree exceeds ``MAX_NODES`` (or that refers to itself)."""
-    sizes, open_ = {}, set()
+    sizes: dict[int, int] = {}  # id(node) -> alias-expanded size
+    open_: set[int] = set()
 
     def size(node) -> int:
         key = id(node)
@@ -164,7 +165,8 @@ def parse(text: str, file: str):
         raise ProtocolError(f"invalid YAML: {exc.problem or exc}", file,
                             mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as exc:
-        raise ProtocolError(f"invalid YAML: character #x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x} is not allowed ({exc.reason})",
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ProtocolError(f"invalid YAML: character #x{code:04x} is not allowed ({exc.reason})",
                             file, _line_of(text, exc.position)) from None
     except yaml.YAMLError as exc:
         raise ProtocolError(f"invalid YAML: {exc}", file) from None

@@ -245,7 +245,8 @@ def write_summary(sweep: Sweep, frame, output: pathlib.Path) -> list[pathlib.Pat
 
     attributes = {"protocol_file": sweep.file, "protocol_yaml": sweep.yaml(), "swept": json.dumps(sweep.keys),
                   "seeds": json.dumps(sweep.seeds)}
-    written = [write_csv(frame, output / "summary.csv"), write_h5(frame, output / "summary.h5", units(sweep), attributes)]
+    written = [write_csv(frame, output / "summary.csv"),
+               write_h5(frame, output / "summary.h5", units(sweep), attributes)]
     for name, figure in draw(sweep, frame).items():
         figure.savefig(output / name, dpi=120)
         written.append(output / name)

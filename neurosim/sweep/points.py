@@ -148,7 +148,8 @@ class Sweep:
         if seeds is None:
             seeds = block.get("seeds") or [checked.spec.seed]
         if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
-            raise ProtocolError(f"expected a list of seeds (integers >= 0), got {seeds!r}", str(path), None, "sweep.seeds")
+            raise ProtocolError(f"expected a list of seeds (integers >= 0), got {seeds!r}", str(path), None,
+                                "sweep.seeds")
         if len(set(seeds)) != len(seeds):
             raise ProtocolError(f"seeds repeat: {seeds!r}", str(path), None, "sweep.seeds")
         return cls(tree, str(path), axes, [int(s) for s in seeds], block)
@@ -178,8 +179,9 @@ class Sweep:
             if exc.file != "--set":
                 raise
             key = exc.key_path or ""
-            axis = next((axis for axis in self.axes if any(key == k or key.startswith(k + ".") or k.startswith(key + ".")
-                                                            for k in axis.keys)), None)
+            axis = next((axis for axis in self.axes
+                         if any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in axis.keys)),
+                        None)
             where = axis.where if axis else None
             shown = ", ".join(f"{k}={_text(v)}" for k, v in point.values)
             raise ProtocolError(f"sweep point ({shown}): {exc.message}", where.file if where else self.file,

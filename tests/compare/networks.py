@@ -17,7 +17,8 @@ def _two_populations(net, model, params, receptors, initial, weights):
             for name, n in (("E", 3200), ("I", 800))}
     for pre, weight in weights.items():
         for post in pops.values():
-            net.connect(pops[pre], post, receptor=pre, rule=connectivity.rule("fixed_probability", p=0.02), weight=weight)
+            net.connect(pops[pre], post, receptor=pre, rule=connectivity.rule("fixed_probability", p=0.02),
+                        weight=weight)
     for pop in pops.values():
         net.record_spikes(pop)
     return net

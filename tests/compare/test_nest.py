@@ -77,7 +77,8 @@ def test_no_counterpart_is_refused(change, message):
 
 
 def test_cli_reports_no_counterpart(tmp_path, capsys):
-    text = pathlib.Path(MODELS).read_text().replace("kernel: alpha, tau: 1 ms", "kernel: exp2, tau: 1 ms, tau_rise: 0.5 ms")
+    text = pathlib.Path(MODELS).read_text().replace("kernel: alpha, tau: 1 ms",
+                                                    "kernel: exp2, tau: 1 ms, tau_rise: 0.5 ms")
     path = tmp_path / "exp2.yaml"
     path.write_text(text)
     assert cli.main(["compare", str(path), "--against", "nest", "-o", str(tmp_path / "out")]) == 2

@@ -82,7 +82,8 @@ def fhn_reference(t_end):
     return solve_ivp(f, (0, t_end), [-1.0, 1.0], method="DOP853", rtol=1e-12, atol=1e-12, dense_output=True)
 
 
-@pytest.mark.parametrize(("method", "dt", "tolerance"), [("rk4", 1e-5, 1e-7), ("rk2", 1e-5, 2e-3), ("euler", 1e-6, 2e-3)])
+@pytest.mark.parametrize(("method", "dt", "tolerance"),
+                         [("rk4", 1e-5, 1e-7), ("rk2", 1e-5, 2e-3), ("euler", 1e-6, 2e-3)])
 def test_nonlinear_system_against_solve_ivp(method, dt, tolerance):
     from neurosim.core.neurons.equation import register
     register(FHN, replace=True)

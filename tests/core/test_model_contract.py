@@ -49,7 +49,8 @@ def test_model_contract(model):
     stochastic = any(not np.array_equal(other_seed.states["P"][v].data, same_seed.states["P"][v].data)
                      for v in same_seed.states["P"])
     for variable, record in result.states["P"].items():  # the same seed reproduces the run
-        np.testing.assert_array_equal(same_seed.states["P"][variable].data, record.data[:len(same_seed.states["P"][variable].data)])
+        again = same_seed.states["P"][variable].data
+        np.testing.assert_array_equal(again, record.data[:len(again)])
     last = round(CHECK / (10 * DT))
     for variable, record in result.states["P"].items():
         data = record.data

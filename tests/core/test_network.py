@@ -43,7 +43,10 @@ def test_delivered_events_equal_sum_of_out_degrees(rule):
     expected = 0
     for node, t in zip(sent_before_end.node_ids, sent_before_end.times, strict=True):
         row = slice(projection.indptr[node], projection.indptr[node + 1])
-        steps = projection.delay_steps[row] if projection.uniform_delay < 0 else np.full(out_degree[node], projection.uniform_delay)
+        if projection.uniform_delay < 0:
+            steps = projection.delay_steps[row]
+        else:
+            steps = np.full(out_degree[node], projection.uniform_delay)
         expected += np.count_nonzero(round(t / DT) + steps < sim.step)  # arrived by the end of the run
     delivered = sim.population("sink").z.sum()  # b = 1 and no decay over 0.1 s (tau 1e9 s)
     assert delivered == pytest.approx(expected, rel=1e-9)  # decay over the run: 0.1 s / 1e9 s = 1e-10
@@ -206,7 +209,8 @@ def test_nan_during_run_raises_simulation_error_naming_population_and_neuron():
     net.record_state(runaway, "x")
     sim = Simulator(net, dt=1e-3)
     # x[1] triples every step and overflows near step 650; 0 * inf then makes the others NaN.
-    with pytest.raises(SimulationError, match=r"population 'runaway': x of neuron \d became (inf|nan) between t = ") as info:
+    with pytest.raises(SimulationError,
+                       match=r"population 'runaway': x of neuron \d became (inf|nan) between t = ") as info:
         sim.run(2.0)
     assert info.value.population == "runaway"
     assert info.value.time <= 2.0
@@ -251,8 +255,8 @@ def test_bad_input_raises_parameter_error(build, match):
         build()
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"dt": -1e-4}, "dt"), ({"dt": 0.0}, "dt"), ({"dtype": "float16"}, "dtype"),
-                                           ({"threads": 0}, "threads")])
+@pytest.mark.parametrize(("kwargs", "match"), [({"dt": -1e-4}, "dt"), ({"dt": 0.0}, "dt"),
+                                           ({"dtype": "float16"}, "dtype"), ({"threads": 0}, "threads")])
 def test_bad_simulator_settings_raise(kwargs, match):
     net = Network()
     net.add(LIF("a", 1))

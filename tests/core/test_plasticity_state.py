@@ -100,7 +100,8 @@ def test_song_protocol_and_weight_reload(tmp_path):
     with pytest.raises(ProtocolError, match=r"wrong.yaml:\d+.*wmax"):
         build(load(wrong))
     unknown = tmp_path / "unknown.yaml"
-    unknown.write_text(text.replace("{projection: input_to_neuron, variable: w", "{projection: input_to_neurons, variable: w"))
+    unknown.write_text(text.replace("{projection: input_to_neuron, variable: w",
+                                    "{projection: input_to_neurons, variable: w"))
     with pytest.raises(ProtocolError, match=r"unknown.yaml:\d+.*input_to_neuron"):
         build(load(unknown))
 

@@ -55,12 +55,11 @@ def test_delays_follow_brian2_spike_queue(dt):
 
 def test_half_steps_round_up_for_delays_and_down_for_times():
     dt = 2.0**-13  # halves of this step are exact in binary
-    with pytest.warns(TimeGridWarning):
-        assert to_steps(2.5 * dt, dt, "delay", "d") == 3
-        assert to_steps(4.5 * dt, dt, "delay", "d") == 5
-    with pytest.warns(TimeGridWarning):
-        assert to_steps(2.5 * dt, dt, "spike_time", "t") == 2
-        assert to_steps(2.99 * dt, dt, "refractory", "r") == 2
+    cases = [(2.5, "delay", 3), (4.5, "delay", 5), (2.5, "spike_time", 2), (2.99, "refractory", 2)]
+    for value, rule, expected in cases:
+        with pytest.warns(TimeGridWarning):
+            steps = to_steps(value * dt, dt, rule, "x")
+        assert steps == expected, (value, rule)
 
 
 def test_durations_follow_brian2_clock():

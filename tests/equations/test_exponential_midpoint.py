@@ -56,7 +56,7 @@ def test_linear_decay_is_exact():
 def test_refused_for_systems_not_conditionally_linear():
     from neurosim.equations.parse import EquationError
     model = Model("cubic", "dv/dt = (v - v**3)/tau : 1", parameters={"tau": "1 ms"})
-    with pytest.raises(EquationError, match="exponential_midpoint.*not linear in 'v'"):
+    with pytest.raises(EquationError, match=r"exponential_midpoint.*not linear in 'v'"):
         choose(model.system, "exponential_midpoint")
 
 

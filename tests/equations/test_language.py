@@ -44,7 +44,8 @@ def test_inconsistent_units_name_the_terms():
     assert "'I' has" in str(exc)
     assert "ampere" not in exc.message.split("'I'")[0]
     exc = error(equations="dv/dt = (v_rest - v) + I/cm : volt (unless refractory)")
-    assert "terms of a sum differ: 'v_rest - v' has dimension voltage (volt) but 'I/cm' has voltage_per_time" in str(exc)
+    assert ("terms of a sum differ: 'v_rest - v' has dimension voltage (volt) but 'I/cm' has voltage_per_time"
+            in str(exc))
     exc = error(equations="dv/dt = (v_rest - v)/cm : volt (unless refractory)")
     assert "right-hand side has dimension" in str(exc)
     assert "but dv/dt has voltage_per_time" in str(exc)

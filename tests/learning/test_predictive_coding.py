@@ -70,7 +70,8 @@ def pc_and_backprop(digits, activation, scale, gamma):
     return net.weight_updates(relaxation, gamma), autodiff_gradients(net, X, Y)
 
 
-@pytest.mark.parametrize(("activation", "scale", "gamma"), [("logistic", 1.0, 0.1), ("tanh", 1.0, 0.01), ("tanh", 2.0, 0.001)])
+@pytest.mark.parametrize(("activation", "scale", "gamma"),
+                         [("logistic", 1.0, 0.1), ("tanh", 1.0, 0.01), ("tanh", 2.0, 0.001)])
 def test_weight_updates_after_relaxation_equal_backprop_gradients(digits, activation, scale, gamma):
     """Independent reference: the baselines' reverse-mode autodiff on the same weights and loss."""
     (dW, db), (gW, gb) = pc_and_backprop(digits, activation, scale, gamma)

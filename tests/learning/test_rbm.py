@@ -28,7 +28,8 @@ def test_energy_gaps_and_conditionals_follow_the_energy():
         on, off = v.copy(), v.copy()
         on[:, i], off[:, i] = 1, 0
         np.testing.assert_allclose(rbm.energy(on, h) - rbm.energy(off, h), rbm.energy_gap_visible(h)[:, i])
-        np.testing.assert_allclose(rbm.visible_probabilities(h)[:, i], 1 / (1 + np.exp(rbm.energy_gap_visible(h)[:, i])))
+        np.testing.assert_allclose(rbm.visible_probabilities(h)[:, i],
+                                   1 / (1 + np.exp(rbm.energy_gap_visible(h)[:, i])))
     for j in range(3):
         on, off = h.copy(), h.copy()
         on[:, j], off[:, j] = 1, 0

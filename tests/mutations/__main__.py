@@ -97,7 +97,8 @@ def main(argv=None) -> int:
             continue
         print(f"{m.name} ...", file=sys.stderr, flush=True)
         status, seconds, output = trial(files, m.tests, m)
-        result = {0: "SURVIVED", 1: "killed"}.get(status, f"killed (exit {status})" if status > 0 else "killed (timeout)")
+        result = {0: "SURVIVED", 1: "killed"}.get(status,
+                                                  f"killed (exit {status})" if status > 0 else "killed (timeout)")
         if status not in (0, 1):
             result += "; check the mutation is valid code"
         rows.append((m.name, result, seconds))
@@ -106,7 +107,8 @@ def main(argv=None) -> int:
     for name, result, seconds in rows:
         print(f"{name:<32}{result:<24}{seconds:>8.0f}")
     bad = [name for name, result, _ in rows if not result.startswith("killed")]
-    print(f"{len(rows) - len(bad)} of {len(rows)} mutations killed" + (f"; not killed: {', '.join(bad)}" if bad else ""))
+    print(f"{len(rows) - len(bad)} of {len(rows)} mutations killed"
+          + (f"; not killed: {', '.join(bad)}" if bad else ""))
     return 1 if bad else 0
 
 

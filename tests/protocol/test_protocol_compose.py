@@ -56,7 +56,7 @@ def test_set_paths_and_values():
     assert tree == {"a": {"b": [{"c": 1}, {"c": "5 ms"}], "new": {"deep": [1, 2]}}}
     with pytest.raises(ProtocolError, match="no item '7'"):
         apply_set(tree, "a.b.7.c=1")
-    with pytest.raises(ProtocolError, match="expected key.path=value"):
+    with pytest.raises(ProtocolError, match=r"expected key\.path=value"):
         apply_set(tree, "a.b")
 
 
@@ -78,7 +78,8 @@ def test_compare_block_sets_tolerances_and_rejects_unknown_keys(root):
     from neurosim.compare.command import tolerances_of
 
     protocol = load(root / "protocols" / "hh_step.yaml",
-                    ["compare.voltage=2 uV", "compare.seeds=7", "compare.mode=statistical", "compare.same_network=true"])
+                    ["compare.voltage=2 uV", "compare.seeds=7", "compare.mode=statistical",
+                     "compare.same_network=true"])
     mode, same_network, tolerances = tolerances_of(protocol.spec)
     assert mode == "statistical"
     assert tolerances.voltage == pytest.approx(2e-6)

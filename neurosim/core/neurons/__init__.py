@@ -1,7 +1,12 @@
 """Neuron models, one module each; ``make_population(model, name, n, ...)`` picks one by name."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...errors import ParameterError, did_you_mean
+
+if TYPE_CHECKING:
+    from ..population import Population
 
 
 def models() -> dict:
@@ -13,7 +18,8 @@ def models() -> dict:
     from .rate import RatePopulation
     from .sources import PoissonSource, SpikeSource
 
-    classes = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation, PoissonSource, SpikeSource]
+    classes: list[type[Population]] = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation,
+                                       PoissonSource, SpikeSource]
     return {**{cls.model: cls for cls in classes}, **registered()}
 
 

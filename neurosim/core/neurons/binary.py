@@ -8,13 +8,16 @@ at exactly 0 (synchronous Hopfield update). The output array is ``rate`` (= ``s`
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 
 from ...errors import ParameterError
 from ..params import Param
 from ..population import Population
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 MODES = ("stochastic", "sign")
 
@@ -53,7 +56,7 @@ class BinaryPopulation(Population):
             raise ParameterError(f"population '{name}': low", low, "0 or -1")
         self.mode, self.low = mode, float(low) if mode == "stochastic" else -1.0
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.args[r("rng")] = self.run_rng
         w.imports.add("from neurosim.core.neurons.binary import binary_update")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import sympy
@@ -38,6 +38,9 @@ from ..distributions import sample
 from ..params import CONSTRAINTS, Param
 from ..population import Population
 from ..synapses import Synapse
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
@@ -186,7 +189,8 @@ class Model:
         """A :class:`EquationPopulation` subclass for this model, usable wherever built-in models are."""
         spec = {key: Param(key, self.dimensions[key], p.default, p.constraint, p.doc)
                 for key, p in self.parameters.items()}
-        state_spec = {key: (self.dimensions[key], str(self.initial_exprs[key])) for key in self.states}
+        state_spec: dict[str, tuple[str, object]] = {key: (self.dimensions[key], str(self.initial_exprs[key]))
+                                                     for key in self.states}
         if self.system.refractory is not None and not self.system.refractory_is_condition:
             state_spec["ref_left"] = ("time", 0.0)
         return type(self.name, (EquationPopulation,), {
@@ -254,7 +258,7 @@ def kernel_model(synapse: Synapse, input_unit: str) -> tuple[SynapseModel, dict[
         equations, on_pre, g = f"dg/dt = -g/tau : {unit}", "g += w", "g"
     elif synapse.kernel == "alpha":  # x -> g chain; x += e*w gives a peak of w at t = tau
         equations, on_pre, g = (f"dx/dt = -x/tau : {unit}\ndg/dt = (x - g)/tau : {unit}",
-                                f"x += {float(np.e)!r}*w", "g")
+                                f"x += {np.e!r}*w", "g")
     else:  # exp2: a decay minus a rise, scaled so that the peak is w
         params["tau_rise"] = Parameter("tau_rise", synapse.tau_rise, parse_unit("second"))
         peak = synapse.peak() * (synapse.tau - synapse.tau_rise)  # max of exp(-t/tau) - exp(-t/tau_rise)
@@ -326,7 +330,8 @@ class EquationPopulation(Population):
         for pkey, value in (given or {}).items():
             if pkey not in synapse_model.parameters:
                 raise ParameterError(f"{label}: {pkey}", value, f"a parameter of this receptor, one of "
-                                     f"{sorted(synapse_model.parameters)}{did_you_mean(pkey, synapse_model.parameters)}")
+                                     f"{sorted(synapse_model.parameters)}"
+                                     f"{did_you_mean(pkey, synapse_model.parameters)}")
         for pkey, p in synapse_model.parameters.items():
             raw = (given or {}).get(pkey, p.default)
             si, dim = (float(raw), p.dim) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else \
@@ -364,7 +369,10 @@ class EquationPopulation(Population):
             terms = (["i_ext"] if index == 0 else []) + outputs[key]
             lines.append(f"{key} = {' + '.join(terms) or '0'} : {brian2_unit(dim)}")
         self.combined_text = "\n".join(lines)
-        label = model.name if not self.receptor_models else f"{model.name} with receptors {', '.join(self.receptor_models)}"
+        if self.receptor_models:
+            label = f"{model.name} with receptors {', '.join(self.receptor_models)}"
+        else:
+            label = model.name
         try:
             self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim},
                                        model.threshold, model.reset, model.refractory)
@@ -374,13 +382,14 @@ class EquationPopulation(Population):
         # receptor on_pre statements: linear in w, coefficients from receptor parameters only
         converter = self.system.converter
         self.on_pre: dict[str, dict[str, float]] = {}
-        for key, (synapse_model, values, mapping) in self.receptor_models.items():
+        for key, (synapse_model, _, mapping) in self.receptor_models.items():
             converter.symbols["w"], converter.sympy["w"] = synapse_model.weight, sympy.Symbol("w", real=True)
             targets = {mapping[s]: self.system.dims[mapping[s]] for s in synapse_model.states}
             try:
                 parsed = statements(converter, rename(synapse_model.on_pre, mapping), "on_pre", targets)
             except EquationError as exc:
-                raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text, exc.message) from None
+                raise ParameterError(f"population '{self.name}': receptor '{key}' on_pre", exc.text,
+                                     exc.message) from None
             finally:
                 del converter.symbols["w"], converter.sympy["w"]
             coefficients = {}
@@ -487,7 +496,7 @@ class EquationPopulation(Population):
             self.ref_time = np.round(duration / dt) * dt  # whole steps, as lif.py and Brian2
 
     #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
-    STABILITY = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
+    STABILITY: ClassVar[dict[str, float]] = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
 
     def _check_stiffness(self, dt: float) -> None:
         """Warn when an explicit method is unstable at the initial state: ``|d f_x/d x| dt`` above
@@ -521,7 +530,7 @@ class EquationPopulation(Population):
             arrays.update(ring=self.ring, syn_b=self.bank.b.astype(self.dtype), syn_row=self.bank.row_receptor)
         return arrays
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         """The update loop of this population (see the module docstring)."""
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
@@ -620,7 +629,7 @@ class EquationPopulation(Population):
         _, dim = self.system.converter.expression(text, "record")
         return _dimension(self.definition.name, dim, text)
 
-    def record_expression(self, variable: str, index: str, w) -> str:
+    def record_expression(self, variable: str, index: str, w: CodeWriter) -> str:
         system = self.system
         if variable.startswith("syn_") and variable[4:] in self.receptor_models:
             synapse_model, _, mapping = self.receptor_models[variable[4:]]
@@ -633,7 +642,8 @@ class EquationPopulation(Population):
                     else f"{w.ref(self, 'z')}[{self.row_of[variable]}, {index}]")
         else:
             return f"{w.ref(self, variable)}[{index}]"
-        names = {s: (f"{w.ref(self, s)}[{index}]" if s not in self.row_of else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
+        names = {s: (f"{w.ref(self, s)}[{index}]" if s not in self.row_of
+                     else f"{w.ref(self, 'z')}[{self.row_of[s]}, {index}]")
                  for s in system.states}
         names["i_ext"] = f"{w.ref(self, 'i_ext')}[{index}]"
         names["t"], names["dt"] = "(step * dt)", "dt"
@@ -652,11 +662,18 @@ _SYNAPSES: dict[str, SynapseModel] = {}
 def register(model: Model | SynapseModel, replace: bool = False):
     """Make ``model`` available by name (``model: <name>`` in protocols, ``make_population``)."""
     from . import models as builtin_models
-    table = _SYNAPSES if isinstance(model, SynapseModel) else _REGISTRY
-    if not replace and (model.name in table or (isinstance(model, Model) and model.name in builtin_models())):
+    taken = model.name in (_SYNAPSES if isinstance(model, SynapseModel) else _REGISTRY)
+    if not replace and (taken or (isinstance(model, Model) and model.name in builtin_models())):
         raise ParameterError("model name", model.name, "a name not registered yet (pass replace=True to redefine)")
-    table[model.name] = model if isinstance(model, SynapseModel) else model.population_class()
+    _store(model)
     return model
+
+
+def _store(model: Model | SynapseModel) -> None:
+    if isinstance(model, SynapseModel):
+        _SYNAPSES[model.name] = model
+    else:
+        _REGISTRY[model.name] = model.population_class()
 
 
 def registered() -> dict[str, type]:
@@ -682,9 +699,7 @@ def _load_builtin() -> None:
     root = pathlib.Path(__file__).resolve().parents[2] / "models"
     for kind in ("synapses", "neurons"):
         for path in sorted((root / kind).glob("*.yaml")):
-            model = load_file(path)
-            (_SYNAPSES if isinstance(model, SynapseModel) else _REGISTRY)[model.name] = \
-                model if isinstance(model, SynapseModel) else model.population_class()
+            _store(load_file(path))
 
 
 NEURON_KEYS = ("name", "doc", "convention", "equations", "parameters", "inputs", "initial", "threshold", "reset",

@@ -66,7 +66,7 @@ membrane rate ``(g_na m^3 h + g_k n^4 + g_leak)/cm`` peaks during a spike at 38/
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
@@ -76,6 +76,9 @@ from ...units import to_si
 from ..params import Param
 from ..population import Population
 from ..timegrid import to_steps
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 mV, ms, um2 = 1e-3, 1e-3, 1e-12
 UF_PER_CM2, MS_PER_CM2 = 1e-2, 10.0  # 1 uF/cm^2 = 1e-2 F/m^2, 1 mS/cm^2 = 10 S/m^2
@@ -265,7 +268,8 @@ class _HHBase(Population):
             if key not in given:
                 self.params[key] = density * self.params["area"]
         if method not in METHODS:
-            raise ParameterError(f"population '{name}': method", method, f"one of {METHODS}{did_you_mean(method, METHODS)}")
+            raise ParameterError(f"population '{name}': method", method,
+                                 f"one of {METHODS}{did_you_mean(method, METHODS)}")
         if not isinstance(gate_tables, bool):
             raise ParameterError(f"population '{name}': gate_tables", gate_tables, "True or False")
         if gate_tables and method != "exponential_euler":
@@ -279,7 +283,7 @@ class _HHBase(Population):
             density = to_si(density, "current_density", f"population '{self.name}': current density")
         return np.asarray(density, float) * self.params["area"]
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         """As :meth:`Population.build`; gates not given in ``initial`` start at steady state."""
         super().build(dt, dtype, rng)
         gates = {gate: np.empty(self.n) for gate in "mhn"}
@@ -288,12 +292,13 @@ class _HHBase(Population):
             if gate not in self.initial:
                 self.state[gate][:] = value
 
-    def prepare(self, dt):
+    def prepare(self, dt: float) -> None:
         if dt > MAX_DT[self.method]:
             raise ParameterError(f"population '{self.name}' ({self.model}, {self.method}): dt", dt,
                                  f"a time step <= {MAX_DT[self.method] / ms:g} ms (the action potential is "
                                  "not resolved above it; see neurosim.core.neurons.hh)")
         p = self.params
+        assert self.bank is not None  # built
         self.kernel = {
             "i_offset": p["i_offset"], "cm": p["cm"], "g_na": p["g_na"], "g_k": p[self.k_name],
             "g_leak": p["g_leak"], "e_na": p["e_na"], "e_k": p["e_k"], "e_leak": p["e_leak"],
@@ -314,7 +319,7 @@ class _HHBase(Population):
             arrays.update({f"k_{key}": np.ascontiguousarray(value, self.dtype) for key, value in self.kernel.items()})
         return arrays
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         if self.method == "rk4":
             self._emit_kernel_call(w)
         else:
@@ -341,9 +346,11 @@ class _HHBase(Population):
         k = (lambda key: w.value(self, f"k_{key}", np.asarray(self.kernel[key], self.dtype)))
         v, z, bank, rows = arr("v"), arr("z"), self.bank, range(self.bank.n_rows)
         current = f"{arr('i_ext')}[i] + {k('i_offset')}" if self.has_input else k("i_offset")
-        g_syn = " + ".join(f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}" for s in rows if bank.g_coef[s]) or "0.0"
-        drive = " + ".join([current] + [f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}" for s in rows
-                                        if bank.ge_coef[s] or bank.i_coef[s]])
+        g_syn = " + ".join(f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}"
+                           for s in rows if bank.g_coef[s]) or "0.0"
+        drive = " + ".join([current] + [
+            f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}"
+            for s in rows if bank.ge_coef[s] or bank.i_coef[s]])
         u = f"{q}v0 - {k('vt')}" if self.traub else f"{q}v0"
         if self.gate_tables:
             w.args[arr("table")] = self.table.astype(self.dtype)
@@ -373,8 +380,9 @@ class _HHBase(Population):
                  f"{q}spike = ({q}v0 <= {k('v_thresh')}) & ({k('v_thresh')} < {q}v1) & ({q}ref <= 0.5 * dt)",
                  f"{arr('ref_left')}[i] = {k('ref_time')} if {q}spike else max({q}ref, 0.0)",
                  f"{arr('fired')}[i] = {q}spike"]
-        body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows
-                                                if bank.phi[s, col]) for s in rows]
+        body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}"
+                                                for col in rows if bank.phi[s, col])
+                 for s in rows]
         w.imports.add("import math")
         w.lines["update"] += [f"for i in {w.loop(self.n, PARALLEL_MIN_NEURONS)}:"]
         w.lines["update"] += ["    " + line for line in body]

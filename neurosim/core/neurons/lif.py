@@ -27,7 +27,7 @@ period starts there, so rates have no dt quantisation; requires receptor-free in
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from ..population import Population
 from ..synapses import current_coupling
 from ..timegrid import to_steps
 from .rate import activation_values
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 mV, ms, nF, nA = 1e-3, 1e-3, 1e-9, 1e-9
 SPIKE_TIMINGS = ("step", "precise")
@@ -50,7 +53,8 @@ class _LIFBase(Population):
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"v": ("voltage", "v_rest"), "ref_left": ("time", 0.0)}
     default_timing = "step"
     refractory_name = "tau_refrac"
-    options: ClassVar[dict[str, str]] = {"spike_timing": "'step' (Brian2/NEST grid) or 'precise' (Nengo's interpolation)"}
+    options: ClassVar[dict[str, str]] = {
+        "spike_timing": "'step' (Brian2/NEST grid) or 'precise' (Nengo's interpolation)"}
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, spike_timing=None):
         super().__init__(name, n, params, receptors, initial)
@@ -65,19 +69,23 @@ class _LIFBase(Population):
                                  owner=("population", name), key=f"params.{key}")
         if self.spike_timing == "precise" and self.receptors:
             raise ParameterError(f"population '{name}': spike_timing", "precise",
-                                 "'step' for populations with receptors (precise timing needs input held over the step)")
+                                 "'step' for populations with receptors "
+                                 "(precise timing needs input held over the step)")
 
     def membrane(self) -> dict[str, np.ndarray]:
-        """Kernel parameters in the dimensional form: v_rest, r_m, tau_m, v_thresh, v_reset, tau_refrac, i_offset, v_min."""
+        """Kernel parameters in the dimensional form: v_rest, r_m, tau_m, v_thresh, v_reset, tau_refrac,
+        i_offset, v_min."""
         raise NotImplementedError
 
-    def prepare(self, dt):
+    def prepare(self, dt: float) -> None:
         m = self.membrane()
         if self.spike_timing == "step":
-            ref_time = to_steps(m["tau_refrac"], dt, "refractory", f"population '{self.name}': {self.refractory_name}") * dt
+            owner = f"population '{self.name}': {self.refractory_name}"
+            ref_time = to_steps(m["tau_refrac"], dt, "refractory", owner) * dt
         else:
             ref_time = m["tau_refrac"]
         bank = self.bank
+        assert bank is not None  # built
         self.kernel = {  # arrays of the dimensional form, in SI units
             "i_offset": m["i_offset"], "v_rest": m["v_rest"], "r_m": m["r_m"], "tau_m": m["tau_m"],
             "decay": np.exp(-dt / m["tau_m"]), "v_thresh": m["v_thresh"], "v_reset": m["v_reset"],
@@ -86,11 +94,11 @@ class _LIFBase(Population):
             "i_coef": bank.i_coef, "g_coef": bank.g_coef, "ge_coef": bank.ge_coef,
         }
 
-    def jump_target(self, w) -> str:
+    def jump_target(self, w: CodeWriter) -> str:
         """Code arguments ``v, ref_left`` for kernels that add voltage jumps (delta receptors)."""
         return f"{w.ref(self, 'v')}, {w.ref(self, 'ref_left')}"
 
-    def emit(self, w):
+    def emit(self, w: CodeWriter) -> None:
         delta = [index for index, synapse in enumerate(self.receptors.values()) if synapse.is_delta]
         if self.ring_length and delta:  # before the generic deliver, which clears the slot
             w.imports.add("from neurosim.core.synapses import deliver_jumps")
@@ -99,7 +107,7 @@ class _LIFBase(Population):
                                           f"{self.jump_target(w)}, dt)")
         super().emit(w)
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         """Emit the update specialised to this population: homogeneous parameters become literals,
         receptor rows are unrolled, and in step mode the loop (update, threshold, reset in Brian2's
         order) has no branches so that it vectorises; a second loop collects the spiking indices."""
@@ -109,7 +117,9 @@ class _LIFBase(Population):
         k = (lambda key: w.value(self, f"k_{key}", self.kernel[key].astype(self.dtype)))
         v, ref, z = arr("v"), arr("ref_left"), arr("z")
         current = f"({arr('i_ext')}[i] + {k('i_offset')})" if self.has_input else k("i_offset")
-        bank, rows = self.bank, range(self.bank.n_rows)
+        bank = self.bank
+        assert bank is not None  # built
+        rows = range(bank.n_rows)
         body = [f"{q}z{s} = {z}[{s}, i]" for s in rows]
         v_min = "" if np.all(np.isneginf(self.kernel["v_min"])) else k("v_min")
         if self.spike_timing == "precise":
@@ -135,9 +145,11 @@ class _LIFBase(Population):
             # every local is assigned once, so the loop can also run as a parallel (prange) loop
             body += [f"{q}ref = {ref}[i] - dt"]
             if bank.has_conductance:
-                g = " + ".join([f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}" for s in rows if bank.g_coef[s]] or ["0.0"])
-                drive = " + ".join([current] + [f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}" for s in rows
-                                                if bank.ge_coef[s] or bank.i_coef[s]])
+                g = " + ".join([f"{w.constant(self, f'g_coef{s}', bank.g_coef[s])} * {q}z{s}"
+                                for s in rows if bank.g_coef[s]] or ["0.0"])
+                drive = " + ".join([current] + [
+                    f"{w.constant(self, f'i_coef{s}', bank.ge_coef[s] + bank.i_coef[s])} * {q}z{s}"
+                    for s in rows if bank.ge_coef[s] or bank.i_coef[s]])
                 body += [f"{q}leak = 1.0 + {k('r_m')} * ({g})",
                          f"{q}vinf = ({k('v_rest')} + {k('r_m')} * ({drive})) / {q}leak",
                          f"{q}vint = {q}vinf + ({v}[i] - {q}vinf) * math.exp(-dt * {q}leak / {k('tau_m')})"]
@@ -154,7 +166,8 @@ class _LIFBase(Population):
                      f"{ref}[i] = {k('ref_time')} if {q}spike else {q}ref",
                      f"{arr('fired')}[i] = {q}spike"]
             # receptor states propagate exactly, also during the refractory period
-            body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}" for col in rows if bank.phi[s, col])
+            body += [f"{z}[{s}, i] = " + " + ".join(f"{w.constant(self, f'phi{s}_{col}', bank.phi[s, col])} * {q}z{col}"
+                                                    for col in rows if bank.phi[s, col])
                      for s in rows]
             w.lines["update"] += [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body]
             self.emit_spike_collection(w)

@@ -9,7 +9,7 @@ dimensionless; ``f = "lif"`` is the LIF rate curve in Hz (Nengo's ``LIFRate``).
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
@@ -17,6 +17,9 @@ import numpy as np
 from ...errors import ParameterError, did_you_mean
 from ..params import Param
 from ..population import Population
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 ACTIVATIONS = ("logistic", "tanh", "relu", "softplus", "lif", "linear")
 
@@ -115,7 +118,7 @@ class RatePopulation(Population):
         self.activation = activation
         self.code = activation_code(activation)
 
-    def prepare(self, dt):
+    def prepare(self, dt: float) -> None:
         tau = self.params["tau"]
         self.decay = np.where(tau > 0, np.exp(-dt / np.where(tau > 0, tau, 1.0)), 0.0)
         self.state["rate"][:] = activation_values(self.activation, self.state["x"], float(self.params["tau_rc"][0]),
@@ -126,7 +129,7 @@ class RatePopulation(Population):
         arrays["decay"] = self.decay.astype(self.dtype)
         return arrays
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.imports.add("from neurosim.core.neurons.rate import rate_update")
         w.lines["update"].append(f"rate_update({r('x')}, {r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('decay')}, "

@@ -2,7 +2,7 @@
 or time-varying rate, explicit spike lists); they are projected from like any other population."""
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
@@ -11,6 +11,9 @@ from ...errors import ParameterError
 from ..params import Param, check_value, to_value
 from ..population import Population
 from ..timegrid import to_steps
+
+if TYPE_CHECKING:
+    from ..codegen import CodeWriter
 
 #: ``rate * dt`` above this is refused: an expected count of more than 1000 spikes per neuron and
 #: step is a unit mistake (e.g. a rate in Hz given for a train per ms), not a drive.
@@ -49,7 +52,7 @@ class PoissonSource(Population):
             self.rate = check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), self.n,
                                     ("population", name))
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         super().build(dt, dtype, rng)
         self.counts = np.zeros(self.n, np.int32)
         if self.rate_function is None:
@@ -60,7 +63,7 @@ class PoissonSource(Population):
         arrays["counts"] = self.counts
         return arrays
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         """``(T or 1, 2, n or 1)``: the expected count ``rate * dt`` and ``exp(-rate * dt)`` per step."""
         t = (step0 + np.arange(n_steps)) * self.dt
         if self.rate_function is None:
@@ -77,7 +80,7 @@ class PoissonSource(Population):
         mean = rates * self.dt
         return np.ascontiguousarray(np.stack([mean, np.exp(-mean)], axis=1), np.float64)
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.chunk_args[r("mean")] = self
         w.args[r("rng")] = self.run_rng
@@ -146,7 +149,7 @@ class SpikeSource(Population):
         if self.times.size and (self.times.min() < 0 or not np.all(np.isfinite(self.times))):
             raise ParameterError(f"population '{name}': times", "negative or non-finite", "finite times >= 0 s")
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         super().build(dt, dtype, rng)
         steps = np.asarray(to_steps(self.times, dt, "spike_time", f"population '{self.name}': times"), np.int64)
         order = np.lexsort((self.indices, steps))
@@ -157,7 +160,7 @@ class SpikeSource(Population):
                                  f"spikes of each neuron at least dt = {dt} s apart")
         self.cursor = np.zeros(1, np.int64)
 
-    def emit_update(self, w):
+    def emit_update(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         w.args.update({r("steps"): self.steps, r("order"): self.order_indices, r("cursor"): self.cursor})
         w.imports.add("from neurosim.core.neurons.sources import spike_source_step")
