@@ -117,13 +117,15 @@ class _Sampled(Monitor):
 
     recorded = ("_data", "_steps")
     column_name = "neurons"  # the step loop's name of the column indices
+    columns: np.ndarray  # neuron or synapse indices, set by the subclass
 
     def _start(self, every: int, owner: str) -> None:
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ParameterError(f"{owner}: every", every, "a positive integer")
         self.every = int(every)
         self.count = np.zeros(1, np.int64)
-        self._data, self._steps = [], []
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     def load_run_state(self, state):
         super().load_run_state(state)

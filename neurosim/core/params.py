@@ -61,23 +61,23 @@ def check_value(value, param: Param, n: int, owner: tuple[str, str], key: str | 
     the :class:`~neurosim.errors.ParameterError` so that callers can locate the value without parsing
     the message."""
     key = param.name if key is None else key
-    where = {"owner": owner, "key": key}
     name = f"{label(owner)}: {param.name}"
     try:
         value = to_value(value, param.dimension, name)
     except ParameterError as exc:
-        raise ParameterError(exc.name, exc.value, exc.expected, **where) from None
+        raise ParameterError(exc.name, exc.value, exc.expected, owner=owner, key=key) from None
     array = np.asarray(value, float)
     if array.ndim > 1 or (array.ndim == 1 and array.shape[0] != n):
-        raise ParameterError(name, f"array of shape {array.shape}", f"a scalar or an array of shape ({n},)", **where)
+        raise ParameterError(name, f"array of shape {array.shape}", f"a scalar or an array of shape ({n},)",
+                             owner=owner, key=key)
     array = np.broadcast_to(array, (n,)).astype(float)
     if not np.all(np.isfinite(array)):
-        raise ParameterError(name, value, "finite values", **where)
+        raise ParameterError(name, value, "finite values", owner=owner, key=key)
     test, text = CONSTRAINTS[param.constraint]
     bad = ~test(array)
     if bad.any():
         shown = array[bad][0]
-        raise ParameterError(name, format_si(shown, param.dimension), text, **where)
+        raise ParameterError(name, format_si(shown, param.dimension), text, owner=owner, key=key)
     return array
 
 

@@ -29,8 +29,9 @@ def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
     try:
         yield
     except ParameterError as exc:
+        owners = owners or {}
         owner = tuple(exc.owner) if exc.owner is not None else None
-        where = (*owners[owner], *_key_path(exc.key)) if owner in (owners or {}) else path
+        where = (*owners[owner], *_key_path(exc.key)) if owner in owners else path
         raise protocol.error(where, f"{exc}") from None
 
 
