@@ -90,6 +90,14 @@ def check_names(spec: dict[str, Param], given, owner: tuple[str, str], model: st
                                  owner=owner, key=f"params.{key}")
 
 
+def check(spec: dict[str, Param], given: dict, owner: tuple[str, str], model: str = "this model") -> None:
+    """The checks of :func:`resolve` on the ``given`` values only, each at its own size (no array of
+    ``n`` is made: a protocol is checked before its memory estimate)."""
+    check_names(spec, given, owner, model)
+    for key, value in given.items():
+        check_value(value, spec[key], int(np.size(value)) if np.ndim(value) else 1, owner, f"params.{key}")
+
+
 def resolve(spec: dict[str, Param], given: dict, n: int, owner: tuple[str, str],
             model: str = "this model") -> dict[str, np.ndarray]:
     """All parameters of ``spec`` as arrays of length ``n`` (errors keyed ``params.<name>``)."""

@@ -415,7 +415,7 @@ class Checker:
         self.core(path, params.check_names, cls.param_spec, population.params, owner, model)
         for key, raw in population.params.items():
             population.params[key] = self.value(raw, cls.param_spec[key].dimension, n, (*path, "params", key))
-        self.core(path, params.resolve, cls.param_spec, population.params, n, owner, model)
+        self.core(path, params.check, cls.param_spec, population.params, owner, model)
         # receptor states (syn_<receptor>) are accepted here; models that cannot set them say so at build
         receptor_states = {f"syn_{key}": "current" if r.kind == "current" else "conductance"
                            for key, r in population.receptors.items() if r.kind != "delta"}
