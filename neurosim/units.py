@@ -62,6 +62,26 @@ DISPLAY_UNITS: dict[str, str] = {
     "concentration": "mM",
 }
 
+#: The SI unit symbol of each dimension: how stored values (always SI) are labelled in results and tables.
+SI_SYMBOLS: dict[str, str] = {
+    "dimensionless": "", "time": "s", "frequency": "Hz", "voltage": "V", "current": "A", "conductance": "S",
+    "capacitance": "F", "resistance": "Ohm", "charge": "C", "current_density": "A/m^2",
+    "conductance_density": "S/m^2", "capacitance_density": "F/m^2", "area": "m^2", "voltage_per_time": "V/s",
+    "concentration": "mol/m^3",
+}
+
+
+#: The same units as Brian2 spells them (its unit names; dimensions without one are written from base units).
+BRIAN2_UNITS: dict[str, str] = {
+    "dimensionless": "1", "time": "second", "frequency": "hertz", "voltage": "volt", "current": "amp",
+    "conductance": "siemens", "capacitance": "farad", "resistance": "ohm", "charge": "coulomb", "area": "metre**2",
+}
+
+
+def si_symbol(dimension: str | None) -> str:
+    """The SI symbol of ``dimension`` (``"voltage"`` -> ``"V"``), ``""`` when it is unknown or None."""
+    return SI_SYMBOLS.get(dimension, "") if dimension else ""
+
 
 @functools.cache
 def _si_unit(dimension: str):

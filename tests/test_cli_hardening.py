@@ -168,6 +168,7 @@ def test_disk_fault_during_the_write(protocol, tmp_path, monkeypatch, capsys, co
     assert (out / "results.h5").read_bytes() == b"previous results"
 
 
+@pytest.mark.slow  # the console script end to end
 def test_file_size_limit_in_a_child_process(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -361,6 +362,7 @@ def test_corrupt_generated_module_is_rewritten(tmp_path, monkeypatch):
     assert module.read_text() == source
 
 
+@pytest.mark.slow  # two fresh interpreters compile the kernels
 def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
     # Why, corrupt cache: garbage .nbi/.nbc entries failed every later run
     code = ("import numba, os\n@numba.njit(cache=True)\ndef twice(x):\n    return 2 * x\n"

@@ -39,6 +39,7 @@ def test_simulator_logs_build_compile_and_run_with_the_right_counts(caplog):
     assert messages[2].startswith("run: 0.01 s of model time (100 steps)")
 
 
+@pytest.mark.slow  # the console script end to end
 def test_cli_prints_one_line_per_phase_and_nothing_with_q(tmp_path, small_protocol_text):
     (tmp_path / "small.yaml").write_text(small_protocol_text)
     done = _cli("run", "small.yaml", "-o", "out", "--set", "duration=20 ms", cwd=tmp_path)
@@ -65,6 +66,7 @@ def test_progress_counts_model_seconds():
     assert progress.bar is None  # closed at the end, before the run's summary line
 
 
+@pytest.mark.slow  # the console script end to end
 def test_models_lists_builtin_and_user_models_with_units(tmp_path):
     model = tmp_path / "my_lif.yaml"
     model.write_text("name: my_lif\ndoc: a test LIF\nequations: |\n  dv/dt = (E_L - v)/tau + I/C : volt\n"

@@ -93,15 +93,14 @@ def test_synapse_connect_and_dt_take_units_and_refuse_wrong_dimensions():
         ns.Simulator(net, dt="0.1 mV")
 
 
-def test_readme_example_and_quickstart_import_only_neurosim():
+def test_readme_example_and_quickstart_import_only_neurosim(root):
     import json
     import re
 
-    from conftest import ROOT
-    readme = (ROOT / "README.md").read_text()
+    readme = (root / "README.md").read_text()
     example = re.search(r"api-example.*?```python\n(.*?)```", readme, re.DOTALL).group(1)
     quickstart = "\n".join("".join(cell["source"]) for cell in json.loads(
-        (ROOT / "notebooks" / "01_quickstart.ipynb").read_text())["cells"] if cell["cell_type"] == "code")
+        (root / "notebooks" / "01_quickstart.ipynb").read_text())["cells"] if cell["cell_type"] == "code")
     for text in (example, quickstart):
         imports = {line.strip() for line in text.splitlines() if re.match(r"\s*(import|from)\s", line)}
         assert imports - {"import numpy as np"} == {"import neurosim as ns"}

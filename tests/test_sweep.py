@@ -134,7 +134,8 @@ def _all_values(path):
     ("  grid: {network.connections.0.weight: {logspace: [0 nA, 1 nA, 3]}}", "nonzero", 2),
     ("  zip:\n    - {duration: [1 s, 2 s], seed: [1]}", "one length", 3),
     ("  grid: {network.populations.E.params.tau_m: [20 ms, 5 mV]}", "5 mV", 2),
-    ("  grid: {network.populations.E.params.tau_mm: [20 ms]}", "unknown parameter 'tau_mm'", 2),
+    ("  grid: {network.populations.E.params.tau_mm: [20 ms]}", "tau_mm = '20 ms': expected a parameter of",
+     2),
     ("  seeds: [1, 1]", "seeds repeat", None),
     ("  grids: {}", "unknown key 'grids'", 2),
 ])

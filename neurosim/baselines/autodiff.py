@@ -8,7 +8,8 @@ Gradients of broadcast operations are summed back to each input's shape (:func:`
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+
+from ..core import activations
 
 
 class Tensor:
@@ -184,28 +185,21 @@ def log(a) -> Tensor:
     return _node(np.log(a.data), (a,), lambda g: (g / a.data,))
 
 
-def tanh(a) -> Tensor:
-    a = as_tensor(a)
-    out = np.tanh(a.data)
-    return _node(out, (a,), lambda g: (g * (1 - out * out),))
+def _activation(name: str):
+    """The activation ``name`` of :mod:`neurosim.core.activations` as an autodiff operation."""
+    value, slope = activations.VALUES[name], activations.SLOPES[name]
+
+    def apply(a) -> Tensor:
+        a = as_tensor(a)
+        out = value(a.data)
+        return _node(out, (a,), lambda g: (g * slope(a.data, out),))
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"The {name} activation (:mod:`neurosim.core.activations`), differentiable."
+    return apply
 
 
-def sigmoid(a) -> Tensor:
-    """The logistic function 1 / (1 + exp(-a))."""
-    a = as_tensor(a)
-    out = expit(a.data)
-    return _node(out, (a,), lambda g: (g * out * (1 - out),))
-
-
-def relu(a) -> Tensor:
-    a = as_tensor(a)
-    return _node(np.maximum(a.data, 0), (a,), lambda g: (g * (a.data > 0),))
-
-
-def softplus(a) -> Tensor:
-    """log(1 + exp(a)), computed without overflow."""
-    a = as_tensor(a)
-    return _node(np.logaddexp(0, a.data), (a,), lambda g: (g * expit(a.data),))
+logistic, tanh, relu, softplus = (_activation(name) for name in ("logistic", "tanh", "relu", "softplus"))
 
 
 # reductions and shape operations

@@ -24,19 +24,19 @@ def _sizes(inputs: int, hidden, latent: int) -> list[int]:
 
 
 def _output(z: ad.Tensor, output: str) -> ad.Tensor:
-    return ad.sigmoid(z) if output == "sigmoid" else z
+    return ad.logistic(z) if output == "logistic" else z
 
 
 def _check_output(output: str) -> str:
-    if output not in ("sigmoid", "linear"):
-        raise ParameterError("autoencoder: output", output, "'sigmoid' (pixels in [0, 1]) or 'linear'")
+    if output not in ("logistic", "linear"):
+        raise ParameterError("autoencoder: output", output, "'logistic' (pixels in [0, 1]) or 'linear'")
     return output
 
 
 class Autoencoder(Module):
     """inputs -> hidden... -> latent (linear code) -> hidden... reversed -> inputs, ReLU between layers."""
 
-    def __init__(self, inputs: int, hidden, latent: int, rng: np.random.Generator, output: str = "sigmoid"):
+    def __init__(self, inputs: int, hidden, latent: int, rng: np.random.Generator, output: str = "logistic"):
         sizes = _sizes(inputs, hidden, latent)
         self.output = _check_output(output)
         self.encoder = [Dense(a, b, rng, gain=np.sqrt(2.0) if i < len(sizes) - 2 else 1.0)
@@ -61,11 +61,11 @@ class Autoencoder(Module):
 
 class TiedAutoencoder(Module):
     """Encoder h_{l+1} = relu(h_l W_l + b_l) (the last layer linear); decoder g_l = relu(g_{l+1} W_l^T + c_l)
-    back down (the last, the output, sigmoid or linear): one matrix per layer pair, separate biases.
+    back down (the last, the output, logistic or linear): one matrix per layer pair, separate biases.
     With no hidden layers and a linear output this is the linear tied autoencoder, whose optimum
     spans the PCA subspace (Baldi & Hornik 1989)."""
 
-    def __init__(self, inputs: int, hidden, latent: int, rng: np.random.Generator, output: str = "sigmoid"):
+    def __init__(self, inputs: int, hidden, latent: int, rng: np.random.Generator, output: str = "logistic"):
         sizes = _sizes(inputs, hidden, latent)
         self.output = _check_output(output)
         self.weights = [ad.parameter(rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b)))

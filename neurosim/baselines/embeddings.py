@@ -31,7 +31,7 @@ def skipgram_pairs(stream: np.ndarray, window: int, rng: np.random.Generator | N
 
 class SkipGram(Module):
     """Input vectors v_w and output vectors u_c (both (vocab, dim)); the loss of a pair (w, c) with
-    negatives n_1..n_k is -log sigmoid(u_c . v_w) - sum_i log sigmoid(-u_{n_i} . v_w)."""
+    negatives n_1..n_k is -log logistic(u_c . v_w) - sum_i log logistic(-u_{n_i} . v_w)."""
 
     def __init__(self, vocab: int, dim: int, rng: np.random.Generator):
         if vocab < 2 or dim < 1:

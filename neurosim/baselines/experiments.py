@@ -50,6 +50,20 @@ def _axes(columns: int = 1, width: float = 4.5, height: float = 3.5):
     return figure, figure.subplots(1, columns, squeeze=False)[0]
 
 
+def _samples_scatter(ax, data: np.ndarray, generated: np.ndarray, label: str, title: str) -> None:
+    """2-D data and generated samples, one dot each."""
+    ax.scatter(*data.T, s=2, alpha=0.4, label="data")
+    ax.scatter(*generated.T, s=2, alpha=0.4, label=label)
+    ax.set(xlabel="x1", ylabel="x2", title=title, aspect="equal")
+    ax.legend(markerscale=5)
+
+
+def _running_means(ax, curves: dict[str, np.ndarray], window: int) -> None:
+    """Each loss curve as its ``window``-step running mean, plotted at the window's last step."""
+    for name, curve in curves.items():
+        ax.plot(np.arange(window, len(curve) + 1), np.convolve(curve, np.ones(window) / window, "valid"), label=name)
+
+
 def _mosaic(images: np.ndarray, columns: int, side: int = 8, gap: int = 1) -> np.ndarray:
     """Tile (n, side*side) images into one array with ``gap`` pixels of background between them."""
     rows = -(-len(images) // columns)
@@ -241,14 +255,8 @@ def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: in
     quality, per_mode = mode_coverage(generated, centres, 3 * std)
     covered = int((per_mode >= 0.1 * samples / modes).sum())
     figure, (scatter_ax, loss_ax, mode_ax) = _axes(3, width=4.2)
-    scatter_ax.scatter(*data[:samples].T, s=2, alpha=0.4, label="data")
-    scatter_ax.scatter(*generated.T, s=2, alpha=0.4, label="generator")
-    scatter_ax.set(xlabel="x1", ylabel="x2", title="samples", aspect="equal")
-    scatter_ax.legend(markerscale=5)
-    window = 50
-    for name, curve in losses.items():
-        loss_ax.plot(np.arange(window, steps + 1), np.convolve(curve, np.ones(window) / window, "valid"),
-                     label=name.replace("_", " "))
+    _samples_scatter(scatter_ax, data[:samples], generated, "generator", "samples")
+    _running_means(loss_ax, {name.replace("_", " "): curve for name, curve in losses.items()}, 50)
     loss_ax.axhline(2 * np.log(2), color="gray", ls=":", label="D at equilibrium (2 ln 2)")
     loss_ax.set(xlabel="training step", ylabel="loss (nats, 50-step mean)", title="alternating updates")
     loss_ax.legend()
@@ -268,9 +276,7 @@ def gan_mixture(modes: int = 8, noise_dim: int = 8, hidden: int = 128, steps: in
     classes = np.bincount(probs.argmax(axis=1)[confident], minlength=10)
     digit_figure, (sample_ax, digit_loss_ax, class_ax) = _axes(3, width=4.2)
     _show_digits(sample_ax, digits[:40], f"GAN digit samples ({confident.mean():.0%} with p >= {confidence})")
-    for name, curve in digit_losses.items():
-        digit_loss_ax.plot(np.arange(window, digits_steps + 1), np.convolve(curve, np.ones(window) / window, "valid"),
-                           label=name.replace("_", " "))
+    _running_means(digit_loss_ax, {name.replace("_", " "): curve for name, curve in digit_losses.items()}, 50)
     digit_loss_ax.set(xlabel="training step", ylabel="loss (nats, 50-step mean)", title="digits GAN losses")
     digit_loss_ax.legend()
     class_ax.bar(np.arange(10), classes)
@@ -313,14 +319,8 @@ def diffusion(diffusion_steps: int = 1000, mixture_steps: int = 3000, mixture_hi
     real_confident, independent_confident = (float((classifier.predict_proba(x).max(axis=1) >= confidence).mean())
                                              for x in (X_test, independent))
     figure, (scatter_ax, loss_ax, digit_ax) = _axes(3, width=4.2)
-    scatter_ax.scatter(*ring[:samples_2d].T, s=2, alpha=0.4, label="data")
-    scatter_ax.scatter(*points.T, s=2, alpha=0.4, label="DDPM samples")
-    scatter_ax.set(xlabel="x1", ylabel="x2", title="2-D mixture", aspect="equal")
-    scatter_ax.legend(markerscale=5)
-    window = 100
-    for name, curve in (("2-D", loss_2d), ("digits", loss_dig)):
-        loss_ax.plot(np.arange(window, len(curve) + 1), np.convolve(curve, np.ones(window) / window, "valid"),
-                     label=name)
+    _samples_scatter(scatter_ax, ring[:samples_2d], points, "DDPM samples", "2-D mixture")
+    _running_means(loss_ax, {"2-D": loss_2d, "digits": loss_dig}, 100)
     loss_ax.set(xlabel="training step", ylabel="noise-prediction MSE (100-step mean)", title="training loss")
     loss_ax.legend()
     _show_digits(digit_ax, digits[:40], f"DDPM digit samples ({confident.mean():.0%} with p >= {confidence})")

@@ -10,7 +10,7 @@ from ..errors import ParameterError, did_you_mean
 from . import autodiff as ad
 from .autodiff import Tensor
 
-ACTIVATIONS = {"sigmoid": ad.sigmoid, "tanh": ad.tanh, "relu": ad.relu, "softplus": ad.softplus}
+ACTIVATIONS = {"logistic": ad.logistic, "tanh": ad.tanh, "relu": ad.relu, "softplus": ad.softplus}
 
 
 def activation(name: str):

@@ -73,7 +73,7 @@ class VanillaRNN(_Recurrent):
 class GRU(_Recurrent):
     """Gated recurrent unit with PyTorch's parameter layout and gate order (r, z, n).
 
-    r = sigmoid(x W_ir + b_ir + h W_hr + b_hr),  z = sigmoid(x W_iz + b_iz + h W_hz + b_hz),
+    r = logistic(x W_ir + b_ir + h W_hr + b_hr),  z = logistic(x W_iz + b_iz + h W_hz + b_hz),
     h' = (1 - z) n + z h, and the candidate n is
 
     - ``reset_after=True`` (default; ``torch.nn.GRU``, Keras ``reset_after=True``):
@@ -109,10 +109,10 @@ class GRU(_Recurrent):
             gi = ad.Tensor(x[:, t]) @ self.weight_ih + self.bias_ih
             if self.reset_after:
                 gh = h @ self.weight_hh + self.bias_hh
-                rz = ad.sigmoid(gi[:, :2 * H] + gh[:, :2 * H])
+                rz = ad.logistic(gi[:, :2 * H] + gh[:, :2 * H])
                 hidden_n = rz[:, :H] * gh[:, 2 * H:]
             else:
-                rz = ad.sigmoid(gi[:, :2 * H] + h @ w_rz + b_rz)
+                rz = ad.logistic(gi[:, :2 * H] + h @ w_rz + b_rz)
                 hidden_n = (rz[:, :H] * h) @ w_n + b_n
             n = ad.tanh(gi[:, 2 * H:] + hidden_n)
             h = n + rz[:, H:] * (h - n)
@@ -135,7 +135,7 @@ class LSTM(_Recurrent):
         states = []
         for t in range(x.shape[1]):
             z = self.gates(ad.concat([x[:, t], h], axis=1))
-            sig = ad.sigmoid(z[:, :3 * H])
+            sig = ad.logistic(z[:, :3 * H])
             i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 2 * H:]
             c = f * c + i * ad.tanh(z[:, 3 * H:])
             h = o * ad.tanh(c)
@@ -144,7 +144,7 @@ class LSTM(_Recurrent):
 
 
 class MinGRU(_Recurrent):
-    """z_t = sigmoid(x_t W_z), h~_t = x_t W_h, h_t = (1 - z_t) h_{t-1} + z_t h~_t, solved by a parallel scan.
+    """z_t = logistic(x_t W_z), h~_t = x_t W_h, h_t = (1 - z_t) h_{t-1} + z_t h~_t, solved by a parallel scan.
 
     ``layers`` minGRU layers are stacked, each followed by a ReLU layer (except the last), since a
     single minGRU is linear in its candidate. The scan runs in linear space; the paper's
@@ -165,7 +165,7 @@ class MinGRU(_Recurrent):
             if k:
                 h = ad.relu(self.mixers[k - 1](h))
             zh = projection(h)
-            z = ad.sigmoid(zh[:, :, :H])
+            z = ad.logistic(zh[:, :, :H])
             h = ad.linear_recurrence(1.0 - z, z * zh[:, :, H:], h0)
         return h
 

@@ -124,6 +124,17 @@ def _signal_figure(t, traces: dict, ylabel: str, title: str, spikes=None, durati
     return fig
 
 
+def _run_sine(model, a, mode: str, duration: float, dt: float, frequency: float, synapse: float, progress):
+    """Run a sine model (spikes of ``a`` probed in spiking mode): the data, ``t``, the input ``u`` and
+    the ideal value at ``a`` (``u`` through one ``synapse`` lowpass)."""
+    if mode == "spiking":
+        model.probe_spikes(a)
+    progress(0.1, "simulating")
+    data = model.run(duration, dt)
+    u = np.sin(2 * np.pi * frequency * data.t)[:, None]
+    return data, data.t, u, _through(u, synapse, dt)
+
+
 def communication_channel(n_neurons: int = 100, duration: float = 2.0, mode: str = "spiking",
                           frequency: float = 1.0, synapse: float = 0.005, probe_synapse: float = 0.01,
                           dt: float = 0.001, *, seed: int, progress) -> ExperimentOutput:
@@ -135,12 +146,7 @@ def communication_channel(n_neurons: int = 100, duration: float = 2.0, mode: str
     b_out = Connection(b, Node("out", None, 1))
     model.probe(a, synapse=probe_synapse)
     model.probe(b, synapse=probe_synapse)
-    if mode == "spiking":
-        model.probe_spikes(a)
-    progress(0.1, "simulating")
-    data = model.run(duration, dt)
-    t, u = data.t, np.sin(2 * np.pi * frequency * data.t)[:, None]
-    x_a = _through(u, synapse, dt)
+    data, t, u, x_a = _run_sine(model, a, mode, duration, dt, frequency, synapse, progress)
     x_b = _through(x_a, synapse, dt)
     ideal_a, ideal_b = _probed(x_a, probe_synapse, dt), _probed(x_b, probe_synapse, dt)
     dec_a, dec_b = data.decoded["a_probe"], data.decoded["b_probe"]
@@ -166,12 +172,7 @@ def square(n_neurons: int = 100, duration: float = 2.0, mode: str = "spiking", f
     model.connect(stim, a, synapse=synapse)
     ab = model.connect(a, b, function="square", synapse=synapse)
     model.probe(b, synapse=probe_synapse)
-    if mode == "spiking":
-        model.probe_spikes(a)
-    progress(0.1, "simulating")
-    data = model.run(duration, dt)
-    t, u = data.t, np.sin(2 * np.pi * frequency * data.t)[:, None]
-    x_a = _through(u, synapse, dt)
+    data, t, u, x_a = _run_sine(model, a, mode, duration, dt, frequency, synapse, progress)
     ideal = _probed(_through(evaluate("square", x_a), synapse, dt), probe_synapse, dt)
     decoded = data.decoded["b_probe"]
     metrics = {"rmse": _rmse(decoded, ideal, t), "static_rmse": ab.rmse}

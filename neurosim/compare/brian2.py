@@ -41,11 +41,10 @@ from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
 from ..core.stimuli import OUNoise, Waveform
 from ..errors import DriveWarning, NeurosimError, ParameterError
+from ..units import BRIAN2_UNITS, si_symbol
 
 TARGETS = ("runtime", "cpp_standalone")
 CODEGENS = ("cython", "numpy")
-UNITS = {"voltage": "volt", "current": "amp", "conductance": "siemens", "time": "second", "dimensionless": "1"}
-RECORD_UNITS = {"voltage": "V", "current": "A", "conductance": "S", "time": "s"}
 
 
 class NoBrian2Counterpart(NeurosimError, NotImplementedError):
@@ -85,7 +84,7 @@ def _num(value) -> str:
 
 
 def _unit(dimension: str) -> str:
-    return UNITS[dimension]
+    return BRIAN2_UNITS[dimension]
 
 
 def _divide(numerator: str, denominator: str) -> str:
@@ -198,6 +197,18 @@ beta_n = 0.5*exp((10.0 - (v - vt)/mV)/40.0)/ms : Hz
 """
 
 
+def hh_equations(synaptic: str, rates: str) -> list[str]:
+    """Brian2 equations of an HH neuron: membrane (``synaptic``: the receptor current terms), the
+    three gates with the rate functions ``rates`` (one Brian2 equation a line), the external input."""
+    return [("dv/dt = (g_na*m**3*h*(e_na - v) + g_k*n**4*(e_k - v) + g_leak*(e_leak - v) + I_ext + i_offset"
+             f" + {synaptic})/c_m : volt"),
+            "dm/dt = alpha_m*(1 - m) - beta_m*m : 1",
+            "dh/dt = alpha_h*(1 - h) - beta_h*h : 1",
+            "dn/dt = alpha_n*(1 - n) - beta_n*n : 1",
+            *rates.strip().splitlines(),
+            "I_ext : amp", "v_before : volt"]
+
+
 def _hh(pop) -> Group:
     """HH models: the rate functions of ``hh.py`` (``x/expm1(x)`` as ``1/exprel(x)``), spikes on an
     upward crossing of ``v_thresh`` (``v_before`` is saved ``before_groups``), no reset."""
@@ -213,14 +224,7 @@ def _hh(pop) -> Group:
         units["vt"] = "volt"
     _params(group, {name: k["cm" if name == "c_m" else name] for name in names}, units)  # 'cm' is a Brian2 unit
     _receptors(pop, group, "volt", propagate_in_equations=False)
-    group.equations += [
-        ("dv/dt = (g_na*m**3*h*(e_na - v) + g_k*n**4*(e_k - v) + g_leak*(e_leak - v) + I_ext + i_offset"
-         " + I_syn + GE_syn - G_syn*v)/c_m : volt"),
-        "dm/dt = alpha_m*(1 - m) - beta_m*m : 1",
-        "dh/dt = alpha_h*(1 - h) - beta_h*h : 1",
-        "dn/dt = alpha_n*(1 - n) - beta_n*n : 1",
-        *(_TRAUB_RATES if pop.traub else _SQUID_RATES).strip().splitlines(),
-        "I_ext : amp", "v_before : volt"]
+    group.equations += hh_equations("I_syn + GE_syn - G_syn*v", _TRAUB_RATES if pop.traub else _SQUID_RATES)
     for var in ("v", "m", "h", "n"):
         group.values[var] = pop.state[var].astype(float)
         group.variables[var] = var
@@ -373,7 +377,7 @@ class Brian2Model:
                 if monitor.variable not in variables:
                     raise NoBrian2Counterpart(f"state monitor of '{name}': {monitor.variable}",
                                               f"Brian2 records only {sorted(variables)} here")
-                unit = RECORD_UNITS.get(monitor.population.variable_dimension(monitor.variable), "")
+                unit = si_symbol(monitor.population.variable_dimension(monitor.variable))
                 self.monitors.append(Record("state", name, monitor.variable, variables[monitor.variable],
                                             monitor.neurons.copy(), monitor.every, unit))
             elif isinstance(monitor, SpikeMonitor):

@@ -47,11 +47,9 @@ from ..core.neurons import models
 from ..core.neurons.equation import _is_expression, _quantity, rename, synapse_models
 from ..core.results import Results
 from ..errors import ParameterError
-from .brian2 import CODEGENS, RECORD_UNITS, TARGETS, NoBrian2Counterpart, Record, results_of
+from ..units import BRIAN2_UNITS, si_symbol
+from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, hh_equations, results_of
 
-#: Brian2 unit of each neurosim dimension.
-UNITS = {"voltage": "volt", "current": "amp", "conductance": "siemens", "capacitance": "farad", "time": "second",
-         "dimensionless": "1", "frequency": "Hz", "area": "meter**2"}
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
 RENAMED = {"cm": "c_m", "g_kd": "g_k"}
 #: Largest rate*dt of a ``poisson`` population: Brian2's PoissonGroup is Bernoulli per step, with
@@ -140,7 +138,7 @@ def parameters(model_class, population) -> dict[str, np.ndarray]:
 def _declare(group: Group, values: dict[str, np.ndarray], dimensions: dict[str, str]) -> None:
     for key, value in values.items():
         name = RENAMED.get(key, key)
-        group.equations.append(f"{name} : {UNITS[dimensions[key]]} (constant)")
+        group.equations.append(f"{name} : {BRIAN2_UNITS[dimensions[key]]} (constant)")
         group.arrays[name] = value
 
 
@@ -159,7 +157,7 @@ def _initial(group: Group, model_class, population, params: dict[str, np.ndarray
         else:
             value = params[default] if isinstance(default, str) else default
         if hasattr(value, "draw"):
-            group.expressions.append((var, expression(value, UNITS[dimension])))
+            group.expressions.append((var, expression(value, BRIAN2_UNITS[dimension])))
         else:
             group.arrays[var] = _per_neuron(value, group.n)
 
@@ -210,7 +208,7 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
         if f"syn_{key}" in population.initial:
             value = population.initial[f"syn_{key}"]
             if hasattr(value, "draw"):
-                group.expressions.append((syn, expression(value, UNITS["conductance" if conductance else
+                group.expressions.append((syn, expression(value, BRIAN2_UNITS["conductance" if conductance else
                                                                        "current" if current_unit == "amp" else
                                                                        "dimensionless"])))
             else:
@@ -261,14 +259,7 @@ def _hh(name: str, population, model_class, params) -> Group:
     if any(r.kind == "delta" for r in population.receptors.values()):
         raise NoBrian2Counterpart(f"population '{name}': delta receptors", "delta receptors are for LIF")
     _receptors(group, population, "volt", closed_form=True)
-    group.equations += [
-        ("dv/dt = (g_na*m**3*h*(e_na - v) + g_k*n**4*(e_k - v) + g_leak*(e_leak - v) + I_ext + i_offset"
-         " + I_syn)/c_m : volt"),
-        "dm/dt = alpha_m*(1 - m) - beta_m*m : 1",
-        "dh/dt = alpha_h*(1 - h) - beta_h*h : 1",
-        "dn/dt = alpha_n*(1 - n) - beta_n*n : 1",
-        *(_TRAUB_RATES if traub else _SQUID_RATES).strip().splitlines(),
-        "I_ext : amp", "v_before : volt"]
+    group.equations += hh_equations("I_syn", _TRAUB_RATES if traub else _SQUID_RATES)
     _initial(group, model_class, population, params)
     for gate in "mhn":
         if gate not in population.initial:
@@ -604,7 +595,7 @@ class ProtocolModel:
             unit = group.input_unit
         else:
             unit = "1"
-        return RECORD_UNITS.get({"amp": "current", "siemens": "conductance", "volt": "voltage"}.get(unit), "")
+        return si_symbol({"amp": "current", "siemens": "conductance", "volt": "voltage"}.get(unit))
 
     def run(self, seed: int, target: str = "runtime", codegen: str = "cython", build_dir: str | None = None,
             duration: float | None = None) -> Results:

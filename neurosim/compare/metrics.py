@@ -19,11 +19,19 @@ import scipy.stats
 
 from ..analysis import binned_counts, firing_rates, isi_cv
 from ..core.results import Results, SpikeTrains, StateRecord
+from ..protocol.schema import Compare
+
+
+def _default(key: str):
+    """The default of tolerance ``key``: the protocol's ``compare:`` block is the one tolerance model."""
+    return Compare.model_fields[key].default
 
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Pass criteria of a comparison (SI units; see ``docs/compare.md`` for where the defaults come from).
+    """Pass criteria of a comparison in SI floats: the fields and defaults of the protocol's
+    ``compare:`` block (:class:`neurosim.protocol.schema.Compare`; ``docs/compare.md`` says where the
+    defaults come from), without its mode.
 
     ``voltage`` (V): largest allowed difference of voltage traces; ``relative``: of other traces,
     relative to the trace's range; ``spike_steps``: largest spike-time difference in steps;
@@ -33,14 +41,14 @@ class Tolerances:
     window (s) of the statistics, whole run if None.
     """
 
-    voltage: float = 1e-6
-    relative: float = 1e-5
-    spike_steps: int = 1
-    spike_count: int = 0
-    alpha: float = 0.01
-    seeds: int = 5
-    bin_size: float = 0.02
-    window: tuple[float, float] | None = None
+    voltage: float = _default("voltage")
+    relative: float = _default("relative")
+    spike_steps: int = _default("spike_steps")
+    spike_count: int = _default("spike_count")
+    alpha: float = _default("alpha")
+    seeds: int = _default("seeds")
+    bin_size: float = _default("bin_size")
+    window: tuple[float, float] | None = _default("window")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -45,31 +45,61 @@ def to_value(value, dimension: str, name: str):
                          f"a {dimension} (number in SI units, string with a unit, pint quantity, or array)")
 
 
-def check_value(value, param: Param, n: int, owner: str) -> np.ndarray:
-    """Broadcast ``value`` to ``n`` floats and check finiteness and the constraint."""
-    label = f"{owner}: {param.name}"
-    value = to_value(value, param.dimension, label)
+def label(owner: tuple[str, str]) -> str:
+    """``("population", "E")`` -> ``"population 'E'"``: how messages name the owner of a value."""
+    return f"{owner[0]} '{owner[1]}'"
+
+
+def check_value(value, param: Param, n: int, owner: tuple[str, str], key: str | None = None) -> np.ndarray:
+    """Broadcast ``value`` to ``n`` floats and check finiteness and the constraint.
+
+    ``owner`` (e.g. ``("population", "E")``) and ``key`` (default: the parameter's name) are carried by
+    the :class:`~neurosim.errors.ParameterError` so that callers can locate the value without parsing
+    the message."""
+    key = param.name if key is None else key
+    name = f"{label(owner)}: {param.name}"
+    try:
+        value = to_value(value, param.dimension, name)
+    except ParameterError as exc:
+        raise ParameterError(exc.name, exc.value, exc.expected, owner=owner, key=key) from None
     array = np.asarray(value, float)
     if array.ndim > 1 or (array.ndim == 1 and array.shape[0] != n):
-        raise ParameterError(label, f"array of shape {array.shape}", f"a scalar or an array of shape ({n},)")
+        raise ParameterError(name, f"array of shape {array.shape}", f"a scalar or an array of shape ({n},)",
+                             owner=owner, key=key)
     array = np.broadcast_to(array, (n,)).astype(float)
     if not np.all(np.isfinite(array)):
-        raise ParameterError(label, value, "finite values")
+        raise ParameterError(name, value, "finite values", owner=owner, key=key)
     test, text = CONSTRAINTS[param.constraint]
     bad = ~test(array)
     if bad.any():
         shown = array[bad][0]
-        raise ParameterError(label, format_si(shown, param.dimension), text)
+        raise ParameterError(name, format_si(shown, param.dimension), text, owner=owner, key=key)
     return array
 
 
-def resolve(spec: dict[str, Param], given: dict, n: int, owner: str) -> dict[str, np.ndarray]:
-    """All parameters of ``spec`` as arrays of length ``n``; unknown names raise with a suggestion."""
-    for key, value in given.items():
+def check_names(spec: dict[str, Param], given, owner: tuple[str, str], model: str = "this model") -> None:
+    """Every name in ``given`` is a parameter of ``spec``; an unknown one raises with a suggestion."""
+    for key in given:
         if key not in spec:
-            raise ParameterError(f"{owner}: {key}", value,
-                                 f"a parameter of this model, one of {sorted(spec)}{did_you_mean(key, spec)}")
+            raise ParameterError(f"{label(owner)}: {key}", given[key],
+                                 f"a parameter of {model}{did_you_mean(key, spec)}; parameters: {', '.join(spec)}",
+                                 owner=owner, key=f"params.{key}")
+
+
+def check(spec: dict[str, Param], given: dict, owner: tuple[str, str], model: str = "this model") -> None:
+    """The checks of :func:`resolve` on the ``given`` values only, each at its own size (no array of
+    ``n`` is made: a protocol is checked before its memory estimate)."""
+    check_names(spec, given, owner, model)
+    for key, value in given.items():
+        check_value(value, spec[key], int(np.size(value)) if np.ndim(value) else 1, owner, f"params.{key}")
+
+
+def resolve(spec: dict[str, Param], given: dict, n: int, owner: tuple[str, str],
+            model: str = "this model") -> dict[str, np.ndarray]:
+    """All parameters of ``spec`` as arrays of length ``n`` (errors keyed ``params.<name>``)."""
+    check_names(spec, given, owner, model)
     with si_floats(True):  # the defaults are SI floats; given values follow the API's unit rule
-        defaults = {name: check_value(p.default, p, n, owner) for name, p in spec.items() if name not in given}
-    return {name: check_value(given[name], p, n, owner) if name in given else defaults[name]
+        defaults = {name: check_value(p.default, p, n, owner, f"params.{name}") for name, p in spec.items()
+                    if name not in given}
+    return {name: check_value(given[name], p, n, owner, f"params.{name}") if name in given else defaults[name]
             for name, p in spec.items()}

@@ -68,7 +68,7 @@ class Population:
                  receptors: dict[str, Synapse] | None = None, initial: dict | None = None):
         self.name = check_name(name, "population")
         self.n = check_size(n, name)
-        self.params = resolve(self.param_spec, params or {}, self.n, f"population '{name}'")
+        self.params = resolve(self.param_spec, params or {}, self.n, ("population", name), f"model '{self.model}'")
         self.receptors = dict(receptors or {})
         for key, synapse in self.receptors.items():
             check_name(key, f"population '{name}': receptor")

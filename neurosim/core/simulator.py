@@ -16,6 +16,7 @@ description. ``checkpoint(path)`` / ``restore(path)`` save and load the run stat
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import re
@@ -117,14 +118,16 @@ class Simulator:
             if batched:
                 batch.build_population(pop, dt, self.dtype, seed, net)
                 continue
-            pop.build(dt, self.dtype, generator(seed, "build", f"population:{pop.name}"))
+            with _owned("population", pop.name):
+                pop.build(dt, self.dtype, generator(seed, "build", f"population:{pop.name}"))
             pop.run_rng = generator(seed, "run", f"population:{pop.name}")
         ring = {name: 0 for name in net.populations}  # 0: no delayed input, no ring buffer
         for projection in net.projections:
             if batched:
                 batch.build_projection(projection, dt, seed, net)
             else:
-                projection.build(dt, generator(seed, "build", f"projection:{projection.name}"))
+                with _owned("projection", projection.name):
+                    projection.build(dt, generator(seed, "build", f"projection:{projection.name}"))
             if not getattr(projection, "immediate", True):
                 ring[projection.post.name] = max(ring[projection.post.name], projection.max_delay + 1)
         for pop in net.populations.values():
@@ -135,7 +138,8 @@ class Simulator:
             if batched:
                 batch.build_stimulus(stimulus, dt, self.dtype, seed, net)
                 continue
-            stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
+            with _owned("stimulus", stimulus.name):
+                stimulus.build(dt, self.dtype, generator(seed, "build", f"stimulus:{stimulus.name}"))
             stimulus.run_rng = generator(seed, "run", f"stimulus:{stimulus.name}")
         for index, projection in enumerate(net.projections):  # a summed input is read once it is complete
             if getattr(projection, "source", None) == "i_ext":
@@ -309,6 +313,17 @@ class Simulator:
         from .checkpoint import load
         load(self, path)
         return self
+
+
+@contextlib.contextmanager
+def _owned(kind: str, name: str):
+    """A ``ParameterError`` raised while building component ``(kind, name)`` carries it as ``owner``."""
+    try:
+        yield
+    except ParameterError as exc:
+        if exc.owner is None:
+            exc.owner = (kind, name)
+        raise
 
 
 def _synapse_count(projection) -> int:

@@ -46,7 +46,7 @@ class Stimulus:
     def quantity(self, value, key: str, constraint: str = "any", dimension: str | None = None):
         """A scalar or per-neuron parameter in SI, checked like a model parameter."""
         dimension = dimension or self.target_dimension()
-        return check_value(value, Param(key, dimension, 0.0, constraint), len(self.neurons), f"stimulus '{self.name}'")
+        return check_value(value, Param(key, dimension, 0.0, constraint), len(self.neurons), ("stimulus", self.name))
 
     def target_dimension(self) -> str:
         return self.target.input_dimension
@@ -259,13 +259,11 @@ class PoissonInput(Stimulus):
             raise ParameterError(f"stimulus '{self.name}': n_sources", n_sources, "a positive integer number of trains",
                                  owner=owner, key="n_sources")
         self.n_sources = int(n_sources)
-        self.rate = float(check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), 1,
-                                      f"stimulus '{self.name}'")[0])
+        self.rate = float(check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), 1, owner)[0])
         synapse = target.receptors[receptor]
         dimension = {"current": target.input_dimension, "conductance": "conductance",
                      "delta": target.variable_dimension("v") if "v" in target.state_spec else "voltage"}[synapse.kind]
-        self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1,
-                                        f"stimulus '{self.name}'")[0])
+        self.weight = float(check_value(weight, Param("weight", dimension, 0.0, "any"), 1, owner)[0])
         self.delta = synapse.is_delta
 
     def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:

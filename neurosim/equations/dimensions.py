@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import sympy
 
-from ..units import DIMENSIONS, ureg
+from ..units import BRIAN2_UNITS, DIMENSIONS, ureg
 
 BASE = ("[length]", "[mass]", "[time]", "[current]", "[temperature]", "[substance]")
 _SYMBOLS = ("m", "kg", "s", "A", "K", "mol")
@@ -170,12 +170,9 @@ def brian2_unit(dim: Dim) -> str:
     """A Brian2 unit expression for ``dim`` (``volt``, ``amp``, ``metre**-2*amp``...; ``1`` when dimensionless)."""
     if dim is BOOL:
         return "boolean"
-    named = {"voltage": "volt", "current": "amp", "conductance": "siemens", "time": "second",
-             "capacitance": "farad", "frequency": "hertz", "resistance": "ohm", "charge": "coulomb",
-             "dimensionless": "1"}
     name = dimension_name(dim)
-    if name in named:
-        return named[name]
+    if name in BRIAN2_UNITS:
+        return BRIAN2_UNITS[name]
     brian = ("metre", "kilogram", "second", "amp", "kelvin", "mole")
     parts = [f"{unit}**{int(e) if e.denominator == 1 else float(e)}" for unit, e in zip(brian, dim, strict=True) if e]
     return "*".join(parts) or "1"

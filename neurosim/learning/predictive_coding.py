@@ -27,21 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
-from ..errors import ParameterError, did_you_mean
+from ..core.activations import MAX_SLOPE, SLOPES, VALUES, check
+from ..errors import ParameterError
 from .data import check_count, check_rate, one_hot
 from .rules import predictive_coding
-
-# numpy forms of the core's rate curves (same maths as ``core.neurons.rate.activation``; the vectorised
-# ufuncs are about ten times faster on mini-batches than the compiled scalar curve)
-ACTIVATIONS = {"logistic": expit, "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0),
-               "softplus": lambda x: np.logaddexp(0.0, x), "linear": lambda x: x}
-# f'(x) from x and f(x) (checked against ``core.neurons.rate.activation_derivative`` in the tests)
-SLOPES = {"logistic": lambda x, fx: fx * (1.0 - fx), "tanh": lambda x, fx: 1.0 - fx * fx,
-          "relu": lambda x, fx: (x > 0).astype(float), "softplus": lambda x, fx: expit(x),
-          "linear": lambda x, fx: np.ones_like(x)}
-MAX_SLOPE = {"logistic": 0.25, "tanh": 1.0, "relu": 1.0, "softplus": 1.0, "linear": 1.0}
 
 
 @dataclass
@@ -61,10 +51,7 @@ class PredictiveCodingNetwork:
         if len(sizes) < 2:
             raise ParameterError("sizes", sizes, "at least two layer sizes (input, output)")
         self.sizes = [check_count("sizes", n) for n in sizes]
-        if activation not in ACTIVATIONS:
-            raise ParameterError("activation", activation,
-                                 f"one of {sorted(ACTIVATIONS)}{did_you_mean(activation, ACTIVATIONS)}")
-        self.activation = activation
+        self.activation = check(activation)
         self.W = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b))
                   for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
         self.b = [np.zeros(n) for n in self.sizes[1:]]
@@ -74,7 +61,7 @@ class PredictiveCodingNetwork:
         return len(self.sizes) - 1
 
     def f(self, x, layer: int) -> np.ndarray:
-        return x if layer == 0 else ACTIVATIONS[self.activation](x)
+        return x if layer == 0 else VALUES[self.activation](x)
 
     def _data(self, X, name: str, layer: int) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, float))
@@ -101,7 +88,7 @@ class PredictiveCodingNetwork:
         ``rate`` is capped at ``1 / (1 + prior + max_l pi^{l+1} s_l^2 ||W^{l+1}||_2^2)`` (``s_l`` the largest
         slope of layer l's curve), a bound on the curvature of ``F`` that keeps each Euler step descending.
         """
-        L, f, slope = self.n_layers, ACTIVATIONS[self.activation], SLOPES[self.activation]
+        L, f, slope = self.n_layers, VALUES[self.activation], SLOPES[self.activation]
         precision = [1.0] * (L - 1) + [check_rate("gamma", gamma)]
         free = [l for l in range(L + 1) if l not in clamped]
         stiffness = max([precision[l] * (1.0 if l == 0 else MAX_SLOPE[self.activation]) ** 2

@@ -1,12 +1,11 @@
 """``build(protocol)``: a validated network protocol -> :class:`~neurosim.core.simulator.Simulator`.
 
 A ``ParameterError`` raised by the core while building is reported as a ``ProtocolError`` at the
-YAML entry of the component that raised it.
+YAML entry of the component that raised it (its structured ``owner`` and ``key``).
 """
 from __future__ import annotations
 
 import contextlib
-import re
 
 import numpy as np
 
@@ -23,25 +22,18 @@ from ..units import si_floats
 from . import schema
 from .load import Protocol, _key_path
 
-_OWNER = re.compile(r"(population|projection|stimulus) '([A-Za-z0-9_]+)'")
-
 
 @contextlib.contextmanager
 def _located(protocol: Protocol, path: tuple, owners: dict | None = None):
-    """Turn a core ``ParameterError`` into a located ``ProtocolError``: at ``exc.owner``'s entry and
-    ``exc.key`` below it when the core set them, else at the component named in the message (errors
-    not yet carrying ``owner``), else at ``path``."""
+    """Turn a core ``ParameterError`` into a located ``ProtocolError``: at the entry of ``exc.owner``
+    (looked up in ``owners``) and ``exc.key`` below it, else at ``path``. The message is never parsed."""
     try:
         yield
     except ParameterError as exc:
         owners = owners or {}
-        where: tuple | None
-        if exc.owner is not None and tuple(exc.owner) in owners:
-            where = (*owners[tuple(exc.owner)], *_key_path(exc.key))
-        else:
-            match = _OWNER.search(str(exc))
-            where = owners.get(match.groups()) if match else None
-        raise protocol.error(where or path, f"{exc}") from None
+        owner = tuple(exc.owner) if exc.owner is not None else None
+        where = (*owners[owner], *_key_path(exc.key)) if owner in owners else path
+        raise protocol.error(where, f"{exc}") from None
 
 
 def build(protocol: Protocol, inline_constants: bool = True) -> Simulator:

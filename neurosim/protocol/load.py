@@ -15,7 +15,7 @@ import pydantic
 import pydantic_core
 
 from .. import experiment as experiments
-from ..core import connectivity, distributions
+from ..core import connectivity, distributions, params
 from ..core.neurons import equation, models
 from ..core.neurons.sources import MAX_EXPECTED_COUNT
 from ..core.synapses import KERNELS
@@ -271,6 +271,13 @@ class Checker:
     def fail(self, path, message: str) -> typing.NoReturn:
         raise self.protocol.error(tuple(path), message)
 
+    def core(self, path, check, *args):
+        """``check(*args)``, a core validation; its ``ParameterError`` is reported at ``path`` + its key."""
+        try:
+            return check(*args)
+        except ParameterError as exc:
+            self.fail((*path, *_key_path(exc.key)), str(exc))
+
     def dimension(self, dim: Dim, path: tuple, what: str) -> str:
         """The ``neurosim.units`` name of an equation model's dimension (the unit a value is read in)."""
         name = equation.dimension_name(dim)
@@ -403,12 +410,12 @@ class Checker:
                 self.fail((*path, key), f"model '{population.model}' has no option '{key}'; its options: "
                                         f"{', '.join(cls.options) or 'none'}")
         self.receptors(path, population)
+        # names and constraints are the core's (the check the build repeats): one validation, located by key
+        owner, model = ("population", name), f"model '{population.model}'"
+        self.core(path, params.check_names, cls.param_spec, population.params, owner, model)
         for key, raw in population.params.items():
-            if key not in cls.param_spec:
-                self.fail((*path, "params", key), f"unknown parameter '{key}' of model '{population.model}'"
-                                                  f"{did_you_mean(key, cls.param_spec)}; "
-                                                  f"parameters: {', '.join(cls.param_spec)}")
             population.params[key] = self.value(raw, cls.param_spec[key].dimension, n, (*path, "params", key))
+        self.core(path, params.check, cls.param_spec, population.params, owner, model)
         # receptor states (syn_<receptor>) are accepted here; models that cannot set them say so at build
         receptor_states = {f"syn_{key}": "current" if r.kind == "current" else "conductance"
                            for key, r in population.receptors.items() if r.kind != "delta"}

@@ -19,11 +19,7 @@ from ..errors import ProtocolError
 from ..protocol.compose import apply_set, resolve_includes
 from ..protocol.load import Protocol, load_tree
 from ..protocol.source import Map, Where, dump, locate, read
-from ..units import dimension_name, ureg
-
-#: SI unit symbols of the summary table's swept-value columns.
-SI_SYMBOLS = {"dimensionless": "", "time": "s", "frequency": "Hz", "voltage": "V", "current": "A",
-              "conductance": "S", "capacitance": "F", "resistance": "Ohm", "charge": "C"}
+from ..units import dimension_name, si_symbol, ureg
 
 
 @dataclass(frozen=True)
@@ -208,7 +204,7 @@ class Sweep:
         for axis in self.axes:
             for j, key in enumerate(axis.keys):
                 dimension = dimension_name(axis.values[0][j]) if isinstance(axis.values[0][j], str) else None
-                unit = SI_SYMBOLS.get(dimension, "") if dimension else ""
+                unit = si_symbol(dimension)
                 names[key] = f"{key} [{unit}]" if unit else key
         return names
 

@@ -23,7 +23,7 @@ OPERATIONS = {
     "exp": (ad.exp, [(3, 4)], False),
     "log": (ad.log, [(3, 4)], True),
     "tanh": (ad.tanh, [(3, 4)], False),
-    "sigmoid": (ad.sigmoid, [(3, 4)], False),
+    "logistic": (ad.logistic, [(3, 4)], False),
     "relu": (ad.relu, [(3, 4)], False),
     "softplus": (ad.softplus, [(3, 4)], False),
     "sum_all": (lambda a: a.sum(), [(3, 4)], False),
@@ -39,7 +39,7 @@ OPERATIONS = {
     "stack": (lambda a, b: ad.stack([a, b], axis=1), [(2, 3), (2, 3)], False),
     "log_softmax": (ad.log_softmax, [(3, 5)], False),
     "softmax_axis0": (lambda a: ad.softmax(a, axis=0), [(3, 5)], False),
-    "linear_recurrence": (lambda a, b, h0: ad.linear_recurrence(ad.sigmoid(a), b, h0), [(2, 9, 3), (2, 9, 3), (3,)],
+    "linear_recurrence": (lambda a, b, h0: ad.linear_recurrence(ad.logistic(a), b, h0), [(2, 9, 3), (2, 9, 3), (3,)],
                           False),
     "branches_meet": (lambda a: ad.tanh(a) * a + ad.exp(a) * a, [(2, 3)], False),
 }

@@ -63,8 +63,8 @@ def test_nonpositive_learning_rate_rejected():
 def _torch_gru_reference(x, weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, reset_after=True):
     """torch.nn.GRU (batch_first=True, one layer) from its documented equations, in numpy:
 
-        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)
-        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)
+        r_t = logistic(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)
+        z_t = logistic(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)
         n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_(t-1) + b_hn))
         h_t = (1 - z_t) * n_t + z_t * h_(t-1)
 
@@ -75,15 +75,15 @@ def _torch_gru_reference(x, weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, 
     W_hr, W_hz, W_hn = np.split(weight_hh_l0, 3)
     b_ir, b_iz, b_in = np.split(bias_ih_l0, 3)
     b_hr, b_hz, b_hn = np.split(bias_hh_l0, 3)
-    def sigmoid(a):
+    def logistic(a):
         return 1 / (1 + np.exp(-a))
 
     h = np.zeros((x.shape[0], W_hr.shape[0]))
     out = []
     for t in range(x.shape[1]):
         xt = x[:, t]
-        r = sigmoid(xt @ W_ir.T + b_ir + h @ W_hr.T + b_hr)
-        z = sigmoid(xt @ W_iz.T + b_iz + h @ W_hz.T + b_hz)
+        r = logistic(xt @ W_ir.T + b_ir + h @ W_hr.T + b_hr)
+        z = logistic(xt @ W_iz.T + b_iz + h @ W_hz.T + b_hz)
         if reset_after:
             n = np.tanh(xt @ W_in.T + b_in + r * (h @ W_hn.T + b_hn))
         else:

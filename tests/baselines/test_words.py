@@ -86,7 +86,7 @@ def test_short_skipgram_recovers_categories_and_analogies():
     correct = [analogy(vectors, INDEX[a], INDEX[b], INDEX[c]) == INDEX[d]
                for _, a, b, c, d in analogy_questions(grammar.GRIDS)]
     assert np.mean(correct) >= 0.9  # chance: 1 in 73 candidates
-    # output vectors start at zero: every sigmoid is 1/2, so the first loss is (1 + 5 negatives) ln 2
+    # output vectors start at zero: every logistic is 1/2, so the first loss is (1 + 5 negatives) ln 2
     assert losses[0] == pytest.approx(6 * np.log(2), rel=1e-12)
     assert losses[-20:].mean() < 0.6 * losses[0]
 

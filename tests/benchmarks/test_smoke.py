@@ -5,9 +5,12 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a benchmark script in a fresh interpreter
 def test_cuba_script_writes_results(tmp_path):
     # neurosim only: Brian2's cpp_standalone build alone takes longer than this test may.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

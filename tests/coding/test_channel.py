@@ -1,5 +1,6 @@
 """Communication channel and square through the registered experiments; error scaling with N."""
 import numpy as np
+import pytest
 
 from neurosim.coding import Model
 from neurosim.coding.probes import delay, lowpass
@@ -8,6 +9,7 @@ from neurosim.experiment import run_experiment
 DT = 1e-3
 
 
+@pytest.mark.slow  # 3 s of two ensembles, spiking and rate
 def test_spiking_channel_error_comparable_to_nengo():
     """Nengo (100 LIF, 5 ms synapses, 1 Hz sine): RMSE 0.017-0.021 after a, 0.022-0.032 after b.
     Bound 0.05: about 1.5 x Nengo's worst seed for b (spike noise varies from seed to seed)."""
@@ -27,6 +29,7 @@ def test_square_through_a_second_ensemble():
     assert out.curves["decoded"][out.curves["t"] > 0.1].min() > -0.15  # x^2 >= 0 up to noise
 
 
+@pytest.mark.slow  # six ensemble runs up to 800 neurons
 def test_spiking_error_falls_roughly_as_one_over_sqrt_n():
     """Spike noise dominates in spiking mode, so RMSE ~ N^-1/2 (slope -0.5); distortion (~N^-1) and
     finite-N effects bend it: accept a slope in [-0.8, -0.3] (measured -0.43, mean of 2 seeds)."""

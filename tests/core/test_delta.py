@@ -76,6 +76,7 @@ def test_jumps_during_refractoriness_are_dropped():
     np.testing.assert_allclose(v[after], expected, rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow  # a Brian2 comparison
 def test_matches_brian2_on_pre_v_plus_w_with_unless_refractory():
     """Brian2's own semantics, written here from the parameters: ``on_pre='v += w'`` writes to ``v``
     only where ``not_refractory`` (conditional write of a ``(unless refractory)`` variable)."""

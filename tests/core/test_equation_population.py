@@ -106,6 +106,7 @@ def test_euler_error_is_first_order():
     assert 1.6 < errors[0] / errors[1] < 2.4
 
 
+@pytest.mark.slow  # two models compiled per kind
 @pytest.mark.parametrize("kind", ["current", "conductance"])
 def test_lif_equations_match_handwritten_lif(kind):
     """CUBA (exact, coupled propagator) and COBA (exponential Euler) against lif.py, with refractoriness."""
@@ -181,6 +182,7 @@ B = 1/(1 + mg/(3.57*mM)*exp(-0.062*v/mV)) : 1
     assert v.max() + 65e-3 > 1e-5  # a PSP of tens of microvolts (the block is mostly closed at rest)
 
 
+@pytest.mark.slow  # two HH models compiled
 def test_hh_traub_equations_match_handwritten_hh_traub():
     receptors = {"exc": Synapse("exponential", 5e-3, "conductance", 0.0)}
     step = (lambda pop: Step(pop, np.array([0.0, 0.01]), np.array([0.0, 0.3e-9])))

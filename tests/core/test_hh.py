@@ -254,6 +254,7 @@ def test_cobahh_network():
         assert 1 < rate < 1 / (3 * ms), (name, rate)  # spiking, below the refractory ceiling
 
 
+@pytest.mark.slow  # a Brian2 comparison
 def test_exponential_euler_matches_brian2():
     # Brian2's exponential_euler on the COBAHH equations: same algebra, so agreement to rounding
     # (measured 8e-14 V over 100 ms) and identical spike steps, with conductance inputs and currents.

@@ -4,12 +4,12 @@ the exact ones, and the exact path against the tables in a squid neuron and a CO
 Bound of linear interpolation on a grid of step ``h``: ``|f - I f| <= h^2/8 max|f''|`` on each
 interval (``f`` is one of ``x_inf(u)`` or ``exp(-(alpha+beta)(u) dt)``).
 """
+import pathlib
+
 import numba
 import numpy as np
 import pytest
 
-from neurosim.core.connectivity import FixedProbability, Projection
-from neurosim.core.distributions import Normal
 from neurosim.core.network import Network
 from neurosim.core.neurons.hh import (
     PARALLEL_MIN_NEURONS,
@@ -22,10 +22,11 @@ from neurosim.core.neurons.hh import (
     table_gate_propagators,
 )
 from neurosim.core.simulator import Simulator
-from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
+from neurosim.protocol import build, load
 
-mV, ms, nS = 1e-3, 1e-3, 1e-9
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+mV = ms = 1e-3
 UA_CM2 = 1e-2
 
 
@@ -112,20 +113,12 @@ def test_squid_tables_float32():
 
 
 def _cobahh(n, gate_tables, threads=1, duration=0.3, seed=3):
-    net = Network(seed=seed)
-    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
-                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
-    initial = {"v": Normal(-65 * mV, 5 * mV), "syn_exc": Normal(40 * nS, 15 * nS),
-               "syn_inh": Normal(200 * nS, 120 * nS)}
-    pops = {name: net.add(HHTraub(name, size, receptors=receptors, initial=initial, gate_tables=gate_tables))
-            for name, size in (("E", n * 4 // 5), ("I", n // 5))}
-    for pre, receptor, weight in (("E", "exc", 6 * nS), ("I", "inh", 67 * nS)):
-        for post in pops.values():
-            net.add(Projection(pops[pre], post, receptor, rule=FixedProbability(80 / n), weight=weight,
-                               name=f"{pre}{post.name}"))
-    for pop in pops.values():
-        net.record_spikes(pop)
-    return Simulator(net, dt=0.1 * ms, threads=threads).run(duration)
+    """The shipped COBAHH protocol (Brian2's parameters) at ``n`` neurons with 80 synapses per neuron."""
+    sets = [f"network.populations.E.n={n * 4 // 5}", f"network.populations.I.n={n // 5}",
+            *(f"network.connections.{i}.rule.p={80 / n}" for i in range(4)),
+            *(f"network.populations.{name}.gate_tables={str(gate_tables).lower()}" for name in ("E", "I")),
+            f"threads={threads}", f"duration={duration} s", f"seed={seed}"]
+    return build(load(ROOT / "protocols" / "cobahh.yaml", sets)).run(duration)
 
 
 @pytest.mark.slow
@@ -139,6 +132,7 @@ def test_cobahh_rate_with_tables():
     assert abs(rates[1] - rates[0]) <= 0.02 * rates[0], rates
 
 
+@pytest.mark.slow  # compiles four parallel (prange) loops
 def test_threads_give_identical_results():
     # The parallel (prange) update of large HH populations changes no result.
     n = 5 * PARALLEL_MIN_NEURONS // 4  # E (4/5 of n) reaches the parallel threshold

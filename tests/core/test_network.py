@@ -270,6 +270,7 @@ def test_negative_delay_raises_before_running():
         Simulator(net, dt=DT)
 
 
+@pytest.mark.slow  # compiles parallel (prange) loops
 def test_threads_give_identical_results():
     def run(threads):
         net = Network(seed=4)

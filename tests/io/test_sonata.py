@@ -81,10 +81,10 @@ def test_results_h5_spikes_are_readable_by_libsonata_and_carry_the_version(resul
     assert np.array_equal(again.spikes["E"].times, results.spikes["E"].times)
 
 
-def test_cli_run_writes_sonata_that_libsonata_reads_with_the_protocol(root, tmp_path):
-    from conftest import NEUROSIM
+@pytest.mark.slow  # the console script end to end
+def test_cli_run_writes_sonata_that_libsonata_reads_with_the_protocol(root, tmp_path, neurosim_command):
     out = tmp_path / "cuba"
-    subprocess.run([str(NEUROSIM), "run", str(root / "protocols" / "cuba.yaml"),
+    subprocess.run([str(neurosim_command), "run", str(root / "protocols" / "cuba.yaml"),
                     "-o", str(out), "--set", "duration=50 ms", "--quiet"], check=True, capture_output=True)
     results = ns.io.load(out / "results.h5")
     reader = libsonata.SpikeReader(str(out / "sonata" / "spikes.h5"))

@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 
 from neurosim.baselines import autodiff as ad
+from neurosim.core.activations import SLOPES, VALUES
 from neurosim.core.neurons.rate import activation_derivative, activation_values
 from neurosim.errors import ParameterError
 from neurosim.learning.data import one_hot, scaled_digits
 from neurosim.learning.predictive_coding import (
-    ACTIVATIONS,
-    SLOPES,
     PredictiveCodingNetwork,
     backprop_gradients,
     train,
@@ -26,10 +25,10 @@ def digits():
     return scaled_digits()
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("name", sorted(VALUES))
 def test_activation_curves_and_slopes_are_the_cores(name):
     x = np.linspace(-6, 6, 101)
-    fx = ACTIVATIONS[name](x)
+    fx = VALUES[name](x)
     np.testing.assert_allclose(fx, activation_values(name, x), atol=1e-12)
     np.testing.assert_allclose(SLOPES[name](x, fx), activation_derivative(name, x), atol=1e-12)
 
@@ -39,7 +38,7 @@ def autodiff_gradients(network, X, Y):
     W = [ad.parameter(w.copy()) for w in network.W]
     b = [ad.parameter(v.copy()) for v in network.b]
     h = ad.Tensor(np.asarray(X, float))
-    act = {"logistic": ad.sigmoid, "tanh": ad.tanh, "relu": ad.relu, "softplus": ad.softplus}[network.activation]
+    act = {"logistic": ad.logistic, "tanh": ad.tanh, "relu": ad.relu, "softplus": ad.softplus}[network.activation]
     for l in range(network.n_layers):
         h = (act(h) if l > 0 else h) @ W[l] + b[l]
     diff = h - np.asarray(Y, float)
@@ -99,6 +98,7 @@ def test_inference_relaxes_to_the_feed_forward_pass(digits):
     assert relaxation.iterations > 10  # it started from zero and really relaxed
 
 
+@pytest.mark.slow  # 30 epochs on digits, twice
 def test_pc_on_digits_within_two_points_of_backprop_and_generates_its_labels(digits):
     X_train, X_test, y_train, y_test = digits
     pc = PredictiveCodingNetwork([64, 64, 10], np.random.default_rng(1))

@@ -80,6 +80,7 @@ def test_cd1_lowers_reconstruction_error_and_raises_pseudo_likelihood_on_held_ou
     assert pll[-1] > -20.2
 
 
+@pytest.mark.slow  # 3 seeds x 2 RBMs, 10 epochs on digits
 def test_hidden_features_classify_at_least_as_well_as_sklearn_bernoulli_rbm(digits):
     X_train, X_test, y_train, y_test = digits
     ours, theirs = [], []

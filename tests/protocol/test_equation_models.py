@@ -75,7 +75,7 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     assert exc.line == 4
     assert "expected a conductance" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
-    assert "unknown parameter 'tau_W' of model 'adex' (did you mean 'tau_w'?)" in str(exc)
+    assert "tau_W = '2 ms': expected a parameter of model 'adex' (did you mean 'tau_w'?)" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, gate_tables: true}")
     assert "model 'adex' has no option 'gate_tables'; its options: method" in str(exc)
     path = protocol(tmp_path, population="{n: 1, model: adex, method: exact}")

@@ -11,14 +11,20 @@ from neurosim.cli import main
 LOCATED = re.compile(r"^neurosim: error: (?P<where>[^:\n]+:\d+: [^\n]*)$", re.MULTILINE)
 
 
+UNIFORM_V = "{distribution: uniform, low: -60 mV, high: -50 mV}}\n    I:"
+
+
 @pytest.mark.parametrize(("old", "new", "key"), [
-    pytest.param("tau_m: 20 ms", "tau_m: -20 ms", "network.populations.E.params.tau_m",  # a model constraint
-                 marks=pytest.mark.xfail(strict=True, reason="validate does not check model constraints "
-                                         "(positive tau_m): the second validation path issue 13 asks to remove")),
+    ("tau_m: 20 ms", "tau_m: -20 ms", "network.populations.E.params.tau_m"),        # a model constraint
+    ("tau_refrac: 5 ms}", "tau_refrac: -5 ms}", "network.populations.E.params.tau_refrac"),
+    ("tau_m: 20 ms", "tau_mem: 20 ms", "network.populations.E.params.tau_mem"),     # an unknown parameter
     ("tau_m: 20 ms", "tau_m: 20 mV", "network.populations.E.params.tau_m"),        # its dimension
     ("p: 0.08}, weight: 0.081 nA}", "p: 1.5}, weight: 0.081 nA}", "network.connections.0.rule.p"),  # a rule
     ("low: -60 mV, high: -50 mV}}\n    I:", "low: -60 mV, high: -70 mV}}\n    I:",
-     "network.populations.E.initial.v.high"),                                      # a distribution
+     "network.populations.E.initial.v.high"),                                      # a distribution's constraint
+    (UNIFORM_V, "{distribution: normal, mean: -55 mV, std: -1 mV}}\n    I:", "network.populations.E.initial.v.std"),
+    (UNIFORM_V, "{distribution: unifrom, low: -60 mV, high: -50 mV}}\n    I:",
+     "network.populations.E.initial.v.distribution"),                              # an unknown distribution
     ("{type: isi_cv, population: E}", "{type: isi_cv, population: X}", "analyses.0.population"),
     ("dt: 0.1 ms", "dt: -0.1 ms", "dt"),
 ])

@@ -40,6 +40,7 @@ def _breakages(text: str, experiment: bool):
                _line(text, r"duration:"), "expected a time")
 
 
+@pytest.mark.slow  # the console script end to end
 def test_broken_copies_fail_with_file_line_and_status_2(project_copy, neurosim):
     cases = []
     for name in PROTOCOLS:
@@ -59,6 +60,7 @@ def test_broken_copies_fail_with_file_line_and_status_2(project_copy, neurosim):
         assert words in error, error
 
 
+@pytest.mark.slow  # the console script end to end
 def test_validate_accepts_valid_files_with_status_0(neurosim):
     done = neurosim("validate", *[ROOT / "protocols" / name for name in PROTOCOLS])
     assert done.returncode == 0, done.stderr
@@ -102,11 +104,12 @@ def test_set_errors_name_the_key_path(setting, key_path, words):
 def test_core_parameter_error_at_build_is_located(small_protocol):
     from neurosim.protocol import build
 
-    text = small_protocol.read_text()
-    small_protocol.write_text(text.replace("tau_m: 20 ms, v_rest: -49 mV", "tau_m: -20 ms, v_rest: -49 mV", 1))
+    protocol = load(small_protocol)  # the loader checks the constraint too: change the value after it
+    protocol.spec.network.populations["E"].params["tau_m"] = -0.02
     with pytest.raises(ProtocolError) as error:
-        build(load(small_protocol))
-    assert (error.value.line, error.value.key_path) == (_line(text, r"\s+E:"), "network.populations.E")
+        build(protocol)  # located by the error's owner and key, not by reading its message
+    assert error.value.key_path == "network.populations.E.params.tau_m"
+    assert error.value.line == _line(small_protocol.read_text(), r"\s+params: {cm: 1 nF, tau_m: 20 ms")
     assert "tau_m" in str(error.value)
     assert "> 0" in str(error.value)
 

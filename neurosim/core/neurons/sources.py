@@ -50,7 +50,7 @@ class PoissonSource(Population):
         self.rate_function = rate if callable(rate) else None
         if self.rate_function is None:
             self.rate = check_value(rate, Param("rate", "frequency", 0.0, "nonnegative"), self.n,
-                                    f"population '{name}'")
+                                    ("population", name))
 
     def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         super().build(dt, dtype, rng)
