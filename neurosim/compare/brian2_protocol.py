@@ -404,7 +404,7 @@ def _equation(name: str, population, model_class, params) -> Group:
     for variable in group.recordable:
         dim = dims.get(variable, model.input_dim if variable == "i_ext" else None)
         if dim is not None and dim is not BOOL:
-            group.record_units[variable] = RECORD_UNITS.get(dimension_name(dim), "")
+            group.record_units[variable] = si_symbol(dimension_name(dim))
     return group
 
 
