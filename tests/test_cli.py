@@ -122,3 +122,17 @@ def test_experiment_protocol_stores_metrics_and_figures(neurosim, root, tmp_path
     assert 0 < stored["metrics"]["test_accuracy_mean"] <= 1
     assert f"{stored['metrics']['test_accuracy_mean']:.6g}" in done.stdout
     assert list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_python_dash_m_neurosim_is_the_command_line():
+    """``python -m neurosim`` runs the same main as the ``neurosim`` script (it used to exit 0 silently)."""
+    import neurosim
+
+    done = subprocess.run([sys.executable, "-m", "neurosim", "--version"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert neurosim.__version__ in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "neurosim", "run"], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert bad.returncode == 2
