@@ -22,7 +22,7 @@ from ..core.synapses import KERNELS
 from ..equations.dimensions import Dim
 from ..equations.parse import EquationError
 from ..errors import ParameterError, ProtocolError, did_you_mean
-from ..units import to_si
+from ..units import si_floats, to_si
 from . import schema
 from .compose import apply_set, resolve_includes
 from .source import Map, dump, locate, parse, read
@@ -272,9 +272,11 @@ class Checker:
         raise self.protocol.error(tuple(path), message)
 
     def core(self, path, check, *args):
-        """``check(*args)``, a core validation; its ``ParameterError`` is reported at ``path`` + its key."""
+        """``check(*args)``, a core validation; its ``ParameterError`` is reported at ``path`` + its key.
+        The loader's values are SI floats already converted from their units, hence ``si_floats()``."""
         try:
-            return check(*args)
+            with si_floats():
+                return check(*args)
         except ParameterError as exc:
             self.fail((*path, *_key_path(exc.key)), str(exc))
 
