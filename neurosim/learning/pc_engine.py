@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.activations import MAX_SLOPE
 from ..core.dense import DenseProjection
 from ..core.network import Network
 from ..core.neurons.equation import Model
@@ -36,9 +37,9 @@ from ..core.simulator import Simulator
 from ..errors import ParameterError
 from ..units import ureg
 from .data import check_count, check_rate, one_hot
-from .predictive_coding import ACTIVATIONS, MAX_SLOPE, PredictiveCodingNetwork, Relaxation
+from .predictive_coding import PredictiveCodingNetwork, Relaxation
 
-#: f(x) and f'(x) in the equation language (same curves as ``predictive_coding.ACTIVATIONS``)
+#: f(x) and f'(x) in the equation language (same curves as ``neurosim.core.activations.VALUES``)
 CURVES = {"logistic": ("1 / (1 + exp(-x))", "rate * (1 - rate)"), "tanh": ("tanh(x)", "1 - rate**2"),
           "linear": ("x", "1")}
 
@@ -250,4 +251,4 @@ def train(engine: EnginePredictiveCoding, X, y, rng: np.random.Generator, epochs
     return curves
 
 
-__all__ = ["ACTIVATIONS", "EngineNetwork", "EnginePredictiveCoding", "stable_rate", "train", "value_model"]
+__all__ = ["EngineNetwork", "EnginePredictiveCoding", "stable_rate", "train", "value_model"]
