@@ -220,7 +220,8 @@ def quantity(value, dimension: str, name: str):
         shown: object = value if np.ndim(value) == 0 else f"array of shape {np.shape(value)}"
         example = " or ".join(dict.fromkeys(f"'{value:g} {unit}'" for unit in (hint, si))) if np.ndim(value) == 0 \
             else f"values * neurosim.{hint}"
-        raise ParameterError(name, shown, f"a {dimension} with a unit, such as {example} (bare numbers are SI "
+        article = "an" if dimension[0] in "aeiou" else "a"
+        raise ParameterError(name, shown, f"{article} {dimension} with a unit, such as {example} (bare numbers are SI "
                                           "only inside neurosim.units.si_floats())")
     return to_si(value, dimension, name)
 
