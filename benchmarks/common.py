@@ -99,19 +99,21 @@ def neurosim_measure(build, spec: dict) -> dict:
     ``bytes_per_synapse`` is the growth of the peak RSS over the build and run (connectivity
     build transients included) per synapse; ``stored_bytes_per_synapse`` the synapse arrays."""
     from neurosim.core.simulator import Simulator
+    from neurosim.units import si_floats
 
     rss0 = rss_mb()
-    started = time.perf_counter()
-    built = build(spec)  # a shipped protocol's Simulator, or a Network
-    sim = built if isinstance(built, Simulator) else \
-        Simulator(built, dt=spec["dt"], dtype=spec.get("dtype", "float64"), threads=spec["threads"])
-    net = sim.network
-    build_time = time.perf_counter() - started
-    started = time.perf_counter()
-    sim.run(spec["dt"])  # one step: compiles (cold cache) or loads (warm cache) the step loop
-    compile_time = time.perf_counter() - started
-    started = time.perf_counter()
-    res = sim.run(spec["duration"] - spec["dt"])
+    with si_floats():  # the benchmark specs are SI floats (dt, duration in s)
+        started = time.perf_counter()
+        built = build(spec)  # a shipped protocol's Simulator, or a Network
+        sim = built if isinstance(built, Simulator) else \
+            Simulator(built, dt=spec["dt"], dtype=spec.get("dtype", "float64"), threads=spec["threads"])
+        net = sim.network
+        build_time = time.perf_counter() - started
+        started = time.perf_counter()
+        sim.run(spec["dt"])  # one step: compiles (cold cache) or loads (warm cache) the step loop
+        compile_time = time.perf_counter() - started
+        started = time.perf_counter()
+        res = sim.run(spec["duration"] - spec["dt"])
     sim_time = time.perf_counter() - started
     n_syn = sum(p.n_synapses for p in sim.network.projections)
     syn_bytes = sum(p.nbytes() for p in sim.network.projections)
