@@ -55,12 +55,12 @@ def main() -> None:
             continue
         sims = {"hand": simulator(network, None, args.threads), "generated": simulator(network, model, args.threads)}
         for sim in sims.values():
-            sim.run(0.01)  # compile or load the loop
+            sim.run("10 ms")  # compile or load the loop
         times = {key: [] for key in sims}
         for _ in range(args.repeats):
             for key, sim in sims.items():
                 started = time.process_time()
-                sim.run(args.duration)
+                sim.run(f"{args.duration} s")
                 times[key].append((time.process_time() - started) / args.duration)
         hand, generated = (statistics.median(times[key]) for key in ("hand", "generated"))
         print(f"| {network} | {hand:.3f} | {generated:.3f} | {generated / hand:.3f} |")

@@ -109,4 +109,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from neurosim.units import si_floats
+
+    with si_floats():  # this script computes its parameters in SI floats
+        main()

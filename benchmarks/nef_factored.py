@@ -49,4 +49,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from neurosim.units import si_floats
+
+    with si_floats():  # this script computes its parameters in SI floats
+        main()
