@@ -137,6 +137,21 @@ def brunel_regime(isi_cv: float, modulation: float, peak_frequency: float, delay
     return "SI fast" if peak_frequency > 1 / (8 * delay) else "SI slow"
 
 
+def burst_sizes(times: np.ndarray, gap: float) -> list[int]:
+    """Spike counts of the bursts of one neuron's sorted spike ``times`` (s): spikes closer than
+    ``gap`` (s) belong to the same burst; a lone spike is a burst of 1. Empty ``times``: ``[]``."""
+    if len(times) == 0:
+        return []
+    counts, current = [], 1
+    for isi in np.diff(times):
+        if isi < gap:
+            current += 1
+        else:
+            counts.append(current)
+            current = 1
+    return [*counts, current]
+
+
 def tuning_curve(spikes: SpikeTrains, inputs: np.ndarray, window: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Rates (Hz) against the per-neuron input ``inputs``, sorted by input (an f-I curve)."""
     order = np.argsort(inputs, kind="stable")

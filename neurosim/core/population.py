@@ -165,6 +165,12 @@ class Population:
         if self.has_input:
             w.add_lines("clear", self, f"{r('i_ext')}[:] = 0.0")
         w.add_import("from neurosim.core.synapses import deliver")
+        delta = [index for index, key in enumerate(self.receptors) if self.receptor_is_delta(key)]
+        if self.ring_length and delta:  # the jumps of delta receptors first: the generic deliver clears the slot
+            w.add_import("from neurosim.core.synapses import deliver_jumps")
+            for index in delta:
+                w.add_lines("deliver", self, f"deliver_jumps({r('ring')}, step % {self.ring_length}, {index}, "
+                                             f"{self.jump_target(w)}, dt)")
         if self.ring_length:
             w.add_lines("deliver", self,
                 f"deliver({r('ring')}, step % {self.ring_length}, {r('z')}, {r('syn_b')}, {r('syn_row')})")

@@ -4,6 +4,7 @@ LIF. Voltages agree to 1e-9 V at every step and spike times to the step."""
 import numpy as np
 import pytest
 
+from neurosim.analysis import burst_sizes
 from neurosim.compare.brian2_equations import neuron_group, translate
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
@@ -84,16 +85,8 @@ IZHIKEVICH = {"RS": {}, "FS": {"a": "0.1 1/ms", "d": "2 mV/ms"}, "IB": {"c": "-5
               "CH": {"c": "-50 mV", "d": "2 mV/ms"}}
 
 
-def bursts(times, gap=0.01):
-    """Spike counts of the bursts of ``times`` (spikes closer than ``gap`` s belong to one burst)."""
-    counts, current = [], 1
-    for isi in np.diff(times):
-        if isi < gap:
-            current += 1
-        else:
-            counts.append(current)
-            current = 1
-    return [*counts, current]
+def bursts(times):
+    return burst_sizes(times, gap=0.01)
 
 
 @pytest.mark.parametrize("label", list(IZHIKEVICH))

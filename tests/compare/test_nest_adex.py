@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurosim.analysis import burst_sizes
 from neurosim.compare import nest
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
@@ -80,15 +81,8 @@ def neurosim_spikes(dt: float = DT) -> dict[str, np.ndarray]:
     return {label: result.spikes[label].times for label in PATTERNS}
 
 
-def bursts(times, gap=0.02):
-    counts, current = [], 1
-    for isi in np.diff(times):
-        if isi < gap:
-            current += 1
-        else:
-            counts.append(current)
-            current = 1
-    return [*counts, current]
+def bursts(times):
+    return burst_sizes(times, gap=0.02)
 
 
 def test_adex_spike_times_agree_with_nest_aeif_psc_delta():

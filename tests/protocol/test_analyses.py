@@ -60,3 +60,12 @@ def test_window_excludes_spikes_outside():
     summary = analysis.summary(Results(spikes={"P": trains}, duration=1.0), (0.0, 0.5))
     assert summary["P"]["spikes"] == 2
     assert summary["P"]["mean_rate"] == pytest.approx(4.0)
+
+
+def test_burst_sizes_groups_spikes_closer_than_the_gap():
+    from neurosim.analysis import burst_sizes
+
+    times = np.array([0.100, 0.104, 0.108, 0.200, 0.300, 0.3099])  # 3-spike burst, lone spike, doublet
+    assert burst_sizes(times, gap=0.01) == [3, 1, 2]
+    assert burst_sizes(times, gap=0.001) == [1] * 6
+    assert burst_sizes(np.array([]), gap=0.01) == []

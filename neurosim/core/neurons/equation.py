@@ -659,15 +659,6 @@ class EquationPopulation(Population):
             return f"{w.ref(self, 'v')}, {never}"
         return f"{w.ref(self, 'v')}, {w.ref(self, 'ref_left')}"
 
-    def emit(self, w):
-        delta = [index for index, r in enumerate(self.receptors.values()) if isinstance(r, Synapse) and r.is_delta]
-        if self.ring_length and delta:  # before the generic deliver, which clears the slot
-            w.add_import("from neurosim.core.synapses import deliver_jumps")
-            for index in delta:
-                w.add_lines("deliver", self, f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, "
-                                             f"{index}, {self.jump_target(w)}, dt)")
-        super().emit(w)
-
     def arrays(self):
         arrays = {k: v for k, v in self.state.items()}
         arrays.update(self.extra)

@@ -100,15 +100,6 @@ class _LIFBase(Population):
         """Code arguments ``v, ref_left`` for kernels that add voltage jumps (delta receptors)."""
         return f"{w.ref(self, 'v')}, {w.ref(self, 'ref_left')}"
 
-    def emit(self, w: CodeWriter) -> None:
-        delta = [index for index, synapse in enumerate(self.receptors.values()) if synapse.is_delta]
-        if self.ring_length and delta:  # before the generic deliver, which clears the slot
-            w.add_import("from neurosim.core.synapses import deliver_jumps")
-            for index in delta:
-                w.add_lines("deliver", self, f"deliver_jumps({w.ref(self, 'ring')}, step % {self.ring_length}, "
-                                             f"{index}, {self.jump_target(w)}, dt)")
-        super().emit(w)
-
     def emit_update(self, w: CodeWriter) -> None:
         """Emit the update specialised to this population: homogeneous parameters become literals,
         receptor rows are unrolled, and in step mode the loop (update, threshold, reset in Brian2's
