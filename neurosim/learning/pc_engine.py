@@ -37,7 +37,7 @@ from ..core.simulator import Simulator
 from ..errors import ParameterError
 from ..units import ureg
 from .data import check_count, check_rate, one_hot
-from .predictive_coding import PredictiveCodingNetwork, Relaxation
+from .predictive_coding import PredictiveCodingNetwork, Relaxation, train_epochs
 
 #: f(x) and f'(x) in the equation language (same curves as ``neurosim.core.activations.VALUES``)
 CURVES = {"logistic": ("1 / (1 + exp(-x))", "rate * (1 - rate)"), "tanh": ("tanh(x)", "1 - rate**2"),
@@ -237,18 +237,8 @@ def train(engine: EnginePredictiveCoding, X, y, rng: np.random.Generator, epochs
     learning_rate = check_rate("learning_rate", learning_rate)
     X = net._data(X, "X", 0)
     Y = one_hot(y, net.sizes[-1])
-    curves = {"train_loss": np.zeros(epochs), "test_accuracy": np.zeros(epochs), "iterations": np.zeros(epochs)}
-    for epoch in range(epochs):
-        iterations = []
-        for batch in np.array_split(rng.permutation(len(X)), max(1, len(X) // batch_size)):
-            iterations.append(engine.train_step(X[batch], Y[batch], learning_rate, **relax).iterations)
-        curves["train_loss"][epoch] = 0.5 * ((net.forward(X)[-1] - Y) ** 2).sum(axis=1).mean()
-        curves["iterations"][epoch] = np.mean(iterations)
-        if X_test is not None:
-            curves["test_accuracy"][epoch] = np.mean(engine.predict(X_test) == y_test)
-        if progress:
-            progress((epoch + 1) / epochs, f"epoch {epoch + 1}: loss {curves['train_loss'][epoch]:.4f}")
-    return curves
+    return train_epochs(lambda Xb, Yb: engine.train_step(Xb, Yb, learning_rate, **relax), net, engine.predict,
+                        X, Y, rng, epochs, batch_size, X_test, y_test, progress)
 
 
 __all__ = ["EngineNetwork", "EnginePredictiveCoding", "stable_rate", "train", "value_model"]

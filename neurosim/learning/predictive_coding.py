@@ -161,15 +161,23 @@ def train(network: PredictiveCodingNetwork, X, y, rng: np.random.Generator, epoc
     learning_rate, gamma = check_rate("learning_rate", learning_rate), check_rate("gamma", gamma)
     X = network._data(X, "X", 0)
     Y = one_hot(y, network.sizes[-1])
+    return train_epochs(lambda Xb, Yb: network.train_step(Xb, Yb, learning_rate, gamma, **relax), network,
+                        network.predict, X, Y, rng, epochs, batch_size, X_test, y_test, progress)
+
+
+def train_epochs(step, network: PredictiveCodingNetwork, predict, X, Y, rng: np.random.Generator, epochs: int,
+                 batch_size: int, X_test, y_test, progress) -> dict[str, np.ndarray]:
+    """The epoch loop of :func:`train` and of the engine's training: ``step(X_batch, Y_batch)`` trains on one
+    mini-batch (order from ``rng``) and returns its :class:`Relaxation`; ``predict(X)`` gives labels."""
     curves = {"train_loss": np.zeros(epochs), "test_accuracy": np.zeros(epochs), "iterations": np.zeros(epochs)}
     for epoch in range(epochs):
         iterations = []
         for batch in np.array_split(rng.permutation(len(X)), max(1, len(X) // batch_size)):
-            iterations.append(network.train_step(X[batch], Y[batch], learning_rate, gamma, **relax).iterations)
+            iterations.append(step(X[batch], Y[batch]).iterations)
         curves["train_loss"][epoch] = 0.5 * ((network.forward(X)[-1] - Y) ** 2).sum(axis=1).mean()
         curves["iterations"][epoch] = np.mean(iterations)
         if X_test is not None:
-            curves["test_accuracy"][epoch] = np.mean(network.predict(X_test) == y_test)
+            curves["test_accuracy"][epoch] = np.mean(predict(X_test) == y_test)
         if progress:
             progress((epoch + 1) / epochs, f"epoch {epoch + 1}: loss {curves['train_loss'][epoch]:.4f}")
     return curves
