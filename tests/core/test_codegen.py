@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from neurosim.core.codegen import CodeWriter
+from neurosim.core.codegen import AllCopies, CodeWriter
 from neurosim.core.connectivity import FixedProbability
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
@@ -40,3 +40,24 @@ def test_api_refuses_unknown_phase_and_name_clash():
         w.add_argument("a_x", np.ones(3))
     with pytest.raises(ValueError, match="unknown phase"):
         w.add_lines("updat", None, "pass")
+
+
+def test_batched_argument_used_only_by_an_all_copies_line_is_passed():
+    """Unused arguments are dropped from the signature; an array a batched loop reads only as
+    ``<name>__copies`` (in an :class:`AllCopies` line) is used, so it stays, under that name."""
+
+    class Part:
+        name = "P"
+
+    w, part = CodeWriter(), Part()
+    w.batch = 2
+    target = w.copies(np.zeros((2, 3)))
+    w.add_argument(w.ref(part, "target"), target)
+    w.add_argument(w.ref(part, "unused"), np.zeros(3))
+    w.add_lines("input", part, AllCopies(f"{w.ref(part, 'target')}__copies += 1.0"))
+    source = w.source()
+    signature = next(line for line in source.splitlines() if line.startswith("def run_chunk"))
+    assert "P_target__copies" in signature
+    assert "P_unused" not in signature
+    assert "P_target__copies += 1.0" in source
+    assert "for _copy" not in source  # the AllCopies line runs once, outside the per-copy loop
