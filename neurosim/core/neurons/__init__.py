@@ -16,10 +16,11 @@ def models() -> dict:
     from .hh import HHSquid, HHTraub
     from .lif import LIF, LIFDimensionless
     from .rate import RatePopulation
+    from .sampling import NeuralSamplingPopulation
     from .sources import PoissonSource, SpikeSource
 
     classes: list[type[Population]] = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation,
-                                       PoissonSource, SpikeSource]
+                                       NeuralSamplingPopulation, PoissonSource, SpikeSource]
     return {**{cls.model: cls for cls in classes}, **registered()}
 
 
