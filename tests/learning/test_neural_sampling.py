@@ -13,8 +13,15 @@ from neurosim.core.network import Network
 from neurosim.core.neurons.sampling import NeuralSamplingPopulation
 from neurosim.core.simulator import Simulator
 from neurosim.errors import ParameterError
-from neurosim.learning.neural_sampling import (boltzmann_simulator, collect, exact_distribution, kl_divergence,
-                                               null_kl_quantile, rbm_simulator, state_counts)
+from neurosim.learning.neural_sampling import (
+    boltzmann_simulator,
+    collect,
+    exact_distribution,
+    kl_divergence,
+    null_kl_quantile,
+    rbm_simulator,
+    state_counts,
+)
 from neurosim.learning.rbm import RBM
 
 
