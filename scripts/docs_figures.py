@@ -12,7 +12,10 @@ Items (each prints what the docs quote and writes its figures to docs/figures/ o
   realisations, with delays raised to 0.1 ms and with the protocol's 0 ms (docs/compare.md);
 - ``brunel_phase``: the Brunel (2000) g x eta sweep (protocols/brunel_phase_sweep.yaml) and its phase
   diagram docs/figures/brunel_phase.png, with the table of docs/sweeps.md;
-- ``cuba_sweep``, ``lif_fi_sweep``: the sweep figures of docs/sweeps.md.
+- ``cuba_sweep``, ``lif_fi_sweep``: the sweep figures of docs/sweeps.md;
+- ``neural_sampling``, ``spiking_pc``: the spiking variants' closeness to their rate versions
+  (docs/architecture.md): samples of a digits RBM vs Gibbs samples; the fixed point of LIF
+  predictive coding vs the rate network's.
 
 Sweeps write to results/<name>/ and reuse completed points (delete the directory to redo them).
 """
@@ -148,8 +151,77 @@ def lif_fi_sweep() -> None:
     print("wrote docs/figures/lif_fi_sweep.png")
 
 
+def neural_sampling() -> None:
+    """A 64x64 RBM trained by PCD on the binary digits (20 epochs); 20 chains x 100 samples (40 steps
+    apart, after 400) of numpy Gibbs sampling and of neural sampling with tau = 1, 10, 20."""
+    from neurosim.learning.data import binary_digits
+    from neurosim.learning.neural_sampling import collect, rbm_simulator
+    from neurosim.learning.rbm import RBM
+
+    X_train = binary_digits()[0]
+    rbm = RBM(64, 64, np.random.default_rng(0))
+    rbm.fit(X_train, np.random.default_rng(1), epochs=20, learning_rate=0.05, persistent=True, momentum=0.0,
+            weight_decay=0.0)
+    chains, samples, gap, burn = 20, 100, 40, 400
+
+    def show(v, label):
+        F = rbm.free_energy(v)
+        print(f"{label:15s} pixel mean {v.mean():.4f}  free energy {F.mean():.2f} +- {F.std() / np.sqrt(len(v)):.2f}"
+              f"  PLL {rbm.pseudo_log_likelihood(v):.2f}")
+        return v.mean(axis=0)
+
+    show(X_train, "training data")
+    rng = np.random.default_rng(5)
+    v = rbm.sample(rbm.visible_probabilities(np.zeros((chains, 64))), rng)
+    v = rbm.gibbs(v, burn // 2, rng)[0]
+    gibbs = []
+    for _ in range(samples):
+        v = rbm.gibbs(v, gap // 2, rng)[0]
+        gibbs.append(v)
+    m_gibbs = show(np.concatenate(gibbs), "numpy Gibbs")
+    for tau in (1, 10, 20):
+        v = collect(rbm_simulator(rbm, tau, seed=7, copies=chains), "visible", samples, gap, burn).reshape(-1, 64)
+        m = show(v, f"neural tau={tau}")
+        pooled = (m + m_gibbs) / 2
+        z = (m - m_gibbs) / np.maximum(np.sqrt(pooled * (1 - pooled) * 2 / len(v)), 1e-9)
+        print(f"    pixel means vs Gibbs: max |diff| {np.abs(m - m_gibbs).max():.4f}, rms z-score "
+              f"{np.sqrt((z ** 2).mean()):.2f} (1 for independent samples)")
+
+
+def spiking_pc() -> None:
+    """Relative errors of LIF predictive coding (8-6-4 linear, input and label clamped, 3 samples)
+    at the rate network's fixed point, by neurons per sign and unit m and read-out window."""
+    from neurosim.learning.pc_spiking import SpikingRelaxation
+    from neurosim.learning.predictive_coding import PredictiveCodingNetwork
+
+    def rel(a, b):
+        return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+    for gamma in (1.0, 0.1):
+        rng = np.random.default_rng(0)
+        net = PredictiveCodingNetwork([8, 6, 4], rng, activation="linear")
+        for W in net.W:
+            W *= 0.5
+        data = [(rng.uniform(0, 1, 8), np.eye(4)[k]) for k in range(3)]
+        for m in (5, 20, 80):
+            for window in (0.25, 1.0):
+                errors = []
+                for seed, (X, Y) in enumerate(data):
+                    x = net.forward(X[None])
+                    x[-1] = Y[None].copy()
+                    ref = net.relax(x, {0, 2}, gamma=gamma, rate=0.1, tol=1e-12, max_iterations=200000)
+                    d = SpikingRelaxation(net, [X, np.zeros(6), Y], {0, 2}, gamma=gamma, m=m, seed=seed).run(
+                        f"{0.5 + window} s", f"{window} s")
+                    errors.append([rel(d[("x", 1)], ref.x[1][0]), rel(d[("e", 1)], ref.eps[1][0]),
+                                   rel(d[("e", 2)], ref.eps[2][0])])
+                x1, e1, e2 = np.mean(errors, axis=0)
+                print(f"gamma {gamma:g}  m {m:2d}  window {window:.2f} s  relative error x1 {x1:.4f}  e1 {e1:.4f}"
+                      f"  e2 {e2:.4f}")
+
+
 ITEMS = {"notebooks": notebooks, "cuba_realisations": cuba_realisations, "brunel_phase": brunel_phase,
-         "cuba_sweep": cuba_sweep, "lif_fi_sweep": lif_fi_sweep}
+         "cuba_sweep": cuba_sweep, "lif_fi_sweep": lif_fi_sweep, "neural_sampling": neural_sampling,
+         "spiking_pc": spiking_pc}
 
 
 def main(argv=None) -> int:

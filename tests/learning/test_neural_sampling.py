@@ -121,3 +121,21 @@ def test_inconsistent_initial_state_and_asymmetric_weights_are_refused():
     net.add(NeuralSamplingPopulation("z", 3, update="asynchronous"))  # no recurrent projection
     with pytest.raises(ParameterError):
         Simulator(net, dt="1 ms").run("1 ms")
+
+
+def test_a_batch_of_chains_equals_separate_runs():
+    """Copy ``c`` of a batched sampler is the unbatched network with ``first_copy = c`` (own streams)."""
+    W, b = _machine(5, 4)
+
+    def states(batch, first_copy):
+        net = Network(seed=9, batch=batch, first_copy=first_copy)
+        pop = net.add(NeuralSamplingPopulation("z", 5, params={"bias": b}, refractory_steps=3,
+                                               update="asynchronous"))
+        net.add(DenseProjection(pop, pop, matrix=W))
+        net.record_state(pop, "rate")
+        return [copy.states["z"]["rate"].data for copy in Simulator(net, dt="1 ms").run("200 ms")]
+
+    batched = states(3, 0)
+    for c in range(3):
+        np.testing.assert_array_equal(batched[c], states(1, c)[0])
+    assert not np.array_equal(batched[0], batched[1])
