@@ -20,8 +20,9 @@ corrected after each change): the exact sampler of a general Boltzmann machine.
 ``every`` / ``offset`` as in :mod:`.binary`; exact when the units have no connections among
 themselves (one side of a restricted Boltzmann machine: visible units at even steps, hidden at odd).
 
-State: ``rate`` (= ``z``, what projections read), ``zeta``, ``p`` (the spike probability of the last
-update; ``logistic(u - log tau)``) and ``spike`` (1 in a step in which the unit spiked, else 0).
+State: ``rate`` (= ``z``, what projections read), ``zeta``, ``p`` (the spike probability
+``logistic(u - log tau)`` of the unit's last update outside the refractory period) and ``spike`` (1
+from an update in which the unit spiked to its next update, else 0).
 """
 from __future__ import annotations
 
