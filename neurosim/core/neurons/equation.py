@@ -39,6 +39,7 @@ from ..distributions import sample
 from ..params import CONSTRAINTS, Param
 from ..population import Population
 from ..synapses import Synapse
+from ..timegrid import to_steps
 
 if TYPE_CHECKING:
     from ..codegen import CodeWriter
@@ -728,7 +729,8 @@ class EquationPopulation(Population):
                 np.full(n, float(system.refractory))
             if np.any(duration < 0):
                 raise ParameterError(f"population '{self.name}': refractory", float(duration.min()), "a duration >= 0")
-            self.ref_time = np.round(duration / dt) * dt  # whole steps, as lif.py and Brian2
+            what = f"population '{self.name}': {self.definition.refractory}"
+            self.ref_time = to_steps(duration, dt, "refractory", what) * dt  # Brian2's rule, as lif.py
 
     #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
     STABILITY: ClassVar[dict[str, float]] = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
