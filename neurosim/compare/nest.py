@@ -101,16 +101,16 @@ def nest_model(name: str, population) -> str:
 
 
 def model_params(population) -> dict[str, float]:
-    """Every parameter of a protocol population in SI: the model's defaults (HH densities times
-    ``area``) updated with the protocol's values (scalars, or arrays of one per neuron)."""
+    """Every parameter of a protocol population in SI: the protocol's values (scalars, or arrays of
+    one per neuron), the model's defaults otherwise (derived ones, HH densities times ``area``,
+    from the values they name)."""
     from ..core.neurons import models
 
     cls = models()[population.model]
     params = {key: spec.default for key, spec in cls.param_spec.items()}
     params.update(population.params)
-    for key, density in getattr(cls, "densities", {}).items():
-        if key not in population.params:
-            params[key] = density * np.asarray(params["area"])
+    if hasattr(cls, "definition"):  # derived defaults (HH densities times area)
+        cls.definition.derive(params, population.params)
     return params
 
 

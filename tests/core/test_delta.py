@@ -117,7 +117,7 @@ def test_negative_weights_are_inhibitory_jumps():
 
 def test_models_without_delta_receptors_refuse_them():
     with pytest.raises(ParameterError, match="delta"):
-        make_population("hh_squid", "h", 1, receptors={"d": Synapse(kind="delta")})
+        make_population("rate_logistic", "h", 1, receptors={"d": Synapse(kind="delta")})
 
 
 def test_delta_receptor_has_no_recordable_current():

@@ -8,7 +8,7 @@ from neurosim.core.network import Network
 from neurosim.core.neurons.equation import Model, SynapseModel
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, Step
+from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 
 DT = 1e-4

@@ -7,8 +7,8 @@ import numba
 import numpy as np
 import pytest
 
-from neurosim.core.network import Network
 from neurosim.core.codegen import CodeWriter
+from neurosim.core.network import Network
 from neurosim.core.neurons import make_population
 from neurosim.core.simulator import Simulator
 from neurosim.protocol import build, load

@@ -222,14 +222,16 @@ class Model:
             result[method] = si
         return result
 
-    def derive(self, values: dict[str, np.ndarray], given) -> None:
-        """Set the derived defaults (``Parameter.derived``) not in ``given`` from ``values`` (SI arrays)."""
+    def derive(self, values: dict, given) -> None:
+        """Set the derived defaults (``Parameter.derived``) not in ``given`` from ``values`` (SI
+        scalars or per-neuron arrays; the result has the shape of what it is computed from)."""
         for key, parameter in self.parameters.items():  # dependency order (see _parameters)
             if parameter.derived is not None and key not in given:
-                numeric = {self.system.symbol(k): np.asarray(values[k], float)
-                           for k in (s.name for s in parameter.derived.free_symbols)}
-                values[key] = np.broadcast_to(emit.evaluate(parameter.derived, numeric, len(next(iter(
-                    values.values())))), np.shape(next(iter(values.values())))).astype(float)
+                deps = [s.name for s in parameter.derived.free_symbols]
+                shape = np.broadcast_shapes(*(np.shape(values[k]) for k in deps))
+                numeric = {self.system.symbol(k): np.asarray(values[k], float) for k in deps}
+                result = emit.evaluate(parameter.derived, numeric, int(np.prod(shape))).reshape(shape)
+                values[key] = result if shape else float(result)
 
     def initial_order(self, given=()) -> list[str]:
         """The state variables in an order in which every initial value's dependencies come first
