@@ -11,10 +11,10 @@ a :class:`~neurosim.core.results.Results` like ``Simulator.run``.
 Correspondence of the step (Brian2's default schedule equals neurosim's phases): state monitors
 record at ``start``; stimuli are summed into ``I_ext`` by a ``run_regularly`` operation
 ``before_groups`` (held over the step); neuron equations are integrated in ``groups`` (LIF with
-current receptors: ``exact``; with conductance receptors: ``exponential_euler``; HH:
-``exponential_euler`` or ``rk4`` as in neurosim); receptor states that the integrator treats as
-constants (conductance-based LIF, HH) are propagated ``after_groups`` by neurosim's exact
-one-step matrix ``phi``; thresholds, then ``on_pre`` adds ``b * w`` to the receptor states
+current receptors: ``exact``; with conductance receptors: ``exponential_euler``; equation models,
+HH among them, as their own equations with neurosim's method, :mod:`.brian2_equations`); receptor
+states that the integrator treats as constants (conductance-based LIF) are propagated
+``after_groups`` by neurosim's exact one-step matrix ``phi``; thresholds, then ``on_pre`` adds ``b * w`` to the receptor states
 (``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
 ``timestep(t - lastspike) >= timestep(ref_time)`` with neurosim's rounded ``ref_time``.
 

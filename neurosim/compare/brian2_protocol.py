@@ -8,14 +8,15 @@ values) is used, so a wrong derivation in neurosim shows up as a disagreement:
 - **neurons**: Brian2 equations written from the model's parameters (the protocol's values, the
   model's documented defaults otherwise): LIF ``dv/dt = (v_rest - v)/tau_m + I/cm (unless
   refractory)`` (``method='exact'`` with current receptors, ``'exponential_euler'`` with
-  conductance receptors), ``lif_dimensionless`` with ``spike_timing: step``, squid and Traub-Miles
-  HH (``exponential_euler`` or ``rk4`` as the protocol says; gates not given start at steady
-  state); ``refractory=tau_refrac`` with Brian2's own rule;
+  conductance receptors), ``lif_dimensionless`` with ``spike_timing: step``; equation models
+  (HH among them) as their own equations, threshold (``before(v)`` as ``v_before``, saved
+  ``before_groups``), reset and refractoriness, initial values as Brian2 expressions in dependency
+  order (HH gates at steady state of the initial ``v``); ``refractory=tau_refrac`` with Brian2's own rule;
 - **receptors**: exponential ``dg/dt = -g/tau`` (``g += w``), alpha ``dx/dt = -x/tau, dg/dt =
   (x - g)/tau`` (``x += e*w``), exp2 as two exponentials with the peak normalisation written out
   (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``; delta receptors
   (LIF) are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
-  integrator would hold the receptor state constant over the step (conductance LIF, HH), the
+  integrator would hold the receptor state constant over the step (conductance LIF), the
   state follows its closed-form solution in an ``after_groups`` operation;
 - **connections**: ``connect()`` (all_to_all), ``connect(j='i')`` (one_to_one), ``connect(p=p)``
   (fixed_probability), ``connect(i='k for k in sample(N_pre, size=K)')`` (fixed_indegree),
@@ -513,7 +514,7 @@ class ProtocolModel:
             translator = _equation if hasattr(cls, "definition") else TRANSLATORS.get(population.model)
             if translator is None:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{population.model}')",
-                                          "only equation models, LIF, HH and Poisson populations are translated")
+                                          "only equation models, LIF and Poisson populations are translated")
             self.groups[name] = translator(name, population, cls, parameters(cls, population))
         self.namespace: dict = {}
         stimulus_code: dict[str, list[str]] = {}

@@ -7,7 +7,6 @@ import numba
 import numpy as np
 import pytest
 
-from neurosim.core.codegen import CodeWriter
 from neurosim.core.network import Network
 from neurosim.core.neurons import make_population
 from neurosim.core.simulator import Simulator
@@ -75,7 +74,7 @@ def test_cobahh_rate_with_tables():
 @pytest.mark.slow  # compiles four parallel (prange) loops
 def test_threads_give_identical_results():
     # The parallel (prange) update of large HH populations changes no result.
-    n = 5 * CodeWriter.PARALLEL_MIN_NEURONS // 4  # E (4/5 of n) reaches the parallel threshold
+    n = 1250  # E (1000) reaches the parallel threshold of an HH update (ten exp: PARALLEL_MIN_NEURONS / 10)
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("one thread available")
     for tables in (False, True):

@@ -864,7 +864,11 @@ class EquationPopulation(Population):
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
         if self.rate_output is not None:
             body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final))(self.rate_output)}")
-        w.add_lines("update", self, header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body],
+        # a neuron whose update calls k transcendental functions costs about k times a LIF neuron's
+        # (HH: ten exp), so the start of a parallel region pays off for k times smaller populations
+        calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") for line in body))
+        loop = w.loop(self.n, w.PARALLEL_MIN_NEURONS // calls)
+        w.add_lines("update", self, header + [f"for i in {loop}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
             self.emit_spike_collection(w)
