@@ -14,8 +14,8 @@ record at ``start``; stimuli are summed into ``I_ext`` by a ``run_regularly`` op
 current receptors: ``exact``; with conductance receptors: ``exponential_euler``; equation models,
 HH among them, as their own equations with neurosim's method, :mod:`.brian2_equations`); receptor
 states that the integrator treats as constants (conductance-based LIF) are propagated
-``after_groups`` by neurosim's exact one-step matrix ``phi``; thresholds, then ``on_pre`` adds ``b * w`` to the receptor states
-(``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
+``after_groups`` by neurosim's exact one-step matrix ``phi``; thresholds, then ``on_pre`` adds
+``b * w`` to the receptor states (``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
 ``timestep(t - lastspike) >= timestep(ref_time)`` with neurosim's rounded ``ref_time``.
 
 Random numbers: Poisson spikes and OU noise follow the same rules, but Brian2 draws from its own

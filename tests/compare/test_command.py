@@ -130,5 +130,6 @@ def test_compare_equation_model_same_network(tmp_path, capsys):
     assert compare(tmp_path, protocol=str(ROOT / "protocols" / "adex_step.yaml"), same_network=True) == 0
     assert "same network" in capsys.readouterr().out
     document = json.loads((tmp_path / "comparison.json").read_text())
-    assert document["same_network"] and document["passed"]
+    assert document["same_network"]
+    assert document["passed"]
     assert all(row["spikes"][0] == row["spikes"][1] > 5 for row in document["report"]["spikes"])
