@@ -1,7 +1,8 @@
 """COBAHH (Brette et al. 2007, benchmark 3; Brian2's examples/COBAHH.py): Traub-Miles HH with
 conductance synapses, exponential Euler; p = 0.02 at N = 4000, 80 synapses per neuron above.
 neurosim runs the shipped protocol as it is (exact gate propagators, float64 weights); a spec's
-``sets: ["network.populations.E.gate_tables=true", ...]`` measures the gate tables."""
+``sets: ["network.populations.E.tables={v: {min: -150 mV, max: 100 mV, step: 0.01 mV}}", ...]``
+measures the gate tables."""
 
 from .common import brian2_ei_objects, connection_probability, protocol_simulator, worker_main
 

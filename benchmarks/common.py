@@ -59,7 +59,7 @@ PROTOCOLS = pathlib.Path(__file__).resolve().parents[1] / "protocols"
 def protocol_simulator(name: str, spec: dict):
     """The shipped protocol ``protocols/NAME.yaml`` built as users run it (``neurosim run``), with
     only the size (E 80 %, I 20 %, ``connection_probability``), seed, dt and threads set from the
-    spec, plus any ``spec['sets']`` (``key.path=value`` overrides, e.g. HH ``gate_tables``)."""
+    spec, plus any ``spec['sets']`` (``key.path=value`` overrides, e.g. HH ``tables``)."""
     from neurosim.protocol.build import build
     from neurosim.protocol.load import load
 

@@ -1,6 +1,6 @@
 """HH accuracy per cost: spike-time error against a dt -> 0 reference vs time per neuron-step.
 
-The Traub-Miles cell of COBAHH (``hh_traub_equations``) for 1 s under conductance input: Poisson
+The Traub-Miles cell of COBAHH (``hh_traub``) for 1 s under conductance input: Poisson
 trains of excitatory (6 nS, 0 mV, 5 ms) and inhibitory (67 nS, -80 mV, 10 ms) events on the 0.1 ms
 grid (the same events at every dt), drawn once from a fixed seed. Spike times are the upward
 crossings of -20 mV, linearly interpolated between steps. The reference is RK4 at dt = 1 us; its
@@ -43,7 +43,7 @@ def network(method: str, dt: float, n: int = 1, record: bool = True):
     net = Network(seed=1)
     receptors = {"exc": Synapse("exponential", 5e-3, "conductance", 0.0),
                  "inh": Synapse("exponential", 10e-3, "conductance", -80e-3)}
-    cell = net.add(make_population("hh_traub_equations", "cell", n, receptors=receptors, method=method))
+    cell = net.add(make_population("hh_traub", "cell", n, receptors=receptors, method=method))
     for name, times in _events().items():
         source = net.add(SpikeSource(f"in_{name}", 1, np.zeros(len(times), np.int64), times))
         # an event arrives at the end of the step plus the delay: delay GRID - dt makes it t + GRID at every dt

@@ -9,8 +9,8 @@ Neuron ``i`` receives ``J_i(x) = gain_i * (e_i . x) / radius + bias_i`` for the 
 
 Neuron types: ``"lif"`` (spiking, ``LIFDimensionless`` with Nengo's precise spike timing and
 initial voltages Uniform(0, 1)), ``"lif_rate"`` (``RatePopulation(activation="lif")``), both tuned
-by the analytic LIF rate (:func:`neurosim.core.neurons.lif.lif_rate`); and, when
-``neurosim.core.neurons.hh`` is present, ``"hh_squid"`` and ``"hh_traub"`` with an empirically
+by the analytic LIF rate (:func:`neurosim.core.neurons.lif.lif_rate`); and the equation models
+``"hh_squid"`` and ``"hh_traub"`` with an empirically
 measured tuning curve (see :mod:`neurosim.coding.hh_tuning`), input ``J`` in amperes.
 
 Randomness: each quantity has its own build-phase stream of the model seed,
@@ -106,8 +106,7 @@ class Ensemble:
         self.seed = seed
         available = NEURON_TYPES
         if neuron_type not in available:
-            hint = " (the HH models need neurosim.core.neurons.hh)" if neuron_type in HH_TYPES else ""
-            raise ParameterError(f"{label}: neuron_type", neuron_type, f"one of {available}{hint}")
+            raise ParameterError(f"{label}: neuron_type", neuron_type, f"one of {available}")
         self.neuron_type = neuron_type
         self.encoders = self._encoders(encoders, label)
         self.max_rates = sample(max_rates, self.rng("max_rates"), self.n_neurons, f"{label}: max_rates")

@@ -11,11 +11,11 @@ a :class:`~neurosim.core.results.Results` like ``Simulator.run``.
 Correspondence of the step (Brian2's default schedule equals neurosim's phases): state monitors
 record at ``start``; stimuli are summed into ``I_ext`` by a ``run_regularly`` operation
 ``before_groups`` (held over the step); neuron equations are integrated in ``groups`` (LIF with
-current receptors: ``exact``; with conductance receptors: ``exponential_euler``; HH:
-``exponential_euler`` or ``rk4`` as in neurosim); receptor states that the integrator treats as
-constants (conductance-based LIF, HH) are propagated ``after_groups`` by neurosim's exact
-one-step matrix ``phi``; thresholds, then ``on_pre`` adds ``b * w`` to the receptor states
-(``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
+current receptors: ``exact``; with conductance receptors: ``exponential_euler``; equation models,
+HH among them, as their own equations with neurosim's method, :mod:`.brian2_equations`); receptor
+states that the integrator treats as constants (conductance-based LIF) are propagated
+``after_groups`` by neurosim's exact one-step matrix ``phi``; thresholds, then ``on_pre`` adds
+``b * w`` to the receptor states (``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
 ``timestep(t - lastspike) >= timestep(ref_time)`` with neurosim's rounded ``ref_time``.
 
 Random numbers: Poisson spikes and OU noise follow the same rules, but Brian2 draws from its own
@@ -27,6 +27,7 @@ units, dense projections, LIF ``spike_timing='precise'``, and neurons that start
 """
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 import warnings
@@ -36,6 +37,7 @@ import numpy as np
 
 from ..core.connectivity import Projection
 from ..core.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from ..core.neurons.equation import EquationPopulation
 from ..core.neurons.sources import PoissonSource, SpikeSource
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
@@ -71,6 +73,7 @@ class Group:
     before_groups: list[str] = field(default_factory=list)
     after_groups: list[str] = field(default_factory=list)
     after_resets: list[str] = field(default_factory=list)
+    refractory: str | bool = "ref_time"
     timed: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)  # TimedArray name -> (values, unit)
     on_pre: dict[str, str] = field(default_factory=dict)  # receptor -> code adding the weight ``w``
     weight_unit: dict[str, str] = field(default_factory=dict)
@@ -179,57 +182,33 @@ def _lif(pop) -> Group:
     return group
 
 
-_SQUID_RATES = """
-alpha_m = 1/exprel(-(v/mV + 40.0)/10.0)/ms : Hz
-beta_m = 4.0*exp(-(v/mV + 65.0)/18.0)/ms : Hz
-alpha_h = 0.07*exp(-(v/mV + 65.0)/20.0)/ms : Hz
-beta_h = 1.0/(1.0 + exp(-(v/mV + 35.0)/10.0))/ms : Hz
-alpha_n = 0.1/exprel(-(v/mV + 55.0)/10.0)/ms : Hz
-beta_n = 0.125*exp(-(v/mV + 65.0)/80.0)/ms : Hz
-"""
-_TRAUB_RATES = """
-alpha_m = 1.28/exprel((13.0 - (v - vt)/mV)/4.0)/ms : Hz
-beta_m = 1.4/exprel(((v - vt)/mV - 40.0)/5.0)/ms : Hz
-alpha_h = 0.128*exp((17.0 - (v - vt)/mV)/18.0)/ms : Hz
-beta_h = 4.0/(1.0 + exp((40.0 - (v - vt)/mV)/5.0))/ms : Hz
-alpha_n = 0.16/exprel((15.0 - (v - vt)/mV)/5.0)/ms : Hz
-beta_n = 0.5*exp((10.0 - (v - vt)/mV)/40.0)/ms : Hz
-"""
-
-
-def hh_equations(synaptic: str, rates: str) -> list[str]:
-    """Brian2 equations of an HH neuron: membrane (``synaptic``: the receptor current terms), the
-    three gates with the rate functions ``rates`` (one Brian2 equation a line), the external input."""
-    return [("dv/dt = (g_na*m**3*h*(e_na - v) + g_k*n**4*(e_k - v) + g_leak*(e_leak - v) + I_ext + i_offset"
-             f" + {synaptic})/c_m : volt"),
-            "dm/dt = alpha_m*(1 - m) - beta_m*m : 1",
-            "dh/dt = alpha_h*(1 - h) - beta_h*h : 1",
-            "dn/dt = alpha_n*(1 - n) - beta_n*n : 1",
-            *rates.strip().splitlines(),
-            "I_ext : amp", "v_before : volt"]
-
-
-def _hh(pop) -> Group:
-    """HH models: the rate functions of ``hh.py`` (``x/expm1(x)`` as ``1/exprel(x)``), spikes on an
-    upward crossing of ``v_thresh`` (``v_before`` is saved ``before_groups``), no reset."""
-    _check_not_refractory(pop)
-    group = Group(pop.name, "neurons", pop.n, method="exponential_euler" if pop.method == "exponential_euler"
-                  else "rk4")
-    k = pop.kernel
-    names = ["c_m", "g_na", "g_k", "g_leak", "e_na", "e_k", "e_leak", "v_thresh", "ref_time", "i_offset"]
-    units = {"c_m": "farad", "g_na": "siemens", "g_k": "siemens", "g_leak": "siemens", "e_na": "volt",
-             "e_k": "volt", "e_leak": "volt", "v_thresh": "volt", "ref_time": "second", "i_offset": "amp"}
-    if pop.traub:
-        names.append("vt")
-        units["vt"] = "volt"
-    _params(group, {name: k["cm" if name == "c_m" else name] for name in names}, units)  # 'cm' is a Brian2 unit
-    _receptors(pop, group, "volt", propagate_in_equations=False)
-    group.equations += hh_equations("I_syn + GE_syn - G_syn*v", _TRAUB_RATES if pop.traub else _SQUID_RATES)
-    for var in ("v", "m", "h", "n"):
-        group.values[var] = pop.state[var].astype(float)
-        group.variables[var] = var
-    group.before_groups.append("v_before = v")
-    group.threshold = "v_before <= v_thresh and v > v_thresh"
+def _equation(pop) -> Group:
+    """An equation model: its own equations, threshold, reset and method (generic translation,
+    :mod:`neurosim.compare.brian2_equations`); receptor states are equation states, ``before(x)``
+    in the threshold is a variable ``x_before`` saved ``before_groups``."""
+    from ..equations.dimensions import brian2_unit
+    from .brian2_equations import translate
+    if "ref_left" in pop.state:
+        _check_not_refractory(pop)
+    model = translate(pop)
+    group = Group(pop.name, "neurons", pop.n, method=model.method, input_unit=_unit(pop.input_dimension))
+    group.equations = [re.sub(r"\bi_ext\b", "I_ext", line) for line in model.equations.splitlines() if line]
+    group.values.update({**model.values, **model.initial})
+    group.threshold = model.threshold or ""
+    group.reset = model.reset or ""
+    group.before_groups += model.before
+    if model.refractory is False:
+        group.refractory = False
+    elif "ref_left" in pop.state:  # neurosim's duration rounded to whole steps
+        _params(group, {"ref_time": pop.ref_time}, {"ref_time": "second"})
+    else:
+        group.refractory = model.refractory
+    for key, code in model.on_pre.items():
+        group.on_pre[key] = code + "\n"
+        group.weight_unit[key] = (brian2_unit(pop.receptor_models[key][0].weight) if key in pop.receptor_models
+                                  else _unit(pop.state_spec["v"][0]))  # delta receptors: a jump of v
+    group.variables.update({s: model.renames.get(s, s) for s in pop.system.states})
+    group.variables.update({f"syn_{key}": model.renames.get(state, state) for key, state in pop._syn_states().items()})
     group.variables["i_ext"] = "I_ext"
     return group
 
@@ -258,7 +237,7 @@ def _spike_source(pop: SpikeSource) -> Group:
     return group
 
 
-TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif, "hh_squid": _hh, "hh_traub": _hh}
+TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif}
 
 
 def _stimulus_terms(simulator: Simulator, groups: dict[str, Group], total_steps: int) -> None:
@@ -348,13 +327,15 @@ class Brian2Model:
                 continue  # translated per run (time-varying rates depend on the duration)
             if isinstance(pop, SpikeSource):
                 self.groups[name] = _spike_source(pop)
-            elif any(synapse.is_delta for synapse in getattr(pop, "receptors", {}).values()):
+            elif any(getattr(synapse, "is_delta", False) for synapse in getattr(pop, "receptors", {}).values()):
                 raise NoBrian2Counterpart(f"population '{name}': delta receptors", "not translated yet")
             elif pop.model in TRANSLATORS:
                 self.groups[name] = TRANSLATORS[pop.model](pop)
+            elif isinstance(pop, EquationPopulation):
+                self.groups[name] = _equation(pop)
             else:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{pop.model}')",
-                                          "only LIF, HH, Poisson and spike sources are translated")
+                                          "only LIF, equation models, Poisson and spike sources are translated")
         self.synapses = []
         for projection in net.projections:
             if not isinstance(projection, Projection):
@@ -449,7 +430,7 @@ class Brian2Model:
                                              group.source["steps"] * self.dt * b2.second, name=f"ns_{group.name}")
             else:
                 obj = b2.NeuronGroup(group.n, "\n".join(group.equations), threshold=group.threshold,
-                                     reset=group.reset or None, refractory="ref_time", method=group.method,
+                                     reset=group.reset or None, refractory=group.refractory, method=group.method,
                                      name=f"ns_{group.name}", namespace=namespace)
                 for var, value in group.values.items():
                     setattr(obj, f"{var}_", value.astype(np.int32) if var.startswith("col_") else value)

@@ -40,6 +40,17 @@ class Brian2Model:
     initial: dict[str, np.ndarray]
     on_pre: dict[str, str] = field(default_factory=dict)
     renames: dict[str, str] = field(default_factory=dict)
+    before: list[str] = field(default_factory=list)  # run_regularly code before_groups (``x_before = x``)
+
+
+_BEFORE = re.compile(r"\bbefore\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)")
+
+
+def threshold_before(threshold: str) -> tuple[str, dict[str, str]]:
+    """A threshold with ``before(x)`` (neurosim) as Brian2 code: ``x_before``, a variable saved
+    ``before_groups``; returns (threshold, {variable: state})."""
+    saved = {f"{name}_before": name for name in _BEFORE.findall(threshold)}
+    return _BEFORE.sub(lambda m: f"{m.group(1)}_before", threshold), saved
 
 
 def _brian2_names() -> set[str]:
@@ -122,9 +133,15 @@ def translate(pop) -> Brian2Model:
             on_pre[key] = f"{fix('v')} += w"
     state_values = {s: (pop.z[pop.row_of[s]] if s in pop.row_of else pop.state[s]).astype(float)
                     for s in system.states}
-    return Brian2Model("\n".join(lines), fix(definition.threshold) if definition.threshold else None, reset,
-                       refractory, pop.method, {fix(k): np.asarray(v, float) for k, v in pop.values.items()},
-                       {fix(k): v for k, v in state_values.items()}, on_pre, renames)
+    threshold, before = (None, []) if not definition.threshold else (fix(definition.threshold), [])
+    if threshold is not None:
+        threshold, saved = threshold_before(threshold)
+        for variable, state in saved.items():
+            lines.append(f"{variable} : {brian2_unit(system.dims[_original(state, renames)])}")
+            before.append(f"{variable} = {state}")
+    return Brian2Model("\n".join(lines), threshold, reset, refractory, pop.method,
+                       {fix(k): np.asarray(v, float) for k, v in pop.values.items()},
+                       {fix(k): v for k, v in state_values.items()}, on_pre, renames, before)
 
 
 def neuron_group(pop, b2=None):
@@ -134,6 +151,8 @@ def neuron_group(pop, b2=None):
     model = translate(pop)
     group = b2.NeuronGroup(pop.n, model.equations, threshold=model.threshold, reset=model.reset,
                            refractory=model.refractory, method=model.method, name=pop.name, namespace={})
+    if model.before:
+        group.run_regularly("\n".join(model.before), when="before_groups")
     for name, value in {**model.values, **model.initial}.items():
         setattr(group, name, value * _si(b2, pop.system.dims[_original(name, model.renames)]))
     return group, model

@@ -8,14 +8,15 @@ values) is used, so a wrong derivation in neurosim shows up as a disagreement:
 - **neurons**: Brian2 equations written from the model's parameters (the protocol's values, the
   model's documented defaults otherwise): LIF ``dv/dt = (v_rest - v)/tau_m + I/cm (unless
   refractory)`` (``method='exact'`` with current receptors, ``'exponential_euler'`` with
-  conductance receptors), ``lif_dimensionless`` with ``spike_timing: step``, squid and Traub-Miles
-  HH (``exponential_euler`` or ``rk4`` as the protocol says; gates not given start at steady
-  state); ``refractory=tau_refrac`` with Brian2's own rule;
+  conductance receptors), ``lif_dimensionless`` with ``spike_timing: step``; equation models
+  (HH among them) as their own equations, threshold (``before(v)`` as ``v_before``, saved
+  ``before_groups``), reset and refractoriness, initial values as Brian2 expressions in dependency
+  order (HH gates at steady state of the initial ``v``); ``refractory=tau_refrac`` with Brian2's own rule;
 - **receptors**: exponential ``dg/dt = -g/tau`` (``g += w``), alpha ``dx/dt = -x/tau, dg/dt =
   (x - g)/tau`` (``x += e*w``), exp2 as two exponentials with the peak normalisation written out
   (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``; delta receptors
   (LIF) are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
-  integrator would hold the receptor state constant over the step (conductance LIF, HH), the
+  integrator would hold the receptor state constant over the step (conductance LIF), the
   state follows its closed-form solution in an ``after_groups`` operation;
 - **connections**: ``connect()`` (all_to_all), ``connect(j='i')`` (one_to_one), ``connect(p=p)``
   (fixed_probability), ``connect(i='k for k in sample(N_pre, size=K)')`` (fixed_indegree),
@@ -48,34 +49,15 @@ from ..core.neurons.equation import _is_expression, _quantity, rename, synapse_m
 from ..core.results import Results
 from ..errors import ParameterError
 from ..units import BRIAN2_UNITS, si_symbol
-from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, hh_equations, results_of
+from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, results_of
 
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
-RENAMED = {"cm": "c_m", "g_kd": "g_k"}
+RENAMED = {"cm": "c_m"}
 #: Largest rate*dt of a ``poisson`` population: Brian2's PoissonGroup is Bernoulli per step, with
 #: a variance (1 - rate*dt) times the Poisson variance of neurosim's counts.
 MAX_SPIKE_PROBABILITY = 0.1
 #: A start or stop time switches a stimulus at the first step whose time is at least this close.
 SWITCH_TOLERANCE = "1e-6*dt"
-
-_SQUID_RATES = """
-alpha_m = 0.1/mV*10*mV/exprel(-(v + 40*mV)/(10*mV))/ms : Hz
-beta_m = 4*exp(-(v + 65*mV)/(18*mV))/ms : Hz
-alpha_h = 0.07*exp(-(v + 65*mV)/(20*mV))/ms : Hz
-beta_h = 1/(1 + exp(-(v + 35*mV)/(10*mV)))/ms : Hz
-alpha_n = 0.01/mV*10*mV/exprel(-(v + 55*mV)/(10*mV))/ms : Hz
-beta_n = 0.125*exp(-(v + 65*mV)/(80*mV))/ms : Hz
-"""
-# Brian2's examples/COBAHH.py
-_TRAUB_RATES = """
-alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV - v + vt)/(4*mV))/ms : Hz
-beta_m = 0.28*(mV**-1)*5*mV/exprel((v - vt - 40*mV)/(5*mV))/ms : Hz
-alpha_h = 0.128*exp((17*mV - v + vt)/(18*mV))/ms : Hz
-beta_h = 4/(1 + exp((40*mV - v + vt)/(5*mV)))/ms : Hz
-alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV - v + vt)/(5*mV))/ms : Hz
-beta_n = 0.5*exp((10*mV - v + vt)/(40*mV))/ms : Hz
-"""
-
 
 @dataclass
 class Group:
@@ -126,12 +108,12 @@ def _per_neuron(value, n: int) -> np.ndarray:
 
 def parameters(model_class, population) -> dict[str, np.ndarray]:
     """The model's parameters for ``population`` (SI arrays): the protocol's values, the model's
-    documented defaults otherwise (HH densities times ``area``)."""
+    documented defaults otherwise (derived defaults, such as HH densities times ``area``, from the
+    values of the parameters they name)."""
     n, given = population.n, population.params
     values = {key: _per_neuron(given.get(key, spec.default), n) for key, spec in model_class.param_spec.items()}
-    for key, density in getattr(model_class, "densities", {}).items():
-        if key not in given:
-            values[key] = density * values["area"]
+    if hasattr(model_class, "definition"):
+        model_class.definition.derive(values, given)
     return values
 
 
@@ -152,8 +134,6 @@ def _initial(group: Group, model_class, population, params: dict[str, np.ndarray
             continue
         if var in population.initial:
             value = population.initial[var]
-        elif var in "mhn":
-            continue  # HH gates: steady state, set after v
         else:
             value = params[default] if isinstance(default, str) else default
         if hasattr(value, "draw"):
@@ -251,26 +231,6 @@ def _lif(name: str, population, model_class, params) -> Group:
     return group
 
 
-def _hh(name: str, population, model_class, params) -> Group:
-    traub = population.model == "hh_traub"
-    group = Group(name, "neurons", population.n, method=population.method or "exponential_euler")
-    dimensions = {key: spec.dimension for key, spec in model_class.param_spec.items()}
-    _declare(group, {key: value for key, value in params.items() if key != "area"}, dimensions)
-    if any(r.kind == "delta" for r in population.receptors.values()):
-        raise NoBrian2Counterpart(f"population '{name}': delta receptors", "delta receptors are for LIF")
-    _receptors(group, population, "volt", closed_form=True)
-    group.equations += hh_equations("I_syn", _TRAUB_RATES if traub else _SQUID_RATES)
-    _initial(group, model_class, population, params)
-    for gate in "mhn":
-        if gate not in population.initial:
-            group.expressions.append((gate, f"alpha_{gate}/(alpha_{gate} + beta_{gate})"))
-        group.recordable[gate] = gate
-    group.operations.setdefault("before_groups", []).append("v_before = v")
-    group.threshold, group.refractory = "v_before <= v_thresh and v > v_thresh", "tau_refrac"
-    group.recordable.update(v="v", i_ext="I_ext")
-    return group
-
-
 def _equation(name: str, population, model_class, params) -> Group:
     """An equation model written from its definition: its equations, threshold, reset and
     refractoriness as text (Brian2 syntax; names Brian2 reserves renamed with a trailing ``_``,
@@ -281,7 +241,7 @@ def _equation(name: str, population, model_class, params) -> Group:
     from ..core.synapses import Synapse
     from ..equations.dimensions import BOOL, brian2_unit, dimension_name
     from ..equations.parse import Converter
-    from .brian2_equations import _brian2_names, _min_max
+    from .brian2_equations import _brian2_names, _min_max, threshold_before
 
     model = model_class.definition
     system = model.system
@@ -377,12 +337,15 @@ def _equation(name: str, population, model_class, params) -> Group:
         group.equations.append(f"{fix(key)} = {' + '.join(total) or zero} : {brian2_unit(model.inputs[key])}")
     group.equations.append(f"I_ext : {input_unit}")
     if model.threshold is not None:
-        group.threshold = fix(model.threshold)
+        group.threshold, saved = threshold_before(fix(model.threshold))
+        for variable, state in saved.items():  # before(v): v at the start of the step
+            group.equations.append(f"{variable} : {brian2_unit(dims[state])}")
+            group.operations.setdefault("before_groups", []).append(f"{variable} = {state}")
     if model.reset is not None:
         group.reset = fix(model.reset if isinstance(model.reset, str) else "\n".join(model.reset))
     if model.refractory is not None:
         group.refractory = fix(str(model.refractory))
-    for state in system.states:
+    for state in model.initial_order(population.initial):  # an initial value may use earlier states
         unit = brian2_unit(dims[state])
         if state in population.initial:
             value = population.initial[state]
@@ -408,7 +371,7 @@ def _equation(name: str, population, model_class, params) -> Group:
     return group
 
 
-TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif, "hh_squid": _hh, "hh_traub": _hh}
+TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif}
 
 
 def _stimulus_code(group: Group, index: int, stimulus, namespace: dict) -> list[str]:
@@ -551,7 +514,7 @@ class ProtocolModel:
             translator = _equation if hasattr(cls, "definition") else TRANSLATORS.get(population.model)
             if translator is None:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{population.model}')",
-                                          "only equation models, LIF, HH and Poisson populations are translated")
+                                          "only equation models, LIF and Poisson populations are translated")
             self.groups[name] = translator(name, population, cls, parameters(cls, population))
         self.namespace: dict = {}
         stimulus_code: dict[str, list[str]] = {}

@@ -101,16 +101,16 @@ def nest_model(name: str, population) -> str:
 
 
 def model_params(population) -> dict[str, float]:
-    """Every parameter of a protocol population in SI: the model's defaults (HH densities times
-    ``area``) updated with the protocol's values (scalars, or arrays of one per neuron)."""
+    """Every parameter of a protocol population in SI: the protocol's values (scalars, or arrays of
+    one per neuron), the model's defaults otherwise (derived ones, HH densities times ``area``,
+    from the values they name)."""
     from ..core.neurons import models
 
     cls = models()[population.model]
     params = {key: spec.default for key, spec in cls.param_spec.items()}
     params.update(population.params)
-    for key, density in getattr(cls, "densities", {}).items():
-        if key not in population.params:
-            params[key] = density * np.asarray(params["area"])
+    if hasattr(cls, "definition"):  # derived defaults (HH densities times area)
+        cls.definition.derive(params, population.params)
     return params
 
 
@@ -290,8 +290,18 @@ def describe(protocol, seed: int | None = None, deterministic: bool = False) -> 
         if "V_m" not in entry["initial"]:  # the model's default: a value or the name of a parameter
             from ..core.neurons import models
 
-            default = models()[population.model].state_spec["v"][1]
-            entry["initial"]["V_m"] = _plain(np.asarray(params[default] if isinstance(default, str) else default) * 1e3)
+            cls = models()[population.model]
+            if hasattr(cls, "definition"):  # an equation model: its initial v, an expression of parameters
+                from ..equations import emit
+                definition = cls.definition
+                expr = definition.initial_exprs["v"]
+                values = {s: np.asarray(params[s.name], float) for s in expr.free_symbols}
+                shape = np.broadcast_shapes(*(np.shape(x) for x in values.values()))
+                v0 = emit.evaluate(expr, values, int(np.prod(shape))).reshape(shape)
+            else:
+                default = cls.state_spec["v"][1]
+                v0 = np.asarray(params[default] if isinstance(default, str) else default)
+            entry["initial"]["V_m"] = _plain(v0 * 1e3)
         if model in HH_MODELS:
             entry["gates"] = "traub" if model == "hh_cond_exp_traub" else "squid"
         populations[name] = entry

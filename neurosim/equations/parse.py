@@ -176,19 +176,27 @@ def _is_zero(node) -> bool:
 _ONE_ARG = {"exp": sympy.exp, "log": sympy.log, "log10": log10, "log1p": log1p, "expm1": expm1,
             "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "sinh": sympy.sinh, "cosh": sympy.cosh,
             "tanh": sympy.tanh, "arctan": sympy.atan, "exprel": exprel, "sign": sympy.sign}
-#: Every function an expression may call.
-FUNCTIONS = (*_ONE_ARG, "sqrt", "abs", "clip", "min", "max", "minimum", "maximum", "where", "int")
+#: Every function an expression may call (``before`` in thresholds only, see :class:`Converter`).
+FUNCTIONS = (*_ONE_ARG, "sqrt", "abs", "clip", "min", "max", "minimum", "maximum", "where", "int", "before")
+
+
+def before_symbol(name: str) -> sympy.Symbol:
+    """The symbol of ``before(name)``: the state variable's value at the start of the step."""
+    return sympy.Symbol(f"_before_{name}", real=True)
 
 
 class Converter:
     """Converts expression text to sympy within one model's ``symbols`` (name -> dimension).
 
     ``part`` and ``line`` locate the text for error messages. Unit names (``mV``) are constants.
+    ``before``: the state variables ``before(x)`` may name (the value at the start of the step);
+    empty except while a threshold is converted.
     """
 
     def __init__(self, model: str, symbols: dict[str, Dim]):
         self.model, self.symbols = model, dict(symbols)
         self.sympy = {name: sympy.Symbol(name, real=True) for name in self.symbols}
+        self.before: set[str] = set()
 
     def symbol(self, name: str) -> sympy.Symbol:
         return self.sympy[name]
@@ -323,6 +331,13 @@ class Converter:
         arity = {"clip": 3, "where": 3, "min": 2, "max": 2, "minimum": 2, "maximum": 2}.get(name, 1)
         if len(node.args) != arity:
             raise fail(f"{name}() takes {arity} argument{'s' if arity > 1 else ''}, got {len(node.args)}", node)
+        if name == "before":
+            arg = node.args[0]
+            if not self.before:
+                raise fail("before(x) is allowed in a threshold only", node)
+            if not isinstance(arg, ast.Name) or arg.id not in self.before:
+                raise fail(f"before() takes a state variable, one of {', '.join(sorted(self.before))}", node)
+            return before_symbol(arg.id), self.symbols[arg.id]
         args = [walk(arg) for arg in node.args]
         if name == "int":
             (value, dim), = args

@@ -2,7 +2,8 @@
 
 :func:`build_system` converts every piece of a model's text to sympy with its dimension checked
 against the declared units, substitutes subexpressions (in dependency order, cycles refused),
-and checks that the threshold and a refractory condition are booleans, a refractory duration
+and checks that the threshold and a refractory condition are booleans (the threshold may use
+``before(x)``, state ``x`` at the start of the step), a refractory duration
 is a time, and the reset assigns state variables only.
 """
 from __future__ import annotations
@@ -113,7 +114,11 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
     if threshold is not None:
         if not isinstance(threshold, str) or not threshold.strip():
             raise EquationError(model, "threshold", "expected a condition such as 'v > v_thresh'", text=repr(threshold))
-        system.threshold = converter.condition(threshold, "threshold").xreplace(replace)
+        converter.before = set(states)  # before(v): v at the start of the step (upward crossings)
+        try:
+            system.threshold = converter.condition(threshold, "threshold").xreplace(replace)
+        finally:
+            converter.before = set()
     if reset is not None:
         if threshold is None:
             raise EquationError(model, "reset", "a reset needs a threshold", text=str(reset))

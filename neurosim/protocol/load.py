@@ -409,8 +409,10 @@ class Checker:
             self.fail((*path, "rate"), "'rate' is for Poisson populations (model: poisson)")
         for key in schema.OPTIONS:
             if getattr(population, key) is not None and key not in cls.options:
+                moved = (" (gate_tables became the generic tables: {v: {min: -150 mV, max: 100 mV, step: 0.01 mV}},"
+                         " docs/models.md)" if key == "gate_tables" and "tables" in cls.options else "")
                 self.fail((*path, key), f"model '{population.model}' has no option '{key}'; its options: "
-                                        f"{', '.join(cls.options) or 'none'}")
+                                        f"{', '.join(cls.options) or 'none'}{moved}")
         self.receptors(path, population)
         # names and constraints are the core's (the check the build repeats): one validation, located by key
         owner, model = ("population", name), f"model '{population.model}'"

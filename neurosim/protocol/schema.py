@@ -112,7 +112,7 @@ class Population(Strict):
     # model options: each model declares which it takes (``options`` of its class); checked in load
     spike_timing: Literal["step", "precise"] | None = None
     method: str | None = None
-    gate_tables: bool | None = None
+    gate_tables: bool | None = None  # no model takes it any more: read to say it became 'tables'
     tables: dict[str, dict[str, Value]] | None = None  # equation models: {v: {min, max, step}}
     rate: Value = None  # Poisson sources only
 

@@ -122,3 +122,14 @@ def test_random_network_with_wrong_tau_m_mapping_fails(tmp_path, monkeypatch):
     assert compare(tmp_path, protocol=RANDOM) == 1
     rows = json.loads((tmp_path / "comparison.json").read_text())["report"]["realisations"]
     assert not next(row for row in rows if row["population"] == "E" and row["metric"] == "rate")["passed"]
+
+
+def test_compare_equation_model_same_network(tmp_path, capsys):
+    # A model that is nothing but its file (AdEx: exponential term, adaptation current, reset,
+    # refractory period) handed to Brian2 as the built network (issue 14, item 3).
+    assert compare(tmp_path, protocol=str(ROOT / "protocols" / "adex_step.yaml"), same_network=True) == 0
+    assert "same network" in capsys.readouterr().out
+    document = json.loads((tmp_path / "comparison.json").read_text())
+    assert document["same_network"]
+    assert document["passed"]
+    assert all(row["spikes"][0] == row["spikes"][1] > 5 for row in document["report"]["spikes"])

@@ -4,7 +4,7 @@ import pytest
 
 from neurosim.core.connectivity import Projection
 from neurosim.core.network import Network
-from neurosim.core.neurons.hh import HHSquid
+from neurosim.core.neurons import make_population
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.simulator import Simulator
@@ -117,7 +117,7 @@ def test_negative_weights_are_inhibitory_jumps():
 
 def test_models_without_delta_receptors_refuse_them():
     with pytest.raises(ParameterError, match="delta"):
-        HHSquid("h", 1, receptors={"d": Synapse(kind="delta")})
+        make_population("rate_logistic", "h", 1, receptors={"d": Synapse(kind="delta")})
 
 
 def test_delta_receptor_has_no_recordable_current():

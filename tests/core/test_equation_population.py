@@ -1,5 +1,5 @@
 """Equation-defined populations against analytic solutions, scipy's solve_ivp and the hand-written
-emitters of lif.py and hh.py (same method: agreement to rounding)."""
+emitters of lif.py (same method: agreement to rounding)."""
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -8,7 +8,7 @@ from neurosim.core.network import Network
 from neurosim.core.neurons.equation import Model, SynapseModel
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.simulator import Simulator
-from neurosim.core.stimuli import Constant, Step
+from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 
 DT = 1e-4
@@ -133,18 +133,6 @@ def test_lif_equations_match_handwritten_lif(kind):
     assert len(a.spikes["E"].times) > 10
 
 
-def test_hh_squid_equations_match_handwritten_hh():
-    step = (lambda pop: Step(pop, np.array([0.0, 0.01, 0.04]), np.array([0.0, 1e-9, 0.0])))
-    a = run(("H", 2, "hh_squid", {"params": {"area": "10000 um^2"}}), 0.06, ("v", "m", "h", "n"), stimulus=step)
-    b = run(("H", 2, "hh_squid_equations", {}), 0.06, ("v", "m", "h", "n"), stimulus=step)
-    assert b[1].method == "exponential_euler"
-    for variable in ("v", "m", "h", "n"):
-        np.testing.assert_allclose(b[2].states["H"][variable].data, a[2].states["H"][variable].data,
-                                   rtol=1e-12, atol=1e-15 if variable == "v" else 1e-13)
-    np.testing.assert_array_equal(b[2].spikes["H"].times, a[2].spikes["H"].times)
-    assert len(a[2].spikes["H"].times) >= 4
-
-
 @pytest.mark.parametrize("model", ["lif_equations", "izhikevich", "adex"])
 def test_uncompiled_loop_is_bit_identical(model):
     inputs = {"lif_equations": "2 nA", "izhikevich": "10 mV/ms", "adex": "1 nA"}
@@ -182,16 +170,3 @@ B = 1/(1 + mg/(3.57*mM)*exp(-0.062*v/mV)) : 1
     assert v.max() + 65e-3 > 1e-5  # a PSP of tens of microvolts (the block is mostly closed at rest)
 
 
-@pytest.mark.slow  # two HH models compiled
-def test_hh_traub_equations_match_handwritten_hh_traub():
-    receptors = {"exc": Synapse("exponential", 5e-3, "conductance", 0.0)}
-    step = (lambda pop: Step(pop, np.array([0.0, 0.01]), np.array([0.0, 0.3e-9])))
-    a = run(("H", 2, "hh_traub", {"receptors": receptors}), 0.05, ("v", "m", "h", "n"), stimulus=step,
-            source=([0.02, 0.03], "exc", 20e-9))
-    b = run(("H", 2, "hh_traub_equations", {"receptors": receptors}), 0.05, ("v", "m", "h", "n"), stimulus=step,
-            source=([0.02, 0.03], "exc", 20e-9))
-    for variable in ("v", "m", "h", "n"):
-        np.testing.assert_allclose(b[2].states["H"][variable].data, a[2].states["H"][variable].data,
-                                   rtol=1e-12, atol=1e-14 if variable == "v" else 1e-13)  # 1e-14 V: near v = 0
-    np.testing.assert_array_equal(b[2].spikes["H"].times, a[2].spikes["H"].times)
-    assert len(a[2].spikes["H"].times) >= 2

@@ -1,5 +1,6 @@
-"""Hodgkin–Huxley models: squid figures from the literature, an independent solve_ivp reference,
-rate-function limits, compiled versus pure-Python kernel, Traub–Miles/COBAHH, Brian2 and bad input.
+"""Hodgkin–Huxley models (the equation models ``hh_squid``, ``hh_traub``): squid figures from the
+literature, an independent solve_ivp reference, rate-function limits, compiled versus uncompiled
+loop, Traub–Miles/COBAHH, Brian2 and bad input.
 
 Reference figures (squid, rest -65 mV, 6.3 °C) are from tests/reference/REFERENCE_FACTS.md.
 """
@@ -11,13 +12,43 @@ from neurosim.core.connectivity import FixedProbability, Projection
 from neurosim.core.distributions import Normal
 from neurosim.core.network import Network
 from neurosim.core.neurons import make_population
-from neurosim.core.neurons.hh import HHSquid, HHTraub, efun, hh_update, squid_rates, steady_state, traub_rates
 from neurosim.core.simulator import Simulator
-from neurosim.core.synapses import Synapse, make_bank
+from neurosim.core.synapses import Synapse
+from neurosim.equations import emit
+from neurosim.equations.emit import exprel_kernel
 from neurosim.errors import ParameterError
 
 mV, ms, nS, nA = 1e-3, 1e-3, 1e-9, 1e-9
 UA_CM2 = 1e-2  # 1 uA/cm^2 in A/m^2
+
+
+def HHSquid(name, n, **kwargs):
+    return make_population("hh_squid", name, n, **kwargs)
+
+
+def HHTraub(name, n, **kwargs):
+    return make_population("hh_traub", name, n, **kwargs)
+
+
+def efun(x):
+    """``x / (exp(x) - 1)`` as the models compute it: ``1/exprel(x)``."""
+    return 1.0 / exprel_kernel(x)
+
+
+def model_rates(model, v, **params):
+    """The six rates (1/s) ``alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n`` of ``model`` at ``v`` (V)."""
+    system = make_population(model, "r", 1).definition.system
+    values = {system.symbol("v"): np.float64(v), **{system.symbol(k): np.float64(x) for k, x in params.items()}}
+    return [float(np.ravel(emit.evaluate(system.subexpressions[f"{kind}_{gate}"], values, 1))[0])
+            for gate in "mhn" for kind in ("alpha", "beta")]
+
+
+def textbook_steady_state(v_mv):
+    """Squid gates at steady state at ``v_mv`` (mV), from the textbook rates (independent of the model)."""
+    am, bm = 0.1 * (v_mv + 40) / (1 - np.exp(-(v_mv + 40) / 10)), 4 * np.exp(-(v_mv + 65) / 18)
+    ah, bh = 0.07 * np.exp(-(v_mv + 65) / 20), 1 / (1 + np.exp(-(v_mv + 35) / 10))
+    an, bn = 0.01 * (v_mv + 55) / (1 - np.exp(-(v_mv + 55) / 10)), 0.125 * np.exp(-(v_mv + 65) / 80)
+    return am / (am + bm), ah / (ah + bh), an / (an + bn)
 
 
 def run_squid(densities_ua_cm2, duration, dt, method="exponential_euler", record_v=True):
@@ -29,7 +60,8 @@ def run_squid(densities_ua_cm2, duration, dt, method="exponential_euler", record
     net.record_spikes(pop)
     if record_v:
         net.record_state(pop, "v")
-    return pop, Simulator(net, dt=dt).run(duration)
+    sim = Simulator(net, dt=dt)
+    return sim.population("s"), sim.run(duration)
 
 
 def steady_rate(times, after):
@@ -55,9 +87,11 @@ def test_squid_rest(squid_steps):
     v = res.states["s"]["v"].data[:, 0]
     assert abs(v[-1] / mV + 65.0) < 0.1
     assert np.ptp(v) / mV < 0.1
-    m, h, n = np.empty(1), np.empty(1), np.empty(1)
-    steady_state(False, np.array([-65 * mV]), np.zeros(1), m, h, n)
-    assert (round(m[0], 3), round(h[0], 3), round(n[0], 3)) == (0.053, 0.596, 0.318)
+    # the model starts its gates at steady state (the published 0.053, 0.596, 0.318); here they have
+    # run for 0.5 s and stay there to 1e-4
+    pop = squid_steps[1]
+    for gate, published in zip("mhn", (0.053, 0.596, 0.318), strict=True):
+        assert abs(pop.state[gate][0] - published) < 1e-3
 
 
 def test_squid_threshold_and_tonic_onset(squid_steps):
@@ -108,9 +142,8 @@ def squid_rhs(t, y):
 
 @pytest.fixture(scope="module")
 def reference():
-    m, h, n = np.empty(1), np.empty(1), np.empty(1)
-    steady_state(False, np.array([-65 * mV]), np.zeros(1), m, h, n)
-    return solve_ivp(squid_rhs, (0, T_REF), [-65.0, m[0], h[0], n[0]], method="DOP853", rtol=1e-10,
+    m, h, n = textbook_steady_state(-65.0)
+    return solve_ivp(squid_rhs, (0, T_REF), [-65.0, m, h, n], method="DOP853", rtol=1e-10,
                      atol=1e-12, dense_output=True)
 
 
@@ -159,12 +192,12 @@ def test_rate_functions_at_singular_points():
     # alpha_m(13 mV) = 0.32*4, beta_m(40 mV) = 0.28*5, alpha_n(15 mV) = 0.032*5 per ms.
     assert efun(0.0) == 1.0
     assert efun(-0.0) == 1.0
-    assert squid_rates(-40 * mV)[0] == pytest.approx(1e3, rel=1e-15)
-    assert squid_rates(-55 * mV)[4] == pytest.approx(100.0, rel=1e-15)
+    assert model_rates("hh_squid", -40 * mV)[0] == pytest.approx(1e3, rel=1e-15)
+    assert model_rates("hh_squid", -55 * mV)[4] == pytest.approx(100.0, rel=1e-15)
     vt = -63 * mV
-    assert traub_rates(vt + 13 * mV, vt)[0] == pytest.approx(1280.0, rel=1e-14)
-    assert traub_rates(vt + 40 * mV, vt)[1] == pytest.approx(1400.0, rel=1e-14)
-    assert traub_rates(vt + 15 * mV, vt)[4] == pytest.approx(160.0, rel=1e-14)
+    assert model_rates("hh_traub", vt + 13 * mV, vt=vt)[0] == pytest.approx(1280.0, rel=1e-14)
+    assert model_rates("hh_traub", vt + 40 * mV, vt=vt)[1] == pytest.approx(1400.0, rel=1e-14)
+    assert model_rates("hh_traub", vt + 15 * mV, vt=vt)[4] == pytest.approx(160.0, rel=1e-14)
     # Next to the singularity the slope is -1/2 per unit x: at x = 1e-10 the value is 1 - 5e-11.
     # The naive (exp(x) - 1) loses ~1e-6 relative there; expm1 keeps full precision.
     for x in (1e-10, -1e-10):
@@ -173,38 +206,31 @@ def test_rate_functions_at_singular_points():
     assert efun(-800.0) == 800.0
 
 
-@pytest.mark.parametrize("traub", [False, True])
-@pytest.mark.parametrize("rk4", [False, True])
-def test_kernel_equals_py_func(traub, rk4):
-    # Same arithmetic in compiled and interpreted form: agreement to rounding (1e-12 relative)
-    # over 300 steps with spikes, a current-based alpha receptor (2 rows) and a conductance one.
+@pytest.mark.parametrize("model", ["hh_squid", "hh_traub"])
+@pytest.mark.parametrize("method", ["exponential_euler", "rk4"])
+def test_compiled_loop_equals_uncompiled(model, method):
+    # The same generated source compiled by Numba and run as Python: bit-identical over 300 steps
+    # with spikes, a current-based alpha receptor (2 rows) and a conductance one.
     rng = np.random.default_rng(4)
     n, dt = 16, 25e-6
-    bank = make_bank({"a": Synapse("alpha", 2e-3), "g": Synapse("exponential", 5e-3, "conductance", -80 * mV)}, dt)
-    area = 2e-8
-    par = {"i_offset": rng.uniform(0, 20, n) * UA_CM2 * area, "cm": np.full(n, 200e-12), "g_na": np.full(n, 20e-6),
-           "g_k": np.full(n, 6e-6), "g_leak": np.full(n, 10e-9), "e_na": np.full(n, 50 * mV),
-           "e_k": np.full(n, -90 * mV), "e_leak": np.full(n, -60 * mV), "vt": np.full(n, -63 * mV),
-           "v_thresh": np.full(n, -20 * mV), "ref_time": np.full(n, 1 * ms)}
-    v = rng.uniform(-70, -50, n) * mV
-    m, h, g = np.empty(n), np.empty(n), np.empty(n)
-    steady_state(traub, v, par["vt"], m, h, g)
-    z = np.abs(rng.normal(0, 1e-9, (bank.n_rows, n)))
-    states = [[v, m, h, g, np.zeros(n), z] for _ in range(2)]
-    states[1] = [x.copy() for x in states[1]]
-    total = [0, 0]
-    for k, kernel in enumerate((hh_update, hh_update.py_func)):
-        vv, mm, hh_, nn, ref, zz = states[k]
-        spikes, nspk = np.zeros(n, np.int32), np.zeros(1, np.int64)
-        for _ in range(300):
-            kernel(vv, mm, hh_, nn, ref, np.zeros(n), par["i_offset"], par["cm"], par["g_na"], par["g_k"],
-                   par["g_leak"], par["e_na"], par["e_k"], par["e_leak"], par["vt"], par["v_thresh"],
-                   par["ref_time"], zz, bank.phi, bank.i_coef, bank.g_coef, bank.ge_coef, np.zeros(bank.n_rows),
-                   traub, rk4, dt, spikes, nspk)
-            total[k] += nspk[0]
-    assert total[0] == total[1] > 0
-    for compiled, interpreted in zip(*states, strict=True):
-        np.testing.assert_allclose(compiled, interpreted, rtol=1e-12, atol=1e-20)
+    receptors = {"a": Synapse("alpha", 2e-3), "g": Synapse("exponential", 5e-3, "conductance", -80 * mV)}
+    runs = []
+    for jit in (True, False):
+        net = Network(seed=0)
+        pop = make_population(model, "P", n, method=method, receptors=receptors,
+                              params={"i_offset": rng.uniform(0, 20, n) * UA_CM2 * 2e-8},
+                              initial={"v": rng.uniform(-70, -50, n) * mV, "syn_g": np.abs(rng.normal(0, 1e-9, n))})
+        rng = np.random.default_rng(4)
+        net.add(pop)
+        net.record_spikes(pop)
+        for variable in ("v", "m", "h", "n", "syn_g"):
+            net.record_state(pop, variable)
+        runs.append(Simulator(net, dt=dt, jit=jit).run(300 * dt))
+    compiled, plain = runs
+    assert len(compiled.spikes["P"].times) > 0
+    np.testing.assert_array_equal(compiled.spikes["P"].times, plain.spikes["P"].times)
+    for variable in ("v", "m", "h", "n", "syn_g"):
+        np.testing.assert_array_equal(compiled.states["P"][variable].data, plain.states["P"][variable].data)
 
 
 # ---- Traub–Miles and COBAHH ------------------------------------------------------------------------
@@ -263,8 +289,17 @@ def test_exponential_euler_matches_brian2():
     v0 = (-65 + 5 * rng.standard_normal(n)) * mV
     ge0, gi0 = (1.5 * rng.standard_normal(n) + 4) * 10 * nS, (12 * rng.standard_normal(n) + 20) * 10 * nS
     i0 = rng.uniform(0, 1, n) * nA
-    gates = [np.empty(n) for _ in range(3)]
-    steady_state(True, v0, np.full(n, -63 * mV), *gates)
+
+    net = Network(seed=0)
+    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
+                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
+    pop = net.add(HHTraub("P", n, params={"i_offset": i0}, receptors=receptors,
+                          initial={"v": v0, "syn_exc": ge0, "syn_inh": gi0}))
+    net.record_spikes(pop)
+    net.record_state(pop, "v")
+    sim = Simulator(net, dt=0.1 * ms)
+    gates = [sim.population("P").state[gate].copy() for gate in "mhn"]  # steady state at v0
+    res = sim.run(0.1)
     b2.prefs.codegen.target = "numpy"
     eqs = """
     dv/dt = (gl*(El-v)+ge*(Ee-v)+gi*(Ei-v)-gNa*(m*m*m)*h*(v-ENa)-gK*(n*n*n*n)*(v-EK) + I)/Cm : volt
@@ -291,15 +326,6 @@ def test_exponential_euler_matches_brian2():
     group.m, group.h, group.n = gates
     spikes, trace = b2.SpikeMonitor(group), b2.StateMonitor(group, "v", record=True)
     b2.Network(group, spikes, trace).run(100 * u.ms)
-
-    net = Network(seed=0)
-    receptors = {"exc": Synapse("exponential", 5 * ms, "conductance", 0.0),
-                 "inh": Synapse("exponential", 10 * ms, "conductance", -80 * mV)}
-    pop = net.add(HHTraub("P", n, params={"i_offset": i0}, receptors=receptors,
-                          initial={"v": v0, "syn_exc": ge0, "syn_inh": gi0}))
-    net.record_spikes(pop)
-    net.record_state(pop, "v")
-    res = Simulator(net, dt=0.1 * ms).run(0.1)
     assert np.abs(res.states["P"]["v"].data - np.asarray(trace.v).T).max() < 1e-9  # 1 nV
     ours = sorted(zip(res.spikes["P"].node_ids, np.round(res.spikes["P"].times / (0.1 * ms)).astype(int), strict=True))
     theirs = sorted(zip(np.asarray(spikes.i), np.round(np.asarray(spikes.t) / (0.1 * ms)).astype(int), strict=True))
@@ -320,7 +346,7 @@ def test_area_scales_densities():
 
 
 def test_bad_input_raises():
-    # dt above the method's bound (0.2 ms exponential Euler, 0.05 ms RK4; see hh.py) fails at build.
+    # dt above the method's bound (0.2 ms exponential Euler, 0.05 ms RK4: the model's max_dt) fails at build.
     for method, dt, bound in (("exponential_euler", 0.25 * ms, "0.2 ms"), ("rk4", 0.06 * ms, "0.05 ms")):
         net = Network()
         net.add(HHTraub("t", 2, method=method))

@@ -1,9 +1,6 @@
-"""HH gate tables (``gate_tables=True``): interpolated exponential-Euler gate propagators against
-the exact ones, and the exact path against the tables in a squid neuron and a COBAHH network.
-
-Bound of linear interpolation on a grid of step ``h``: ``|f - I f| <= h^2/8 max|f''|`` on each
-interval (``f`` is one of ``x_inf(u)`` or ``exp(-(alpha+beta)(u) dt)``).
-"""
+"""HH with the generic ``tables`` over v (NEURON's ``TABLE``; the exponential-Euler gate
+propagators interpolated, see tests/core/test_equation_tables.py for the mechanism): the exact
+path against the tables in a squid neuron and a COBAHH network."""
 import pathlib
 
 import numba
@@ -11,78 +8,20 @@ import numpy as np
 import pytest
 
 from neurosim.core.network import Network
-from neurosim.core.neurons.hh import (
-    PARALLEL_MIN_NEURONS,
-    TABLE_RANGE,
-    TABLE_STEP,
-    HHSquid,
-    HHTraub,
-    fill_gate_table,
-    gate_propagators,
-    table_gate_propagators,
-)
+from neurosim.core.neurons import make_population
 from neurosim.core.simulator import Simulator
-from neurosim.errors import ParameterError
 from neurosim.protocol import build, load
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 mV = ms = 1e-3
 UA_CM2 = 1e-2
-
-
-@numba.njit(cache=True)
-def _evaluate(traub, u, dt, table, exact_out, table_out):
-    for k in range(u.shape[0]):
-        exact_out[k] = gate_propagators(traub, u[k], dt)
-        table_out[k] = table_gate_propagators(table, TABLE_RANGE[0], 1.0 / TABLE_STEP, traub, u[k], dt)
-
-
-def _table(traub, dt):
-    rows = round((TABLE_RANGE[1] - TABLE_RANGE[0]) / TABLE_STEP) + 1
-    table = np.empty((rows, 6))
-    fill_gate_table(traub, TABLE_RANGE[0], TABLE_STEP, dt, table)
-    return table
-
-
-def _errors(traub, dt, u):
-    table = _table(traub, dt)
-    exact, interpolated = np.empty((len(u), 6)), np.empty((len(u), 6))
-    _evaluate(traub, u, dt, table, exact, interpolated)
-    return exact, interpolated
-
-
-@pytest.mark.parametrize("traub", [False, True])
-@pytest.mark.parametrize("dt", [0.01 * ms, 0.1 * ms])
-def test_table_within_interpolation_bound(traub, dt):
-    h = TABLE_STEP
-    grid = TABLE_RANGE[0] + h * np.arange(round((TABLE_RANGE[1] - TABLE_RANGE[0]) / h))
-    # On the grid: the exact values up to the rounding of the grid position (1e-12 relative).
-    exact, interpolated = _errors(traub, dt, grid)
-    np.testing.assert_allclose(interpolated, exact, rtol=1e-9, atol=1e-12)
-    # Off the grid (midpoints, where the error peaks, and random points): within h^2/8 max|f''|,
-    # f'' estimated per interval by central differences on a grid 10x finer (f is smooth, so the
-    # estimate is accurate to O(h^2) relative; 1 % slack plus rounding covers that).
-    fine_h = h / 10
-    fine = TABLE_RANGE[0] + fine_h * np.arange(round((TABLE_RANGE[1] - TABLE_RANGE[0]) / fine_h) + 1)
-    f_fine, _ = _errors(traub, dt, fine)
-    second = np.abs(f_fine[2:] - 2 * f_fine[1:-1] + f_fine[:-2]) / fine_h**2
-    per_interval = np.maximum.reduceat(second, np.arange(0, len(second), 10)[:len(grid)], axis=0)
-    bound = h**2 / 8 * per_interval * 1.01 + 1e-14
-    rng = np.random.default_rng(0)
-    for offset in (0.5 * np.ones(len(grid)), rng.uniform(0.01, 0.99, len(grid))):
-        exact, interpolated = _errors(traub, dt, grid + offset * h)
-        assert np.all(np.abs(interpolated - exact) <= bound)
-    # Overall: below 1e-6 (absolute; the values lie in [0, 1]) at h = 0.01 mV.
-    assert (h**2 / 8 * second.max()) < 1e-6
-    # Outside the table: the exact values, bit for bit.
-    outside = np.array([TABLE_RANGE[0] - 1 * mV, TABLE_RANGE[1] + 1 * mV, TABLE_RANGE[1] + 50 * mV, -1.0, 1.0])
-    exact, interpolated = _errors(traub, dt, outside)
-    assert np.array_equal(exact, interpolated)
+TABLES = {"v": {"min": "-150 mV", "max": "100 mV", "step": "0.01 mV"}}
+PROTOCOL_TABLES = "{v: {min: -150 mV, max: 100 mV, step: 0.01 mV}}"
 
 
 def _squid(densities, dt, gate_tables, dtype="float64"):
     net = Network(seed=0)
-    pop = HHSquid("s", len(densities), gate_tables=gate_tables)
+    pop = make_population("hh_squid", "s", len(densities), tables=TABLES if gate_tables else None)
     pop.params["i_offset"] = pop.current(np.asarray(densities) * UA_CM2)
     net.add(pop)
     net.record_spikes(pop)
@@ -116,7 +55,7 @@ def _cobahh(n, gate_tables, threads=1, duration=0.3, seed=3):
     """The shipped COBAHH protocol (Brian2's parameters) at ``n`` neurons with 80 synapses per neuron."""
     sets = [f"network.populations.E.n={n * 4 // 5}", f"network.populations.I.n={n // 5}",
             *(f"network.connections.{i}.rule.p={80 / n}" for i in range(4)),
-            *(f"network.populations.{name}.gate_tables={str(gate_tables).lower()}" for name in ("E", "I")),
+            *(f"network.populations.{name}.tables={PROTOCOL_TABLES}" for name in ("E", "I") if gate_tables),
             f"threads={threads}", f"duration={duration} s", f"seed={seed}"]
     return build(load(ROOT / "protocols" / "cobahh.yaml", sets)).run(duration)
 
@@ -135,7 +74,7 @@ def test_cobahh_rate_with_tables():
 @pytest.mark.slow  # compiles four parallel (prange) loops
 def test_threads_give_identical_results():
     # The parallel (prange) update of large HH populations changes no result.
-    n = 5 * PARALLEL_MIN_NEURONS // 4  # E (4/5 of n) reaches the parallel threshold
+    n = 1250  # E (1000) reaches the parallel threshold of an HH update (ten exp: PARALLEL_MIN_NEURONS / 10)
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("one thread available")
     for tables in (False, True):
@@ -145,8 +84,10 @@ def test_threads_give_identical_results():
             assert np.array_equal(one.spikes[name].times, two.spikes[name].times)
 
 
-def test_tables_need_exponential_euler():
-    with pytest.raises(ParameterError, match=r"gate_tables = True.*rk4"):
-        HHTraub("t", 1, method="rk4", gate_tables=True)
-    with pytest.raises(ParameterError, match=r"gate_tables = 'yes'"):
-        HHTraub("t", 1, gate_tables="yes")
+def test_old_gate_tables_key_names_tables(tmp_path):
+    # The hand-written option is gone: a protocol that still says gate_tables gets a located error
+    # that names the generic option.
+    from neurosim.errors import ProtocolError
+    with pytest.raises(ProtocolError, match=r"populations\.E\.gate_tables: model 'hh_traub' has no option "
+                                            r"'gate_tables'.*became the generic tables: \{v: "):
+        load(ROOT / "protocols" / "cobahh.yaml", ["network.populations.E.gate_tables=true"])

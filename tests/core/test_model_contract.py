@@ -35,7 +35,7 @@ def simulate(model, dtype="float64", jit=True, duration=SETTLE + CHECK, seed=5):
 #: Models whose published parameters have no rest point at zero input (measured; see the report).
 _TRAUB = ("the COBAHH Traub-Miles cell fires tonically at zero input (20 spikes in 1.5 s, v between -75 and "
           "-59 mV), a property of its published parameters (vt -63 mV)")
-NO_REST = {"hh_traub": _TRAUB, "hh_traub_equations": _TRAUB}
+NO_REST = {"hh_traub": _TRAUB}
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ from neurosim.core import connectivity as conn
 from neurosim.core.codegen import CodeWriter
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
-from neurosim.core.neurons import hh
 from neurosim.core.neurons.lif import LIF
 from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.simulator import Simulator
@@ -29,7 +28,6 @@ def thread_everything(monkeypatch):
     threaded paths."""
     monkeypatch.setattr(CodeWriter, "PARALLEL_MIN_NEURONS", 1)
     monkeypatch.setattr(CodeWriter, "PARALLEL_MIN_TARGETS", 1)
-    monkeypatch.setattr(hh, "PARALLEL_MIN_NEURONS", 1)
 
 
 def _protocol_run(name, threads, duration="0.1 s"):

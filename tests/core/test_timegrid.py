@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neurosim.core.network import Network
-from neurosim.core.neurons.hh import HHSquid
+from neurosim.core.neurons import make_population
 from neurosim.core.simulator import Simulator
 from neurosim.core.timegrid import to_steps
 from neurosim.errors import ParameterError, TimeGridWarning
@@ -87,7 +87,7 @@ def test_warning_names_the_parameter_value_and_steps_and_can_be_silenced():
 
 def test_hh_refractory_period_uses_the_rule():
     net = Network()
-    net.add(HHSquid("h", 2, params={"tau_refrac": [2.07e-3, 2e-3]}))
+    net.add(make_population("hh_squid", "h", 2, params={"tau_refrac": [2.07e-3, 2e-3]}))
     with pytest.warns(TimeGridWarning, match="population 'h': tau_refrac"):
         sim = Simulator(net, dt=1e-4)
-    np.testing.assert_allclose(sim.population("h").kernel["ref_time"], [20e-4, 20e-4], rtol=1e-12)
+    np.testing.assert_allclose(sim.population("h").ref_time, [20e-4, 20e-4], rtol=1e-12)

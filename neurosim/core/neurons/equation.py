@@ -31,7 +31,7 @@ import sympy
 from ...equations import emit
 from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
 from ...equations.integrate import METHODS, choose, propagators, update
-from ...equations.parse import EquationError, parse_equations, statements
+from ...equations.parse import EquationError, before_symbol, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
 from ...units import _parse, to_si
@@ -39,6 +39,7 @@ from ..distributions import sample
 from ..params import CONSTRAINTS, Param
 from ..population import Population
 from ..synapses import Synapse
+from ..timegrid import to_steps
 
 if TYPE_CHECKING:
     from ..codegen import CodeWriter
@@ -76,20 +77,27 @@ def _quantity(value, model: str, what: str) -> tuple[float, Dim]:
 
 @dataclass(frozen=True)
 class Parameter:
-    """A model parameter: SI default, dimension, constraint (see :data:`neurosim.core.params.CONSTRAINTS`), doc."""
+    """A model parameter: SI default, dimension, constraint (see :data:`neurosim.core.params.CONSTRAINTS`), doc.
+
+    ``derived``: the default as an expression of other parameters (``1*uF/cm2*area``), used
+    whenever the parameter is not given; ``default`` is then its value at the other defaults."""
 
     name: str
     default: float
     dim: Dim
     constraint: str = "any"
     doc: str = ""
+    derived: sympy.Expr | None = None
 
 
 def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
-    result = {}
-    for name, spec in (given or {}).items():
+    """Parameters from ``name -> value | {value, constraint, doc}``; a value that is an expression
+    naming other parameters is a derived default (checked for dimension and cycles)."""
+    given = dict(given or {})
+    specs, derived = {}, {}
+    for name, spec in given.items():
         if isinstance(spec, Parameter):
-            result[name] = spec
+            specs[name] = spec
             continue
         doc, constraint = "", "any"
         if isinstance(spec, dict):
@@ -102,12 +110,38 @@ def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
             raise EquationError(model, f"parameters.{name}", f"unknown constraint '{constraint}'"
                                 f"{did_you_mean(constraint, CONSTRAINTS)}; constraints: {', '.join(CONSTRAINTS)}",
                                 text=str(constraint))
+        if isinstance(spec, str) and _is_expression(spec) and set(_IDENT.findall(spec)) & (set(given) - {name}):
+            derived[name] = (spec, constraint, doc)
+            continue
         value, dim = _quantity(spec, model, f"parameters.{name}")
-        if not CONSTRAINTS[constraint][0](np.array([value]))[0]:
-            raise EquationError(model, f"parameters.{name}", f"the default violates its constraint: "
-                                f"{CONSTRAINTS[constraint][1]}", text=str(spec))
-        result[name] = Parameter(name, value, dim, constraint, doc)
-    return result
+        specs[name] = Parameter(name, value, dim, constraint, doc)
+    result = dict(specs)
+    while derived:  # in dependency order: each round converts those whose parameters are known
+        ready = [name for name, (text, _, _) in derived.items()
+                 if not (set(_IDENT.findall(text)) & set(derived)) - {name}]
+        if not ready:
+            names = ", ".join(sorted(derived))
+            raise EquationError(model, f"parameters.{min(derived)}", f"derived defaults depend on each other in a "
+                                f"cycle ({names})", text=derived[min(derived)][0])
+        for name in ready:
+            text, constraint, doc = derived.pop(name)
+            result[name] = _derived(model, name, text, constraint, doc, result)
+    return {name: result[name] for name in given}
+
+
+def _derived(model, name, text, constraint, doc, known: dict[str, Parameter]) -> Parameter:
+    from ...equations.parse import Converter
+    from ...equations.system import TIME
+    converter = Converter(model, {**{k: p.dim for k, p in known.items()}, "t": TIME, "dt": TIME})
+    label = f"parameters.{name}"
+    expr, dim = converter.expression(text, label)
+    if expr.free_symbols & {converter.symbol("t"), converter.symbol("dt")} or dim is BOOL:
+        raise EquationError(model, label, "a derived default is an expression of other parameters", text=text)
+    value = float(expr.xreplace({converter.symbol(k): p.default for k, p in known.items()}))
+    if not CONSTRAINTS[constraint][0](np.array([value]))[0]:
+        raise EquationError(model, label, f"the default violates its constraint: {CONSTRAINTS[constraint][1]}",
+                            text=text)
+    return Parameter(name, value, dim, constraint, doc, expr)
 
 
 def _dimension(model: str, dim: Dim, what: str) -> str:
@@ -127,13 +161,15 @@ class Model:
     from stimuli (the first input) and receptors (their ``target``); ``initial``: state -> value or
     parameter name (default 0); ``threshold``: a condition; ``reset``: statements;
     ``refractory``: a duration (``"tau_refrac"``, ``"2*ms"``) or a condition; ``method``: one of
-    ``auto`` and :data:`~neurosim.equations.integrate.METHODS`. A model without a threshold is a
-    rate model when it defines a subexpression ``rate``: dense projections read it.
+    ``auto`` and :data:`~neurosim.equations.integrate.METHODS`; ``max_dt``: the largest time step
+    (a quantity, or method -> quantity), larger ones are refused at build. A model without a
+    threshold is a rate model when it defines a subexpression ``rate``: dense projections read it.
     """
 
     def __init__(self, name: str, equations: str, parameters: dict | None = None, inputs: dict | None = None,
                  initial: dict | None = None, threshold: str | None = None, reset=None, refractory=None,
-                 method: str = "auto", doc: str = "", convention: str = "", source: str | None = None):
+                 method: str = "auto", doc: str = "", convention: str = "", source: str | None = None,
+                 max_dt=None):
         if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             raise ParameterError("model name", name, "an identifier (letters, digits, underscores)")
         self.name, self.text, self.doc, self.convention, self.source = name, equations, doc, convention, source
@@ -162,19 +198,74 @@ class Model:
                                     f"{did_you_mean(key, self.states)}; state variables: {', '.join(self.states)}",
                                     text=str(value))
             self.initial_exprs[key] = self._initial(key, value)
+        self.initial_order()  # refuses cycles
         self.dimensions = {key: _dimension(name, dim, f"equations ({key})")
                            for key, dim in self.system.dims.items() if dim is not BOOL and key not in ("t", "dt")}
+        self.max_dt = self._max_dt(max_dt)
+
+    def _max_dt(self, given) -> dict[str, float]:
+        """``max_dt`` as method -> largest time step (s); a single quantity bounds every method."""
+        if given is None:
+            return {}
+        from ...equations.system import TIME
+        items = given.items() if isinstance(given, dict) else [(m, given) for m in METHODS]
+        result = {}
+        for method, value in items:
+            if method not in METHODS:
+                raise EquationError(self.name, f"max_dt.{method}", f"unknown method '{method}'"
+                                    f"{did_you_mean(str(method), METHODS)}; methods: {', '.join(METHODS)}",
+                                    text=str(method))
+            si, dim = _quantity(value, self.name, f"max_dt.{method}")
+            if dim != TIME or not si > 0:
+                raise EquationError(self.name, f"max_dt.{method}", "expected a positive duration such as '0.2 ms'",
+                                    text=str(value))
+            result[method] = si
+        return result
+
+    def derive(self, values: dict, given) -> None:
+        """Set the derived defaults (``Parameter.derived``) not in ``given`` from ``values`` (SI
+        scalars or per-neuron arrays; the result has the shape of what it is computed from)."""
+        for key, parameter in self.parameters.items():  # dependency order (see _parameters)
+            if parameter.derived is not None and key not in given:
+                deps = [s.name for s in parameter.derived.free_symbols]
+                shape = np.broadcast_shapes(*(np.shape(values[k]) for k in deps))
+                numeric = {self.system.symbol(k): np.asarray(values[k], float) for k in deps}
+                result = emit.evaluate(parameter.derived, numeric, int(np.prod(shape))).reshape(shape)
+                values[key] = result if shape else float(result)
+
+    def initial_order(self, given=()) -> list[str]:
+        """The state variables in an order in which every initial value's dependencies come first
+        (states in ``given`` have none)."""
+        order: list[str] = []
+        pending = list(self.states)
+        while pending:
+            for key in pending:
+                deps = set() if key in given else {s.name for s in self.initial_exprs[key].free_symbols} & \
+                    set(self.states)
+                if deps <= set(order):
+                    order.append(key)
+                    pending.remove(key)
+                    break
+            else:
+                raise EquationError(self.name, f"initial.{pending[0]}", "initial values depend on each other in a "
+                                    f"cycle ({', '.join(pending)})", text=str(self.initial.get(pending[0], "")))
+        return order
 
     def _initial(self, key: str, value) -> sympy.Expr:
-        """An initial value: a quantity (``"-65 mV"``) or an expression of parameters (``"E_L"``, ``"b*c"``)."""
+        """An initial value: a quantity (``"-65 mV"``) or an expression of parameters, other state
+        variables and subexpressions of them (``"E_L"``, ``"b*c"``, ``"alpha_m/(alpha_m + beta_m)"``)."""
         label = f"initial.{key}"
         expected = self.system.dims[key]
         if isinstance(value, str) and _is_expression(value):
-            expr, dim = self.system.converter.expression(value, label)
-            extra = expr.free_symbols - {self.system.symbol(p) for p in self.parameters}
+            system = self.system
+            expr, dim = system.converter.expression(value, label)
+            expr = expr.xreplace({system.symbol(k): v for k, v in system.subexpressions.items()})
+            allowed = {system.symbol(p) for p in self.parameters} | {system.symbol(s) for s in self.states
+                                                                     if s != key}
+            extra = expr.free_symbols - allowed
             if extra:
-                raise EquationError(self.name, label, f"an initial value may use parameters only, not "
-                                    f"{', '.join(sorted(s.name for s in extra))}", text=value)
+                raise EquationError(self.name, label, f"an initial value may use parameters and other state "
+                                    f"variables only, not {', '.join(sorted(s.name for s in extra))}", text=value)
         else:
             si, dim = _quantity(value, self.name, label)
             expr = sympy.Float(si)
@@ -319,6 +410,7 @@ class EquationPopulation(Population):
         super().__init__(name, n, params, synapses, {})
         self.receptors = receptors
         model = self.definition
+        model.derive(self.params, params or {})
         self.receptor_models: dict[str, tuple[SynapseModel, dict, dict[str, str]]] = {}
         input_unit = brian2_unit(model.input_dim)
         for key, receptor in receptors.items():
@@ -340,6 +432,16 @@ class EquationPopulation(Population):
             if key not in settable:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
                                      f"a state variable, one of {settable}{did_you_mean(key, settable)}")
+
+    def current(self, density) -> np.ndarray:
+        """Current per neuron (A) for a current density (A/m^2 or ``"10 uA/cm^2"``): models with an
+        ``area`` parameter (HH; 1 uA/cm^2 on 10 000 um^2 is 100 pA)."""
+        if "area" not in self.params:
+            raise ParameterError(f"population '{self.name}': current density", density,
+                                 f"a model with an 'area' parameter (model '{self.model}' has none)")
+        if isinstance(density, (str, list, tuple)):
+            density = to_si(density, "current_density", f"population '{self.name}': current density")
+        return np.asarray(density, float) * self.params["area"]
 
     def _tables(self, tables) -> dict[str, tuple[float, float, float]]:
         """The ``tables`` option checked: variable -> (min, max, step) in SI units."""
@@ -411,7 +513,7 @@ class EquationPopulation(Population):
             t = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
             pos, inside, j, f = (f"{q}t{key}_{var}" for key in ("pos", "in", "j", "f"))
             lines += [f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}",
-                      f"{pos} = ({q}{var} - {lo!r}) * {1.0 / step!r}",
+                      f"{pos} = ({q}{var}_0 - {lo!r}) * {1.0 / step!r}",
                       f"{inside} = ({pos} >= 0.0) & ({pos} < {rows - 1}.0)",
                       f"{j} = int({pos}) if {inside} else 0",
                       f"{f} = {pos} - {j}"]
@@ -478,9 +580,13 @@ class EquationPopulation(Population):
             self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim,
                                        **{f"i_{key}": dim for key, dim in self.dense_inputs.items()}},
                                        model.threshold, model.reset, model.refractory)
-            self.method = choose(self.system, method or model.method)
         except EquationError as exc:
             raise ParameterError(f"population '{self.name}' ({label})", exc.text, exc.message) from None
+        try:
+            self.method = choose(self.system, method or model.method)
+        except EquationError as exc:
+            raise ParameterError(f"population '{self.name}' ({label}): method", method or model.method,
+                                 exc.message) from None
         # receptor on_pre statements: linear in w, coefficients from receptor parameters only
         converter = self.system.converter
         self.on_pre: dict[str, dict[str, float]] = {}
@@ -549,12 +655,14 @@ class EquationPopulation(Population):
         syn = self._syn_states()
         initial = {syn[key[4:]] if key.startswith("syn_") else key: value for key, value in self.initial.items()}
         numeric = {self.system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
-        for var in self.system.states:
+        model = self.definition
+        order = [*model.initial_order(initial), *(s for s in self.system.states if s not in model.states)]
+        for var in order:  # an initial value may use the states before it (HH gates at steady state)
             label = f"population '{self.name}': initial {var}"
             if var in initial:
                 value = initial[var]
-            elif var in self.definition.initial_exprs:
-                value = emit.evaluate(self.definition.initial_exprs[var], numeric, self.n)
+            elif var in model.initial_exprs:
+                value = emit.evaluate(model.initial_exprs[var], numeric, self.n)
             else:
                 value = 0.0
             if isinstance(value, str) and value in self.params:
@@ -567,6 +675,7 @@ class EquationPopulation(Population):
                 self.z[self.row_of[var]] = array
             else:
                 self.state[var] = array
+            numeric[self.system.symbol(var)] = array.astype(float)
         if "ref_left" in self.state_spec:
             self.state["ref_left"] = np.zeros(self.n, dtype)
         # run arrays besides the state: the dense inputs, and the output ``rate`` of a non-spiking
@@ -591,6 +700,11 @@ class EquationPopulation(Population):
     def prepare(self, dt):
         """The symbolic update, its derived constants (at build, per neuron) and the propagators."""
         system = self.system
+        bound = self.definition.max_dt.get(self.method)
+        if bound is not None and dt > bound * (1 + 1e-9):
+            where = f", file {self.definition.source}" if self.definition.source else ""
+            raise ParameterError(f"population '{self.name}' (model '{self.definition.name}'{where}, method "
+                                 f"{self.method}): dt", dt, f"a time step <= {bound * 1e3:g} ms (the model's max_dt)")
         step = update(system, self.method)
         self.step = step
         n = self.n
@@ -617,7 +731,8 @@ class EquationPopulation(Population):
                 np.full(n, float(system.refractory))
             if np.any(duration < 0):
                 raise ParameterError(f"population '{self.name}': refractory", float(duration.min()), "a duration >= 0")
-            self.ref_time = np.round(duration / dt) * dt  # whole steps, as lif.py and Brian2
+            what = f"population '{self.name}': {self.definition.refractory}"
+            self.ref_time = to_steps(duration, dt, "refractory", what) * dt  # Brian2's rule, as lif.py
 
     #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
     STABILITY: ClassVar[dict[str, float]] = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
@@ -677,13 +792,16 @@ class EquationPopulation(Population):
         names: dict[str, str] = {}
         header: list[str] = []  # the derived constants (add_lines heads the phase with model and method)
         for s in system.states:
-            names[s] = f"{q}{s}"
+            # the value at the start of the step; '_0' keeps the local apart from Numba's parfor
+            # renaming of the argument E_v (every '_' doubled: E__v) when the loop is a prange
+            names[s] = f"{q}{s}_0"
+            names[before_symbol(s).name] = names[s]  # before(s) in the threshold: the value loaded
         names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
         for key in self.dense_inputs:
             names[f"i_{key}"] = f"{arr(f'i_{key}')}[i]"
             w.add_lines("clear", self, f"{arr(f'i_{key}')}[:] = 0.0")
         names["t"], names["dt"] = "(step * dt)", "dt"
-        body = [f"{q}{s} = {arr(s)}[i]" if s not in self.row_of else f"{q}{s} = {arr('z')}[{self.row_of[s]}, i]"
+        body = [f"{q}{s}_0 = {arr(s)}[i]" if s not in self.row_of else f"{q}{s}_0 = {arr('z')}[{self.row_of[s]}, i]"
                 for s in system.states]
         refractory = system.refractory is not None
         if refractory and not system.refractory_is_condition:
@@ -727,7 +845,7 @@ class EquationPopulation(Population):
         final = {s: names[f"_new_{s}"] for s in system.states}
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
-                body.append(f"{q}{s}_c = {q}{s} if {q}refr else {final[s]}")
+                body.append(f"{q}{s}_c = {q}{s}_0 if {q}refr else {final[s]}")
                 final[s] = f"{q}{s}_c"
         if system.threshold is not None:
             new_names = dict(names, **final)
@@ -748,7 +866,11 @@ class EquationPopulation(Population):
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
         if self.rate_output is not None:
             body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final))(self.rate_output)}")
-        w.add_lines("update", self, header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body],
+        # a neuron whose update calls k transcendental functions costs about k times a LIF neuron's
+        # (HH: ten exp), so the start of a parallel region pays off for k times smaller populations
+        calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") for line in body))
+        loop = w.loop(self.n, w.PARALLEL_MIN_NEURONS // calls)
+        w.add_lines("update", self, header + [f"for i in {loop}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
             self.emit_spike_collection(w)
@@ -851,7 +973,7 @@ def _load_builtin() -> None:
 
 
 NEURON_KEYS = ("name", "doc", "convention", "equations", "parameters", "inputs", "initial", "threshold", "reset",
-               "refractory", "method")
+               "refractory", "method", "max_dt")
 SYNAPSE_KEYS = ("name", "doc", "kind", "equations", "parameters", "on_pre", "output", "weight", "target", "value")
 
 
