@@ -30,7 +30,7 @@ import sympy
 
 from ...equations import emit
 from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
-from ...equations.integrate import METHODS, choose, propagators, update
+from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, choose, propagators, update
 from ...equations.parse import EquationError, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
@@ -311,9 +311,11 @@ class EquationPopulation(Population):
     options: ClassVar[dict[str, str]] = {
         "method": "integration method: auto or one of " + ", ".join(METHODS),
         "tables": "state variable -> {min, max, step}: tabulate the functions of that variable alone (NEURON's TABLE)",
+        "tolerance": "error tolerance of the adaptive methods (relative, and in customary units: mV, nS, nA, ms)",
     }
 
-    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None, tables=None):
+    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None, tables=None,
+                 tolerance=None):
         receptors = dict(receptors or {})
         synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
         super().__init__(name, n, params, synapses, {})
@@ -334,6 +336,15 @@ class EquationPopulation(Population):
             self.receptor_models[key] = (synapse_model, values, {})
         self._combine(method)
         self.tables = self._tables(tables)
+        if tolerance is not None and self.method not in ADAPTIVE:
+            raise ParameterError(f"population '{name}': tolerance", tolerance,
+                                 f"no option of method {self.method} (adaptive methods: {', '.join(ADAPTIVE)})")
+        if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
+                                      or not 0.0 < tolerance < 1.0):
+            raise ParameterError(f"population '{name}': tolerance", tolerance, "a number in (0, 1), e.g. 1e-3")
+        self.tolerance = float(tolerance) if tolerance is not None else DEFAULT_TOLERANCE
+        if self.tables and self.method in ADAPTIVE:
+            raise ParameterError(f"population '{name}': tables", tables, f"not available with method {self.method}")
         self.initial = dict(initial or {})
         settable = [*self.system.states, *[f"syn_{key}" for key in self._syn_states()]]
         for key in self.initial:
@@ -591,8 +602,10 @@ class EquationPopulation(Population):
     def prepare(self, dt):
         """The symbolic update, its derived constants (at build, per neuron) and the propagators."""
         system = self.system
-        step = update(system, self.method)
+        step = update(system, self.method, self.tolerance)
         self.step = step
+        if step.adaptive is not None:  # the substep length each neuron proposes for its next step
+            self.extra["h_step"] = np.full(self.n, dt, self.dtype)
         n = self.n
         numeric = {system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
         numeric[system.dt] = np.float64(dt)
@@ -703,28 +716,14 @@ class EquationPopulation(Population):
             names[symbol.name] = constant(symbol, None)
         if refractory and system.refractory_is_condition:
             body.append(f"{q}refr = {emit.Printer(names)(system.refractory)}")
-        targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
-        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states], strict=True)]
         # exact simplifications: no stimulus means i_ext = 0; parameters that are 0 everywhere vanish
         zero = {system.symbol(k): 0 for k, v in self.values.items() if not np.any(v)}
         if not self.has_input:
             zero[system.symbol("i_ext")] = 0
-        assignments = [(target, sympy.expand(expr.xreplace(zero)) if step.method == "exact" else expr.xreplace(zero))
-                       for target, expr in assignments]
-        exprs, hoisted = emit.hoist([expr for _, expr in assignments], constant_names, prefix="_c")
-        for symbol, expr in hoisted.items():
-            names[symbol.name] = constant(symbol, expr)
-            header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
-                          f"{sympy.sstr(expr)}")
-        if self.tables:
-            exprs, lookups = self._tabulate(w, exprs, hoisted, constant_names, names, q)
-            body += lookups
-        assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
-        printer = emit.Printer(names)
-        for target, expr in assignments:
-            names[target.name] = f"{q}{target.name.lstrip('_')}"
-            body.append(f"{names[target.name]} = {printer(expr)}")
-        final = {s: names[f"_new_{s}"] for s in system.states}
+        if step.adaptive is not None:
+            final = self._emit_adaptive(w, body, names, header, constant, constant_names, zero, q)
+        else:
+            final = self._emit_fixed(w, body, names, header, constant, constant_names, zero, q)
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
                 body.append(f"{q}{s}_c = {q}{s} if {q}refr else {final[s]}")
@@ -754,6 +753,75 @@ class EquationPopulation(Population):
             self.emit_spike_collection(w)
         else:
             w.add_lines("update", self, f"{arr('nspk')}[0] = 0")
+
+    def _hoisted(self, exprs, names, header, constant, constant_names):
+        """``exprs`` with parameter-only subtrees named (see :func:`emit.hoist`); returns (exprs, hoisted)."""
+        exprs, hoisted = emit.hoist(exprs, constant_names, prefix="_c")
+        for symbol, expr in hoisted.items():
+            names[symbol.name] = constant(symbol, expr)
+            header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
+                          f"{sympy.sstr(expr)}")
+        return exprs, hoisted
+
+    def _emit_fixed(self, w, body, names, header, constant, constant_names, zero, q) -> dict[str, str]:
+        """Lines of a one-step method into ``body``; returns state -> code of its new value."""
+        system, step = self.system, self.step
+        targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
+        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states], strict=True)]
+        assignments = [(target, sympy.expand(expr.xreplace(zero)) if step.method == "exact" else expr.xreplace(zero))
+                       for target, expr in assignments]
+        exprs, hoisted = self._hoisted([expr for _, expr in assignments], names, header, constant, constant_names)
+        if self.tables:
+            exprs, lookups = self._tabulate(w, exprs, hoisted, constant_names, names, q)
+            body += lookups
+        assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
+        printer = emit.Printer(names)
+        for target, expr in assignments:
+            names[target.name] = f"{q}{target.name.lstrip('_')}"
+            body.append(f"{names[target.name]} = {printer(expr)}")
+        return {s: names[f"_new_{s}"] for s in system.states}
+
+    def _emit_adaptive(self, w, body, names, header, constant, constant_names, zero, q) -> dict[str, str]:
+        """The substep loop of an adaptive method (see ``integrate.Adaptive``) into ``body``; the
+        states are locals updated in place, and the last proposed substep length is kept per neuron.
+        A substep that meets the tolerance at no length (a state NaN or infinite) makes the state NaN."""
+        system, step, adaptive = self.system, self.step, self.step.adaptive
+        error = sympy.Symbol("__err", real=True)
+        pre = [(target, expr.xreplace(zero)) for target, expr in step.assignments]
+        loop = [*[(target, expr.xreplace(zero)) for target, expr in adaptive.loop],
+                (error, adaptive.error.xreplace(zero))]
+        exprs, _ = self._hoisted([expr for _, expr in pre + loop], names, header, constant, constant_names)
+        split = len(pre)
+        pre = emit.common(list(zip([t for t, _ in pre], exprs[:split], strict=True)), prefix="_x")
+        loop = emit.common(list(zip([t for t, _ in loop], exprs[split:], strict=True)), prefix="_w")
+        h_step = w.ref(self, "h_step")
+        names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
+        printer = emit.Printer(names)
+        lines = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
+        for target, expr in pre:
+            names[target.name] = f"{q}{target.name.lstrip('_')}"
+            lines.append(f"{names[target.name]} = {printer(expr)}")
+        inner = [f"{q}_last = {q}_hp >= dt - {q}_tt", f"{q}_hs = (dt - {q}_tt) if {q}_last else {q}_hp"]
+        for target, expr in loop:
+            names[target.name] = f"{q}_err" if target == error else f"{q}{target.name.lstrip('_')}"
+            inner.append(f"{names[target.name]} = {printer(expr)}")
+        states = [names[s] for s in system.states]
+        accept = [f"{names[s]} = {printer(adaptive.accept[s])}" for s in system.states]
+        accept += [f"{names[k.name]} = {names[value.name]}" for k, value in adaptive.carry.items()]
+        inner += [f"{q}_ok = {q}_err <= 1.0",
+                  f"{q}_fac = min(5.0, max(0.2, 0.9 * max({q}_err, 1e-12) ** {-1.0 / adaptive.order!r}))",
+                  f"if {q}_ok:",
+                  f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
+                  *["    " + line for line in accept],
+                  f"    {q}_hp = max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac",
+                  f"elif {q}_hs < 1e-9 * dt:",
+                  *[f"    {state} = math.nan" for state in states],
+                  "    break",
+                  "else:",
+                  f"    {q}_hp = {q}_hs * {q}_fac"]
+        lines += [f"while {q}_tt < dt:", *["    " + line for line in inner], f"{h_step}[i] = {q}_hp"]
+        body += lines
+        return {s: names[s] for s in system.states}
 
     # -- recording -----------------------------------------------------------------------------
     def recordable(self) -> list[str]:
