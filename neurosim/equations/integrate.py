@@ -77,6 +77,7 @@ class Adaptive:
     accept: dict[str, sympy.Expr]
     carry: dict[sympy.Symbol, sympy.Symbol]
     order: int
+    stages: dict[str, list[sympy.Symbol]]   # state -> the symbols of its stage values
 
 
 def _constants(system: System) -> set[sympy.Symbol]:
@@ -386,5 +387,6 @@ def _dopri5(system: System, tolerance: float) -> Update:
         ratios.append(sympy.Abs(error) / bound)
     accept = {name: sympy.Symbol(f"_y7_{name}", real=True) for name in system.states}
     carry = {ks[0][name]: ks[6][name] for name in system.states}
-    step.adaptive = Adaptive(h, tt, loop, sympy.Max(*ratios), accept, carry, order=5)
+    stages = {name: [sympy.Symbol(f"_y{stage}_{name}", real=True) for stage in range(2, 8)] for name in system.states}
+    step.adaptive = Adaptive(h, tt, loop, sympy.Max(*ratios), accept, carry, 5, stages)
     return step

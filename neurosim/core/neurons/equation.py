@@ -343,8 +343,6 @@ class EquationPopulation(Population):
                                       or not 0.0 < tolerance < 1.0):
             raise ParameterError(f"population '{name}': tolerance", tolerance, "a number in (0, 1), e.g. 1e-3")
         self.tolerance = float(tolerance) if tolerance is not None else DEFAULT_TOLERANCE
-        if self.tables and self.method in ADAPTIVE:
-            raise ParameterError(f"population '{name}': tables", tables, f"not available with method {self.method}")
         self.initial = dict(initial or {})
         settable = [*self.system.states, *[f"syn_{key}" for key in self._syn_states()]]
         for key in self.initial:
@@ -377,32 +375,34 @@ class EquationPopulation(Population):
             result[var] = (lo, hi, step)
         return result
 
-    def _tabulate(self, w, exprs, hoisted, constant_names, names, q):
-        """Replace the costly functions of one tabulated variable in ``exprs`` by table lookups;
-        returns (exprs, lines that compute the looked-up values)."""
+    def _tabulate(self, w, exprs, hoisted, constant_names, header, aliases=None):
+        """``exprs`` with the costly functions of each tabulated variable replaced by table lookups
+        (:class:`emit.TableLookup`, registered in ``self.lookups`` for the printer). ``aliases``:
+        variable -> symbols that stand for its value elsewhere (the stage values of a Runge-Kutta
+        method), looked up in the same table."""
         from sympy.logic.boolalg import Boolean
-        system, lines = self.system, []
+        system = self.system
         constant = set(constant_names) | set(hoisted)
         for var, (lo, hi, step) in self.tables.items():
             x = system.symbol(var)
-            allowed = constant | {x}
-            found: dict[sympy.Expr, sympy.Symbol] = {}
+            tag = sympy.Symbol(f"table_{var}")
+            found: dict[sympy.Expr, int] = {}   # function of x -> its column
 
             def costly(expr):
                 return any(isinstance(a, sympy.Function) or (isinstance(a, sympy.Pow) and not a.exp.is_Integer)
                            for a in sympy.preorder_traversal(expr))
 
-            def visit(expr, x=x, allowed=allowed, found=found, var=var):
+            def visit(expr, alias, allowed, x=x, found=found, tag=tag):
                 if expr.is_Atom:
                     return expr
                 symbols = expr.free_symbols
-                if x in symbols and symbols <= allowed and not isinstance(expr, Boolean) and costly(expr):
-                    if expr not in found:
-                        found[expr] = sympy.Symbol(f"_tab_{var}{len(found)}", real=True)
-                    return found[expr]
-                return expr.func(*[visit(arg) for arg in expr.args])
+                if alias in symbols and symbols <= allowed and not isinstance(expr, Boolean) and costly(expr):
+                    column = found.setdefault(expr.xreplace({alias: x}), len(found))
+                    return emit.TableLookup(alias, sympy.Integer(column), tag)
+                return expr.func(*[visit(arg, alias, allowed) for arg in expr.args])
 
-            exprs = [visit(expr) for expr in exprs]
+            for alias in [x, *(aliases or {}).get(var, [])]:
+                exprs = [visit(expr, alias, constant | {alias}) for expr in exprs]
             if not found:
                 continue
             rows = round((hi - lo) / step) + 1
@@ -419,19 +419,10 @@ class EquationPopulation(Population):
                                              f"{var} ({sympy.sstr(full)})")
                     values[symbol] = np.float64(array.flat[0])
                 table[:, column] = emit.evaluate(full, values, rows)
-            t = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
-            pos, inside, j, f = (f"{q}t{key}_{var}" for key in ("pos", "in", "j", "f"))
-            lines += [f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}",
-                      f"{pos} = ({q}{var} - {lo!r}) * {1.0 / step!r}",
-                      f"{inside} = ({pos} >= 0.0) & ({pos} < {rows - 1}.0)",
-                      f"{j} = int({pos}) if {inside} else 0",
-                      f"{f} = {pos} - {j}"]
-            printer = emit.Printer(names)
-            for column, (expr, symbol) in enumerate(found.items()):
-                names[symbol.name] = f"{q}{symbol.name.lstrip('_')}"
-                lines.append(f"{names[symbol.name]} = ({t}[{j}, {column}] + {f} * ({t}[{j} + 1, {column}] - "
-                             f"{t}[{j}, {column}])) if {inside} else {printer(expr)}")
-        return exprs, lines
+            code = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
+            self.lookups[tag.name] = emit.Table(code, lo, 1.0 / step, rows, x, list(found))
+            header.append(f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}")
+        return exprs
 
     def _receptor_values(self, key, synapse_model: SynapseModel, given: dict) -> dict[str, float]:
         label = f"population '{self.name}': receptor '{key}' ({synapse_model.name})"
@@ -684,6 +675,7 @@ class EquationPopulation(Population):
         """The update loop of this population (see the module docstring)."""
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
+        self.lookups: dict[str, emit.Table] = {}
         for line in emit.IMPORTS:
             w.add_import(line)
         constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
@@ -772,10 +764,9 @@ class EquationPopulation(Population):
                        for target, expr in assignments]
         exprs, hoisted = self._hoisted([expr for _, expr in assignments], names, header, constant, constant_names)
         if self.tables:
-            exprs, lookups = self._tabulate(w, exprs, hoisted, constant_names, names, q)
-            body += lookups
+            exprs = self._tabulate(w, exprs, hoisted, constant_names, header)
         assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
-        printer = emit.Printer(names)
+        printer = emit.Printer(names, self.lookups)
         for target, expr in assignments:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
             body.append(f"{names[target.name]} = {printer(expr)}")
@@ -790,13 +781,15 @@ class EquationPopulation(Population):
         pre = [(target, expr.xreplace(zero)) for target, expr in step.assignments]
         loop = [*[(target, expr.xreplace(zero)) for target, expr in adaptive.loop],
                 (error, adaptive.error.xreplace(zero))]
-        exprs, _ = self._hoisted([expr for _, expr in pre + loop], names, header, constant, constant_names)
+        exprs, hoisted = self._hoisted([expr for _, expr in pre + loop], names, header, constant, constant_names)
+        if self.tables:
+            exprs = self._tabulate(w, exprs, hoisted, constant_names, header, adaptive.stages)
         split = len(pre)
         pre = emit.common(list(zip([t for t, _ in pre], exprs[:split], strict=True)), prefix="_x")
         loop = emit.common(list(zip([t for t, _ in loop], exprs[split:], strict=True)), prefix="_w")
         h_step = w.ref(self, "h_step")
         names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
-        printer = emit.Printer(names)
+        printer = emit.Printer(names, self.lookups)
         lines = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
         for target, expr in pre:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
