@@ -29,6 +29,7 @@ from neurosim.core.neurons import make_population
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
+from neurosim.errors import SimulationError
 
 DURATION, THRESHOLD = 1.0, -20e-3
 GRID = 2e-4  # input events lie on this grid, a multiple of every dt below
@@ -133,7 +134,7 @@ def main(argv=None) -> None:
             options = {"tolerance": tolerance, "tables": tables}
             try:
                 times = crossings(trace(method, dt, **options), dt)
-            except ZeroDivisionError:  # the explicit method diverged (v -> inf)
+            except (ZeroDivisionError, SimulationError):  # the explicit method diverged (v -> inf or NaN)
                 print(f"| {label} | {dt * 1e3:g} | diverged | | | | | |", flush=True)
                 continue
             worst, mean, extra = error(times["cubic"], reference)
