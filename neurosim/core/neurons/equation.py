@@ -681,14 +681,14 @@ class EquationPopulation(Population):
         constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
         names: dict[str, str] = {}
         header: list[str] = []  # the derived constants (add_lines heads the phase with model and method)
-        for s in system.states:
-            names[s] = f"{q}{s}"
+        for s in system.states:  # not q + s: numba's parfor doubles '_' in names, q + s would be arr(s) doubled
+            names[s] = f"{q}s_{s}"
         names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
         for key in self.dense_inputs:
             names[f"i_{key}"] = f"{arr(f'i_{key}')}[i]"
             w.add_lines("clear", self, f"{arr(f'i_{key}')}[:] = 0.0")
         names["t"], names["dt"] = "(step * dt)", "dt"
-        body = [f"{q}{s} = {arr(s)}[i]" if s not in self.row_of else f"{q}{s} = {arr('z')}[{self.row_of[s]}, i]"
+        body = [f"{names[s]} = {arr(s)}[i]" if s not in self.row_of else f"{names[s]} = {arr('z')}[{self.row_of[s]}, i]"
                 for s in system.states]
         refractory = system.refractory is not None
         if refractory and not system.refractory_is_condition:
@@ -718,7 +718,7 @@ class EquationPopulation(Population):
             final = self._emit_fixed(w, body, names, header, constant, constant_names, zero, q)
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
-                body.append(f"{q}{s}_c = {q}{s} if {q}refr else {final[s]}")
+                body.append(f"{q}{s}_c = {names[s]} if {q}refr else {final[s]}")
                 final[s] = f"{q}{s}_c"
         if system.threshold is not None:
             new_names = dict(names, **final)
@@ -794,6 +794,9 @@ class EquationPopulation(Population):
         for target, expr in pre:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
             lines.append(f"{names[target.name]} = {printer(expr)}")
+        for s in system.states:  # the states carried from substep to substep
+            lines.append(f"{q}_y_{s} = {names[s]}")
+            names[s] = f"{q}_y_{s}"
         inner = [f"{q}_last = {q}_hp >= dt - {q}_tt", f"{q}_hs = (dt - {q}_tt) if {q}_last else {q}_hp"]
         for target, expr in loop:
             names[target.name] = f"{q}_err" if target == error else f"{q}{target.name.lstrip('_')}"
