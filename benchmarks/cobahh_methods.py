@@ -61,7 +61,8 @@ def main() -> None:
         wall = statistics.median(r["sim_time"] for r in rows) / args.duration
         rate = statistics.median(r["rate_hz"] for r in rows)
         print(f"| {name} | {cpu:.2f} | {wall:.2f} | {rate:.1f} | {nest / cpu:.1f} |", flush=True)
-    print("sets of the dopri5 + tables variant:", " ".join(f"--set '{s}'" for s in VARIANTS[list(VARIANTS)[-1]]["sets"]))
+    sets = VARIANTS[list(VARIANTS)[-1]]["sets"]
+    print("sets of the dopri5 + tables variant:", " ".join(f"--set '{s}'" for s in sets))
 
 
 if __name__ == "__main__":

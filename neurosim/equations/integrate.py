@@ -376,13 +376,14 @@ def _dopri5(system: System, tolerance: float) -> Update:
         point = {}
         for name in system.states:
             y = sympy.Symbol(f"_y{stage + 1}_{name}", real=True)
-            loop.append((y, symbols[name] + h * sympy.Add(*[a * k[name] for a, k in zip(DOPRI5_A[stage], ks)])))
+            increment = sympy.Add(*[a * k[name] for a, k in zip(DOPRI5_A[stage], ks, strict=True)])
+            loop.append((y, symbols[name] + h * increment))
             point[name] = y
         ks.append(rates(str(stage + 1), point, t + tt + DOPRI5_C[stage] * h, loop))
     ratios = []
     for name in system.states:
         x, new = symbols[name], sympy.Symbol(f"_y7_{name}", real=True)
-        error = h * sympy.Add(*[e * k[name] for e, k in zip(DOPRI5_E, ks) if e != 0])
+        error = h * sympy.Add(*[e * k[name] for e, k in zip(DOPRI5_E, ks, strict=True) if e != 0])
         bound = tolerance * (state_scale(system, name) + sympy.Max(sympy.Abs(x), sympy.Abs(new)))
         ratios.append(sympy.Abs(error) / bound)
     accept = {name: sympy.Symbol(f"_y7_{name}", real=True) for name in system.states}
