@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -29,8 +30,32 @@ def exprel_kernel(x):
     return math.expm1(x) / x
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def table_at(table, column, position):
+    """Column ``column`` of ``table`` interpolated linearly at row ``position`` (0 <= position < rows - 1)."""
+    j = int(position)
+    return table[j, column] + (position - j) * (table[j + 1, column] - table[j, column])
+
+
 #: Imports the generated code needs for the functions the printer emits.
-IMPORTS = ("import math", "from neurosim.equations.emit import exprel_kernel")
+IMPORTS = ("import math", "from neurosim.equations.emit import exprel_kernel, table_at")
+
+
+class TableLookup(sympy.Function):
+    """A tabulated function at ``x``: args ``(x, column, table tag)`` (see :class:`Table`)."""
+
+
+@dataclass
+class Table:
+    """A table argument ``code`` on the grid ``lo + j/inverse_step`` (``rows`` points) of the functions
+    ``exact`` of ``x``; outside the grid (and for NaN) the printer computes them exactly."""
+
+    code: str
+    lo: float
+    inverse_step: float
+    rows: int
+    x: sympy.Symbol
+    exact: list[sympy.Expr]
 
 
 def hoist(exprs: list[sympy.Expr], constant: set[sympy.Symbol], prefix: str = "_c"):
@@ -106,13 +131,20 @@ def evaluate(expr: sympy.Expr, values: dict[sympy.Symbol, np.ndarray], n: int) -
 class Printer:
     """Scalar Python for a sympy expression; ``names`` maps symbol names to code."""
 
-    def __init__(self, names: dict[str, str]):
-        self.names = names
+    def __init__(self, names: dict[str, str], tables: dict[str, Table] | None = None):
+        self.names, self.tables = names, tables or {}
 
     def __call__(self, expr) -> str:
         p = self
         if isinstance(expr, sympy.Symbol):
             return self.names[expr.name]
+        if isinstance(expr, TableLookup):
+            x, column, tag = expr.args
+            table = self.tables[tag.name]
+            position = f"(({p(x)} - {table.lo!r}) * {table.inverse_step!r})"
+            exact = p(table.exact[int(column)].xreplace({table.x: x}))
+            return (f"(table_at({table.code}, {int(column)}, {position}) if (0.0 <= {position} < "
+                    f"{table.rows - 1}.0) else {exact})")
         if expr is sympy.true or expr is sympy.false:
             return "True" if expr is sympy.true else "False"
         if expr.is_Integer:

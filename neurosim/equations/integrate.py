@@ -15,6 +15,13 @@
   ``x <- (x + b/a) exp(a dt) - b/a``. Linear decays stay exact; where ``a = 0`` it is midpoint RK2.
   Two rate evaluations per step (exponential Euler: one; RK4: four).
 - ``euler``, ``rk2`` (midpoint) and ``rk4`` (classical): explicit, any system (Brian2's tableaux).
+- ``dopri5``: adaptive, any system. Dormand-Prince 5(4) with error control inside each step, per
+  neuron (as NEST integrates its HH models with GSL's RKF45): substeps of a length ``h`` kept per
+  neuron from step to step, accepted when the embedded 4th-order error of every state is at most
+  ``tolerance * (scale + |x|)`` (``scale``: 1 in the state's customary unit, mV, nS, nA, ms; 1
+  for dimensionless states), ``h`` then scaled by ``0.9 err^(-1/5)`` (within 0.2-5x). The last
+  substep ends exactly at the end of the step; inputs are held over the step. Six rate
+  evaluations per substep (the last stage is the next substep's first).
 
 ``auto`` takes the first that applies of ``exact``, ``exponential_euler``, ``rk4``. This departs
 from Brian2's default order (exact, euler, heun) on purpose: explicit Euler is first order and
@@ -33,8 +40,10 @@ import sympy
 from .parse import EquationError
 from .system import System
 
-METHODS = ("exact", "exponential_euler", "exponential_midpoint", "euler", "rk2", "rk4")
+METHODS = ("exact", "exponential_euler", "exponential_midpoint", "euler", "rk2", "rk4", "dopri5")
 AUTO_ORDER = ("exact", "exponential_euler", "rk4")
+ADAPTIVE = ("dopri5",)
+DEFAULT_TOLERANCE = 1e-3
 
 
 @dataclass
@@ -51,6 +60,24 @@ class Update:
     matrices: dict[sympy.Symbol, tuple[str, int, int]] = field(default_factory=dict)
     exact_states: list[str] = field(default_factory=list)
     matrix: sympy.Matrix | None = None   # A of the exactly propagated states
+    adaptive: Adaptive | None = None
+
+
+@dataclass
+class Adaptive:
+    """The substep loop of an adaptive method: ``loop`` (assignments of one trial substep of
+    length ``h`` from time ``t + tt``), then ``error`` (<= 1: accept), ``accept[state]`` (the
+    substep's result) and ``carry`` (symbol -> its value for the next substep: the FSAL stage).
+    ``Update.assignments`` hold what is computed once before the loop; ``Update.new`` is empty."""
+
+    h: sympy.Symbol
+    tt: sympy.Symbol
+    loop: list[tuple[sympy.Symbol, sympy.Expr]]
+    error: sympy.Expr
+    accept: dict[str, sympy.Expr]
+    carry: dict[sympy.Symbol, sympy.Symbol]
+    order: int
+    stages: dict[str, list[sympy.Symbol]]   # state -> the symbols of its stage values
 
 
 def _constants(system: System) -> set[sympy.Symbol]:
@@ -139,8 +166,11 @@ def reason(system: System, method: str) -> str | None:
     return None
 
 
-def update(system: System, method: str) -> Update:
-    """The symbolic one-step update of ``system`` by ``method`` (already checked by :func:`choose`)."""
+def update(system: System, method: str, tolerance: float = DEFAULT_TOLERANCE) -> Update:
+    """The symbolic one-step update of ``system`` by ``method`` (already checked by :func:`choose`);
+    ``tolerance``: of the adaptive methods."""
+    if method == "dopri5":
+        return _dopri5(system, tolerance)
     if method == "exact":
         return _exact(system, system.states, Update("exact", {}))
     if method == "exponential_euler":
@@ -287,4 +317,77 @@ def _explicit(system: System, method: str) -> Update:
         k4 = stage("4", {n: symbols[n] + k3[n] for n in system.states}, t + dt)
         step.new = {name: symbols[name] + (k1[name] + 2 * k2[name] + 2 * k3[name] + k4[name]) / 6
                     for name in system.states}
+    return step
+
+
+#: Dormand & Prince (1980) 5(4): nodes, stage coefficients, 5th-order weights (= the last stage,
+#: FSAL) and the difference of the 5th- and embedded 4th-order weights.
+DOPRI5_C = (0, sympy.Rational(1, 5), sympy.Rational(3, 10), sympy.Rational(4, 5), sympy.Rational(8, 9), 1, 1)
+DOPRI5_A = (
+    (),
+    (sympy.Rational(1, 5),),
+    (sympy.Rational(3, 40), sympy.Rational(9, 40)),
+    (sympy.Rational(44, 45), sympy.Rational(-56, 15), sympy.Rational(32, 9)),
+    (sympy.Rational(19372, 6561), sympy.Rational(-25360, 2187), sympy.Rational(64448, 6561),
+     sympy.Rational(-212, 729)),
+    (sympy.Rational(9017, 3168), sympy.Rational(-355, 33), sympy.Rational(46732, 5247), sympy.Rational(49, 176),
+     sympy.Rational(-5103, 18656)),
+    (sympy.Rational(35, 384), 0, sympy.Rational(500, 1113), sympy.Rational(125, 192), sympy.Rational(-2187, 6784),
+     sympy.Rational(11, 84)),
+)
+DOPRI5_E = (sympy.Rational(71, 57600), 0, sympy.Rational(-71, 16695), sympy.Rational(71, 1920),
+            sympy.Rational(-17253, 339200), sympy.Rational(22, 525), sympy.Rational(-1, 40))
+
+
+def state_scale(system: System, name: str) -> float:
+    """1 of the customary unit of state ``name`` in SI (1 mV -> 1e-3; 1 for dimensionless)."""
+    from ..units import DISPLAY_UNITS, ureg
+    from .dimensions import dimension_name
+    dimension = dimension_name(system.dims[name])
+    unit = DISPLAY_UNITS.get(dimension or "", "")
+    if not unit:
+        return 1.0
+    return float(ureg.Quantity(1.0, unit.replace("^", "**")).to_base_units().magnitude)
+
+
+def _dopri5(system: System, tolerance: float) -> Update:
+    """Dormand-Prince 5(4) substeps with error control (see the module docstring)."""
+    if not (isinstance(tolerance, float) and 0.0 < tolerance < 1.0):
+        raise EquationError(system.model, "tolerance", "expected a number in (0, 1), e.g. 1e-3", text=str(tolerance))
+    t = system.t
+    h, tt = sympy.Symbol("_h", real=True), sympy.Symbol("_tt", real=True)
+    symbols = {name: system.symbol(name) for name in system.states}
+    refractory = sympy.Symbol("_refractory", real=True)  # 1.0 while refractory (see emit)
+    factor = {name: (1 - refractory) if name in system.unless_refractory else 1 for name in system.states}
+    step = Update("dopri5", {})
+    loop: list[tuple[sympy.Symbol, sympy.Expr]] = []
+
+    def rates(label: str, point: dict[str, sympy.Expr], time, into) -> dict[str, sympy.Symbol]:
+        ks = {}
+        for name in system.states:
+            k = sympy.Symbol(f"_k{label}_{name}", real=True)
+            expr = system.rhs[name].xreplace({**{symbols[s]: v for s, v in point.items()}, t: time})
+            into.append((k, factor[name] * expr))
+            ks[name] = k
+        return ks
+
+    ks = [rates("1", {}, t + tt, step.assignments)]
+    for stage in range(1, 7):
+        point = {}
+        for name in system.states:
+            y = sympy.Symbol(f"_y{stage + 1}_{name}", real=True)
+            increment = sympy.Add(*[a * k[name] for a, k in zip(DOPRI5_A[stage], ks, strict=True)])
+            loop.append((y, symbols[name] + h * increment))
+            point[name] = y
+        ks.append(rates(str(stage + 1), point, t + tt + DOPRI5_C[stage] * h, loop))
+    ratios = []
+    for name in system.states:
+        x, new = symbols[name], sympy.Symbol(f"_y7_{name}", real=True)
+        error = h * sympy.Add(*[e * k[name] for e, k in zip(DOPRI5_E, ks, strict=True) if e != 0])
+        bound = tolerance * (state_scale(system, name) + sympy.Max(sympy.Abs(x), sympy.Abs(new)))
+        ratios.append(sympy.Abs(error) / bound)
+    accept = {name: sympy.Symbol(f"_y7_{name}", real=True) for name in system.states}
+    carry = {ks[0][name]: ks[6][name] for name in system.states}
+    stages = {name: [sympy.Symbol(f"_y{stage}_{name}", real=True) for stage in range(2, 8)] for name in system.states}
+    step.adaptive = Adaptive(h, tt, loop, sympy.Max(*ratios), accept, carry, 5, stages)
     return step

@@ -114,11 +114,12 @@ class Population(Strict):
     method: str | None = None
     gate_tables: bool | None = None  # no model takes it any more: read to say it became 'tables'
     tables: dict[str, dict[str, Value]] | None = None  # equation models: {v: {min, max, step}}
+    tolerance: float | None = None  # equation models with an adaptive method
     rate: Value = None  # Poisson sources only
 
 
 #: Population keys that are model options (a model accepts those its class lists in ``options``).
-OPTIONS = ("spike_timing", "method", "gate_tables", "tables")
+OPTIONS = ("spike_timing", "method", "gate_tables", "tables", "tolerance")
 
 
 class Plasticity(Strict):

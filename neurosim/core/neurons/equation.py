@@ -30,7 +30,7 @@ import sympy
 
 from ...equations import emit
 from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
-from ...equations.integrate import METHODS, choose, propagators, update
+from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, choose, propagators, update
 from ...equations.parse import EquationError, before_symbol, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
@@ -402,9 +402,11 @@ class EquationPopulation(Population):
     options: ClassVar[dict[str, str]] = {
         "method": "integration method: auto or one of " + ", ".join(METHODS),
         "tables": "state variable -> {min, max, step}: tabulate the functions of that variable alone (NEURON's TABLE)",
+        "tolerance": "error tolerance of the adaptive methods (relative, and in customary units: mV, nS, nA, ms)",
     }
 
-    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None, tables=None):
+    def __init__(self, name, n, params=None, receptors=None, initial=None, method=None, tables=None,
+                 tolerance=None):
         receptors = dict(receptors or {})
         synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
         super().__init__(name, n, params, synapses, {})
@@ -426,6 +428,13 @@ class EquationPopulation(Population):
             self.receptor_models[key] = (synapse_model, values, {})
         self._combine(method)
         self.tables = self._tables(tables)
+        if tolerance is not None and self.method not in ADAPTIVE:
+            raise ParameterError(f"population '{name}': tolerance", tolerance,
+                                 f"no option of method {self.method} (adaptive methods: {', '.join(ADAPTIVE)})")
+        if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
+                                      or not 0.0 < tolerance < 1.0):
+            raise ParameterError(f"population '{name}': tolerance", tolerance, "a number in (0, 1), e.g. 1e-3")
+        self.tolerance = float(tolerance) if tolerance is not None else DEFAULT_TOLERANCE
         self.initial = dict(initial or {})
         settable = [*self.system.states, *[f"syn_{key}" for key in self._syn_states()]]
         for key in self.initial:
@@ -468,32 +477,34 @@ class EquationPopulation(Population):
             result[var] = (lo, hi, step)
         return result
 
-    def _tabulate(self, w, exprs, hoisted, constant_names, names, q):
-        """Replace the costly functions of one tabulated variable in ``exprs`` by table lookups;
-        returns (exprs, lines that compute the looked-up values)."""
+    def _tabulate(self, w, exprs, hoisted, constant_names, header, aliases=None):
+        """``exprs`` with the costly functions of each tabulated variable replaced by table lookups
+        (:class:`emit.TableLookup`, registered in ``self.lookups`` for the printer). ``aliases``:
+        variable -> symbols that stand for its value elsewhere (the stage values of a Runge-Kutta
+        method), looked up in the same table."""
         from sympy.logic.boolalg import Boolean
-        system, lines = self.system, []
+        system = self.system
         constant = set(constant_names) | set(hoisted)
         for var, (lo, hi, step) in self.tables.items():
             x = system.symbol(var)
-            allowed = constant | {x}
-            found: dict[sympy.Expr, sympy.Symbol] = {}
+            tag = sympy.Symbol(f"table_{var}")
+            found: dict[sympy.Expr, int] = {}   # function of x -> its column
 
             def costly(expr):
                 return any(isinstance(a, sympy.Function) or (isinstance(a, sympy.Pow) and not a.exp.is_Integer)
                            for a in sympy.preorder_traversal(expr))
 
-            def visit(expr, x=x, allowed=allowed, found=found, var=var):
+            def visit(expr, alias, allowed, x=x, found=found, tag=tag):
                 if expr.is_Atom:
                     return expr
                 symbols = expr.free_symbols
-                if x in symbols and symbols <= allowed and not isinstance(expr, Boolean) and costly(expr):
-                    if expr not in found:
-                        found[expr] = sympy.Symbol(f"_tab_{var}{len(found)}", real=True)
-                    return found[expr]
-                return expr.func(*[visit(arg) for arg in expr.args])
+                if alias in symbols and symbols <= allowed and not isinstance(expr, Boolean) and costly(expr):
+                    column = found.setdefault(expr.xreplace({alias: x}), len(found))
+                    return emit.TableLookup(alias, sympy.Integer(column), tag)
+                return expr.func(*[visit(arg, alias, allowed) for arg in expr.args])
 
-            exprs = [visit(expr) for expr in exprs]
+            for alias in [x, *(aliases or {}).get(var, [])]:
+                exprs = [visit(expr, alias, constant | {alias}) for expr in exprs]
             if not found:
                 continue
             rows = round((hi - lo) / step) + 1
@@ -510,19 +521,10 @@ class EquationPopulation(Population):
                                              f"{var} ({sympy.sstr(full)})")
                     values[symbol] = np.float64(array.flat[0])
                 table[:, column] = emit.evaluate(full, values, rows)
-            t = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
-            pos, inside, j, f = (f"{q}t{key}_{var}" for key in ("pos", "in", "j", "f"))
-            lines += [f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}",
-                      f"{pos} = ({q}{var}_0 - {lo!r}) * {1.0 / step!r}",
-                      f"{inside} = ({pos} >= 0.0) & ({pos} < {rows - 1}.0)",
-                      f"{j} = int({pos}) if {inside} else 0",
-                      f"{f} = {pos} - {j}"]
-            printer = emit.Printer(names)
-            for column, (expr, symbol) in enumerate(found.items()):
-                names[symbol.name] = f"{q}{symbol.name.lstrip('_')}"
-                lines.append(f"{names[symbol.name]} = ({t}[{j}, {column}] + {f} * ({t}[{j} + 1, {column}] - "
-                             f"{t}[{j}, {column}])) if {inside} else {printer(expr)}")
-        return exprs, lines
+            code = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
+            self.lookups[tag.name] = emit.Table(code, lo, 1.0 / step, rows, x, list(found))
+            header.append(f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}")
+        return exprs
 
     def _receptor_values(self, key, synapse_model: SynapseModel, given: dict) -> dict[str, float]:
         label = f"population '{self.name}': receptor '{key}' ({synapse_model.name})"
@@ -705,8 +707,10 @@ class EquationPopulation(Population):
             where = f", file {self.definition.source}" if self.definition.source else ""
             raise ParameterError(f"population '{self.name}' (model '{self.definition.name}'{where}, method "
                                  f"{self.method}): dt", dt, f"a time step <= {bound * 1e3:g} ms (the model's max_dt)")
-        step = update(system, self.method)
+        step = update(system, self.method, self.tolerance)
         self.step = step
+        if step.adaptive is not None:  # the substep length each neuron proposes for its next step
+            self.extra["h_step"] = np.full(self.n, dt, self.dtype)
         n = self.n
         numeric = {system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
         numeric[system.dt] = np.float64(dt)
@@ -786,6 +790,7 @@ class EquationPopulation(Population):
         """The update loop of this population (see the module docstring)."""
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
+        self.lookups: dict[str, emit.Table] = {}
         for line in emit.IMPORTS:
             w.add_import(line)
         constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
@@ -801,7 +806,7 @@ class EquationPopulation(Population):
             names[f"i_{key}"] = f"{arr(f'i_{key}')}[i]"
             w.add_lines("clear", self, f"{arr(f'i_{key}')}[:] = 0.0")
         names["t"], names["dt"] = "(step * dt)", "dt"
-        body = [f"{q}{s}_0 = {arr(s)}[i]" if s not in self.row_of else f"{q}{s}_0 = {arr('z')}[{self.row_of[s]}, i]"
+        body = [f"{names[s]} = {arr(s)}[i]" if s not in self.row_of else f"{names[s]} = {arr('z')}[{self.row_of[s]}, i]"
                 for s in system.states]
         refractory = system.refractory is not None
         if refractory and not system.refractory_is_condition:
@@ -821,31 +826,17 @@ class EquationPopulation(Population):
             names[symbol.name] = constant(symbol, None)
         if refractory and system.refractory_is_condition:
             body.append(f"{q}refr = {emit.Printer(names)(system.refractory)}")
-        targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
-        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states], strict=True)]
         # exact simplifications: no stimulus means i_ext = 0; parameters that are 0 everywhere vanish
         zero = {system.symbol(k): 0 for k, v in self.values.items() if not np.any(v)}
         if not self.has_input:
             zero[system.symbol("i_ext")] = 0
-        assignments = [(target, sympy.expand(expr.xreplace(zero)) if step.method == "exact" else expr.xreplace(zero))
-                       for target, expr in assignments]
-        exprs, hoisted = emit.hoist([expr for _, expr in assignments], constant_names, prefix="_c")
-        for symbol, expr in hoisted.items():
-            names[symbol.name] = constant(symbol, expr)
-            header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
-                          f"{sympy.sstr(expr)}")
-        if self.tables:
-            exprs, lookups = self._tabulate(w, exprs, hoisted, constant_names, names, q)
-            body += lookups
-        assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
-        printer = emit.Printer(names)
-        for target, expr in assignments:
-            names[target.name] = f"{q}{target.name.lstrip('_')}"
-            body.append(f"{names[target.name]} = {printer(expr)}")
-        final = {s: names[f"_new_{s}"] for s in system.states}
+        if step.adaptive is not None:
+            final = self._emit_adaptive(w, body, names, header, constant, constant_names, zero, q)
+        else:
+            final = self._emit_fixed(w, body, names, header, constant, constant_names, zero, q)
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
-                body.append(f"{q}{s}_c = {q}{s}_0 if {q}refr else {final[s]}")
+                body.append(f"{q}{s}_c = {names[s]} if {q}refr else {final[s]}")
                 final[s] = f"{q}{s}_c"
         if system.threshold is not None:
             new_names = dict(names, **final)
@@ -876,6 +867,79 @@ class EquationPopulation(Population):
             self.emit_spike_collection(w)
         else:
             w.add_lines("update", self, f"{arr('nspk')}[0] = 0")
+
+    def _hoisted(self, exprs, names, header, constant, constant_names):
+        """``exprs`` with parameter-only subtrees named (see :func:`emit.hoist`); returns (exprs, hoisted)."""
+        exprs, hoisted = emit.hoist(exprs, constant_names, prefix="_c")
+        for symbol, expr in hoisted.items():
+            names[symbol.name] = constant(symbol, expr)
+            header.append(f"#   {names[symbol.name] if not names[symbol.name].endswith('[i]') else symbol.name} = "
+                          f"{sympy.sstr(expr)}")
+        return exprs, hoisted
+
+    def _emit_fixed(self, w, body, names, header, constant, constant_names, zero, q) -> dict[str, str]:
+        """Lines of a one-step method into ``body``; returns state -> code of its new value."""
+        system, step = self.system, self.step
+        targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
+        assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states], strict=True)]
+        assignments = [(target, sympy.expand(expr.xreplace(zero)) if step.method == "exact" else expr.xreplace(zero))
+                       for target, expr in assignments]
+        exprs, hoisted = self._hoisted([expr for _, expr in assignments], names, header, constant, constant_names)
+        if self.tables:
+            exprs = self._tabulate(w, exprs, hoisted, constant_names, header)
+        assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
+        printer = emit.Printer(names, self.lookups)
+        for target, expr in assignments:
+            names[target.name] = f"{q}{target.name.lstrip('_')}"
+            body.append(f"{names[target.name]} = {printer(expr)}")
+        return {s: names[f"_new_{s}"] for s in system.states}
+
+    def _emit_adaptive(self, w, body, names, header, constant, constant_names, zero, q) -> dict[str, str]:
+        """The substep loop of an adaptive method (see ``integrate.Adaptive``) into ``body``; the
+        states are locals updated in place, and the last proposed substep length is kept per neuron.
+        A substep that meets the tolerance at no length (a state NaN or infinite) makes the state NaN."""
+        system, step, adaptive = self.system, self.step, self.step.adaptive
+        error = sympy.Symbol("__err", real=True)
+        pre = [(target, expr.xreplace(zero)) for target, expr in step.assignments]
+        loop = [*[(target, expr.xreplace(zero)) for target, expr in adaptive.loop],
+                (error, adaptive.error.xreplace(zero))]
+        exprs, hoisted = self._hoisted([expr for _, expr in pre + loop], names, header, constant, constant_names)
+        if self.tables:
+            exprs = self._tabulate(w, exprs, hoisted, constant_names, header, adaptive.stages)
+        split = len(pre)
+        pre = emit.common(list(zip([t for t, _ in pre], exprs[:split], strict=True)), prefix="_x")
+        loop = emit.common(list(zip([t for t, _ in loop], exprs[split:], strict=True)), prefix="_w")
+        h_step = w.ref(self, "h_step")
+        names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
+        printer = emit.Printer(names, self.lookups)
+        lines = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
+        for target, expr in pre:
+            names[target.name] = f"{q}{target.name.lstrip('_')}"
+            lines.append(f"{names[target.name]} = {printer(expr)}")
+        for s in system.states:  # the states carried from substep to substep
+            lines.append(f"{q}_y_{s} = {names[s]}")
+            names[s] = f"{q}_y_{s}"
+        inner = [f"{q}_last = {q}_hp >= dt - {q}_tt", f"{q}_hs = (dt - {q}_tt) if {q}_last else {q}_hp"]
+        for target, expr in loop:
+            names[target.name] = f"{q}_err" if target == error else f"{q}{target.name.lstrip('_')}"
+            inner.append(f"{names[target.name]} = {printer(expr)}")
+        states = [names[s] for s in system.states]
+        accept = [f"{names[s]} = {printer(adaptive.accept[s])}" for s in system.states]
+        accept += [f"{names[k.name]} = {names[value.name]}" for k, value in adaptive.carry.items()]
+        inner += [f"{q}_ok = {q}_err <= 1.0",
+                  f"{q}_fac = min(5.0, max(0.2, 0.9 * max({q}_err, 1e-12) ** {-1.0 / adaptive.order!r}))",
+                  f"if {q}_ok:",
+                  f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
+                  *["    " + line for line in accept],
+                  f"    {q}_hp = max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac",
+                  f"elif {q}_hs < 1e-9 * dt:",
+                  *[f"    {state} = math.nan" for state in states],
+                  "    break",
+                  "else:",
+                  f"    {q}_hp = {q}_hs * {q}_fac"]
+        lines += [f"while {q}_tt < dt:", *["    " + line for line in inner], f"{h_step}[i] = {q}_hp"]
+        body += lines
+        return {s: names[s] for s in system.states}
 
     # -- recording -----------------------------------------------------------------------------
     def recordable(self) -> list[str]:

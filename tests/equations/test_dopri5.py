@@ -1,0 +1,191 @@
+"""The adaptive Dormand-Prince 5(4) method (``dopri5``): fifth order when every substep is accepted,
+error following the tolerance against scipy's solve_ivp on a nonlinear system and on the Traub
+HH cell, the same spikes and refractory hold as the exact method on a LIF, the same result at 1
+and 2 threads, a blow-up ending as NaN, and the ``tolerance`` option checked."""
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import neurosim
+from neurosim.core.network import Network
+from neurosim.core.neurons import make_population
+from neurosim.core.neurons.equation import Model, register
+from neurosim.core.simulator import Simulator
+from neurosim.errors import ParameterError, SimulationError
+
+# a nonlinear system that is not conditionally linear (van der Pol, mu = 2, period ~ 7.6 tau)
+VDP = Model("vdp", """
+dx/dt = y/tau : 1
+dy/dt = (2*(1 - x**2)*y - x)/tau : 1
+""", parameters={"tau": "1 ms"}, initial={"x": 2.0, "y": 0.0})
+
+
+def _vdp_reference(t):
+    def f(_, s):
+        x, y = s
+        return [y / 1e-3, (2 * (1 - x * x) * y - x) / 1e-3]
+    return solve_ivp(f, (0, t[-1]), [2.0, 0.0], t_eval=t, method="DOP853", rtol=1e-13, atol=1e-13).y
+
+
+def _vdp_error(dt, tolerance, duration="10 ms"):
+    register(VDP, replace=True)
+    net = Network(seed=1)
+    pop = net.add_population("P", 1, "vdp", method="dopri5", tolerance=tolerance)
+    net.record_state(pop, "x")
+    net.record_state(pop, "y")
+    result = Simulator(net, dt=dt).run(duration)
+    assert pop.method == "dopri5"
+    x, y = result.states["P"]["x"].data[:, 0], result.states["P"]["y"].data[:, 0]
+    reference = _vdp_reference(np.arange(len(x)) * float(neurosim.units.quantity(dt, "time", "dt")))
+    return max(np.max(np.abs(x - reference[0])), np.max(np.abs(y - reference[1])))
+
+
+def test_fifth_order_when_every_substep_is_accepted():
+    """Tolerance 0.9 accepts every substep of length dt here (local errors << 1): fixed-step
+    DP5, whose global error falls 2^5 = 32x per halving of dt (over 2 ms, before the limit
+    cycle's phase error takes over)."""
+    errors = [_vdp_error(dt, 0.9, "2 ms") for dt in ("0.05 ms", "0.025 ms")]
+    assert 22 < errors[0] / errors[1] < 45, errors
+
+
+def test_error_follows_the_tolerance():
+    """Each substep's error is held below tol*(1 + |x|) (x ~ 2 here): the global error over the
+    ~10 substeps' worth of growth per unit time stays within 100*tol, and a 1000x smaller
+    tolerance gives a much smaller error (at dt 0.5 ms, so that the substeps are adaptive)."""
+    loose, tight = _vdp_error("0.5 ms", 1e-5), _vdp_error("0.5 ms", 1e-8)
+    assert loose < 100 * 1e-5, loose
+    assert tight < 100 * 1e-8, tight
+    assert tight < loose / 100, (loose, tight)
+
+
+def _traub_reference(t, i_offset):
+    """The COBAHH Traub cell (Brette et al. 2007) written here in mV and ms, with scipy."""
+    def exprel(x):
+        return np.expm1(x) / x if x != 0 else 1.0
+
+    def f(_, s):
+        v, m, h, n = s
+        u = v + 63.0
+        am, bm = 1.28 / exprel((13 - u) / 4), 1.4 / exprel((u - 40) / 5)
+        ah, bh = 0.128 * np.exp((17 - u) / 18), 4 / (1 + np.exp((40 - u) / 5))
+        an, bn = 0.16 / exprel((15 - u) / 5), 0.5 * np.exp((10 - u) / 40)
+        current = 20e3 * m ** 3 * h * (50 - v) + 6e3 * n ** 4 * (-90 - v) + 10 * (-60 - v) + i_offset  # nS mV, pA
+        return [current / 200.0, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
+
+    u0 = 3.0  # v = -60 mV, gates at their steady state (as the model file's initial values)
+    am, bm = 1.28 / exprel((13 - u0) / 4), 1.4 / exprel((u0 - 40) / 5)
+    ah, bh = 0.128 * np.exp((17 - u0) / 18), 4 / (1 + np.exp((40 - u0) / 5))
+    an, bn = 0.16 / exprel((15 - u0) / 5), 0.5 * np.exp((10 - u0) / 40)
+    y0 = [-60.0, am / (am + bm), ah / (ah + bh), an / (an + bn)]
+    return solve_ivp(f, (0, t[-1]), y0, t_eval=t, method="DOP853", rtol=1e-11, atol=1e-11).y[0] * 1e-3
+
+
+@pytest.mark.slow
+def test_traub_cell_agrees_with_solve_ivp():
+    """A tonically firing Traub cell (0.3 nA) over 100 ms at dt 0.1 ms: v within 0.5 mV of the
+    reference at every step (the upstroke, ~300 mV/ms, moves 0.5 mV in 1.7 us of spike-time shift),
+    and 1000x tighter tolerance moves closer."""
+    def run(tolerance):
+        net = Network(seed=1)
+        pop = net.add(make_population("hh_traub", "hh", 1, params={"i_offset": "0.3 nA"},
+                                      method="dopri5", tolerance=tolerance))
+        net.record_state(pop, "v")
+        return Simulator(net, dt="0.1 ms").run("100 ms").states["hh"]["v"].data[:, 0]
+
+    loose, tight = run(1e-3), run(1e-6)
+    reference = _traub_reference(np.arange(len(tight)) * 0.1, 300.0)
+    spikes = np.flatnonzero((reference[:-1] < -20e-3) & (reference[1:] >= -20e-3))
+    assert len(spikes) >= 5
+    assert np.max(np.abs(tight - reference)) < 0.5e-3
+    assert np.max(np.abs(tight - reference)) < np.max(np.abs(loose - reference)) / 10
+
+
+LIF = Model("lif_dp", """dv/dt = (v_rest - v + 30*mV)/tau : volt (unless refractory)""",
+            parameters={"tau": "10 ms", "v_rest": "-65 mV"}, initial={"v": "-65 mV"},
+            threshold="v > -50*mV", reset="v = -70*mV", refractory="2*ms")
+
+
+def test_threshold_reset_and_refractory_as_the_exact_method():
+    """A LIF under constant drive: the same spike steps as the exact propagator, v within 1e-9 V,
+    and v held at the reset for the 2 ms refractory period."""
+    register(LIF, replace=True)
+    results = {}
+    for method in ("exact", "dopri5"):
+        net = Network(seed=1)
+        pop = net.add_population("L", 1, "lif_dp", method=method, **({"tolerance": 1e-9} if method == "dopri5" else {}))
+        net.record_state(pop, "v")
+        net.record_spikes(pop)
+        results[method] = Simulator(net, dt="0.1 ms").run("60 ms")
+    spikes = {m: r.spikes["L"].times for m, r in results.items()}
+    assert len(spikes["exact"]) >= 3
+    np.testing.assert_array_equal(spikes["dopri5"], spikes["exact"])
+    v = {m: r.states["L"]["v"].data[:, 0] for m, r in results.items()}
+    np.testing.assert_allclose(v["dopri5"], v["exact"], atol=1e-9, rtol=0)
+    first = round(spikes["dopri5"][0] / 1e-4)
+    np.testing.assert_array_equal(v["dopri5"][first + 1:first + 21], -70e-3)
+
+
+def test_same_result_at_one_and_two_threads():
+    """10 000 van der Pol oscillators from different initial states, so that their substeps differ
+    (the update loop is a prange at 2 threads): bit-identical states and substep lengths."""
+    register(VDP, replace=True)
+
+    def run(threads):
+        net = Network(seed=3)
+        net.add_population("P", 10_000, "vdp", method="dopri5", tolerance=1e-6,
+                           initial={"x": np.linspace(-3.0, 3.0, 10_000)})
+        sim = Simulator(net, dt="0.1 ms", threads=threads)
+        sim.run("5 ms")
+        built = sim.network.populations["P"]
+        return np.array(built.state["x"]), np.array(built.state["y"]), np.array(built.extra["h_step"]), sim.source
+
+    one, two = run(1), run(2)
+    assert "prange" in two[3]
+    assert "prange" not in one[3]
+    assert len(np.unique(one[2])) > 100  # the neurons' substep lengths differ
+    for a, b in zip(one[:3], two[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_blow_up_is_refused():
+    """dv/dt = v^2/tau from v = 1 reaches infinity at t = tau: no substep length meets the
+    tolerance there; v becomes NaN, which the simulator refuses (instead of a wrong finite
+    number or a hang); before, v follows 1/(1 - t/tau)."""
+    register(Model("blowup", "dv/dt = v**2/tau : 1", parameters={"tau": "1 ms"}, initial={"v": 1.0}), replace=True)
+    net = Network(seed=1)
+    pop = net.add_population("B", 1, "blowup", method="dopri5", tolerance=1e-8)
+    net.record_state(pop, "v")
+    simulator = Simulator(net, dt="0.1 ms")
+    v = simulator.run("0.9 ms").states["B"]["v"].data[:, 0]
+    np.testing.assert_allclose(v, 1 / (1 - np.arange(len(v)) * 0.1), rtol=1e-6)
+    with pytest.raises(SimulationError, match="v of neuron 0 became nan"):
+        simulator.run("1 ms")
+
+
+def test_tolerance_option_is_checked():
+    register(VDP, replace=True)
+    net = Network(seed=1)
+    with pytest.raises(ParameterError, match=r"tolerance.*no option of method rk4"):
+        net.add_population("A", 1, "vdp", method="rk4", tolerance=1e-3)
+    for bad in (0.0, 1.5, "1e-3", True):
+        with pytest.raises(ParameterError, match="tolerance"):
+            net.add_population("B", 1, "vdp", method="dopri5", tolerance=bad)
+
+
+def test_tables_serve_every_stage():
+    """With ``tables`` over v the rates of all seven stages are looked up (6 functions x 7
+    evaluations), and v stays within 0.1 mV of the untabulated run (interpolation error of the
+    rates ~ step^2/8 |f''|, 1e-6 relative at 0.01 mV)."""
+    def run(tables):
+        net = Network(seed=1)
+        pop = net.add(make_population("hh_traub", "hh", 1, params={"i_offset": "0.3 nA"},
+                                      method="dopri5", tables=tables))
+        net.record_state(pop, "v")
+        sim = Simulator(net, dt="0.1 ms")
+        return sim.run("50 ms").states["hh"]["v"].data[:, 0], sim.source
+
+    exact, _ = run(None)
+    tabulated, source = run({"v": {"min": "-150 mV", "max": "100 mV", "step": "0.01 mV"}})
+    assert source.count("table_at(") >= 6 * 7
+    assert np.max(np.abs(tabulated - exact)) < 0.1e-3
+    assert np.max(exact) > 0.0  # it fired
