@@ -227,7 +227,7 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
 
 def _lif(name: str, population, model_class, params) -> Group:
     dimensional = population.model == "lif"
-    if (population.spike_timing or model_class.default_timing) != "step":
+    if population.options.get("spike_timing", model_class.default_timing) != "step":
         raise NoBrian2Counterpart(f"population '{name}': spike_timing 'precise'",
                                   "Brian2 places spikes on the step grid; use spike_timing 'step'")
     group = Group(name, "neurons", population.n, input_unit="amp" if dimensional else "1")
@@ -253,7 +253,7 @@ def _lif(name: str, population, model_class, params) -> Group:
 
 def _hh(name: str, population, model_class, params) -> Group:
     traub = population.model == "hh_traub"
-    group = Group(name, "neurons", population.n, method=population.method or "exponential_euler")
+    group = Group(name, "neurons", population.n, method=population.options.get("method") or "exponential_euler")
     dimensions = {key: spec.dimension for key, spec in model_class.param_spec.items()}
     _declare(group, {key: value for key, value in params.items() if key != "area"}, dimensions)
     if any(r.kind == "delta" for r in population.receptors.values()):
@@ -299,7 +299,7 @@ def _equation(name: str, population, model_class, params) -> Group:
             receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None else receptor.tau,
                                      kind=receptor.kind, e_rev=receptor.e_rev, tau_rise=receptor.tau_rise)
     # neurosim's statement of the method for the joint system (not built: no derived values are read)
-    method = model_class(name, population.n, receptors=receptors, method=population.method).method
+    method = model_class(name, population.n, receptors=receptors, method=population.options.get("method")).method
     if method == "exponential_euler" and any(r.kernel == "alpha" for r in population.receptors.values()):
         raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): alpha receptors",
                                   "neurosim propagates the coupled alpha kernel exactly inside exponential Euler; "

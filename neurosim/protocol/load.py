@@ -396,6 +396,11 @@ class Checker:
             self.fail((*path, "model"), f"unknown model '{population.model}'{did_you_mean(population.model, names)}; "
                                         f"available: {', '.join(names)}")
         cls, n = self.models[population.model], population.n
+        for key in population.options:
+            if key not in cls.options:
+                keys = [*schema.Population.model_fields, *cls.options]
+                self.fail((*path, key), f"model '{population.model}' has no option '{key}'"
+                                        f"{did_you_mean(key, keys)}; its options: {', '.join(cls.options) or 'none'}")
         if population.model == "poisson":
             if population.rate is None:
                 self.fail(path, "required key 'rate' of a Poisson population is missing")
@@ -407,10 +412,6 @@ class Checker:
             return
         if population.rate is not None:
             self.fail((*path, "rate"), "'rate' is for Poisson populations (model: poisson)")
-        for key in schema.OPTIONS:
-            if getattr(population, key) is not None and key not in cls.options:
-                self.fail((*path, key), f"model '{population.model}' has no option '{key}'; its options: "
-                                        f"{', '.join(cls.options) or 'none'}")
         self.receptors(path, population)
         # names and constraints are the core's (the check the build repeats): one validation, located by key
         owner, model = ("population", name), f"model '{population.model}'"

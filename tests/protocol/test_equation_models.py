@@ -77,7 +77,7 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
     assert "tau_W = '2 ms': expected a parameter of model 'adex' (did you mean 'tau_w'?)" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, gate_tables: true}")
-    assert "model 'adex' has no option 'gate_tables'; its options: method" in str(exc)
+    assert "model 'adex' has no option 'gate_tables' (did you mean 'tables'?); its options: method, tables" in str(exc)
     path = protocol(tmp_path, population="{n: 1, model: adex, method: exact}")
     path.write_text(path.read_text().replace("variable: v_th", "variable: w"))
     with pytest.raises(ProtocolError) as info:
@@ -180,3 +180,23 @@ def test_synapse_parameter_of_an_unnamed_dimension_is_refused(tmp_path):
     assert "no name in neurosim.units" in str(exc)
     assert exc.key_path.endswith("receptors.n.params.k")
     assert exc.line == 5  # the population P of the protocol
+
+
+def test_population_options_are_the_models_own(tmp_path):
+    """A population key that is neither a population field nor an option the model declares is
+    refused at its line with a suggestion; a declared option's value is checked by the model."""
+    exc = error(tmp_path, population="{n: 1, model: lif_dimensionless, spike_timeing: step}")
+    assert exc.line == 4
+    assert ("network.populations.P.spike_timeing: model 'lif_dimensionless' has no option 'spike_timeing' "
+            "(did you mean 'spike_timing'?); its options: method, tables, spike_timing") in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: adex, spike_timing: precise}")
+    assert "model 'adex' has no option 'spike_timing'; its options: method, tables" in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: poisson, rate: 5 Hz, method: exact}")
+    assert "model 'poisson' has no option 'method'; its options: none" in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: mine, parms: {}}", model_text=MODEL.format(name="mine"))
+    assert "has no option 'parms' (did you mean 'params'?)" in str(exc)
+    path = protocol(tmp_path, population="{n: 1, model: lif_dimensionless, spike_timing: presice}")
+    with pytest.raises(ProtocolError) as info:
+        build(load(path))
+    assert info.value.line == 4
+    assert "spike_timing = 'presice': expected one of ('step', 'precise') (did you mean 'precise'?)" in str(info.value)
