@@ -10,11 +10,12 @@ a :class:`~neurosim.core.results.Results` like ``Simulator.run``.
 
 Correspondence of the step (Brian2's default schedule equals neurosim's phases): state monitors
 record at ``start``; stimuli are summed into ``I_ext`` by a ``run_regularly`` operation
-``before_groups`` (held over the step); neuron equations are integrated in ``groups`` (LIF with
-current receptors: ``exact``; with conductance receptors: ``exponential_euler``; HH:
-``exponential_euler`` or ``rk4`` as in neurosim); receptor states that the integrator treats as
-constants (conductance-based LIF, HH) are propagated ``after_groups`` by neurosim's exact
-one-step matrix ``phi``; thresholds, then ``on_pre`` adds ``b * w`` to the receptor states
+``before_groups`` (held over the step); neuron equations are integrated in ``groups`` (equation
+models such as ``lif`` by their own equations, receptors merged in, with the method neurosim
+states for the joint system; HH: ``exponential_euler`` or ``rk4`` as in neurosim); receptor
+states that the HH integrator treats as constants are propagated ``after_groups`` by neurosim's
+exact one-step matrix ``phi``, and a model's ``clamp`` runs there; thresholds, then ``on_pre``
+adds ``b * w`` to the receptor states
 (``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
 ``timestep(t - lastspike) >= timestep(ref_time)`` with neurosim's rounded ``ref_time``.
 
@@ -23,7 +24,7 @@ generator (seeded with the network seed), so they cannot match neurosim sample b
 such runs statistically. Brian2 runs in float64 whatever neurosim's ``dtype``.
 
 Parts with no Brian2 counterpart raise :class:`NoBrian2Counterpart` naming them: rate and binary
-units, dense projections, LIF ``spike_timing='precise'``, and neurons that start refractory.
+units, dense projections, ``spike_timing='precise'``, and neurons that start refractory.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ import numpy as np
 
 from ..core.connectivity import Projection
 from ..core.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from ..core.neurons.equation import rename
 from ..core.neurons.sources import PoissonSource, SpikeSource
 from ..core.results import RateRecord, Results, SpikeTrains, StateRecord
 from ..core.simulator import Simulator
@@ -151,31 +153,39 @@ def _check_not_refractory(pop) -> None:
         raise NoBrian2Counterpart(f"population '{pop.name}': initial ref_left", "neurons that start refractory")
 
 
-def _lif(pop) -> Group:
-    if pop.spike_timing != "step":
-        raise NoBrian2Counterpart(f"population '{pop.name}': spike_timing 'precise'",
-                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
-    _check_not_refractory(pop)
-    v_unit = _unit(pop.state_spec["v"][0])
-    group = Group(pop.name, "neurons", pop.n, input_unit=_unit(pop.input_dimension), method="exact")
-    r_unit = _divide(v_unit, group.input_unit)
-    k = pop.kernel
-    _params(group, {"v_rest": k["v_rest"], "r_m": k["r_m"], "tau_m": k["tau_m"], "i_offset": k["i_offset"],
-                    "v_thresh": k["v_thresh"], "v_reset": k["v_reset"], "ref_time": k["ref_time"]},
-            {"v_rest": v_unit, "r_m": r_unit, "tau_m": "second", "i_offset": group.input_unit,
-             "v_thresh": v_unit, "v_reset": v_unit, "ref_time": "second"})
-    conductance = pop.bank.has_conductance
-    _receptors(pop, group, v_unit, propagate_in_equations=not conductance)
-    drive = "I_ext + i_offset + I_syn" + (" + GE_syn - G_syn*v" if conductance else "")
-    group.equations += [f"dv/dt = (v_rest - v + r_m*({drive}))/tau_m : {v_unit} (unless refractory)",
-                        f"I_ext : {group.input_unit}"]
-    group.values["v"] = pop.state["v"].astype(float)
-    group.method = "exponential_euler" if conductance else "exact"
-    group.threshold, group.reset = "v > v_thresh", "v = v_reset"
-    if np.any(np.isfinite(k["v_min"])):
-        _params(group, {"v_min": k["v_min"]}, {"v_min": v_unit})
-        group.after_resets.append("v = clip(v, v_min, inf)")
-    group.variables.update(v="v", i_ext="I_ext")
+def _equation(pop) -> Group:
+    """An equation model (``lif``, ``lif_dimensionless``, ...) by the generic translation of
+    :mod:`neurosim.compare.brian2_equations`: its equations with the receptors merged in, the
+    stimuli summed into ``I_ext``, the refractory period in whole steps (``ref_time``)."""
+    from ..equations.dimensions import brian2_unit
+    from .brian2_equations import translate
+
+    model = translate(pop)  # refuses precise spike timing and what Brian2 cannot integrate alike
+    if "ref_left" in pop.state:
+        _check_not_refractory(pop)
+    system = pop.system
+    input_unit = brian2_unit(system.dims["i_ext"])
+    group = Group(pop.name, "neurons", pop.n, input_unit=input_unit, method=model.method)
+    fix = (lambda name: model.renames.get(name, name))
+    group.equations = [line for line in model.equations.split("\n") if line != f"i_ext : {input_unit}"]
+    group.equations += [f"i_ext = I_ext : {input_unit}", f"I_ext : {input_unit}", "ref_time : second (constant)"]
+    group.values.update(model.values)
+    group.values.update(model.initial)
+    group.values["ref_time"] = np.asarray(getattr(pop, "ref_time", np.zeros(pop.n)), float)
+    if system.refractory is not None and system.refractory_is_condition:
+        raise NoBrian2Counterpart(f"population '{pop.name}': refractory", "a refractory condition")
+    group.threshold, group.reset = model.threshold or "", model.reset or ""
+    group.after_groups += model.clamp
+    for key, code in model.on_pre.items():
+        synapse_model, _, mapping = pop.receptor_models[key]
+        group.on_pre[key] = code
+        group.weight_unit[key] = brian2_unit(synapse_model.weight)
+        value = rename(rename(synapse_model.value, mapping), model.renames)
+        group.equations.append(f"syn_{key} = {value} : {_unit(pop.variable_dimension(f'syn_{key}'))}")
+        group.variables[f"syn_{key}"] = f"syn_{key}"
+    group.variables.update({s: fix(s) for s in system.states})
+    group.variables.update({s: fix(s) for s in system.subexpressions if s not in system.inputs})
+    group.variables["i_ext"] = "I_ext"
     return group
 
 
@@ -258,7 +268,7 @@ def _spike_source(pop: SpikeSource) -> Group:
     return group
 
 
-TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif, "hh_squid": _hh, "hh_traub": _hh}
+TRANSLATORS = {"hh_squid": _hh, "hh_traub": _hh}
 
 
 def _stimulus_terms(simulator: Simulator, groups: dict[str, Group], total_steps: int) -> None:
@@ -352,9 +362,11 @@ class Brian2Model:
                 raise NoBrian2Counterpart(f"population '{name}': delta receptors", "not translated yet")
             elif pop.model in TRANSLATORS:
                 self.groups[name] = TRANSLATORS[pop.model](pop)
+            elif hasattr(pop, "definition"):
+                self.groups[name] = _equation(pop)
             else:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{pop.model}')",
-                                          "only LIF, HH, Poisson and spike sources are translated")
+                                          "only equation models, HH, Poisson and spike sources are translated")
         self.synapses = []
         for projection in net.projections:
             if not isinstance(projection, Projection):

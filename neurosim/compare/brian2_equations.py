@@ -40,6 +40,7 @@ class Brian2Model:
     initial: dict[str, np.ndarray]
     on_pre: dict[str, str] = field(default_factory=dict)
     renames: dict[str, str] = field(default_factory=dict)
+    clamp: list[str] = field(default_factory=list)  # code run after the state update (``after_groups``)
 
 
 def _brian2_names() -> set[str]:
@@ -81,6 +82,9 @@ def translate(pop) -> Brian2Model:
         raise NoBrian2Counterpart(f"population '{pop.name}' (model '{pop.model}')",
                                   "not an equation model; its translation is in neurosim.compare.brian2")
     system = pop.system
+    if pop.spike_timing != "step":
+        raise NoBrian2Counterpart(f"population '{pop.name}': spike_timing '{pop.spike_timing}'",
+                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
     if pop.method == "exponential_euler" and pop.step.matrices:
         raise NoBrian2Counterpart(f"population '{pop.name}': receptors {', '.join(pop.receptor_models)}",
                                   "coupled receptor kernels are propagated exactly inside exponential Euler; "
@@ -120,11 +124,20 @@ def translate(pop) -> Brian2Model:
     for key in pop.receptors:
         if key not in pop.receptor_models:  # a delta receptor: a jump of v (Brian2 drops it while refractory)
             on_pre[key] = f"{fix('v')} += w"
+    clamp = []
+    for statement in system.clamp:  # neurosim clamps the integrated value, not the one held while refractory
+        value = _min_max(fix(statement.text.split("=", 1)[1].strip()), unit_of)
+        if statement.op != "=":
+            raise NoBrian2Counterpart(f"population '{pop.name}': clamp", f"'{statement.text}' (only 'x = ...')")
+        target = fix(statement.target)
+        clamp.append(f"{target} = {target} + int(not_refractory)*(({value}) - {target})"
+                     if statement.target in system.unless_refractory and system.refractory is not None
+                     else f"{target} = {value}")
     state_values = {s: (pop.z[pop.row_of[s]] if s in pop.row_of else pop.state[s]).astype(float)
                     for s in system.states}
     return Brian2Model("\n".join(lines), fix(definition.threshold) if definition.threshold else None, reset,
                        refractory, pop.method, {fix(k): np.asarray(v, float) for k, v in pop.values.items()},
-                       {fix(k): v for k, v in state_values.items()}, on_pre, renames)
+                       {fix(k): v for k, v in state_values.items()}, on_pre, renames, clamp)
 
 
 def neuron_group(pop, b2=None):
@@ -136,6 +149,8 @@ def neuron_group(pop, b2=None):
                            refractory=model.refractory, method=model.method, name=pop.name, namespace={})
     for name, value in {**model.values, **model.initial}.items():
         setattr(group, name, value * _si(b2, pop.system.dims[_original(name, model.renames)]))
+    if model.clamp:
+        group.run_regularly("\n".join(model.clamp), when="after_groups", name=f"{pop.name}_clamp")
     return group, model
 
 

@@ -6,15 +6,16 @@ what neurosim derives at build (rounded steps, propagators, ``r_m``, synapse lis
 values) is used, so a wrong derivation in neurosim shows up as a disagreement:
 
 - **neurons**: Brian2 equations written from the model's parameters (the protocol's values, the
-  model's documented defaults otherwise): LIF ``dv/dt = (v_rest - v)/tau_m + I/cm (unless
-  refractory)`` (``method='exact'`` with current receptors, ``'exponential_euler'`` with
-  conductance receptors), ``lif_dimensionless`` with ``spike_timing: step``, squid and Traub-Miles
+  model's documented defaults otherwise): equation models (``lif``, ``lif_dimensionless`` with
+  ``spike_timing: step``, AdEx, ...) as their model file's equations with the method neurosim
+  states (``exact`` for the current-based LIF, ``exponential_euler`` with conductance receptors;
+  a ``clamp`` as an ``after_groups`` operation), squid and Traub-Miles
   HH (``exponential_euler`` or ``rk4`` as the protocol says; gates not given start at steady
   state); ``refractory=tau_refrac`` with Brian2's own rule;
 - **receptors**: exponential ``dg/dt = -g/tau`` (``g += w``), alpha ``dx/dt = -x/tau, dg/dt =
   (x - g)/tau`` (``x += e*w``), exp2 as two exponentials with the peak normalisation written out
   (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``; delta receptors
-  (LIF) are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
+  are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
   integrator would hold the receptor state constant over the step (conductance LIF, HH), the
   state follows its closed-form solution in an ``after_groups`` operation;
 - **connections**: ``connect()`` (all_to_all), ``connect(j='i')`` (one_to_one), ``connect(p=p)``
@@ -47,7 +48,7 @@ from ..core.neurons import models
 from ..core.neurons.equation import _is_expression, _quantity, rename, synapse_models
 from ..core.results import Results
 from ..errors import ParameterError
-from ..units import BRIAN2_UNITS, si_symbol
+from ..units import BRIAN2_UNITS, si_floats, si_symbol
 from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, hh_equations, results_of
 
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
@@ -225,32 +226,6 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
     group.equations.append(f"I_syn = {' + '.join(terms) or zero} : {current_unit}")
 
 
-def _lif(name: str, population, model_class, params) -> Group:
-    dimensional = population.model == "lif"
-    if population.options.get("spike_timing", model_class.default_timing) != "step":
-        raise NoBrian2Counterpart(f"population '{name}': spike_timing 'precise'",
-                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
-    group = Group(name, "neurons", population.n, input_unit="amp" if dimensional else "1")
-    conductance = any(r.kind == "conductance" for r in population.receptors.values())
-    dimensions = {key: spec.dimension for key, spec in model_class.param_spec.items()}
-    _declare(group, params, dimensions)
-    v_unit = "volt" if dimensional else "1"
-    _receptors(group, population, v_unit, closed_form=conductance)
-    if dimensional:
-        group.equations.append("dv/dt = (v_rest - v)/tau_m + (I_ext + i_offset + I_syn)/c_m : volt (unless refractory)")
-        group.threshold, group.reset, group.refractory = "v > v_thresh", "v = v_reset", "tau_refrac"
-    else:  # tau_rc dv/dt = J - v, threshold 1, reset 0, v clamped at min_voltage (Nengo)
-        group.equations.append("dv/dt = (bias + I_ext + I_syn - v)/tau_rc : 1 (unless refractory)")
-        group.threshold, group.reset, group.refractory = "v > 1", "v = 0", "tau_ref"
-        group.operations.setdefault("after_groups", []).append(
-            "v = int(not_refractory)*clip(v, min_voltage, inf) + (1 - int(not_refractory))*v")
-    group.equations.append(f"I_ext : {group.input_unit}")
-    group.method = "exponential_euler" if conductance else "exact"
-    _initial(group, model_class, population, params)
-    group.recordable.update(v="v", i_ext="I_ext")
-    return group
-
-
 def _hh(name: str, population, model_class, params) -> Group:
     traub = population.model == "hh_traub"
     group = Group(name, "neurons", population.n, method=population.options.get("method") or "exponential_euler")
@@ -292,14 +267,18 @@ def _equation(name: str, population, model_class, params) -> Group:
     for key, receptor in population.receptors.items():
         if receptor.kernel in user_models:
             receptors[key] = (user_models[receptor.kernel], receptor.params)
-        elif receptor.kind == "delta":
-            raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): receptor '{key}'",
-                                      "delta receptors are translated for the built-in LIF only")
-        else:
-            receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None else receptor.tau,
-                                     kind=receptor.kind, e_rev=receptor.e_rev, tau_rise=receptor.tau_rise)
+        else:  # the protocol's values are SI floats already checked against their units
+            with si_floats():
+                receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None
+                                         else receptor.tau, kind=receptor.kind, e_rev=receptor.e_rev,
+                                         tau_rise=receptor.tau_rise)
     # neurosim's statement of the method for the joint system (not built: no derived values are read)
-    method = model_class(name, population.n, receptors=receptors, method=population.options.get("method")).method
+    timing = population.options.get("spike_timing", model_class.default_timing)
+    if timing != "step":
+        raise NoBrian2Counterpart(f"population '{name}': spike_timing '{timing}'",
+                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
+    with si_floats():
+        method = model_class(name, population.n, receptors=receptors, method=population.options.get("method")).method
     if method == "exponential_euler" and any(r.kernel == "alpha" for r in population.receptors.values()):
         raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): alpha receptors",
                                   "neurosim propagates the coupled alpha kernel exactly inside exponential Euler; "
@@ -343,7 +322,7 @@ def _equation(name: str, population, model_class, params) -> Group:
     if kernels:  # the built-in kernels, written as for LIF/HH; their sum is the last equation
         kernel_population = type("Receptors", (), {"receptors": {k: receptors[k] for k in kernels}, "initial":
                                                    population.initial})
-        _receptors(group, kernel_population, "volt", closed_form=False)
+        _receptors(group, kernel_population, brian2_unit(dims["v"]) if "v" in dims else "volt", closed_form=False)
         total = group.equations.pop().split("=", 1)[1].rsplit(":", 1)[0].strip()
         terms[input_names[0]].append(f"({total})")
     for key, receptor in receptors.items():
@@ -382,6 +361,11 @@ def _equation(name: str, population, model_class, params) -> Group:
         group.reset = fix(model.reset if isinstance(model.reset, str) else "\n".join(model.reset))
     if model.refractory is not None:
         group.refractory = fix(str(model.refractory))
+    for statement in system.clamp:  # the integrated value is clamped, not the one held while refractory
+        target, value = fix(statement.target), _min_max(fix(statement.text.split("=", 1)[1].strip()), unit_of)
+        held = statement.target in system.unless_refractory and model.refractory is not None
+        group.operations.setdefault("after_groups", []).append(
+            f"{target} = {target} + int(not_refractory)*(({value}) - {target})" if held else f"{target} = {value}")
     for state in system.states:
         unit = brian2_unit(dims[state])
         if state in population.initial:
@@ -408,7 +392,7 @@ def _equation(name: str, population, model_class, params) -> Group:
     return group
 
 
-TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif, "hh_squid": _hh, "hh_traub": _hh}
+TRANSLATORS = {"hh_squid": _hh, "hh_traub": _hh}
 
 
 def _stimulus_code(group: Group, index: int, stimulus, namespace: dict) -> list[str]:
@@ -551,7 +535,7 @@ class ProtocolModel:
             translator = _equation if hasattr(cls, "definition") else TRANSLATORS.get(population.model)
             if translator is None:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{population.model}')",
-                                          "only equation models, LIF, HH and Poisson populations are translated")
+                                          "only equation models, HH and Poisson populations are translated")
             self.groups[name] = translator(name, population, cls, parameters(cls, population))
         self.namespace: dict = {}
         stimulus_code: dict[str, list[str]] = {}

@@ -75,10 +75,10 @@ def test_untranslatable_parts_are_named(tmp_path):
 seed: 1
 network:
   populations:
-    L: {model: lif_equations, n: 1, receptors: {exc: {kernel: alpha, tau: 2 ms, kind: conductance}}}
+    L: {model: lif, n: 1, receptors: {exc: {kernel: alpha, tau: 2 ms, kind: conductance}}}
 dt: 0.1 ms
 duration: 10 ms
 """)
-    with pytest.raises(NoBrian2Counterpart, match=r"population 'L' \(model 'lif_equations'\): alpha receptors: no "
+    with pytest.raises(NoBrian2Counterpart, match=r"population 'L' \(model 'lif'\): alpha receptors: no "
                                                   r"Brian2 counterpart \(neurosim propagates the coupled alpha kernel"):
         brian2_protocol.ProtocolModel(load(str(tmp_path / "alpha.yaml")))

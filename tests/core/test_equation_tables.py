@@ -79,5 +79,6 @@ def test_tables_from_a_protocol_and_refused_by_models_without_them(tmp_path):
     assert "table over v" in build(load(path)).source
     path.write_text(PROTOCOL.replace("MODEL", "hh_traub"))
     with pytest.raises(ProtocolError, match=r"p\.yaml:5: network\.populations\.H\.tables: model 'hh_traub' has no "
-                                            r"option 'tables' \(did you mean 'gate_tables'\?\); its options: method, gate_tables"):
+                                            r"option 'tables' \(did you mean 'gate_tables'\?\); its options: "
+                                            r"method, gate_tables"):
         load(path)

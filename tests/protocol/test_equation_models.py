@@ -150,7 +150,7 @@ def test_unknown_kernel_suggests_synapse_models(tmp_path):
 
 
 def test_synapse_model_file_named_in_a_protocol(tmp_path):
-    population = ("{n: 2, model: lif_equations, params: {v_thresh: 0 mV}, "
+    population = ("{n: 2, model: lif, params: {v_thresh: 0 mV}, "
                   "receptors: {n: {kernel: nmda, params: {mg: 1.2 mM}}}}")
     path = protocol(tmp_path, population=population)
     text = path.read_text().replace("variable: v_th", "variable: syn_n")
@@ -160,11 +160,11 @@ def test_synapse_model_file_named_in_a_protocol(tmp_path):
     assert pop.receptor_params["mg_n"] == pytest.approx(1.2)
     assert "g_n" in pop.recordable()
     assert pop.method == "rk4"
-    exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
+    exc = error(tmp_path, population="{n: 1, model: lif, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
     assert "expected a" in str(exc)
     assert exc.key_path.endswith("params.mg")
     exc = error(tmp_path,
-                population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
+                population="{n: 1, model: lif, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
     assert "unknown parameter 'mgg' of synapse model 'nmda' (did you mean 'mg'?)" in str(exc)
 
 
@@ -175,7 +175,7 @@ def test_synapse_parameter_of_an_unnamed_dimension_is_refused(tmp_path):
                "parameters:\n  tau: {value: 5 ms}\n  k: {value: 1 mV*ms}\n"
                "on_pre: g += w\noutput: g*(k/ms - v)\nvalue: g\nweight: siemens\n")
     exc = error(tmp_path, model_text=synapse,
-                population="{n: 1, model: lif_equations, receptors: {n: {kernel: odd_syn, params: {k: 2 mV*ms}}}}")
+                population="{n: 1, model: lif, receptors: {n: {kernel: odd_syn, params: {k: 2 mV*ms}}}}")
     assert "parameter 'k' of synapse model 'odd_syn' has dimension" in str(exc)
     assert "no name in neurosim.units" in str(exc)
     assert exc.key_path.endswith("receptors.n.params.k")

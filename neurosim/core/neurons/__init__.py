@@ -14,12 +14,11 @@ def models() -> dict:
     from .binary import BinaryPopulation
     from .equation import registered
     from .hh import HHSquid, HHTraub
-    from .lif import LIF, LIFDimensionless
     from .rate import RatePopulation
     from .sources import PoissonSource, SpikeSource
 
-    classes: list[type[Population]] = [LIF, LIFDimensionless, HHSquid, HHTraub, RatePopulation, BinaryPopulation,
-                                       PoissonSource, SpikeSource]
+    classes: list[type[Population]] = [HHSquid, HHTraub, RatePopulation, BinaryPopulation, PoissonSource,
+                                       SpikeSource]
     return {**{cls.model: cls for cls in classes}, **registered()}
 
 

@@ -751,7 +751,8 @@ class EquationPopulation(Population):
                 unit = brian2_unit(system.dims[statement.target])
                 raise ParameterError(f"population '{self.name}': {sympy.sstr(threshold.rhs)}",
                                      f"{float(np.min(theta)):g} {unit}",
-                                     f"a threshold above {sympy.sstr(statement.expr)} ({float(np.max(value)):g} {unit})",
+                                     f"a threshold above {sympy.sstr(statement.expr)} "
+                                     f"({float(np.max(value)):g} {unit})",
                                      owner=("population", self.name), key=f"params.{key}" if key else None)
 
     #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
@@ -942,8 +943,8 @@ class EquationPopulation(Population):
         body.append(f"{arr(form.state)}[i] = {x}")
         header = [f"#   {inf} = {sympy.sstr(sympy.expand(-form.b / form.a))}, tau = {sympy.sstr(-1 / form.a)}, "
                   f"decay = exp(-dt/tau); crossing {sympy.sstr(form.theta)}"]
-        w.add_lines("update", self, header + [f"{q}count = 0", f"for i in range({self.n}):",
-                                              *("    " + line for line in body)],
+        w.add_lines("update", self, [*header, f"{q}count = 0", f"for i in range({self.n}):",
+                                     *("    " + line for line in body)],
                     f"model '{self.definition.name}', {self.n} neurons, exact, precise spike timing")
         w.add_lines("update", self, f"{arr('nspk')}[0] = {q}count")
 
