@@ -1,7 +1,8 @@
 """Generated (equation model) against the hand-written HH emitter on the COBAHH network.
 
 The shipped protocol (protocols/cobahh.yaml) is run once as it is and once with its populations'
-model replaced by the equation form (``hh_traub_equations``; ``cobahh_tables``: the hand-written ``gate_tables`` against the equation
+model replaced by the equation form (``hh_traub_equations``; ``cobahh_tables``: the hand-written
+``gate_tables`` against the equation
 model's ``tables`` over v, -150..100 mV in steps of 0.01 mV); both use the same seed,
 connectivity and step. One process, runs of each variant alternate (``--repeats`` times) after
 a warm-up run that compiles; the figure is the
@@ -20,7 +21,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 COBAHH_PARAMS = ("{cm: 200 pF, g_leak: 10 nS, e_leak: -60 mV, e_k: -90 mV, e_na: 50 mV, g_na: 20 uS, "
                  "g_kd: 6 uS, vt: -63 mV, v_thresh: -20 mV}")
-NETWORKS = {"cobahh": "hh_traub_equations", "cobahh_tables": "hh_traub_equations"}  # hand-written gate_tables against the generic tables
+#: network -> equation model; cobahh_tables: the hand-written gate_tables against the generic tables
+NETWORKS = {"cobahh": "hh_traub_equations", "cobahh_tables": "hh_traub_equations"}
 TABLES = "{v: {min: -150 mV, max: 100 mV, step: 0.01 mV}}"
 
 

@@ -195,7 +195,7 @@ def test_population_options_are_the_models_own(tmp_path):
     assert "model 'poisson' has no option 'method'; its options: none" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: mine, parms: {}}", model_text=MODEL.format(name="mine"))
     assert "has no option 'parms' (did you mean 'params'?)" in str(exc)
-    path = protocol(tmp_path, population="{n: 1, model: lif_dimensionless, spike_timing: presice}")
+    path = protocol(tmp_path, population="{n: 1, model: lif, spike_timing: presice}")
     with pytest.raises(ProtocolError) as info:
         build(load(path))
     assert info.value.line == 4

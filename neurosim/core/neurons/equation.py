@@ -431,23 +431,25 @@ class EquationPopulation(Population):
 
     def _spike_timing(self, given) -> str:
         """The ``spike_timing`` option checked (``'step'`` for models that do not declare it)."""
-        where = {"owner": ("population", self.name), "key": "spike_timing"}
+        owner, key = ("population", self.name), "spike_timing"
         label = f"population '{self.name}': spike_timing"
         if given is None:
             return self.default_timing
         if "spike_timing" not in self.options:
             raise ParameterError(label, given, f"no such option: model '{self.definition.name}' has the options "
-                                 f"{', '.join(self.options)}", **where)
+                                 f"{', '.join(self.options)}", owner=owner, key=key)
         choices = MODEL_OPTIONS["spike_timing"][0]
         if given not in choices:
-            raise ParameterError(label, given, f"one of {choices}{did_you_mean(str(given), choices)}", **where)
+            raise ParameterError(label, given, f"one of {choices}{did_you_mean(str(given), choices)}",
+                                 owner=owner, key=key)
         if given == "precise":
             if self.receptors:
                 raise ParameterError(label, given, "'step' for populations with receptors "
-                                     "(precise timing needs input held over the step)", **where)
+                                     "(precise timing needs input held over the step)", owner=owner, key=key)
             why = precise_reason(self.system, self.method)
             if why is not None:
-                raise ParameterError(label, given, f"'step': precise timing is not defined here, {why}", **where)
+                raise ParameterError(label, given, f"'step': precise timing is not defined here, {why}",
+                                     owner=owner, key=key)
         return given
 
     def _tables(self, tables) -> dict[str, tuple[float, float, float]]:
