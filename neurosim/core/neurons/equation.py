@@ -34,7 +34,7 @@ from ...equations.integrate import METHODS, choose, propagators, update
 from ...equations.parse import EquationError, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
-from ...units import _parse, to_si
+from ...units import _parse, quantity, to_si, ureg
 from ..distributions import sample
 from ..params import CONSTRAINTS, Param
 from ..population import Population
@@ -428,6 +428,11 @@ class EquationPopulation(Population):
             if key not in settable:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
                                      f"a state variable, one of {settable}{did_you_mean(key, settable)}")
+            value = self.initial[key]
+            if (isinstance(value, (int, float, np.integer, np.floating, np.ndarray, ureg.Quantity, list, tuple))
+                    or (isinstance(value, str) and value not in self.params)) and not isinstance(value, bool):
+                # the API's unit rule, at the call (a string naming a parameter is resolved at build)
+                self.initial[key] = quantity(value, self.variable_dimension(key), f"population '{name}': initial {key}")
 
     def _spike_timing(self, given) -> str:
         """The ``spike_timing`` option checked (``'step'`` for models that do not declare it)."""
