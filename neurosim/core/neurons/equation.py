@@ -527,7 +527,7 @@ class EquationPopulation(Population):
             t = w.add_argument(w.ref(self, f"table_{var}"), table.astype(self.dtype))
             pos, inside, j, f = (f"{q}t{key}_{var}" for key in ("pos", "in", "j", "f"))
             lines += [f"# table over {var}: {len(found)} functions on {rows} points from {lo!r} step {step!r}",
-                      f"{pos} = ({q}{var} - {lo!r}) * {1.0 / step!r}",
+                      f"{pos} = ({names[var]} - {lo!r}) * {1.0 / step!r}",
                       f"{inside} = ({pos} >= 0.0) & ({pos} < {rows - 1}.0)",
                       f"{j} = int({pos}) if {inside} else 0",
                       f"{f} = {pos} - {j}"]
@@ -823,13 +823,13 @@ class EquationPopulation(Population):
         names: dict[str, str] = {}
         header: list[str] = []  # the derived constants (add_lines heads the phase with model and method)
         for s in system.states:
-            names[s] = f"{q}{s}"
+            names[s] = f"{q}{s}_old"  # E__v would clash with the name Numba's prange gives argument E_v
         names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
         for key in self.dense_inputs:
             names[f"i_{key}"] = f"{arr(f'i_{key}')}[i]"
             w.add_lines("clear", self, f"{arr(f'i_{key}')}[:] = 0.0")
         names["t"], names["dt"] = "(step * dt)", "dt"
-        body = [f"{q}{s} = {arr(s)}[i]" if s not in self.row_of else f"{q}{s} = {arr('z')}[{self.row_of[s]}, i]"
+        body = [f"{names[s]} = {arr(s)}[i]" if s not in self.row_of else f"{names[s]} = {arr('z')}[{self.row_of[s]}, i]"
                 for s in system.states]
         refractory = system.refractory is not None
         if refractory and not system.refractory_is_condition:
@@ -877,7 +877,7 @@ class EquationPopulation(Population):
             final[statement.target] = f"{q}{statement.target}_k{index}"
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
-                body.append(f"{q}{s}_c = {q}{s} if {q}refr else {final[s]}")
+                body.append(f"{q}{s}_c = {names[s]} if {q}refr else {final[s]}")
                 final[s] = f"{q}{s}_c"
         if system.threshold is not None:
             new_names = dict(names, **final)
