@@ -196,6 +196,7 @@ def test_population_options_are_the_models_own(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: mine, parms: {}}", model_text=MODEL.format(name="mine"))
     assert "has no option 'parms' (did you mean 'params'?)" in str(exc)
     path = protocol(tmp_path, population="{n: 1, model: lif, spike_timing: presice}")
+    path.write_text(path.read_text().replace("variable: v_th", "variable: v"))
     with pytest.raises(ProtocolError) as info:
         build(load(path))
     assert info.value.line == 4
