@@ -9,7 +9,7 @@ around each (also stated: linear interpolation between two, whose own error is ~
 own error is stated (RK4 at 2 us against it). "Integration" compares with the reference's trace
 sampled at the same dt and located by the same cubic (the integrator's share of the error, without
 that of locating a crossing between samples dt apart). Every method at every dt, also with
-``tables`` over v (-150..100 mV in 0.01 mV steps, as benchmarks/equations.py) and ``dopri5`` at
+``tables`` over v (-150..100 mV in 0.01 mV steps) and ``dopri5`` at
 two tolerances. Cost: the same cell as a population of ``--n`` neurons (all
 receiving the same input), CPU seconds (``time.process_time``) per neuron-step of 0.1 s runs,
 median of ``--repeats`` runs after a compiling run (the machine load is printed with it).

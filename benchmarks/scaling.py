@@ -10,12 +10,12 @@ mV, ms = 1e-3, 1e-3
 def neurosim_build(spec):
     from neurosim.core.distributions import Uniform
     from neurosim.core.network import Network
-    from neurosim.core.neurons.lif import LIF
+    from neurosim.core.neurons import make_population
 
     net = Network(seed=spec.get("seed", 1))
     params = {"cm": 1e-9, "tau_m": 20 * ms, "v_rest": -49 * mV, "v_reset": -60 * mV, "v_thresh": -50 * mV,
               "tau_refrac": 5 * ms}
-    pop = net.add(LIF("P", spec["n"], params=params, initial={"v": Uniform(-60 * mV, -50 * mV)}))
+    pop = net.add(make_population("lif", "P", spec["n"], params=params, initial={"v": Uniform(-60 * mV, -50 * mV)}))
     net.record_spikes(pop)
     return net
 

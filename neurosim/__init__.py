@@ -49,7 +49,7 @@ _LAZY = {
     "Model": ("neurosim.core.neurons.equation", "Model"),
     "SynapseModel": ("neurosim.core.neurons.equation", "SynapseModel"),
     "register": ("neurosim.core.neurons.equation", "register"),
-    "lif_rate": ("neurosim.core.neurons.lif", "lif_rate"),
+    "lif_rate": ("neurosim.core.neurons.rate", "lif_rate"),
     # protocols
     "load": ("neurosim.protocol", "load"),
     "loads": ("neurosim.protocol", "loads"),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neurosim import plotting
-from neurosim.core.neurons.lif import lif_rate
+from neurosim.core.neurons.rate import lif_rate
 from neurosim.core.results import RateRecord, SpikeTrains, StateRecord
 
 rng = np.random.default_rng(0)

@@ -7,9 +7,9 @@ Neuron ``i`` receives ``J_i(x) = gain_i * (e_i . x) / radius + bias_i`` for the 
 ``e_i . x = intercept_i * radius``) and must lie in [-1, 1); ``max_rates`` (Hz) are reached at
 ``e_i . x = radius`` and must lie in (0, 1/tau_ref).
 
-Neuron types: ``"lif"`` (spiking, ``LIFDimensionless`` with Nengo's precise spike timing and
+Neuron types: ``"lif"`` (spiking, the ``lif_dimensionless`` model with Nengo's precise spike timing and
 initial voltages Uniform(0, 1)), ``"lif_rate"`` (``RatePopulation(activation="lif")``), both tuned
-by the analytic LIF rate (:func:`neurosim.core.neurons.lif.lif_rate`); and the equation models
+by the analytic LIF rate (:func:`neurosim.core.neurons.rate.lif_rate`); and the equation models
 ``"hh_squid"`` and ``"hh_traub"`` with an empirically
 measured tuning curve (see :mod:`neurosim.coding.hh_tuning`), input ``J`` in amperes.
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.distributions import Uniform, sample
-from ..core.neurons.lif import LIFDimensionless, lif_rate
-from ..core.neurons.rate import RatePopulation
+from ..core.neurons import make_population
+from ..core.neurons.rate import RatePopulation, lif_rate
 from ..core.population import check_name
 from ..errors import ParameterError
 from ..rng import generator
@@ -187,9 +187,9 @@ class Ensemble:
     def population(self):
         """The core population that simulates this ensemble (named like the ensemble)."""
         if self.neuron_type == "lif":
-            return LIFDimensionless(self.name, self.n_neurons,
-                                    params={"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "bias": self.bias},
-                                    initial={"v": Uniform(0.0, 1.0)}, spike_timing="precise")
+            return make_population("lif_dimensionless", self.name, self.n_neurons,
+                                   params={"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "bias": self.bias},
+                                   initial={"v": Uniform(0.0, 1.0)}, spike_timing="precise")
         if self.neuron_type == "lif_rate":
             return RatePopulation(self.name, self.n_neurons, activation="lif",
                                   params={"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "bias": self.bias})

@@ -93,11 +93,11 @@ def tuning_curves(n_neurons: int = 20, neuron_type: str = "lif", duration: float
 
 
 def _grid_population(ens: Ensemble, currents: np.ndarray):
-    from ..core.neurons.lif import LIFDimensionless
+    from ..core.neurons import make_population
 
     if ens.neuron_type == "lif":
-        return LIFDimensionless("grid", currents.size, params={"tau_rc": ens.tau_rc, "tau_ref": ens.tau_ref,
-                                                               "bias": currents})
+        return make_population("lif_dimensionless", "grid", currents.size,
+                               params={"tau_rc": ens.tau_rc, "tau_ref": ens.tau_ref, "bias": currents})
     return ens.hh_curve.population("grid", currents.size, currents)
 
 

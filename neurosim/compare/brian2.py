@@ -10,12 +10,12 @@ a :class:`~neurosim.core.results.Results` like ``Simulator.run``.
 
 Correspondence of the step (Brian2's default schedule equals neurosim's phases): state monitors
 record at ``start``; stimuli are summed into ``I_ext`` by a ``run_regularly`` operation
-``before_groups`` (held over the step); neuron equations are integrated in ``groups`` (LIF with
-current receptors: ``exact``; with conductance receptors: ``exponential_euler``; equation models,
-HH among them, as their own equations with neurosim's method, :mod:`.brian2_equations`); receptor
-states that the integrator treats as constants (conductance-based LIF) are propagated
-``after_groups`` by neurosim's exact one-step matrix ``phi``; thresholds, then ``on_pre`` adds
-``b * w`` to the receptor states (``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
+``before_groups`` (held over the step); neuron equations are integrated in ``groups`` (equation
+models, LIF and HH among them, by their own equations with the receptors merged in and the method
+neurosim states for the joint system, :mod:`.brian2_equations`; ``before(x)`` in a threshold is a
+variable ``x_before`` saved ``before_groups``); a model's ``clamp`` runs ``after_groups``;
+thresholds, then ``on_pre`` adds ``b * w`` to the receptor states
+(``delay`` = neurosim's delay in steps), then resets. Refractoriness uses Brian2's
 ``timestep(t - lastspike) >= timestep(ref_time)`` with neurosim's rounded ``ref_time``.
 
 Random numbers: Poisson spikes and OU noise follow the same rules, but Brian2 draws from its own
@@ -23,7 +23,7 @@ generator (seeded with the network seed), so they cannot match neurosim sample b
 such runs statistically. Brian2 runs in float64 whatever neurosim's ``dtype``.
 
 Parts with no Brian2 counterpart raise :class:`NoBrian2Counterpart` naming them: rate and binary
-units, dense projections, LIF ``spike_timing='precise'``, and neurons that start refractory.
+units, dense projections, ``spike_timing='precise'``, and neurons that start refractory.
 """
 from __future__ import annotations
 
@@ -154,34 +154,6 @@ def _check_not_refractory(pop) -> None:
         raise NoBrian2Counterpart(f"population '{pop.name}': initial ref_left", "neurons that start refractory")
 
 
-def _lif(pop) -> Group:
-    if pop.spike_timing != "step":
-        raise NoBrian2Counterpart(f"population '{pop.name}': spike_timing 'precise'",
-                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
-    _check_not_refractory(pop)
-    v_unit = _unit(pop.state_spec["v"][0])
-    group = Group(pop.name, "neurons", pop.n, input_unit=_unit(pop.input_dimension), method="exact")
-    r_unit = _divide(v_unit, group.input_unit)
-    k = pop.kernel
-    _params(group, {"v_rest": k["v_rest"], "r_m": k["r_m"], "tau_m": k["tau_m"], "i_offset": k["i_offset"],
-                    "v_thresh": k["v_thresh"], "v_reset": k["v_reset"], "ref_time": k["ref_time"]},
-            {"v_rest": v_unit, "r_m": r_unit, "tau_m": "second", "i_offset": group.input_unit,
-             "v_thresh": v_unit, "v_reset": v_unit, "ref_time": "second"})
-    conductance = pop.bank.has_conductance
-    _receptors(pop, group, v_unit, propagate_in_equations=not conductance)
-    drive = "I_ext + i_offset + I_syn" + (" + GE_syn - G_syn*v" if conductance else "")
-    group.equations += [f"dv/dt = (v_rest - v + r_m*({drive}))/tau_m : {v_unit} (unless refractory)",
-                        f"I_ext : {group.input_unit}"]
-    group.values["v"] = pop.state["v"].astype(float)
-    group.method = "exponential_euler" if conductance else "exact"
-    group.threshold, group.reset = "v > v_thresh", "v = v_reset"
-    if np.any(np.isfinite(k["v_min"])):
-        _params(group, {"v_min": k["v_min"]}, {"v_min": v_unit})
-        group.after_resets.append("v = clip(v, v_min, inf)")
-    group.variables.update(v="v", i_ext="I_ext")
-    return group
-
-
 def _equation(pop) -> Group:
     """An equation model: its own equations, threshold, reset and method (generic translation,
     :mod:`neurosim.compare.brian2_equations`); receptor states are equation states, ``before(x)``
@@ -197,6 +169,7 @@ def _equation(pop) -> Group:
     group.threshold = model.threshold or ""
     group.reset = model.reset or ""
     group.before_groups += model.before
+    group.after_groups += model.clamp
     if model.refractory is False:
         group.refractory = False
     elif "ref_left" in pop.state:  # neurosim's duration rounded to whole steps
@@ -237,7 +210,6 @@ def _spike_source(pop: SpikeSource) -> Group:
     return group
 
 
-TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif}
 
 
 def _stimulus_terms(simulator: Simulator, groups: dict[str, Group], total_steps: int) -> None:
@@ -329,13 +301,11 @@ class Brian2Model:
                 self.groups[name] = _spike_source(pop)
             elif any(getattr(synapse, "is_delta", False) for synapse in getattr(pop, "receptors", {}).values()):
                 raise NoBrian2Counterpart(f"population '{name}': delta receptors", "not translated yet")
-            elif pop.model in TRANSLATORS:
-                self.groups[name] = TRANSLATORS[pop.model](pop)
             elif isinstance(pop, EquationPopulation):
                 self.groups[name] = _equation(pop)
             else:
                 raise NoBrian2Counterpart(f"population '{name}' (model '{pop.model}')",
-                                          "only LIF, equation models, Poisson and spike sources are translated")
+                                          "only equation models, Poisson and spike sources are translated")
         self.synapses = []
         for projection in net.projections:
             if not isinstance(projection, Projection):

@@ -41,6 +41,7 @@ class Brian2Model:
     on_pre: dict[str, str] = field(default_factory=dict)
     renames: dict[str, str] = field(default_factory=dict)
     before: list[str] = field(default_factory=list)  # run_regularly code before_groups (``x_before = x``)
+    clamp: list[str] = field(default_factory=list)  # code run after the state update (``after_groups``)
 
 
 _BEFORE = re.compile(r"\bbefore\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)")
@@ -92,6 +93,9 @@ def translate(pop) -> Brian2Model:
         raise NoBrian2Counterpart(f"population '{pop.name}' (model '{pop.model}')",
                                   "not an equation model; its translation is in neurosim.compare.brian2")
     system = pop.system
+    if pop.spike_timing != "step":
+        raise NoBrian2Counterpart(f"population '{pop.name}': spike_timing '{pop.spike_timing}'",
+                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
     if pop.method == "exponential_euler" and pop.step.matrices:
         raise NoBrian2Counterpart(f"population '{pop.name}': receptors {', '.join(pop.receptor_models)}",
                                   "coupled receptor kernels are propagated exactly inside exponential Euler; "
@@ -131,6 +135,15 @@ def translate(pop) -> Brian2Model:
     for key in pop.receptors:
         if key not in pop.receptor_models:  # a delta receptor: a jump of v (Brian2 drops it while refractory)
             on_pre[key] = f"{fix('v')} += w"
+    clamp = []
+    for statement in system.clamp:  # neurosim clamps the integrated value, not the one held while refractory
+        value = _min_max(fix(statement.text.split("=", 1)[1].strip()), unit_of)
+        if statement.op != "=":
+            raise NoBrian2Counterpart(f"population '{pop.name}': clamp", f"'{statement.text}' (only 'x = ...')")
+        target = fix(statement.target)
+        clamp.append(f"{target} = {target} + int(not_refractory)*(({value}) - {target})"
+                     if statement.target in system.unless_refractory and system.refractory is not None
+                     else f"{target} = {value}")
     state_values = {s: (pop.z[pop.row_of[s]] if s in pop.row_of else pop.state[s]).astype(float)
                     for s in system.states}
     threshold, before = (None, []) if not definition.threshold else (fix(definition.threshold), [])
@@ -141,7 +154,7 @@ def translate(pop) -> Brian2Model:
             before.append(f"{variable} = {state}")
     return Brian2Model("\n".join(lines), threshold, reset, refractory, pop.method,
                        {fix(k): np.asarray(v, float) for k, v in pop.values.items()},
-                       {fix(k): v for k, v in state_values.items()}, on_pre, renames, before)
+                       {fix(k): v for k, v in state_values.items()}, on_pre, renames, before, clamp)
 
 
 def neuron_group(pop, b2=None):
@@ -155,6 +168,8 @@ def neuron_group(pop, b2=None):
         group.run_regularly("\n".join(model.before), when="before_groups")
     for name, value in {**model.values, **model.initial}.items():
         setattr(group, name, value * _si(b2, pop.system.dims[_original(name, model.renames)]))
+    if model.clamp:
+        group.run_regularly("\n".join(model.clamp), when="after_groups", name=f"{pop.name}_clamp")
     return group, model
 
 

@@ -6,16 +6,17 @@ what neurosim derives at build (rounded steps, propagators, ``r_m``, synapse lis
 values) is used, so a wrong derivation in neurosim shows up as a disagreement:
 
 - **neurons**: Brian2 equations written from the model's parameters (the protocol's values, the
-  model's documented defaults otherwise): LIF ``dv/dt = (v_rest - v)/tau_m + I/cm (unless
-  refractory)`` (``method='exact'`` with current receptors, ``'exponential_euler'`` with
-  conductance receptors), ``lif_dimensionless`` with ``spike_timing: step``; equation models
-  (HH among them) as their own equations, threshold (``before(v)`` as ``v_before``, saved
-  ``before_groups``), reset and refractoriness, initial values as Brian2 expressions in dependency
-  order (HH gates at steady state of the initial ``v``); ``refractory=tau_refrac`` with Brian2's own rule;
+  model's documented defaults otherwise): equation models (``lif``, ``lif_dimensionless`` with
+  ``spike_timing: step``, squid and Traub-Miles HH, AdEx, ...) as their model file's equations
+  with the method neurosim states (``exact`` for the current-based LIF, ``exponential_euler``
+  with conductance receptors; a ``clamp`` as an ``after_groups`` operation), threshold
+  (``before(v)`` as ``v_before``, saved ``before_groups``), reset and refractoriness, initial
+  values as Brian2 expressions in dependency order (HH gates at steady state of the initial
+  ``v``); ``refractory=tau_refrac`` with Brian2's own rule;
 - **receptors**: exponential ``dg/dt = -g/tau`` (``g += w``), alpha ``dx/dt = -x/tau, dg/dt =
   (x - g)/tau`` (``x += e*w``), exp2 as two exponentials with the peak normalisation written out
   (weights are peak amplitudes); conductance receptors add ``g*(e_rev - v)``; delta receptors
-  (LIF) are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
+  are ``on_pre='v_post += w'``, dropped while refractory by Brian2's conditional write. Where the
   integrator would hold the receptor state constant over the step (conductance LIF), the
   state follows its closed-form solution in an ``after_groups`` operation;
 - **connections**: ``connect()`` (all_to_all), ``connect(j='i')`` (one_to_one), ``connect(p=p)``
@@ -48,7 +49,7 @@ from ..core.neurons import models
 from ..core.neurons.equation import _is_expression, _quantity, rename, synapse_models
 from ..core.results import Results
 from ..errors import ParameterError
-from ..units import BRIAN2_UNITS, si_symbol
+from ..units import BRIAN2_UNITS, si_floats, si_symbol
 from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, results_of
 
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
@@ -117,31 +118,6 @@ def parameters(model_class, population) -> dict[str, np.ndarray]:
     return values
 
 
-def _declare(group: Group, values: dict[str, np.ndarray], dimensions: dict[str, str]) -> None:
-    for key, value in values.items():
-        name = RENAMED.get(key, key)
-        group.equations.append(f"{name} : {BRIAN2_UNITS[dimensions[key]]} (constant)")
-        group.arrays[name] = value
-
-
-def _initial(group: Group, model_class, population, params: dict[str, np.ndarray]) -> None:
-    """Initial values of the model's state variables: the protocol's, else the model's defaults."""
-    for var, (dimension, default) in model_class.state_spec.items():
-        if var == "ref_left":
-            if var in population.initial and np.any(np.asarray(population.initial[var]) != 0):
-                raise NoBrian2Counterpart(f"population '{group.name}': initial ref_left",
-                                          "neurons that start refractory")
-            continue
-        if var in population.initial:
-            value = population.initial[var]
-        else:
-            value = params[default] if isinstance(default, str) else default
-        if hasattr(value, "draw"):
-            group.expressions.append((var, expression(value, BRIAN2_UNITS[dimension])))
-        else:
-            group.arrays[var] = _per_neuron(value, group.n)
-
-
 def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None:
     """Receptor states ``syn_<receptor>`` and their sum ``I_syn``; ``closed_form``: the states are
     parameters of the neuron equations, propagated ``after_groups`` by their exact solution."""
@@ -205,32 +181,6 @@ def _receptors(group: Group, population, v_unit: str, closed_form: bool) -> None
     group.equations.append(f"I_syn = {' + '.join(terms) or zero} : {current_unit}")
 
 
-def _lif(name: str, population, model_class, params) -> Group:
-    dimensional = population.model == "lif"
-    if (population.spike_timing or model_class.default_timing) != "step":
-        raise NoBrian2Counterpart(f"population '{name}': spike_timing 'precise'",
-                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
-    group = Group(name, "neurons", population.n, input_unit="amp" if dimensional else "1")
-    conductance = any(r.kind == "conductance" for r in population.receptors.values())
-    dimensions = {key: spec.dimension for key, spec in model_class.param_spec.items()}
-    _declare(group, params, dimensions)
-    v_unit = "volt" if dimensional else "1"
-    _receptors(group, population, v_unit, closed_form=conductance)
-    if dimensional:
-        group.equations.append("dv/dt = (v_rest - v)/tau_m + (I_ext + i_offset + I_syn)/c_m : volt (unless refractory)")
-        group.threshold, group.reset, group.refractory = "v > v_thresh", "v = v_reset", "tau_refrac"
-    else:  # tau_rc dv/dt = J - v, threshold 1, reset 0, v clamped at min_voltage (Nengo)
-        group.equations.append("dv/dt = (bias + I_ext + I_syn - v)/tau_rc : 1 (unless refractory)")
-        group.threshold, group.reset, group.refractory = "v > 1", "v = 0", "tau_ref"
-        group.operations.setdefault("after_groups", []).append(
-            "v = int(not_refractory)*clip(v, min_voltage, inf) + (1 - int(not_refractory))*v")
-    group.equations.append(f"I_ext : {group.input_unit}")
-    group.method = "exponential_euler" if conductance else "exact"
-    _initial(group, model_class, population, params)
-    group.recordable.update(v="v", i_ext="I_ext")
-    return group
-
-
 def _equation(name: str, population, model_class, params) -> Group:
     """An equation model written from its definition: its equations, threshold, reset and
     refractoriness as text (Brian2 syntax; names Brian2 reserves renamed with a trailing ``_``,
@@ -252,14 +202,18 @@ def _equation(name: str, population, model_class, params) -> Group:
     for key, receptor in population.receptors.items():
         if receptor.kernel in user_models:
             receptors[key] = (user_models[receptor.kernel], receptor.params)
-        elif receptor.kind == "delta":
-            raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): receptor '{key}'",
-                                      "delta receptors are translated for the built-in LIF only")
-        else:
-            receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None else receptor.tau,
-                                     kind=receptor.kind, e_rev=receptor.e_rev, tau_rise=receptor.tau_rise)
+        else:  # the protocol's values are SI floats already checked against their units
+            with si_floats():
+                receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None
+                                         else receptor.tau, kind=receptor.kind, e_rev=receptor.e_rev,
+                                         tau_rise=receptor.tau_rise)
     # neurosim's statement of the method for the joint system (not built: no derived values are read)
-    method = model_class(name, population.n, receptors=receptors, method=population.method).method
+    timing = population.options.get("spike_timing", model_class.default_timing)
+    if timing != "step":
+        raise NoBrian2Counterpart(f"population '{name}': spike_timing '{timing}'",
+                                  "Brian2 places spikes on the step grid; use spike_timing 'step'")
+    with si_floats():
+        method = model_class(name, population.n, receptors=receptors, method=population.options.get("method")).method
     if method == "exponential_euler" and any(r.kernel == "alpha" for r in population.receptors.values()):
         raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): alpha receptors",
                                   "neurosim propagates the coupled alpha kernel exactly inside exponential Euler; "
@@ -303,7 +257,7 @@ def _equation(name: str, population, model_class, params) -> Group:
     if kernels:  # the built-in kernels, written as for LIF/HH; their sum is the last equation
         kernel_population = type("Receptors", (), {"receptors": {k: receptors[k] for k in kernels}, "initial":
                                                    population.initial})
-        _receptors(group, kernel_population, "volt", closed_form=False)
+        _receptors(group, kernel_population, brian2_unit(dims["v"]) if "v" in dims else "volt", closed_form=False)
         total = group.equations.pop().split("=", 1)[1].rsplit(":", 1)[0].strip()
         terms[input_names[0]].append(f"({total})")
     for key, receptor in receptors.items():
@@ -345,6 +299,11 @@ def _equation(name: str, population, model_class, params) -> Group:
         group.reset = fix(model.reset if isinstance(model.reset, str) else "\n".join(model.reset))
     if model.refractory is not None:
         group.refractory = fix(str(model.refractory))
+    for statement in system.clamp:  # the integrated value is clamped, not the one held while refractory
+        target, value = fix(statement.target), _min_max(fix(statement.text.split("=", 1)[1].strip()), unit_of)
+        held = statement.target in system.unless_refractory and model.refractory is not None
+        group.operations.setdefault("after_groups", []).append(
+            f"{target} = {target} + int(not_refractory)*(({value}) - {target})" if held else f"{target} = {value}")
     for state in model.initial_order(population.initial):  # an initial value may use earlier states
         unit = brian2_unit(dims[state])
         if state in population.initial:
@@ -371,7 +330,6 @@ def _equation(name: str, population, model_class, params) -> Group:
     return group
 
 
-TRANSLATORS = {"lif": _lif, "lif_dimensionless": _lif}
 
 
 def _stimulus_code(group: Group, index: int, stimulus, namespace: dict) -> list[str]:
@@ -511,11 +469,10 @@ class ProtocolModel:
                 self.groups[name] = Group(name, "poisson", population.n, rates=rates)
                 continue
             cls = available.get(population.model)
-            translator = _equation if hasattr(cls, "definition") else TRANSLATORS.get(population.model)
-            if translator is None:
+            if not hasattr(cls, "definition"):
                 raise NoBrian2Counterpart(f"population '{name}' (model '{population.model}')",
-                                          "only equation models, LIF and Poisson populations are translated")
-            self.groups[name] = translator(name, population, cls, parameters(cls, population))
+                                          "only equation models and Poisson populations are translated")
+            self.groups[name] = _equation(name, population, cls, parameters(cls, population))
         self.namespace: dict = {}
         stimulus_code: dict[str, list[str]] = {}
         for index, stimulus in enumerate(spec.stimuli):

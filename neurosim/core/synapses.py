@@ -160,28 +160,6 @@ def make_bank(receptors: dict[str, Synapse], dt: float) -> SynapseBank:
         ge_coef=cat(ge_coef), a_matrix=a_matrix)
 
 
-def current_coupling(bank: SynapseBank, tau_m: np.ndarray, r_m: np.ndarray, dt: float) -> np.ndarray:
-    """Exact propagator ``(S, n)`` from current-based rows to a leaky membrane over one step.
-
-    For ``tau_m dv/dt = -(v - v_rest) + R c.z`` and ``dz/dt = A z``, the change in ``v`` over ``dt``
-    caused by the synaptic states is ``p . z`` with ``p = R * expm(M dt)[0, 1:]`` where ``M`` is
-    the augmented matrix. Computed once per distinct ``tau_m``.
-    """
-    n_rows = bank.n_rows
-    coupling = np.zeros((n_rows, len(tau_m)))
-    if n_rows == 0:
-        return coupling
-    for tau in np.unique(tau_m):
-        m = np.zeros((n_rows + 1, n_rows + 1))
-        m[0, 0] = -1 / tau
-        m[0, 1:] = bank.i_coef / tau
-        m[1:, 1:] = bank.a_matrix
-        row = scipy.linalg.expm(m * dt)[0, 1:]
-        cols = tau_m == tau
-        coupling[:, cols] = row[:, None] * r_m[cols][None, :]
-    return coupling
-
-
 @numba.njit(cache=True, nogil=True)
 def deliver(ring, slot, z, b, row_receptor):
     """Add the weights arriving now (ring slot ``slot``) to the receptor states; clear the slot."""

@@ -43,6 +43,7 @@ class System:
     reset: list[Statement] = field(default_factory=list)
     refractory: sympy.Basic | None = None      # a duration (time) or a condition (boolean)
     refractory_is_condition: bool = False
+    clamp: list[Statement] = field(default_factory=list)  # applied to the integrated states, before the threshold
     converter: Converter = field(repr=False, kw_only=True)
 
     def symbol(self, name: str) -> sympy.Symbol:
@@ -58,11 +59,13 @@ class System:
 
 
 def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs: dict[str, Dim],
-                 threshold: str | None = None, reset=None, refractory=None) -> System:
+                 threshold: str | None = None, reset=None, refractory=None, clamp=None) -> System:
     """Parse and check a model; ``parameters`` and ``inputs`` map names to their dimensions.
 
     Parameters may also be declared in the equations (``tau_m : second``); both declarations must
     then agree. ``inputs`` are variables the simulator sums in each step (stimuli, receptors).
+    ``clamp``: statements (``v = clip(v, min_voltage, inf)``) applied each step to the integrated
+    states before the threshold (Nengo's ``min_voltage``).
     """
     parsed = parse_equations(equations, model)
     dims: dict[str, Dim] = {}
@@ -124,6 +127,9 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
             raise EquationError(model, "reset", "a reset needs a threshold", text=str(reset))
         system.reset = [Statement(s.target, s.op, s.expr.xreplace(replace), s.line, s.text)
                         for s in statements(converter, reset, "reset", state_dims)]
+    if clamp is not None:
+        system.clamp = [Statement(s.target, s.op, s.expr.xreplace(replace), s.line, s.text)
+                        for s in statements(converter, clamp, "clamp", state_dims)]
     if refractory is not None:
         if threshold is None:
             raise EquationError(model, "refractory", "refractoriness needs a threshold", text=str(refractory))

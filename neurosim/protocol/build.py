@@ -89,9 +89,8 @@ def _population(name: str, population: schema.Population):
                  Synapse(kernel=r.kernel, tau=Synapse.tau if r.tau is None else r.tau, kind=r.kind,
                          e_rev=r.e_rev, tau_rise=r.tau_rise)
                  for key, r in population.receptors.items()}
-    options = {key: getattr(population, key) for key in schema.OPTIONS if getattr(population, key) is not None}
     return make_population(population.model, name, population.n, params=population.params,
-                           receptors=receptors, initial=population.initial, **options)
+                           receptors=receptors, initial=population.initial, **population.options)
 
 
 def _stimulus(stimulus, target):

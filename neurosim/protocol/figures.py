@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import plotting
-from ..core.neurons.lif import lif_rate
+from ..core.neurons.rate import lif_rate
 from ..core.results import Results
 from . import schema
 from .load import Protocol

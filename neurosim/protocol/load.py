@@ -396,6 +396,14 @@ class Checker:
             self.fail((*path, "model"), f"unknown model '{population.model}'{did_you_mean(population.model, names)}; "
                                         f"available: {', '.join(names)}")
         cls, n = self.models[population.model], population.n
+        for key in population.options:
+            if key not in cls.options:
+                keys = [*schema.Population.model_fields, *cls.options]
+                moved = (" (gate_tables became the generic tables: {v: {min: -150 mV, max: 100 mV, step: 0.01 mV}},"
+                         " docs/models.md)" if key == "gate_tables" and "tables" in cls.options else "")
+                self.fail((*path, key), f"model '{population.model}' has no option '{key}'"
+                                        f"{did_you_mean(key, keys)}; its options: {', '.join(cls.options) or 'none'}"
+                                        f"{moved}")
         if population.model == "poisson":
             if population.rate is None:
                 self.fail(path, "required key 'rate' of a Poisson population is missing")
@@ -407,12 +415,6 @@ class Checker:
             return
         if population.rate is not None:
             self.fail((*path, "rate"), "'rate' is for Poisson populations (model: poisson)")
-        for key in schema.OPTIONS:
-            if getattr(population, key) is not None and key not in cls.options:
-                moved = (" (gate_tables became the generic tables: {v: {min: -150 mV, max: 100 mV, step: 0.01 mV}},"
-                         " docs/models.md)" if key == "gate_tables" and "tables" in cls.options else "")
-                self.fail((*path, key), f"model '{population.model}' has no option '{key}'; its options: "
-                                        f"{', '.join(cls.options) or 'none'}{moved}")
         self.receptors(path, population)
         # names and constraints are the core's (the check the build repeats): one validation, located by key
         owner, model = ("population", name), f"model '{population.model}'"

@@ -101,7 +101,11 @@ class Receptor(Strict):
 
 
 class Population(Strict):
-    """``n`` neurons of one model; ``params`` and ``initial`` are checked against the model."""
+    """``n`` neurons of one model; ``params`` and ``initial`` are checked against the model. Any
+    other key is a model option (``spike_timing``, ``method``, ``tables``...): each model declares
+    its own (``options`` of its class), load checks the names and the model the values."""
+
+    model_config = ConfigDict(extra="allow")
 
     n: PositiveInt
     model: str
@@ -109,17 +113,12 @@ class Population(Strict):
     params: dict[str, Value] = {}
     receptors: dict[str, Receptor] = {}
     initial: dict[str, Value] = {}
-    # model options: each model declares which it takes (``options`` of its class); checked in load
-    spike_timing: Literal["step", "precise"] | None = None
-    method: str | None = None
-    gate_tables: bool | None = None  # no model takes it any more: read to say it became 'tables'
-    tables: dict[str, dict[str, Value]] | None = None  # equation models: {v: {min, max, step}}
-    tolerance: float | None = None  # equation models with an adaptive method
     rate: Value = None  # Poisson sources only
 
-
-#: Population keys that are model options (a model accepts those its class lists in ``options``).
-OPTIONS = ("spike_timing", "method", "gate_tables", "tables", "tolerance")
+    @property
+    def options(self) -> dict[str, Any]:
+        """The model options given (the keys that are not fields of a population)."""
+        return dict(self.model_extra or {})
 
 
 class Plasticity(Strict):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from neurosim.coding import Connection, Ensemble, Node, lif_gain_bias
-from neurosim.core.neurons.lif import lif_rate
+from neurosim.core.neurons.rate import lif_rate
 from neurosim.errors import ParameterError
 
 

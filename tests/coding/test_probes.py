@@ -3,7 +3,7 @@ import numpy as np
 
 from neurosim.coding import Model
 from neurosim.coding.probes import decode_spikes, delay, filtered_spikes, lowpass
-from neurosim.core.neurons.lif import lif_rate
+from neurosim.core.neurons.rate import lif_rate
 
 DT = 1e-3
 

@@ -129,7 +129,7 @@ def test_adaptive_threshold_lif_matches_brian2():
 
 def test_translation_renames_brian2_unit_names():
     net = Network(seed=0)
-    net.add_population("P", 2, "lif_equations")
+    net.add_population("P", 2, "lif")
     model = translate(Simulator(net, dt=DT).population("P"))
     assert model.renames == {"cm": "cm_"}
     assert "cm_ : farad (constant)" in model.equations

@@ -63,22 +63,22 @@ def test_compare_equation_model_protocols_with_brian2(protocol, tmp_path):
     assert all(row["max_abs"] < 1e-8 for row in report["traces"] if row["unit"] == "V")
 
 
-def test_untranslatable_parts_are_named(tmp_path):
+def test_delta_translated_and_untranslatable_parts_named(tmp_path):
     text = pathlib.Path(ADEX).read_text()
     delta = text.replace("      n: 1\n      params: {C_m: 200 pF, g_L: 12 nS",
                          "      n: 1\n      receptors: {d: {kind: delta}}\n      params: {C_m: 200 pF, g_L: 12 nS")
     (tmp_path / "delta.yaml").write_text(delta)
-    with pytest.raises(NoBrian2Counterpart, match=r"population 'Adapting' \(model 'adex'\): receptor 'd': no Brian2 "
-                                                  r"counterpart \(delta receptors are translated for the built-in LIF"):
-        brian2_protocol.ProtocolModel(load(str(tmp_path / "delta.yaml")))
+    group = brian2_protocol.ProtocolModel(load(str(tmp_path / "delta.yaml"))).groups["Adapting"]
+    assert group.on_pre["d"] == "v_post += w"  # delta receptors on any equation model with a v
+    assert group.weight_unit["d"] == "volt"
     (tmp_path / "alpha.yaml").write_text("""name: alpha_conductance
 seed: 1
 network:
   populations:
-    L: {model: lif_equations, n: 1, receptors: {exc: {kernel: alpha, tau: 2 ms, kind: conductance}}}
+    L: {model: lif, n: 1, receptors: {exc: {kernel: alpha, tau: 2 ms, kind: conductance}}}
 dt: 0.1 ms
 duration: 10 ms
 """)
-    with pytest.raises(NoBrian2Counterpart, match=r"population 'L' \(model 'lif_equations'\): alpha receptors: no "
+    with pytest.raises(NoBrian2Counterpart, match=r"population 'L' \(model 'lif'\): alpha receptors: no "
                                                   r"Brian2 counterpart \(neurosim propagates the coupled alpha kernel"):
         brian2_protocol.ProtocolModel(load(str(tmp_path / "alpha.yaml")))

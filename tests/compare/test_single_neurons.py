@@ -116,3 +116,27 @@ def test_untranslatable_parts_are_named():
     net.add_population("r", 4, "rate")
     with pytest.raises(NoBrian2Counterpart, match="population 'r' \\(model 'rate'\\)"):
         Brian2Model(Simulator(net, dt=1e-4))
+
+
+def test_nef_lif_with_active_min_voltage_clamp_matches_brian2():
+    """lif_dimensionless (step timing) driven below min_voltage half of the time: the clamp (an
+    after_groups operation in Brian2, skipped while refractory) holds v at min_voltage exactly, and
+    the firing half agrees to the step. Both compute the same exact exponential per step:
+    rounding level, tolerance 1e-12 (v is of order 1)."""
+    net = Network(seed=0)
+    pop = net.add_population("nef", 3, "lif_dimensionless", params={"min_voltage": [-0.3, -0.5, 0.0]},
+                             initial={"v": [0.2, 0.9, 0.5]}, spike_timing="step")
+    net.add(Step(pop, [0.0, 0.2, 0.5], [-1.0, 2.5, -2.0], name="drive"))
+    net.record_spikes(pop)
+    net.record_state(pop, "v")
+    simulator = Simulator(net, dt=LIF_DT)
+    reference = Brian2Model(simulator).run(0.8, codegen="numpy")
+    ours = simulator.run(0.8)
+    v = ours.states["nef"]["v"].data
+    assert np.sum(v[:, 0] == -0.3) > 1000  # the clamp acts
+    assert np.sum(v[:, 2] == 0.0) > 1000
+    assert ours.spikes["nef"].counts().min() > 10
+    report = deterministic_agreement(ours, reference, Tolerances(voltage=1e-12))
+    assert report["spikes"][0]["max_shift_steps"] == 0
+    assert report["traces"][0]["max_abs"] < 1e-12
+    assert report["passed"]

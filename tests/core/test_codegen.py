@@ -28,7 +28,7 @@ def test_generated_names_headers_and_arguments():
     for name in signature:  # every argument is used in the loop
         assert re.search(rf"\b{name}\b", body), name
     assert "E_p_cm" not in signature  # the LIF's homogeneous parameters are literals, not arguments
-    assert body.count("# E (lif): update") == 1
+    assert body.count("# E (model 'lif', 20 neurons, method exact): update") == 1
     assert body.count("# E_to_E_exc (Projection): propagate") == 1
 
 

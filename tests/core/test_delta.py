@@ -4,12 +4,13 @@ import pytest
 
 from neurosim.core.connectivity import Projection
 from neurosim.core.network import Network
-from neurosim.core.neurons import make_population
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import make_population, models
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 DT, TAU_M, V_REST, V_RESET, V_TH = 1e-4, 20e-3, -65e-3, -70e-3, -50e-3
 PARAMS = {"tau_m": TAU_M, "v_rest": V_REST, "v_reset": V_RESET, "v_thresh": V_TH, "tau_refrac": 2e-3}

@@ -3,8 +3,8 @@ import pytest
 
 from neurosim.core.dense_plasticity import LearningDenseProjection
 from neurosim.core.network import Network
+from neurosim.core.neurons import models
 from neurosim.core.neurons.binary import BinaryPopulation
-from neurosim.core.neurons.lif import LIFDimensionless
 from neurosim.core.neurons.rate import RatePopulation
 from neurosim.core.simulator import Simulator
 from neurosim.errors import ParameterError
@@ -47,7 +47,7 @@ def test_bad_learning_projections_are_refused():
     net = Network()
     a = net.add(RatePopulation("a", 3))
     b = net.add(RatePopulation("b", 2))
-    lif = net.add(LIFDimensionless("lif", 2))
+    lif = net.add(models()["lif_dimensionless"]("lif", 2))
     with pytest.raises(ParameterError, match="rule"):
         LearningDenseProjection(a, b, np.zeros((2, 3)), "oja")
     with pytest.raises(ParameterError, match="recurrent"):

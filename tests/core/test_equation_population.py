@@ -34,7 +34,7 @@ def run(pop_args, duration, variables=("v",), stimulus=None, source=None, jit=Tr
 
 def test_lif_relaxes_exactly_to_analytic_solution():
     params = {"i_offset": "0.5 nA", "v_thresh": "0 mV"}
-    _, pop, res = run(("E", 2, "lif_equations", {"params": params, "initial": {"v": np.array([-70e-3, -60e-3])}}), 0.05)
+    _, pop, res = run(("E", 2, "lif", {"params": params, "initial": {"v": np.array([-70e-3, -60e-3])}}), 0.05)
     assert pop.method == "exact"
     v = res.states["E"]["v"].data  # (steps, 2), value at the start of each step
     t = np.arange(v.shape[0]) * DT
@@ -48,7 +48,7 @@ def test_current_psp_of_exponential_receptor_is_analytic_and_peak_normalised():
     w exp(-t/tau_s) (peak w) and v - v_rest = w/cm tau_m tau_s/(tau_s - tau_m) (e^-t/tau_s - e^-t/tau_m)."""
     w, tau_s, tau_m, cm = 2e-9, 5e-3, 20e-3, 1e-9
     kwargs = {"receptors": {"exc": Synapse("exponential", tau_s)}, "params": {"v_thresh": "0 mV"}}
-    _, _, res = run(("E", 1, "lif_equations", kwargs), 0.06, ("v", "syn_exc"), source=([0.01], "exc", w))
+    _, _, res = run(("E", 1, "lif", kwargs), 0.06, ("v", "syn_exc"), source=([0.01], "exc", w))
     syn = res.states["E"]["syn_exc"].data[:, 0]
     v = res.states["E"]["v"].data[:, 0]
     first = np.flatnonzero(syn)[0]
@@ -62,7 +62,7 @@ def test_current_psp_of_exponential_receptor_is_analytic_and_peak_normalised():
 def test_alpha_receptor_peaks_at_weight_at_tau():
     w, tau = 1e-9, 2e-3
     kwargs = {"receptors": {"exc": Synapse("alpha", tau)}, "params": {"v_thresh": "0 mV"}}
-    _, _, res = run(("E", 1, "lif_equations", kwargs), 0.03, ("syn_exc",), source=([0.005], "exc", w))
+    _, _, res = run(("E", 1, "lif", kwargs), 0.03, ("syn_exc",), source=([0.005], "exc", w))
     syn = res.states["E"]["syn_exc"].data[:, 0]
     first = np.flatnonzero(syn)[0] - 1  # g starts at 0 in the step the spike arrives
     t = np.arange(len(syn) - first) * DT
@@ -106,36 +106,9 @@ def test_euler_error_is_first_order():
     assert 1.6 < errors[0] / errors[1] < 2.4
 
 
-@pytest.mark.slow  # two models compiled per kind
-@pytest.mark.parametrize("kind", ["current", "conductance"])
-def test_lif_equations_match_handwritten_lif(kind):
-    """CUBA (exact, coupled propagator) and COBA (exponential Euler) against lif.py, with refractoriness."""
-    receptors = {"exc": Synapse("exponential", 5e-3, kind, 0.0), "inh": Synapse("exponential", 10e-3, kind, -80e-3)}
-    weight = 3e-9 if kind == "current" else 40e-9
-    params = {"cm": "200 pF", "tau_m": "20 ms", "v_rest": "-60 mV", "v_reset": "-60 mV", "v_thresh": "-50 mV",
-              "tau_refrac": "5 ms"}
-    results = []
-    for model in ("lif", "lif_equations"):
-        net = Network(seed=1)
-        pop = net.add_population("E", 20, model, params=params, receptors=receptors,
-                                 initial={"v": np.linspace(-60e-3, -50.5e-3, 20)})
-        src = net.add(SpikeSource("S", 2, np.array([0, 1, 0, 1]), np.array([0.002, 0.004, 0.02, 0.03])))
-        net.connect(src, pop, receptor="exc", weight=weight, delay=1e-3)
-        net.connect(src, pop, receptor="inh", weight=weight / 4, delay=2e-3)
-        net.add(Constant(pop, "0.25 nA"))
-        net.record_state(pop, "v")
-        net.record_spikes(pop)
-        res = Simulator(net, dt=DT).run(0.1)
-        results.append(res)
-    (a, b) = results
-    np.testing.assert_allclose(b.states["E"]["v"].data, a.states["E"]["v"].data, rtol=1e-12, atol=1e-15)
-    np.testing.assert_array_equal(b.spikes["E"].times, a.spikes["E"].times)
-    assert len(a.spikes["E"].times) > 10
-
-
-@pytest.mark.parametrize("model", ["lif_equations", "izhikevich", "adex"])
+@pytest.mark.parametrize("model", ["lif", "izhikevich", "adex"])
 def test_uncompiled_loop_is_bit_identical(model):
-    inputs = {"lif_equations": "2 nA", "izhikevich": "10 mV/ms", "adex": "1 nA"}
+    inputs = {"lif": "2 nA", "izhikevich": "10 mV/ms", "adex": "1 nA"}
     stim = (lambda pop: Constant(pop, inputs[model]))
     compiled = run(("P", 3, model, {}), 0.02, stimulus=stim)
     plain = run(("P", 3, model, {}), 0.02, stimulus=stim, jit=False)
@@ -152,7 +125,7 @@ B = 1/(1 + mg/(3.57*mM)*exp(-0.062*v/mV)) : 1
 """, on_pre="g += w", output="g*B*(e_rev - v)", weight="siemens", value="g",
         parameters={"tau_decay": "100 ms", "mg": "1 mM", "e_rev": "0 mV"})
     kwargs = {"receptors": {"nmda": (nmda, {"mg": "1.2 mM"})}, "params": {"v_thresh": "0 mV"}}
-    _, pop, res = run(("E", 1, "lif_equations", kwargs), 0.05, ("v", "syn_nmda"), source=([0.005], "nmda", 1e-9))
+    _, pop, res = run(("E", 1, "lif", kwargs), 0.05, ("v", "syn_nmda"), source=([0.005], "nmda", 1e-9))
     assert pop.method == "rk4"  # B(v) makes dv/dt non-linear in v: neither exact nor exponential Euler
     g = res.states["E"]["syn_nmda"].data[:, 0]
     v = res.states["E"]["v"].data[:, 0]

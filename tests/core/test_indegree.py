@@ -5,9 +5,11 @@ import scipy.stats
 
 from neurosim.core.connectivity import FixedIndegree, Projection, _csr_ordered
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import models
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 
 @pytest.mark.parametrize(("n_pre", "n_post", "k"), [(1000, 300, 100), (50, 40, 50), (7, 3, 1)])

@@ -4,11 +4,13 @@ import pytest
 
 from neurosim.core.connectivity import AllToAll, OneToOne, Projection
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF, LIFDimensionless, lif_rate
+from neurosim.core.neurons import models
+from neurosim.core.neurons.rate import lif_rate
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
+LIF, LIFDimensionless = models()["lif"], models()["lif_dimensionless"]  # the model files
 TAU_RC, TAU_REF = 0.02, 0.002
 DRIVES = np.concatenate([np.linspace(1.05, 2.0, 12), np.linspace(2.5, 10.0, 12)])
 

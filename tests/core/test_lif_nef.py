@@ -1,9 +1,9 @@
-"""The NEF LIF model file (lif_nef): its rate curve and the hand-written lif_dimensionless."""
+"""The NEF LIF model file (lif_dimensionless) with spike_timing step: its rate curve on the grid."""
 import numpy as np
 import pytest
 
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import lif_rate
+from neurosim.core.neurons.rate import lif_rate
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
 
@@ -27,26 +27,14 @@ def test_rate_curve_is_the_analytic_one_up_to_the_grid(j):
     ISI = tau_ref + (ceil(t_c/dt) - 1) dt, in [T - dt, T)."""
     t_c = 0.02 * np.log1p(1 / (j - 1))
     assert abs(1 / lif_rate(np.array([j]))[0] - (0.002 + t_c)) < 1e-15  # the curve the rate units use
-    result = run("lif_nef", [j], 0.5)
+    result = run("lif_dimensionless", [j], 0.5, spike_timing="step")
     isi = np.diff(result.spikes["L"].times)
     assert len(isi) >= 5
     np.testing.assert_allclose(isi, 0.002 + (np.ceil(t_c / DT) - 1) * DT, rtol=0, atol=1e-12)
 
 
 def test_below_threshold_no_spikes_and_rest_at_j():
-    result = run("lif_nef", [0.0, 0.9], 0.3)
+    result = run("lif_dimensionless", [0.0, 0.9], 0.3, spike_timing="step")
     assert len(result.spikes["L"].times) == 0
     v = result.states["L"]["v"].data[-1]
     np.testing.assert_allclose(v, [0.0, 0.9], rtol=0, atol=1e-6)  # exp(-0.3/0.02) of the way left
-
-
-def test_equals_hand_written_lif_dimensionless_in_step_mode():
-    """Same spike steps and v to 1e-12 relative for J >= 0 (where the clamp at min_voltage 0 of
-    the hand-written model never acts)."""
-    j = [0.5, 1.2, 3.0, 8.0]
-    nef = run("lif_nef", j, 0.2)
-    hand = run("lif_dimensionless", j, 0.2, spike_timing="step")
-    assert len(hand.spikes["L"].times) > 10
-    np.testing.assert_array_equal(nef.spikes["L"].times, hand.spikes["L"].times)
-    np.testing.assert_array_equal(nef.spikes["L"].node_ids, hand.spikes["L"].node_ids)
-    np.testing.assert_allclose(nef.states["L"]["v"].data, hand.states["L"]["v"].data, rtol=1e-12, atol=1e-15)

@@ -82,6 +82,12 @@ def test_model_translates_to_brian2_or_says_why(model):
         with pytest.raises(NoBrian2Counterpart, match=f"population 'P' \\(model '{model}'\\)"):
             translate(pop)
         return
+    if pop.spike_timing == "precise":  # Nengo's timing has no Brian2 counterpart; the step grid has
+        with pytest.raises(NoBrian2Counterpart, match="population 'P': spike_timing 'precise'"):
+            translate(pop)
+        net = Network(seed=5)
+        net.add_population("P", 2, model, spike_timing="step")
+        pop = Simulator(net, dt=DT).population("P")
     b2 = pytest.importorskip("brian2")
     b2.start_scope()
     group, translated = neuron_group(pop, b2)

@@ -9,14 +9,15 @@ from neurosim.core.connectivity import Projection
 from neurosim.core.dense import DenseProjection
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
-from neurosim.core.neurons import make_population
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import make_population, models
 from neurosim.core.neurons.rate import RatePopulation
 from neurosim.core.neurons.sources import PoissonSource, SpikeSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant, OUNoise, Ramp, Sine, Step, TimeSeries
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError, SimulationError
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 DT = 1e-4
 

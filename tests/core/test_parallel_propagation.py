@@ -10,12 +10,14 @@ from neurosim.core import connectivity as conn
 from neurosim.core.codegen import CodeWriter
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import models
 from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.protocol.build import build
 from neurosim.protocol.load import load
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 PROTOCOLS = pathlib.Path(__file__).resolve().parents[2] / "protocols"
 

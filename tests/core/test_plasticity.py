@@ -7,7 +7,7 @@ import pytest
 
 from neurosim.core.connectivity import OneToOne
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import models
 from neurosim.core.neurons.rate import RatePopulation
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.plasticity import PlasticProjection, Rule
@@ -15,6 +15,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.equations.parse import EquationError
 from neurosim.errors import ParameterError
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 DT = 1e-4
 TAU = 20e-3

@@ -10,12 +10,14 @@ import pytest
 
 from neurosim.core.connectivity import OneToOne, Projection
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import models
 from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import PoissonInput
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 DT, Z = 1e-4, 4.5
 #: rate (Hz) -> neurons, so that each population has 2e3 .. 1e6 expected spikes in 1 s

@@ -84,9 +84,9 @@ def test_spike_monitor_copy_has_fresh_empty_buffers():
     # the simulator deep-copies the network: empty chunk buffers are allocated anew (zero pages),
     # a monitor holding unflushed spikes is copied with them
     from neurosim.core.monitors import SpikeMonitor
-    from neurosim.core.neurons.lif import LIF
+    from neurosim.core.neurons import models
 
-    monitor = SpikeMonitor(LIF("P", 10))
+    monitor = SpikeMonitor(models()["lif"]("P", 10))
     clone = copy.deepcopy({"m": monitor, "p": monitor.population})
     assert clone["m"].population is clone["p"]
     assert clone["m"].buffer_ids is not monitor.buffer_ids

@@ -77,7 +77,7 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
     assert "tau_W = '2 ms': expected a parameter of model 'adex' (did you mean 'tau_w'?)" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, gate_tables: true}")
-    assert "model 'adex' has no option 'gate_tables'; its options: method" in str(exc)
+    assert "model 'adex' has no option 'gate_tables' (did you mean 'tables'?); its options: method, tables" in str(exc)
     path = protocol(tmp_path, population="{n: 1, model: adex, method: exact}")
     path.write_text(path.read_text().replace("variable: v_th", "variable: w"))
     with pytest.raises(ProtocolError) as info:
@@ -150,7 +150,7 @@ def test_unknown_kernel_suggests_synapse_models(tmp_path):
 
 
 def test_synapse_model_file_named_in_a_protocol(tmp_path):
-    population = ("{n: 2, model: lif_equations, params: {v_thresh: 0 mV}, "
+    population = ("{n: 2, model: lif, params: {v_thresh: 0 mV}, "
                   "receptors: {n: {kernel: nmda, params: {mg: 1.2 mM}}}}")
     path = protocol(tmp_path, population=population)
     text = path.read_text().replace("variable: v_th", "variable: syn_n")
@@ -160,11 +160,11 @@ def test_synapse_model_file_named_in_a_protocol(tmp_path):
     assert pop.receptor_params["mg_n"] == pytest.approx(1.2)
     assert "g_n" in pop.recordable()
     assert pop.method == "rk4"
-    exc = error(tmp_path, population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
+    exc = error(tmp_path, population="{n: 1, model: lif, receptors: {n: {kernel: nmda, params: {mg: 2 mV}}}}")
     assert "expected a" in str(exc)
     assert exc.key_path.endswith("params.mg")
     exc = error(tmp_path,
-                population="{n: 1, model: lif_equations, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
+                population="{n: 1, model: lif, receptors: {n: {kernel: nmda, params: {mgg: 1 mM}}}}")
     assert "unknown parameter 'mgg' of synapse model 'nmda' (did you mean 'mg'?)" in str(exc)
 
 
@@ -175,8 +175,29 @@ def test_synapse_parameter_of_an_unnamed_dimension_is_refused(tmp_path):
                "parameters:\n  tau: {value: 5 ms}\n  k: {value: 1 mV*ms}\n"
                "on_pre: g += w\noutput: g*(k/ms - v)\nvalue: g\nweight: siemens\n")
     exc = error(tmp_path, model_text=synapse,
-                population="{n: 1, model: lif_equations, receptors: {n: {kernel: odd_syn, params: {k: 2 mV*ms}}}}")
+                population="{n: 1, model: lif, receptors: {n: {kernel: odd_syn, params: {k: 2 mV*ms}}}}")
     assert "parameter 'k' of synapse model 'odd_syn' has dimension" in str(exc)
     assert "no name in neurosim.units" in str(exc)
     assert exc.key_path.endswith("receptors.n.params.k")
     assert exc.line == 5  # the population P of the protocol
+
+
+def test_population_options_are_the_models_own(tmp_path):
+    """A population key that is neither a population field nor an option the model declares is
+    refused at its line with a suggestion; a declared option's value is checked by the model."""
+    exc = error(tmp_path, population="{n: 1, model: lif_dimensionless, spike_timeing: step}")
+    assert exc.line == 4
+    assert ("network.populations.P.spike_timeing: model 'lif_dimensionless' has no option 'spike_timeing' "
+            "(did you mean 'spike_timing'?); its options: method, tables, spike_timing") in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: adex, spike_timing: precise}")
+    assert "model 'adex' has no option 'spike_timing'; its options: method, tables" in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: poisson, rate: 5 Hz, method: exact}")
+    assert "model 'poisson' has no option 'method'; its options: none" in str(exc)
+    exc = error(tmp_path, population="{n: 1, model: mine, parms: {}}", model_text=MODEL.format(name="mine"))
+    assert "has no option 'parms' (did you mean 'params'?)" in str(exc)
+    path = protocol(tmp_path, population="{n: 1, model: lif, spike_timing: presice}")
+    path.write_text(path.read_text().replace("variable: v_th", "variable: v"))
+    with pytest.raises(ProtocolError) as info:
+        build(load(path))
+    assert info.value.line == 4
+    assert "spike_timing = 'presice': expected one of ('step', 'precise') (did you mean 'precise'?)" in str(info.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurosim.core.neurons.lif import lif_rate
+from neurosim.core.neurons.rate import lif_rate
 from neurosim.protocol import load, run
 
 

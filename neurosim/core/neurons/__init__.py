@@ -13,13 +13,12 @@ def models() -> dict:
     """Model name -> Population class (imported lazily: the registry is read at build time)."""
     from .binary import BinaryPopulation
     from .equation import registered
-    from .lif import LIF, LIFDimensionless
     from .rate import RatePopulation
     from .sampling import NeuralSamplingPopulation
     from .sources import PoissonSource, SpikeSource
 
-    classes: list[type[Population]] = [LIF, LIFDimensionless, RatePopulation, BinaryPopulation,
-                                       NeuralSamplingPopulation, PoissonSource, SpikeSource]
+    classes: list[type[Population]] = [RatePopulation, BinaryPopulation, NeuralSamplingPopulation, PoissonSource,
+                                       SpikeSource]
     return {**{cls.model: cls for cls in classes}, **registered()}
 
 

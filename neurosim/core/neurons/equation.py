@@ -34,7 +34,7 @@ from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, choose,
 from ...equations.parse import EquationError, before_symbol, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
-from ...units import _parse, to_si
+from ...units import _parse, quantity, to_si, ureg
 from ..distributions import sample
 from ..params import CONSTRAINTS, Param
 from ..population import Population
@@ -153,6 +153,53 @@ def _dimension(model: str, dim: Dim, what: str) -> str:
     return name
 
 
+#: Options a model may declare (``options:`` in its file): name -> (values, what it does).
+MODEL_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "spike_timing": (("step", "precise"), "'step' (Brian2/NEST grid) or 'precise' (Nengo's: the threshold "
+                     "crossing interpolated from the exact solution, the refractory period starting there)"),
+}
+
+
+@dataclass(frozen=True)
+class PreciseForm:
+    """A one-state linear system ``dx/dt = a x + b`` with threshold ``x > theta``: over a part ``s`` of
+    a step ``x(s) = x_inf + (x_0 - x_inf) exp(a s)``, ``x_inf = -b/a``, and a crossing of ``theta``
+    lies ``log1p((x - theta)/(theta - x_inf)) / (-a)`` before the end of the step."""
+
+    state: str
+    a: sympy.Expr      # parameters only, negative
+    b: sympy.Expr      # parameters and the inputs (held over the step)
+    theta: sympy.Expr  # parameters only
+
+
+def precise_form(system, method: str) -> PreciseForm | str:
+    """The :class:`PreciseForm` of ``system`` integrated by ``method``, or why precise timing is undefined."""
+    if len(system.states) != 1:
+        return f"it needs a single state variable (here {', '.join(system.states)}: receptors with states " \
+               "change the input within a step)"
+    name = system.states[0]
+    x = system.symbol(name)
+    if method != "exact":
+        return f"it needs a linear equation integrated exactly (method here: {method})"
+    if system.refractory is None or system.refractory_is_condition or name not in system.unless_refractory:
+        return f"it needs a refractory duration and '{name}' '(unless refractory)'"
+    parameters = {system.symbol(p) for p in system.parameters}
+    a = sympy.diff(system.rhs[name], x)
+    b = sympy.expand(system.rhs[name] - a * x)
+    if a.free_symbols - parameters or system.t in b.free_symbols | a.free_symbols or x in b.free_symbols:
+        return f"d{name}/dt must be a*{name} + b with a of parameters only and b without t"
+    threshold = system.threshold
+    if not isinstance(threshold, sympy.StrictGreaterThan) or threshold.lhs != x \
+            or threshold.rhs.free_symbols - parameters:
+        return f"its threshold must be '{name} > expression of parameters'"
+    return PreciseForm(name, a, b, threshold.rhs)
+
+
+def precise_reason(system, method: str) -> str | None:
+    form = precise_form(system, method)
+    return form if isinstance(form, str) else None
+
+
 class Model:
     """A neuron model defined by equations (Brian2 syntax); see ``docs/models.md``.
 
@@ -162,14 +209,18 @@ class Model:
     parameter name (default 0); ``threshold``: a condition; ``reset``: statements;
     ``refractory``: a duration (``"tau_refrac"``, ``"2*ms"``) or a condition; ``method``: one of
     ``auto`` and :data:`~neurosim.equations.integrate.METHODS`; ``max_dt``: the largest time step
-    (a quantity, or method -> quantity), larger ones are refused at build. A model without a
-    threshold is a rate model when it defines a subexpression ``rate``: dense projections read it.
+    (a quantity, or method -> quantity), larger ones are refused at build; ``clamp``: statements
+    applied to the integrated states each step before the threshold (``v = clip(v, min_voltage,
+    inf)``, Nengo's ``min_voltage``); ``options``: the options the model declares besides
+    ``method``, ``tables`` and ``tolerance``, with their defaults (:data:`MODEL_OPTIONS`:
+    ``{spike_timing: precise}``). A model without a threshold is a rate model when it defines a
+    subexpression ``rate``: dense projections read it.
     """
 
     def __init__(self, name: str, equations: str, parameters: dict | None = None, inputs: dict | None = None,
                  initial: dict | None = None, threshold: str | None = None, reset=None, refractory=None,
                  method: str = "auto", doc: str = "", convention: str = "", source: str | None = None,
-                 max_dt=None):
+                 max_dt=None, clamp=None, options: dict | None = None):
         if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             raise ParameterError("model name", name, "an identifier (letters, digits, underscores)")
         self.name, self.text, self.doc, self.convention, self.source = name, equations, doc, convention, source
@@ -183,8 +234,10 @@ class Model:
         self.threshold, self.reset, self.refractory = threshold, reset, refractory
         self.initial = dict(initial or {})
         self.method = method
+        self.clamp = clamp
         self.system = build_system(name, equations, {k: p.dim for k, p in self.parameters.items()},
-                                   {**self.inputs, "i_ext": self.input_dim}, threshold, reset, refractory)
+                                   {**self.inputs, "i_ext": self.input_dim}, threshold, reset, refractory, clamp)
+        self.options = self._options(options)
         for key in self.inputs:
             if key == "i_ext":
                 raise EquationError(name, "inputs", "'i_ext' is the simulator's summed stimulus; name the input "
@@ -251,6 +304,28 @@ class Model:
                                     f"cycle ({', '.join(pending)})", text=str(self.initial.get(pending[0], "")))
         return order
 
+    def _options(self, given) -> dict[str, str]:
+        """The declared options (name -> default), checked against :data:`MODEL_OPTIONS` and the system."""
+        if given is None:
+            return {}
+        if not isinstance(given, dict):
+            raise EquationError(self.name, "options", "expected a mapping such as {spike_timing: precise}",
+                                text=str(given))
+        for key, value in given.items():
+            if key not in MODEL_OPTIONS:
+                raise EquationError(self.name, f"options.{key}", f"unknown option '{key}'"
+                                    f"{did_you_mean(str(key), MODEL_OPTIONS)}; options a model can declare: "
+                                    f"{', '.join(MODEL_OPTIONS)} (method and tables are every model's)", text=str(key))
+            if value not in MODEL_OPTIONS[key][0]:
+                raise EquationError(self.name, f"options.{key}", f"the default of '{key}' must be one of "
+                                    f"{', '.join(MODEL_OPTIONS[key][0])}", text=str(key))
+        if "spike_timing" in given:
+            why = precise_reason(self.system, choose(self.system, self.method))
+            if why is not None:
+                raise EquationError(self.name, "options.spike_timing", f"precise spike timing is not defined for "
+                                    f"this model: {why}", text="spike_timing")
+        return {str(k): str(v) for k, v in given.items()}
+
     def _initial(self, key: str, value) -> sympy.Expr:
         """An initial value: a quantity (``"-65 mV"``) or an expression of parameters, other state
         variables and subexpressions of them (``"E_L"``, ``"b*c"``, ``"alpha_m/(alpha_m + beta_m)"``)."""
@@ -289,6 +364,8 @@ class Model:
         return type(self.name, (EquationPopulation,), {
             "model": self.name, "definition": self, "param_spec": spec, "state_spec": state_spec,
             "spiking": self.system.threshold is not None, "convention": self.convention or "equations",
+            "options": {**EquationPopulation.options, **{key: MODEL_OPTIONS[key][1] for key in self.options}},
+            "default_timing": self.options.get("spike_timing", "step"),
             "supports_delta": "v" in self.states,
             "input_dimension": _dimension(self.name, self.input_dim, "inputs"), "__doc__": self.doc})
 
@@ -395,9 +472,16 @@ class EquationPopulation(Population):
     build on the grid ``min + j step`` and interpolated linearly; outside the range (and for NaN)
     it is computed exactly. Error per value: ``<= step^2/8 max|f''|``. Parameters the tabulated
     functions use must be homogeneous.
+
+    ``spike_timing`` (models that declare it): ``"step"`` (spikes at the end of the step in which
+    the threshold is exceeded, refractory periods in whole steps by Brian2's rule) or
+    ``"precise"`` (Nengo's: the crossing time inside the step is interpolated from the exact
+    solution and the refractory period starts there; needs receptor-free input, see
+    :class:`PreciseForm`).
     """
 
     definition: ClassVar[Model]
+    default_timing: ClassVar[str] = "step"
     batchable = True
     options: ClassVar[dict[str, str]] = {
         "method": "integration method: auto or one of " + ", ".join(METHODS),
@@ -406,7 +490,7 @@ class EquationPopulation(Population):
     }
 
     def __init__(self, name, n, params=None, receptors=None, initial=None, method=None, tables=None,
-                 tolerance=None):
+                 tolerance=None, spike_timing=None):
         receptors = dict(receptors or {})
         synapses = {key: r for key, r in receptors.items() if isinstance(r, Synapse)}
         super().__init__(name, n, params, synapses, {})
@@ -427,6 +511,7 @@ class EquationPopulation(Population):
                                      "a Synapse or (SynapseModel, parameters)")
             self.receptor_models[key] = (synapse_model, values, {})
         self._combine(method)
+        self.spike_timing = self._spike_timing(spike_timing)
         self.tables = self._tables(tables)
         if tolerance is not None and self.method not in ADAPTIVE:
             raise ParameterError(f"population '{name}': tolerance", tolerance,
@@ -441,6 +526,34 @@ class EquationPopulation(Population):
             if key not in settable:
                 raise ParameterError(f"population '{name}': initial {key}", self.initial[key],
                                      f"a state variable, one of {settable}{did_you_mean(key, settable)}")
+            value = self.initial[key]
+            if (isinstance(value, (int, float, np.integer, np.floating, np.ndarray, ureg.Quantity, list, tuple))
+                    or (isinstance(value, str) and value not in self.params)) and not isinstance(value, bool):
+                # the API's unit rule, at the call (a string naming a parameter is resolved at build)
+                self.initial[key] = quantity(value, self.variable_dimension(key), f"population '{name}': initial {key}")
+
+    def _spike_timing(self, given) -> str:
+        """The ``spike_timing`` option checked (``'step'`` for models that do not declare it)."""
+        owner, key = ("population", self.name), "spike_timing"
+        label = f"population '{self.name}': spike_timing"
+        if given is None:
+            return self.default_timing
+        if "spike_timing" not in self.options:
+            raise ParameterError(label, given, f"no such option: model '{self.definition.name}' has the options "
+                                 f"{', '.join(self.options)}", owner=owner, key=key)
+        choices = MODEL_OPTIONS["spike_timing"][0]
+        if given not in choices:
+            raise ParameterError(label, given, f"one of {choices}{did_you_mean(str(given), choices)}",
+                                 owner=owner, key=key)
+        if given == "precise":
+            if self.receptors:
+                raise ParameterError(label, given, "'step' for populations with receptors "
+                                     "(precise timing needs input held over the step)", owner=owner, key=key)
+            why = precise_reason(self.system, self.method)
+            if why is not None:
+                raise ParameterError(label, given, f"'step': precise timing is not defined here, {why}",
+                                     owner=owner, key=key)
+        return given
 
     def current(self, density) -> np.ndarray:
         """Current per neuron (A) for a current density (A/m^2 or ``"10 uA/cm^2"``): models with an
@@ -581,7 +694,7 @@ class EquationPopulation(Population):
         try:
             self.system = build_system(model.name, self.combined_text, parameters, {"i_ext": model.input_dim,
                                        **{f"i_{key}": dim for key, dim in self.dense_inputs.items()}},
-                                       model.threshold, model.reset, model.refractory)
+                                       model.threshold, model.reset, model.refractory, model.clamp)
         except EquationError as exc:
             raise ParameterError(f"population '{self.name}' ({label})", exc.text, exc.message) from None
         try:
@@ -735,8 +848,34 @@ class EquationPopulation(Population):
                 np.full(n, float(system.refractory))
             if np.any(duration < 0):
                 raise ParameterError(f"population '{self.name}': refractory", float(duration.min()), "a duration >= 0")
-            what = f"population '{self.name}': {self.definition.refractory}"
-            self.ref_time = to_steps(duration, dt, "refractory", what) * dt  # Brian2's rule, as lif.py
+            if self.spike_timing == "precise":
+                self.ref_time = np.asarray(duration, float)
+            else:  # whole steps by Brian2's rule
+                owner = f"population '{self.name}': {sympy.sstr(system.refractory)}"
+                self.ref_time = to_steps(duration, dt, "refractory", owner) * dt
+        self._check_reset(numeric)
+
+    def _check_reset(self, numeric) -> None:
+        """Refuse a reset that lands above the threshold ``x > theta`` (it would fire in every step)."""
+        system = self.system
+        threshold = system.threshold
+        if not isinstance(threshold, sympy.StrictGreaterThan) or not isinstance(threshold.lhs, sympy.Symbol):
+            return
+        parameters = {system.symbol(p) for p in system.parameters}
+        for statement in system.reset:
+            if statement.target != threshold.lhs.name or statement.op != "=" \
+                    or (statement.expr.free_symbols | threshold.rhs.free_symbols) - parameters:
+                continue
+            theta = emit.evaluate(threshold.rhs, numeric, self.n)
+            value = emit.evaluate(statement.expr, numeric, self.n)
+            if np.any(theta <= value):
+                key = min((s.name for s in threshold.rhs.free_symbols), default=None)
+                unit = brian2_unit(system.dims[statement.target])
+                raise ParameterError(f"population '{self.name}': {sympy.sstr(threshold.rhs)}",
+                                     f"{float(np.min(theta)):g} {unit}",
+                                     f"a threshold above {sympy.sstr(statement.expr)} "
+                                     f"({float(np.max(value)):g} {unit})",
+                                     owner=("population", self.name), key=f"params.{key}" if key else None)
 
     #: Stability limits of the explicit methods on the negative real axis (|lambda| dt).
     STABILITY: ClassVar[dict[str, float]] = {"euler": 2.0, "rk2": 2.0, "rk4": 2.785}
@@ -788,6 +927,9 @@ class EquationPopulation(Population):
 
     def emit_update(self, w: CodeWriter) -> None:
         """The update loop of this population (see the module docstring)."""
+        if self.spike_timing == "precise":
+            self._emit_precise(w)
+            return
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
         self.lookups: dict[str, emit.Table] = {}
@@ -834,6 +976,10 @@ class EquationPopulation(Population):
             final = self._emit_adaptive(w, body, names, header, constant, constant_names, zero, q)
         else:
             final = self._emit_fixed(w, body, names, header, constant, constant_names, zero, q)
+        for index, statement in enumerate(system.clamp):
+            value = emit.Printer(dict(names, **final), self.lookups)(statement.value(system.symbol(statement.target)))
+            body.append(f"{q}{statement.target}_k{index} = {value}")
+            final[statement.target] = f"{q}{statement.target}_k{index}"
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
             for s in sorted(system.unless_refractory):
                 body.append(f"{q}{s}_c = {names[s]} if {q}refr else {final[s]}")
@@ -940,6 +1086,55 @@ class EquationPopulation(Population):
         lines += [f"while {q}_tt < dt:", *["    " + line for line in inner], f"{h_step}[i] = {q}_hp"]
         body += lines
         return {s: names[s] for s in system.states}
+    def _emit_precise(self, w: CodeWriter) -> None:
+        """Nengo's LIF step (``PreciseForm``): the state is integrated over the part of the step after
+        the refractory period ends, a crossing of the threshold is dated inside the step and the
+        refractory period starts there. One sequential loop (it counts the spikes)."""
+        system, q = self.system, w.prefix(self) + "__"
+        form = precise_form(system, self.method)
+        assert not isinstance(form, str)  # checked in _spike_timing
+        arr = (lambda local: w.ref(self, local))
+        for line in emit.IMPORTS:
+            w.add_import(line)
+        names = {key: w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype))
+                 for key in self.values}
+        names["i_ext"] = f"{arr('i_ext')}[i]" if self.has_input else "0.0"
+        names["dt"] = "dt"
+        a = emit.evaluate(form.a, self.numeric, self.n)
+
+        def derived(key, values):
+            return w.value(self, f"c_{key}", np.asarray(values, float).astype(self.dtype))
+
+        x, ref = f"{q}{form.state}", f"{q}ref"
+        inf, tau, decay = f"{q}{form.state}inf", derived("tau", -1.0 / a), derived("decay", np.exp(a * self.dt))
+        printer = emit.Printer(names)
+        theta = printer(form.theta)
+        names[form.state] = x
+        body = [f"{ref} = {arr('ref_left')}[i]",
+                f"{q}active = min(max(dt - {ref}, 0.0), dt)",
+                f"{arr('ref_left')}[i] = {ref} - dt",
+                f"{inf} = {printer(sympy.expand(-form.b / form.a))}",
+                f"{x} = {arr(form.state)}[i]",
+                f"if {q}active == dt:",
+                f"    {x} = {inf} + ({x} - {inf}) * {decay}",
+                f"elif {q}active > 0.0:",
+                f"    {x} = {inf} + ({x} - {inf}) * math.exp(-{q}active / {tau})"]
+        for statement in system.clamp:
+            body.append(f"{q}{statement.target} = {printer(statement.value(system.symbol(statement.target)))}")
+        ref_time = w.value(self, "ref_time", self.ref_time.astype(self.dtype))
+        body += [f"if {q}active > 0.0 and {x} > {theta}:",
+                 f"    {arr('spikes')}[{q}count] = i",
+                 f"    {q}count += 1",
+                 f"    {arr('ref_left')}[i] = {ref_time} + {tau} * math.log1p(({x} - {theta}) / ({theta} - {inf}))"]
+        for statement in system.reset:
+            body.append(f"    {q}{statement.target} = {printer(statement.value(system.symbol(statement.target)))}")
+        body.append(f"{arr(form.state)}[i] = {x}")
+        header = [f"#   {inf} = {sympy.sstr(sympy.expand(-form.b / form.a))}, tau = {sympy.sstr(-1 / form.a)}, "
+                  f"decay = exp(-dt/tau); crossing {sympy.sstr(form.theta)}"]
+        w.add_lines("update", self, [*header, f"{q}count = 0", f"for i in range({self.n}):",
+                                     *("    " + line for line in body)],
+                    f"model '{self.definition.name}', {self.n} neurons, exact, precise spike timing")
+        w.add_lines("update", self, f"{arr('nspk')}[0] = {q}count")
 
     # -- recording -----------------------------------------------------------------------------
     def recordable(self) -> list[str]:
@@ -1037,7 +1232,7 @@ def _load_builtin() -> None:
 
 
 NEURON_KEYS = ("name", "doc", "convention", "equations", "parameters", "inputs", "initial", "threshold", "reset",
-               "refractory", "method", "max_dt")
+               "refractory", "method", "max_dt", "clamp", "options")
 SYNAPSE_KEYS = ("name", "doc", "kind", "equations", "parameters", "on_pre", "output", "weight", "target", "value")
 
 

@@ -76,6 +76,17 @@ def activation_values(name: str, x, tau_rc: float = 0.02, tau_ref: float = 0.002
     return _apply(code, x.ravel(), tau_rc, tau_ref).reshape(x.shape)
 
 
+def lif_rate(j, tau_rc=0.02, tau_ref=0.002):
+    """Analytic firing rate (Hz) of the dimensionless LIF (``lif_dimensionless``) for constant input ``j``.
+
+    ``r = 1 / (tau_ref + tau_rc * log1p(1/(j - 1)))`` for ``j > 1``, else 0 (equal to the
+    literature's ``1/(tau_ref - tau_rc ln(1 - 1/j))``; log1p keeps it accurate near ``j = 1``). The
+    course notes print ``1/(tau_m ln(1 - v_in))``, which drops the refractory period and inverts
+    the argument of the logarithm; this follows the literature (Eliasmith & Anderson 2003).
+    """
+    return activation_values("lif", j, tau_rc, tau_ref)  # the rate units' compiled curve: one definition
+
+
 @numba.njit(cache=True)
 def _apply(code, x, tau_rc, tau_ref):
     out = np.empty_like(x)
