@@ -1,7 +1,7 @@
 """Predictive coding with LIF populations in rate-coded form (linear activation; relaxation only).
 
 Every quantity ``q`` of the rate network (the value ``x_l`` of a free layer, the error ``e_l`` of
-layer ``l >= 1``) is a push-pull pair of :class:`~neurosim.core.neurons.lif.LIFDimensionless`
+layer ``l >= 1``) is a push-pull pair of ``lif_dimensionless``
 populations in one population of ``2 m`` neurons per unit: the ``m`` positive neurons receive
 ``J = J_bias + gain q``, the ``m`` negative ones ``J_bias - gain q``. A linear decoder reads
 ``q = (r_+ - r_-) / (2 m gain r'(J_bias))`` from their lowpass-filtered spike trains (``r'`` the
@@ -24,14 +24,15 @@ import numpy as np
 
 from ..core.dense import DenseProjection
 from ..core.network import Network
-from ..core.neurons.lif import LIFDimensionless, lif_rate
+from ..core.neurons import make_population
+from ..core.neurons.rate import lif_rate
 from ..core.simulator import Simulator
 from ..errors import ParameterError
 from ..units import quantity, si_floats
 from .data import check_count
 from .predictive_coding import PredictiveCodingNetwork
 
-TAU_RC, TAU_REF = 0.02, 0.002  # LIFDimensionless defaults (s)
+TAU_RC, TAU_REF = 0.02, 0.002  # lif_dimensionless defaults (s)
 
 
 def slope(j_bias) -> np.ndarray:
@@ -83,8 +84,8 @@ class SpikingRelaxation:
                 unit_constant = np.tile(np.repeat(constant, self.m), 2)
                 j = np.tile(rng.uniform(*j_bias, n * self.m), 2)  # heterogeneous: no common frequency to lock to
                 self.decoders[key] = sign / (2 * self.m * self.gain * slope(j))
-                pops[key] = net.add(LIFDimensionless(
-                    f"{key[0]}{key[1]}", 2 * n * self.m, spike_timing="precise",
+                pops[key] = net.add(make_population(
+                    "lif_dimensionless", f"{key[0]}{key[1]}", 2 * n * self.m, spike_timing="precise",
                     params={"bias": j + self.gain * sign * unit_constant},
                     initial={"v": rng.uniform(0.0, 1.0, 2 * n * self.m)}))
             self.pops = pops

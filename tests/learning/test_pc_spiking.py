@@ -38,7 +38,7 @@ def test_clamped_relaxation_reaches_the_rate_networks_fixed_point(gamma):
 
 
 def test_slope_is_the_derivative_of_the_lif_rate_curve():
-    from neurosim.core.neurons.lif import lif_rate
+    from neurosim.core.neurons.rate import lif_rate
 
     j = np.array([1.5, 3.0, 6.0])
     numeric = (lif_rate(j + 1e-6) - lif_rate(j - 1e-6)) / 2e-6

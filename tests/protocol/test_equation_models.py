@@ -77,7 +77,8 @@ def test_builtin_model_by_name_with_unit_checked_params(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: adex, params: {tau_W: 2 ms}}")
     assert "tau_W = '2 ms': expected a parameter of model 'adex' (did you mean 'tau_w'?)" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, gate_tables: true}")
-    assert "model 'adex' has no option 'gate_tables' (did you mean 'tables'?); its options: method, tables" in str(exc)
+    assert ("model 'adex' has no option 'gate_tables' (did you mean 'tables'?); its options: method, tables, "
+            "tolerance") in str(exc)
     path = protocol(tmp_path, population="{n: 1, model: adex, method: exact}")
     path.write_text(path.read_text().replace("variable: v_th", "variable: w"))
     with pytest.raises(ProtocolError) as info:
@@ -190,7 +191,7 @@ def test_population_options_are_the_models_own(tmp_path):
     assert ("network.populations.P.spike_timeing: model 'lif_dimensionless' has no option 'spike_timeing' "
             "(did you mean 'spike_timing'?); its options: method, tables, spike_timing") in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, spike_timing: precise}")
-    assert "model 'adex' has no option 'spike_timing'; its options: method, tables" in str(exc)
+    assert "model 'adex' has no option 'spike_timing'; its options: method, tables, tolerance" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: poisson, rate: 5 Hz, method: exact}")
     assert "model 'poisson' has no option 'method'; its options: none" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: mine, parms: {}}", model_text=MODEL.format(name="mine"))
