@@ -4,8 +4,9 @@
   (``exp(-dt/tau_m)``, ``1/C_m``) by a named constant whose values are computed once at build
   with numpy (:func:`evaluate`); the caller turns homogeneous ones into literals.
 - :func:`common` runs sympy's common-subexpression elimination over what remains.
-- :class:`Printer` writes expressions as scalar Python: ``math`` functions, small integer powers
-  as products, conditions as ``a if c else b`` selects (branch-free: the loop vectorises).
+- :class:`Printer` writes expressions as scalar Python: ``math`` functions (``exp`` as
+  :func:`~neurosim.equations.vexp.vexp` unless told otherwise), small integer powers as products,
+  conditions as ``a if c else b`` selects (branch-free: the loop vectorises).
 """
 from __future__ import annotations
 
@@ -104,10 +105,12 @@ def evaluate(expr: sympy.Expr, values: dict[sympy.Symbol, np.ndarray], n: int) -
 
 
 class Printer:
-    """Scalar Python for a sympy expression; ``names`` maps symbol names to code."""
+    """Scalar Python for a sympy expression; ``names`` maps symbol names to code, ``exp`` is the
+    name of the exponential function (``"vexp"`` or ``"math.exp"``)."""
 
-    def __init__(self, names: dict[str, str]):
+    def __init__(self, names: dict[str, str], exp: str = "vexp"):
         self.names = names
+        self.exp = exp
 
     def __call__(self, expr) -> str:
         p = self
@@ -159,7 +162,7 @@ class Printer:
             if exponent == -sympy.Rational(1, 2):
                 return f"(1.0 / math.sqrt({p(base)}))"
             return f"({p(base)} ** {p(exponent)})"
-        functions = {sympy.exp: "math.exp", sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p",
+        functions = {sympy.exp: self.exp, sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p",
                      expm1: "math.expm1", sympy.sin: "math.sin", sympy.cos: "math.cos", sympy.tan: "math.tan",
                      sympy.sinh: "math.sinh", sympy.cosh: "math.cosh", sympy.tanh: "math.tanh",
                      sympy.atan: "math.atan", exprel: "exprel_kernel", sympy.Abs: "abs"}
