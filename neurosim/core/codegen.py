@@ -124,14 +124,14 @@ class CodeWriter:
     #: owns a range of targets; results do not depend on the thread count).
     PARALLEL_MIN_TARGETS = 10_000
 
-    #: The exponential of generated updates: ``vexp`` (vectorisable, within 1 ulp) or ``libm``
-    #: (``math.exp``, a call that keeps the loop scalar; within 0.5 ulp).
+    #: The exponentials of generated neuron updates (``exp``): ``vexp`` (:mod:`neurosim.equations.vexp`,
+    #: vectorisable, within 1 ulp) or ``libm`` (``math.exp``, a call that keeps the loop scalar).
     EXP = {"vexp": ("vexp", "from neurosim.equations.vexp import vexp"), "libm": ("math.exp", "import math")}
 
     def __init__(self, threads: int = 1, inline_constants: bool = True, exp: str = "vexp"):
         self.threads = threads
         self.inline_constants = inline_constants
-        self.exp_function, self._exp_import = self.EXP[exp]
+        self.exp = exp
         self._args: dict[str, object] = {}        # argument name -> value (array, Generator, number)
         self._chunk_args: dict[str, ChunkArgument] = {}  # argument name -> component, refreshed per chunk
         self._locals: dict[str, str] = {}         # local variable name -> initial expression
@@ -175,10 +175,11 @@ class CodeWriter:
         """Module-level imports of the generated code (``"from neurosim.core.synapses import deliver"``)."""
         self._imports.update(lines)
 
-    def exp(self) -> str:
-        """The name of the exponential generated code calls (see :data:`EXP`); adds its import."""
-        self.add_import(self._exp_import)
-        return self.exp_function
+    def exp_call(self) -> str:
+        """The name of the exponential function generated updates call (:data:`EXP`); adds its import."""
+        name, line = self.EXP[self.exp]
+        self.add_import(line)
+        return name
 
     def add_definition(self, source: str) -> None:
         """A module-level function generated for a component (its source)."""

@@ -4,8 +4,8 @@
   (``exp(-dt/tau_m)``, ``1/C_m``) by a named constant whose values are computed once at build
   with numpy (:func:`evaluate`); the caller turns homogeneous ones into literals.
 - :func:`common` runs sympy's common-subexpression elimination over what remains.
-- :class:`Printer` writes expressions as scalar Python: ``math`` functions (``exp`` as
-  :func:`~neurosim.equations.vexp.vexp` unless told otherwise), small integer powers as products,
+- :class:`Printer` writes expressions as scalar Python: ``math`` functions (``exp`` and ``exprel``
+  vectorisable for neuron updates: :mod:`neurosim.equations.vexp`), small integer powers as products,
   conditions as ``a if c else b`` selects (branch-free: the loop vectorises).
 """
 from __future__ import annotations
@@ -30,8 +30,11 @@ def exprel_kernel(x):
     return math.expm1(x) / x
 
 
-#: Imports the generated code needs for the functions the printer emits.
-IMPORTS = ("import math", "from neurosim.equations.emit import exprel_kernel")
+def imports(exp: str = "libm") -> tuple[str, ...]:
+    """Imports the generated code needs for the functions a ``Printer(names, exp)`` emits."""
+    if exp == "vexp":
+        return "import math", "from neurosim.equations.vexp import vexp, vexpm1, vexprel"
+    return "import math", "from neurosim.equations.emit import exprel_kernel"
 
 
 def hoist(exprs: list[sympy.Expr], constant: set[sympy.Symbol], prefix: str = "_c"):
@@ -105,12 +108,13 @@ def evaluate(expr: sympy.Expr, values: dict[sympy.Symbol, np.ndarray], n: int) -
 
 
 class Printer:
-    """Scalar Python for a sympy expression; ``names`` maps symbol names to code, ``exp`` is the
-    name of the exponential function (``"vexp"`` or ``"math.exp"``)."""
+    """Scalar Python for a sympy expression; ``names`` maps symbol names to code. ``exp``: ``"libm"``
+    prints ``exp`` and ``exprel`` as ``math.exp`` and :func:`exprel_kernel` (calls, which keep a
+    loop scalar), ``"vexp"`` (also ``expm1``) as the vectorisable functions of :mod:`neurosim.equations.vexp`."""
 
-    def __init__(self, names: dict[str, str], exp: str = "vexp"):
+    def __init__(self, names: dict[str, str], exp: str = "libm"):
         self.names = names
-        self.exp = exp
+        self.vectorised = {"libm": False, "vexp": True}[exp]
 
     def __call__(self, expr) -> str:
         p = self
@@ -162,10 +166,13 @@ class Printer:
             if exponent == -sympy.Rational(1, 2):
                 return f"(1.0 / math.sqrt({p(base)}))"
             return f"({p(base)} ** {p(exponent)})"
-        functions = {sympy.exp: self.exp, sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p",
-                     expm1: "math.expm1", sympy.sin: "math.sin", sympy.cos: "math.cos", sympy.tan: "math.tan",
-                     sympy.sinh: "math.sinh", sympy.cosh: "math.cosh", sympy.tanh: "math.tanh",
-                     sympy.atan: "math.atan", exprel: "exprel_kernel", sympy.Abs: "abs"}
+        functions = {sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p", sympy.sin: "math.sin",
+                     sympy.cos: "math.cos", sympy.tan: "math.tan", sympy.sinh: "math.sinh",
+                     sympy.cosh: "math.cosh", sympy.tanh: "math.tanh", sympy.atan: "math.atan", sympy.Abs: "abs"}
+        if self.vectorised:
+            functions.update({sympy.exp: "vexp", expm1: "vexpm1", exprel: "vexprel"})
+        else:
+            functions.update({sympy.exp: "math.exp", expm1: "math.expm1", exprel: "exprel_kernel"})
         if expr.func in functions:
             if expr.func is sympy.log and len(expr.args) > 1:
                 return f"(math.log({p(expr.args[0])}) / math.log({p(expr.args[1])}))"

@@ -1,4 +1,5 @@
-"""``vexp(x)``: exp written in arithmetic that LLVM vectorises, for the generated step loops.
+"""``vexp(x)``, ``vexpm1(x)``, ``vexprel(x)``: exp written in arithmetic that LLVM vectorises, for
+the generated step loops.
 
 ``math.exp`` compiles to a call into libm, which keeps a loop scalar (Numba has no SVML here).
 ``vexp`` inlines into the loop and uses only multiplies, adds, selects, an integer add/shift and
@@ -52,8 +53,8 @@ def _from_bits(typingctx, i):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def vexp(x):
-    """``exp(x)`` of a float64 within 1 ulp, branch-free (see the module docstring)."""
+def _reduced(x):
+    """``(s, a, b, c)`` with ``exp(x) = (1 + s) a b``: ``s = exp(r) - 1``, ``a b = 2**k``, ``c = 1/b``."""
     x = X_MAX if x > X_MAX else x  # selects that keep nan
     x = X_MIN if x < X_MIN else x
     shifted = x * LOG2E + SHIFTER
@@ -70,7 +71,28 @@ def vexp(x):
     q = C4 + r * q
     q = C3 + r * q
     q = C2 + r * q
-    p = 1.0 + (r + r * r * q)
     n = _bits(shifted) - _bits(SHIFTER)  # k as an integer, |k| <= 1077
     half = n >> 1
-    return p * _from_bits((half + 1023) << 52) * _from_bits((n - half + 1023) << 52)
+    return (r + r * r * q, _from_bits((half + 1023) << 52), _from_bits((n - half + 1023) << 52),
+            _from_bits((1023 - (n - half)) << 52))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def vexp(x):
+    """``exp(x)`` of a float64 within 1 ulp, branch-free (see the module docstring)."""
+    s, a, b, _ = _reduced(x)
+    return (1.0 + s) * a * b
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def vexpm1(x):
+    """``exp(x) - 1`` of a float64 within 2 ulp, branch-free: ``(a s + (a - 1/b)) b`` with
+    ``a b = 2**k`` (``a - 1/b`` is exact for ``|k| <= 52``, and ``s`` alone for ``k = 0``, near 0)."""
+    s, a, b, c = _reduced(x)
+    return (a * s + (a - c)) * b
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def vexprel(x):
+    """``(exp(x) - 1)/x`` with its limit 1 at ``x = 0``, branch-free (no division by 0 is formed)."""
+    return 1.0 if x == 0.0 else vexpm1(x) / (x if x != 0.0 else 1.0)

@@ -415,7 +415,7 @@ class EquationPopulation(Population):
                       f"{inside} = ({pos} >= 0.0) & ({pos} < {rows - 1}.0)",
                       f"{j} = int({pos}) if {inside} else 0",
                       f"{f} = {pos} - {j}"]
-            printer = emit.Printer(names, w.exp())
+            printer = emit.Printer(names, w.exp)
             for column, (expr, symbol) in enumerate(found.items()):
                 names[symbol.name] = f"{q}{symbol.name.lstrip('_')}"
                 lines.append(f"{names[symbol.name]} = ({t}[{j}, {column}] + {f} * ({t}[{j} + 1, {column}] - "
@@ -671,7 +671,7 @@ class EquationPopulation(Population):
         """The update loop of this population (see the module docstring)."""
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
-        for line in emit.IMPORTS:
+        for line in emit.imports(w.exp):
             w.add_import(line)
         constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
         names: dict[str, str] = {}
@@ -702,7 +702,7 @@ class EquationPopulation(Population):
         for symbol in step.matrices:
             names[symbol.name] = constant(symbol, None)
         if refractory and system.refractory_is_condition:
-            body.append(f"{q}refr = {emit.Printer(names, w.exp())(system.refractory)}")
+            body.append(f"{q}refr = {emit.Printer(names, w.exp)(system.refractory)}")
         targets = [sympy.Symbol(f"_new_{s}", real=True) for s in system.states]
         assignments = [*step.assignments, *zip(targets, [step.new[s] for s in system.states], strict=True)]
         # exact simplifications: no stimulus means i_ext = 0; parameters that are 0 everywhere vanish
@@ -720,7 +720,7 @@ class EquationPopulation(Population):
             exprs, lookups = self._tabulate(w, exprs, hoisted, constant_names, names, q)
             body += lookups
         assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
-        printer = emit.Printer(names, w.exp())
+        printer = emit.Printer(names, w.exp)
         for target, expr in assignments:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
             body.append(f"{names[target.name]} = {printer(expr)}")
@@ -731,11 +731,11 @@ class EquationPopulation(Population):
                 final[s] = f"{q}{s}_c"
         if system.threshold is not None:
             new_names = dict(names, **final)
-            cond = emit.Printer(new_names, w.exp())(system.threshold)
+            cond = emit.Printer(new_names, w.exp)(system.threshold)
             body.append(f"{q}spike = (not {q}refr) & {cond}" if refractory else f"{q}spike = {cond}")
             for index, statement in enumerate(system.reset):
                 current = dict(names, **final)
-                value = emit.Printer(current, w.exp())(statement.value(system.symbol(statement.target)))
+                value = emit.Printer(current, w.exp)(statement.value(system.symbol(statement.target)))
                 local = f"{q}{statement.target}_r{index}"
                 body.append(f"{local} = {value} if {q}spike else {final[statement.target]}")
                 final[statement.target] = local
@@ -747,7 +747,7 @@ class EquationPopulation(Population):
             body.append(f"{arr(s)}[i] = {final[s]}" if s not in self.row_of else
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
         if self.rate_output is not None:
-            body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final), w.exp())(self.rate_output)}")
+            body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final), w.exp)(self.rate_output)}")
         w.add_lines("update", self, header + [f"for i in {w.loop(self.n)}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
@@ -797,9 +797,9 @@ class EquationPopulation(Population):
         names["t"], names["dt"] = "(step * dt)", "dt"
         for key in self.values:
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype), index)
-        for line in emit.IMPORTS:
+        for line in emit.imports(w.exp):
             w.add_import(line)
-        return emit.Printer(names, w.exp())(expr)
+        return emit.Printer(names, w.exp)(expr)
 
 
 # -- registry ------------------------------------------------------------------------------------

@@ -371,7 +371,7 @@ class _HHBase(Population):
                  f"{q}gtot = {q}gna + {q}gk + {k('g_leak')} + {g_syn}",
                  (f"{q}vinf = ({q}gna * {k('e_na')} + {q}gk * {k('e_k')} + {k('g_leak')} * {k('e_leak')} "
                   f"+ {drive}) / {q}gtot"),
-                 f"{q}v1 = {q}vinf + ({q}v0 - {q}vinf) * {w.exp()}(-{q}gtot * dt / {k('cm')})",
+                 f"{q}v1 = {q}vinf + ({q}v0 - {q}vinf) * {w.exp_call()}(-{q}gtot * dt / {k('cm')})",
                  f"{v}[i] = {q}v1",
                  f"{arr('m')}[i] = {q}minf + ({q}m0 - {q}minf) * {q}mdec",
                  f"{arr('h')}[i] = {q}hinf + ({q}h0 - {q}hinf) * {q}hdec",

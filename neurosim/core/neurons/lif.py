@@ -146,7 +146,7 @@ class _LIFBase(Population):
                     for s in rows if bank.ge_coef[s] or bank.i_coef[s]])
                 body += [f"{q}leak = 1.0 + {k('r_m')} * ({g})",
                          f"{q}vinf = ({k('v_rest')} + {k('r_m')} * ({drive})) / {q}leak",
-                         f"{q}vint = {q}vinf + ({v}[i] - {q}vinf) * {w.exp()}(-dt * {q}leak / {k('tau_m')})"]
+                         f"{q}vint = {q}vinf + ({v}[i] - {q}vinf) * {w.exp_call()}(-dt * {q}leak / {k('tau_m')})"]
             else:
                 coupled = "".join(f" + {w.value(self, f'k_coupling{s}', self.kernel['coupling'][s].astype(self.dtype))}"
                                   f" * {q}z{s}" for s in rows)
