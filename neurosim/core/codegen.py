@@ -126,7 +126,8 @@ class CodeWriter:
 
     #: The exponentials of generated neuron updates (``exp``): ``vexp`` (:mod:`neurosim.equations.vexp`,
     #: vectorisable, within 1 ulp) or ``libm`` (``math.exp``, a call that keeps the loop scalar).
-    EXP = {"vexp": ("vexp", "from neurosim.equations.vexp import vexp"), "libm": ("math.exp", "import math")}
+    EXP: typing.ClassVar[dict[str, tuple[str, str]]] = {
+        "vexp": ("vexp", "from neurosim.equations.vexp import vexp"), "libm": ("math.exp", "import math")}
 
     def __init__(self, threads: int = 1, inline_constants: bool = True, exp: str = "vexp"):
         self.threads = threads
@@ -284,7 +285,8 @@ class CodeWriter:
         # error_model "numpy": a float division by zero gives inf or nan (caught by the simulator's
         # check of the state after each chunk) instead of a ZeroDivisionError test per division,
         # whose branch keeps LLVM from vectorising a loop that divides (conductance LIF, HH)
-        body = ["@numba.njit(cache=True, nogil=True, error_model=\"numpy\"" + (", parallel=True" if parallel else "") + ")",
+        options = "cache=True, nogil=True, error_model=\"numpy\"" + (", parallel=True" if parallel else "")
+        body = [f"@numba.njit({options})",
                 f"def run_chunk(step0, n_steps, dt, {', '.join(signature)}):"]
         body += [f"    {name} = {init}" for name, init in self._locals.items()]
         body += ["    for k in range(n_steps):", "        step = step0 + k"]

@@ -59,8 +59,7 @@ class Simulator:
     loop as arguments instead of literals, so that networks differing only in parameter values
     (sweep points) reuse one compiled loop (see :class:`~neurosim.core.codegen.CodeWriter`).
     ``exp`` is the exponential of the neuron updates: ``"vexp"`` (:mod:`neurosim.equations.vexp`,
-    vectorisable, within 1 ulp) or ``"libm"`` (``math.exp``, within 0.5 ulp, the loop stays
-    scalar; bitwise the arithmetic of Brian2's and NEST's builds).
+    vectorisable, within 1 ulp) or ``"libm"`` (``math.exp``, within 0.5 ulp; the loop stays scalar).
     """
 
     def __init__(self, network: Network, dt="0.1 ms", dtype: str = "float64", threads: int = 1,
