@@ -124,9 +124,15 @@ class CodeWriter:
     #: owns a range of targets; results do not depend on the thread count).
     PARALLEL_MIN_TARGETS = 10_000
 
-    def __init__(self, threads: int = 1, inline_constants: bool = True):
+    #: The exponentials of generated neuron updates (``exp``): ``vexp`` (:mod:`neurosim.equations.vexp`,
+    #: vectorisable, within 1 ulp) or ``libm`` (``math.exp``, a call that keeps the loop scalar).
+    EXP: typing.ClassVar[dict[str, tuple[str, str]]] = {
+        "vexp": ("vexp", "from neurosim.equations.vexp import vexp"), "libm": ("math.exp", "import math")}
+
+    def __init__(self, threads: int = 1, inline_constants: bool = True, exp: str = "vexp"):
         self.threads = threads
         self.inline_constants = inline_constants
+        self.exp = exp
         self._args: dict[str, object] = {}        # argument name -> value (array, Generator, number)
         self._chunk_args: dict[str, ChunkArgument] = {}  # argument name -> component, refreshed per chunk
         self._locals: dict[str, str] = {}         # local variable name -> initial expression
@@ -169,6 +175,12 @@ class CodeWriter:
     def add_import(self, *lines: str) -> None:
         """Module-level imports of the generated code (``"from neurosim.core.synapses import deliver"``)."""
         self._imports.update(lines)
+
+    def exp_call(self) -> str:
+        """The name of the exponential function generated updates call (:data:`EXP`); adds its import."""
+        name, line = self.EXP[self.exp]
+        self.add_import(line)
+        return name
 
     def add_definition(self, source: str) -> None:
         """A module-level function generated for a component (its source)."""
@@ -270,7 +282,11 @@ class CodeWriter:
             per_copy = {name for name, value in self.args.items() if id(value) in self.per_copy}
             per_copy |= {name for name, component in self.chunk_args.items() if id(component) in self.per_copy}
         signature = [f"{name}__copies" if name in per_copy else name for name in names]
-        body = ["@numba.njit(cache=True, nogil=True" + (", parallel=True" if parallel else "") + ")",
+        # error_model "numpy": a float division by zero gives inf or nan (caught by the simulator's
+        # check of the state after each chunk) instead of a ZeroDivisionError test per division,
+        # whose branch keeps LLVM from vectorising a loop that divides (conductance LIF, HH)
+        options = "cache=True, nogil=True, error_model=\"numpy\"" + (", parallel=True" if parallel else "")
+        body = [f"@numba.njit({options})",
                 f"def run_chunk(step0, n_steps, dt, {', '.join(signature)}):"]
         body += [f"    {name} = {init}" for name, init in self._locals.items()]
         body += ["    for k in range(n_steps):", "        step = step0 + k"]

@@ -58,10 +58,13 @@ class Simulator:
     ``inline_constants`` False passes homogeneous parameters and receptor coefficients to the
     loop as arguments instead of literals, so that networks differing only in parameter values
     (sweep points) reuse one compiled loop (see :class:`~neurosim.core.codegen.CodeWriter`).
+    ``exp`` is the exponential of the neuron updates: ``"vexp"`` (:mod:`neurosim.equations.vexp`,
+    vectorisable, within 1 ulp) or ``"libm"`` (``math.exp``, within 0.5 ulp; the loop stays scalar).
     """
 
     def __init__(self, network: Network, dt="0.1 ms", dtype: str = "float64", threads: int = 1,
-                 target_chunk_seconds: float = 0.25, jit: bool = True, inline_constants: bool = True):
+                 target_chunk_seconds: float = 0.25, jit: bool = True, inline_constants: bool = True,
+                 exp: str = "vexp"):
         if isinstance(dt, (str, ureg.Quantity, int, float, np.integer, np.floating)) and not isinstance(dt, bool):
             dt = quantity(dt, "time", "dt")  # "0.1 ms", 0.1 * neurosim.ms; SI floats in si_floats()
         if not isinstance(dt, float) or not np.isfinite(dt) or dt <= 0:
@@ -81,6 +84,9 @@ class Simulator:
         if not isinstance(inline_constants, bool):
             raise ParameterError("inline_constants", inline_constants, "True or False")
         self.inline_constants = inline_constants
+        if exp not in CodeWriter.EXP:
+            raise ParameterError("exp", exp, f"one of {list(CodeWriter.EXP)}")
+        self.exp = exp
         self._chunk = None
         self.reset()
 
@@ -160,7 +166,7 @@ class Simulator:
                 raise ParameterError("monitor", f"{key[0]} of '{key[1]}' {key[2]}".strip(),
                                      "one monitor per kind and variable")
             seen.add(key)
-        writer = CodeWriter(self.threads, self.inline_constants)
+        writer = CodeWriter(self.threads, self.inline_constants, self.exp)
         if batched:
             writer.batch = net.batch
             for value in batch.per_copy_arguments(net):

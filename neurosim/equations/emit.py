@@ -4,8 +4,9 @@
   (``exp(-dt/tau_m)``, ``1/C_m``) by a named constant whose values are computed once at build
   with numpy (:func:`evaluate`); the caller turns homogeneous ones into literals.
 - :func:`common` runs sympy's common-subexpression elimination over what remains.
-- :class:`Printer` writes expressions as scalar Python: ``math`` functions, small integer powers
-  as products, conditions as ``a if c else b`` selects (branch-free: the loop vectorises).
+- :class:`Printer` writes expressions as scalar Python: ``math`` functions (``exp`` and ``exprel``
+  vectorisable for neuron updates: :mod:`neurosim.equations.vexp`), small integer powers as products,
+  conditions as ``a if c else b`` selects (branch-free: the loop vectorises).
 """
 from __future__ import annotations
 
@@ -37,8 +38,12 @@ def table_at(table, column, position):
     return table[j, column] + (position - j) * (table[j + 1, column] - table[j, column])
 
 
-#: Imports the generated code needs for the functions the printer emits.
-IMPORTS = ("import math", "from neurosim.equations.emit import exprel_kernel, table_at")
+def imports(exp: str = "libm") -> tuple[str, ...]:
+    """Imports the generated code needs for the functions a ``Printer(names, tables, exp)`` emits."""
+    if exp == "vexp":
+        return ("import math", "from neurosim.equations.emit import table_at",
+                "from neurosim.equations.vexp import vexp, vexpm1, vexprel")
+    return "import math", "from neurosim.equations.emit import exprel_kernel, table_at"
 
 
 class TableLookup(sympy.Function):
@@ -129,10 +134,14 @@ def evaluate(expr: sympy.Expr, values: dict[sympy.Symbol, np.ndarray], n: int) -
 
 
 class Printer:
-    """Scalar Python for a sympy expression; ``names`` maps symbol names to code."""
+    """Scalar Python for a sympy expression; ``names`` maps symbol names to code, ``tables`` table
+    tags to their :class:`Table`. ``exp``: ``"libm"``
+    prints ``exp`` and ``exprel`` as ``math.exp`` and :func:`exprel_kernel` (calls, which keep a
+    loop scalar), ``"vexp"`` (also ``expm1``) as the vectorisable functions of :mod:`neurosim.equations.vexp`."""
 
-    def __init__(self, names: dict[str, str], tables: dict[str, Table] | None = None):
+    def __init__(self, names: dict[str, str], tables: dict[str, Table] | None = None, exp: str = "libm"):
         self.names, self.tables = names, tables or {}
+        self.vectorised = {"libm": False, "vexp": True}[exp]
 
     def __call__(self, expr) -> str:
         p = self
@@ -191,10 +200,13 @@ class Printer:
             if exponent == -sympy.Rational(1, 2):
                 return f"(1.0 / math.sqrt({p(base)}))"
             return f"({p(base)} ** {p(exponent)})"
-        functions = {sympy.exp: "math.exp", sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p",
-                     expm1: "math.expm1", sympy.sin: "math.sin", sympy.cos: "math.cos", sympy.tan: "math.tan",
-                     sympy.sinh: "math.sinh", sympy.cosh: "math.cosh", sympy.tanh: "math.tanh",
-                     sympy.atan: "math.atan", exprel: "exprel_kernel", sympy.Abs: "abs"}
+        functions = {sympy.log: "math.log", log10: "math.log10", log1p: "math.log1p", sympy.sin: "math.sin",
+                     sympy.cos: "math.cos", sympy.tan: "math.tan", sympy.sinh: "math.sinh",
+                     sympy.cosh: "math.cosh", sympy.tanh: "math.tanh", sympy.atan: "math.atan", sympy.Abs: "abs"}
+        if self.vectorised:
+            functions.update({sympy.exp: "vexp", expm1: "vexpm1", exprel: "vexprel"})
+        else:
+            functions.update({sympy.exp: "math.exp", expm1: "math.expm1", exprel: "exprel_kernel"})
         if expr.func in functions:
             if expr.func is sympy.log and len(expr.args) > 1:
                 return f"(math.log({p(expr.args[0])}) / math.log({p(expr.args[1])}))"

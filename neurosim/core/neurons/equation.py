@@ -933,7 +933,7 @@ class EquationPopulation(Population):
         system, step, q = self.system, self.step, w.prefix(self) + "__"
         arr = (lambda local: w.ref(self, local))
         self.lookups: dict[str, emit.Table] = {}
-        for line in emit.IMPORTS:
+        for line in emit.imports(w.exp):
             w.add_import(line)
         constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
         names: dict[str, str] = {}
@@ -967,7 +967,7 @@ class EquationPopulation(Population):
         for symbol in step.matrices:
             names[symbol.name] = constant(symbol, None)
         if refractory and system.refractory_is_condition:
-            body.append(f"{q}refr = {emit.Printer(names)(system.refractory)}")
+            body.append(f"{q}refr = {emit.Printer(names, self.lookups, exp=w.exp)(system.refractory)}")
         # exact simplifications: no stimulus means i_ext = 0; parameters that are 0 everywhere vanish
         zero = {system.symbol(k): 0 for k, v in self.values.items() if not np.any(v)}
         if not self.has_input:
@@ -977,7 +977,8 @@ class EquationPopulation(Population):
         else:
             final = self._emit_fixed(w, body, names, header, constant, constant_names, zero, q)
         for index, statement in enumerate(system.clamp):
-            value = emit.Printer(dict(names, **final), self.lookups)(statement.value(system.symbol(statement.target)))
+            printer = emit.Printer(dict(names, **final), self.lookups, exp=w.exp)
+            value = printer(statement.value(system.symbol(statement.target)))
             body.append(f"{q}{statement.target}_k{index} = {value}")
             final[statement.target] = f"{q}{statement.target}_k{index}"
         if refractory and self.method in ("exact", "exponential_euler", "exponential_midpoint"):
@@ -986,11 +987,12 @@ class EquationPopulation(Population):
                 final[s] = f"{q}{s}_c"
         if system.threshold is not None:
             new_names = dict(names, **final)
-            cond = emit.Printer(new_names)(system.threshold)
+            cond = emit.Printer(new_names, self.lookups, exp=w.exp)(system.threshold)
             body.append(f"{q}spike = (not {q}refr) & {cond}" if refractory else f"{q}spike = {cond}")
             for index, statement in enumerate(system.reset):
                 current = dict(names, **final)
-                value = emit.Printer(current)(statement.value(system.symbol(statement.target)))
+                printer = emit.Printer(current, self.lookups, exp=w.exp)
+                value = printer(statement.value(system.symbol(statement.target)))
                 local = f"{q}{statement.target}_r{index}"
                 body.append(f"{local} = {value} if {q}spike else {final[statement.target]}")
                 final[statement.target] = local
@@ -1002,10 +1004,12 @@ class EquationPopulation(Population):
             body.append(f"{arr(s)}[i] = {final[s]}" if s not in self.row_of else
                         f"{arr('z')}[{self.row_of[s]}, i] = {final[s]}")
         if self.rate_output is not None:
-            body.append(f"{arr('rate')}[i] = {emit.Printer(dict(names, **final))(self.rate_output)}")
+            printer = emit.Printer(dict(names, **final), self.lookups, exp=w.exp)
+            body.append(f"{arr('rate')}[i] = {printer(self.rate_output)}")
         # a neuron whose update calls k transcendental functions costs about k times a LIF neuron's
         # (HH: ten exp), so the start of a parallel region pays off for k times smaller populations
-        calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") for line in body))
+        calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") + line.count("vexp")
+                           for line in body))
         loop = w.loop(self.n, w.PARALLEL_MIN_NEURONS // calls)
         w.add_lines("update", self, header + [f"for i in {loop}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
@@ -1034,7 +1038,7 @@ class EquationPopulation(Population):
         if self.tables:
             exprs = self._tabulate(w, exprs, hoisted, constant_names, header)
         assignments = emit.common(list(zip([t for t, _ in assignments], exprs, strict=True)), prefix="_x")
-        printer = emit.Printer(names, self.lookups)
+        printer = emit.Printer(names, self.lookups, exp=w.exp)
         for target, expr in assignments:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
             body.append(f"{names[target.name]} = {printer(expr)}")
@@ -1057,7 +1061,7 @@ class EquationPopulation(Population):
         loop = emit.common(list(zip([t for t, _ in loop], exprs[split:], strict=True)), prefix="_w")
         h_step = w.ref(self, "h_step")
         names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
-        printer = emit.Printer(names, self.lookups)
+        printer = emit.Printer(names, self.lookups, exp=w.exp)
         lines = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
         for target, expr in pre:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
@@ -1094,7 +1098,7 @@ class EquationPopulation(Population):
         form = precise_form(system, self.method)
         assert not isinstance(form, str)  # checked in _spike_timing
         arr = (lambda local: w.ref(self, local))
-        for line in emit.IMPORTS:
+        for line in emit.imports(w.exp):
             w.add_import(line)
         names = {key: w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype))
                  for key in self.values}
@@ -1107,7 +1111,7 @@ class EquationPopulation(Population):
 
         x, ref = f"{q}{form.state}", f"{q}ref"
         inf, tau, decay = f"{q}{form.state}inf", derived("tau", -1.0 / a), derived("decay", np.exp(a * self.dt))
-        printer = emit.Printer(names)
+        printer = emit.Printer(names, exp=w.exp)
         theta = printer(form.theta)
         names[form.state] = x
         body = [f"{ref} = {arr('ref_left')}[i]",
@@ -1178,9 +1182,9 @@ class EquationPopulation(Population):
         names["t"], names["dt"] = "(step * dt)", "dt"
         for key in self.values:
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype), index)
-        for line in emit.IMPORTS:
+        for line in emit.imports(w.exp):
             w.add_import(line)
-        return emit.Printer(names)(expr)
+        return emit.Printer(names, exp=w.exp)(expr)
 
 
 # -- registry ------------------------------------------------------------------------------------
