@@ -263,6 +263,8 @@ class Projection:
     distributions. ``allow_autapses=False`` drops ``i -> i`` when ``pre is post``.
     ``weight_dtype`` ('float64' or 'float32') is the precision of the stored weights: float32
     stores 8.2 instead of 12.2 B per synapse (weights rounded to the nearest float32, ~6e-8 relative).
+    A scalar weight is stored once (``weights`` is then a read-only view of that one value, one
+    element per synapse): 4.2 B per synapse, the same results as an array of equal values.
     """
 
     receptor: str | None  # None only for a PlasticProjection that transmits nothing
@@ -302,11 +304,11 @@ class Projection:
             pre = None
         if hasattr(self.rule, "weights"):
             weights = self.rule.weights(pre, post)
-        elif _is_scalar(self.weight):
-            weights = np.full(n, float(self.weight), self.weight_dtype)
+        elif _is_scalar(self.weight):  # one stored value, read through a stride-0 view
+            weights = np.broadcast_to(self.weight_dtype.type(self.weight), n)
         else:
             weights = sample(self.weight, rng, n, f"{label}: weight")
-        if not np.all(np.isfinite(weights)):
+        if not np.all(np.isfinite(weights[:1] if homogeneous(weights) else weights)):
             raise ParameterError(f"{label}: weight", "non-finite", "finite weights")
         if _is_scalar(self.delay):
             delays = np.array(float(self.delay))
@@ -320,12 +322,13 @@ class Projection:
                                  f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
         if not ordered:
             order = np.lexsort((post, pre))
-            pre, post, weights = pre[order], post[order], weights[order]
+            pre, post = pre[order], post[order]
+            weights = weights if homogeneous(weights) else weights[order]
             steps = steps[order] if steps.ndim else steps
         if pre is not None:
             self.indptr = _row_pointers(pre, self.pre.n)
         self.indices = post.astype(np.int32, copy=False)
-        self.weights = weights.astype(self.weight_dtype, copy=False)
+        self.weights = weights if homogeneous(weights) else weights.astype(self.weight_dtype, copy=False)
         uniform = steps.ndim == 0 or (n > 0 and np.all(steps == steps[0]))
         self.uniform_delay = int(steps.flat[0]) if uniform and steps.size else -1
         self.delay_steps = np.zeros(0, np.uint16) if uniform else steps.astype(np.uint16)
@@ -339,8 +342,9 @@ class Projection:
         return len(self.indices)
 
     def nbytes(self) -> int:
-        """Memory of the synapse arrays (bytes)."""
-        return self.indices.nbytes + self.weights.nbytes + self.delay_steps.nbytes + self.indptr.nbytes
+        """Memory of the synapse arrays (bytes); a homogeneous weight is one value."""
+        weights = self.weights.itemsize if homogeneous(self.weights) else self.weights.nbytes
+        return self.indices.nbytes + weights + self.delay_steps.nbytes + self.indptr.nbytes
 
     @property
     def immediate(self) -> bool:
@@ -414,6 +418,12 @@ def _si(value, dimension: str, key: str):
     if hasattr(value, "draw"):
         return value
     return quantity(value, dimension, key)
+
+
+def homogeneous(weights: np.ndarray) -> bool:
+    """Whether ``weights`` is one value seen as one per synapse (a read-only stride-0 view, as a
+    scalar weight is stored): the kernels read it like any array, at no memory per synapse."""
+    return weights.ndim == 1 and weights.size > 1 and weights.strides[0] == 0
 
 
 def _is_scalar(value) -> bool:
