@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ParameterError, did_you_mean
 from ..units import quantity
+from .codegen import PerThread
 from .distributions import sample
 from .population import Population, check_name
 from .timegrid import to_steps
@@ -263,6 +264,8 @@ class Projection:
     distributions. ``allow_autapses=False`` drops ``i -> i`` when ``pre is post``.
     ``weight_dtype`` ('float64' or 'float32') is the precision of the stored weights: float32
     stores 8.2 instead of 12.2 B per synapse (weights rounded to the nearest float32, ~6e-8 relative).
+    A scalar weight is stored once (``weights`` is then a read-only view of that one value, one
+    element per synapse): 4.2 B per synapse, the same results as an array of equal values.
     """
 
     receptor: str | None  # None only for a PlasticProjection that transmits nothing
@@ -302,11 +305,11 @@ class Projection:
             pre = None
         if hasattr(self.rule, "weights"):
             weights = self.rule.weights(pre, post)
-        elif _is_scalar(self.weight):
-            weights = np.full(n, float(self.weight), self.weight_dtype)
+        elif _is_scalar(self.weight):  # one stored value, read through a stride-0 view
+            weights = np.broadcast_to(self.weight_dtype.type(self.weight), n)
         else:
             weights = sample(self.weight, rng, n, f"{label}: weight")
-        if not np.all(np.isfinite(weights)):
+        if not np.all(np.isfinite(weights[:1] if homogeneous(weights) else weights)):
             raise ParameterError(f"{label}: weight", "non-finite", "finite weights")
         if _is_scalar(self.delay):
             delays = np.array(float(self.delay))
@@ -320,12 +323,13 @@ class Projection:
                                  f"at most {np.iinfo(np.uint16).max} steps of dt = {dt} s")
         if not ordered:
             order = np.lexsort((post, pre))
-            pre, post, weights = pre[order], post[order], weights[order]
+            pre, post = pre[order], post[order]
+            weights = weights if homogeneous(weights) else weights[order]
             steps = steps[order] if steps.ndim else steps
         if pre is not None:
             self.indptr = _row_pointers(pre, self.pre.n)
         self.indices = post.astype(np.int32, copy=False)
-        self.weights = weights.astype(self.weight_dtype, copy=False)
+        self.weights = weights if homogeneous(weights) else weights.astype(self.weight_dtype, copy=False)
         uniform = steps.ndim == 0 or (n > 0 and np.all(steps == steps[0]))
         self.uniform_delay = int(steps.flat[0]) if uniform and steps.size else -1
         self.delay_steps = np.zeros(0, np.uint16) if uniform else steps.astype(np.uint16)
@@ -339,8 +343,9 @@ class Projection:
         return len(self.indices)
 
     def nbytes(self) -> int:
-        """Memory of the synapse arrays (bytes)."""
-        return self.indices.nbytes + self.weights.nbytes + self.delay_steps.nbytes + self.indptr.nbytes
+        """Memory of the synapse arrays (bytes); a homogeneous weight is one value."""
+        weights = self.weights.itemsize if homogeneous(self.weights) else self.weights.nbytes
+        return self.indices.nbytes + weights + self.delay_steps.nbytes + self.indptr.nbytes
 
     @property
     def immediate(self) -> bool:
@@ -354,33 +359,28 @@ class Projection:
                              ("delays", self.delay_steps)):
             w.add_argument(r(local), value)
         pre = (lambda local: w.ref(self.pre, local))
-        spikes = f"{pre('spikes')}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
-        # sources with several spikes per neuron and step (Poisson) add count x weight; ordinary
-        # populations keep the one-spike kernels
-        suffix = "_counts" if self.pre.multiplicity else ""
-        if suffix:
-            spikes = (f"{pre('spikes')}, {pre('counts')}, {pre('nspk')}[0], "
-                      f"{r('indptr')}, {r('indices')}, {r('weights')}")
-        if w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS:
-            suffix += "_threaded"  # bit-identical to the serial kernels (see propagate_threaded)
-        blocks = f", {w.threads}" if suffix.endswith("_threaded") else ""
+        counts = pre("counts") if self.pre.multiplicity else w.add_argument("no_counts", np.zeros(0, np.int32))
+        spikes = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
+        threaded = w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS
+        line = PerThread if threaded else str  # the writer runs PerThread lines for _b = 0 .. threads - 1
+        blocks = f"_b, {w.threads}" if threaded else "0, 1"
         if self.immediate and self.post.receptor_is_delta(self.receptor):
-            w.add_import(f"from neurosim.core.connectivity import propagate_jumps_now{suffix}")
+            w.add_import("from neurosim.core.connectivity import propagate_jumps_now")
             w.add_lines("propagate", self,
-                        f"propagate_jumps_now{suffix}({spikes}, {self.post.jump_target(w)}, dt{blocks})")
+                        line(f"propagate_jumps_now({spikes}, {self.post.jump_target(w)}, dt, {blocks})"))
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
-            w.add_import(f"from neurosim.core.connectivity import propagate_now{suffix}")
+            w.add_import("from neurosim.core.connectivity import propagate_now")
             bank = self.post.bank
             assert bank is not None  # built before the code is written
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
-                    w.add_lines("propagate", self, f"propagate_now{suffix}({spikes}, {w.ref(self.post, 'z')}[{row}], "
-                                                f"{w.constant(self, f'b{row}', bank.b[row])}{blocks})")
+                    w.add_lines("propagate", self, line(f"propagate_now({spikes}, {w.ref(self.post, 'z')}[{row}], "
+                                                        f"{w.constant(self, f'b{row}', bank.b[row])}, {blocks})"))
         else:
-            w.add_import(f"from neurosim.core.connectivity import propagate{suffix}")
-            w.add_lines("propagate", self, f"propagate{suffix}({spikes}, {r('delays')}, {self.uniform_delay}, "
-                                        f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step{blocks})")
+            w.add_import("from neurosim.core.connectivity import propagate")
+            w.add_lines("propagate", self, line(f"propagate({spikes}, {r('delays')}, {self.uniform_delay}, "
+                                                f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step, {blocks})"))
 
 
 #: Precisions a projection may store its weights in.
@@ -416,6 +416,12 @@ def _si(value, dimension: str, key: str):
     return quantity(value, dimension, key)
 
 
+def homogeneous(weights: np.ndarray) -> bool:
+    """Whether ``weights`` is one value seen as one per synapse (a read-only stride-0 view, as a
+    scalar weight is stored): the kernels read it like any array, at no memory per synapse."""
+    return weights.ndim == 1 and weights.size > 1 and weights.strides[0] == 0
+
+
 def _is_scalar(value) -> bool:
     return not hasattr(value, "draw") and np.ndim(value) == 0
 
@@ -441,190 +447,89 @@ def _row_pointers(pre, n_pre):
     return indptr
 
 
+# Spike propagation. Each kernel walks, for every spike in order, the synapses of its CSR row whose
+# targets lie in block ``block`` of ``blocks`` (``[block n / blocks, (block + 1) n / blocks)``; rows
+# are sorted by target: one binary search per spike and block). The serial loop calls it with
+# ``0, 1``; with ``threads > 1`` the generated loop runs ``block = 0 .. threads - 1`` as one
+# ``prange`` over all its threaded projections (one parallel region per step for the propagation
+# phase). Each target is then written by one thread only, and its sum is formed in the same order
+# whatever the thread count (spikes in order, then synapses in row order): bit-identical results.
+# ``counts`` holds the spikes per listed neuron of sources that fire several times per step
+# (Poisson); it is empty for ordinary populations (one spike each: the factor 1 is exact).
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _owned(indptr, indices, i, lo, hi, whole):
+    """The synapses ``[start, end)`` of CSR row ``i`` whose targets lie in ``[lo, hi)`` (the whole
+    row if ``whole``)."""
+    start, end = indptr[i], indptr[i + 1]
+    if whole:
+        return start, end
+    first = _first_at_least(indices, start, end, lo)
+    return first, _first_at_least(indices, first, end, hi)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_at_least(indices, a, b, value):
+    """The first position in ``[a, b)`` of the sorted ``indices`` holding ``>= value`` (else ``b``)."""
+    while a < b:
+        mid = (a + b) // 2
+        if indices[mid] < value:
+            a = mid + 1
+        else:
+            b = mid
+    return a
+
+
 @numba.njit(cache=True, nogil=True)
-def propagate_now(spikes, n_spikes, indptr, indices, weights, target, scale):
-    """Add ``scale`` times the weights of every spiking neuron's CSR row into ``target``."""
+def propagate_now(spikes, counts, n_spikes, indptr, indices, weights, target, scale, block, blocks):
+    """Add ``scale`` times the weights of every spiking neuron's CSR row (its targets in block
+    ``block`` of ``blocks``) into ``target``."""
+    n = target.shape[0]
+    lo, hi = block * n // blocks, (block + 1) * n // blocks
     for k in range(n_spikes):
-        i = spikes[k]
-        for s in range(indptr[i], indptr[i + 1]):
-            target[indices[s]] += scale * weights[s]
-
-
-@numba.njit(cache=True, nogil=True)
-def propagate_jumps_now(spikes, n_spikes, indptr, indices, weights, v, ref_left, dt):
-    """Add the weights (voltage jumps of a delta receptor) of every spiking neuron's CSR row to
-    ``v``, dropping those that reach refractory neurons (``ref_left > dt/2``)."""
-    for k in range(n_spikes):
-        i = spikes[k]
-        for s in range(indptr[i], indptr[i + 1]):
-            j = indices[s]
-            if ref_left[j] <= 0.5 * dt:
-                v[j] += weights[s]
-
-
-@numba.njit(cache=True, nogil=True)
-def propagate(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step):
-    """Add the weights of every spiking neuron's CSR row into the ring buffer at its delay."""
-    length = ring.shape[0]
-    if uniform_delay >= 0:
-        target = ring[(step + uniform_delay) % length, receptor]
-        for k in range(n_spikes):
-            i = spikes[k]
-            for s in range(indptr[i], indptr[i + 1]):
-                target[indices[s]] += weights[s]
-    else:
-        for k in range(n_spikes):
-            i = spikes[k]
-            for s in range(indptr[i], indptr[i + 1]):
-                ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]
-
-
-@numba.njit(cache=True, nogil=True)
-def propagate_now_counts(spikes, counts, n_spikes, indptr, indices, weights, target, scale):
-    """:func:`propagate_now` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
-    for k in range(n_spikes):
-        i = spikes[k]
-        factor = scale * counts[k]
-        for s in range(indptr[i], indptr[i + 1]):
+        factor = scale * counts[k] if counts.shape[0] else scale
+        first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
+        for s in range(first, end):
             target[indices[s]] += factor * weights[s]
 
 
 @numba.njit(cache=True, nogil=True)
-def propagate_jumps_now_counts(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt):
-    """:func:`propagate_jumps_now` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
-    for k in range(n_spikes):
-        i = spikes[k]
-        count = counts[k]
-        for s in range(indptr[i], indptr[i + 1]):
-            j = indices[s]
-            if ref_left[j] <= 0.5 * dt:
-                v[j] += count * weights[s]
-
-
-@numba.njit(cache=True, nogil=True)
-def propagate_counts(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step):
-    """:func:`propagate` for sources with ``counts[k]`` spikes of neuron ``spikes[k]``."""
-    length = ring.shape[0]
-    for k in range(n_spikes):
-        i = spikes[k]
-        count = counts[k]
-        for s in range(indptr[i], indptr[i + 1]):
-            delay = uniform_delay if uniform_delay >= 0 else delays[s]
-            ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]
-
-
-# Threaded propagation (``threads > 1``). Thread ``b`` of ``B`` owns the contiguous range of target
-# neurons ``[b n / B, (b + 1) n / B)`` and walks, for every spike in order, the part of the CSR row
-# whose targets it owns (rows are sorted by target: one binary search per spike and thread). Each
-# target is then written by one thread only, and its sum is formed in the same order as in the
-# serial kernels (spikes in order, then synapses in row order): results are bit-identical to
-# the serial kernels, whatever the number of threads. ``blocks`` is the thread count (an argument:
-# ``numba.get_num_threads()`` inside would keep Numba from caching the kernel).
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _owned(indptr, indices, i, lo, hi):
-    """The synapses ``[start, end)`` of CSR row ``i`` whose targets lie in ``[lo, hi)``."""
-    start, end = indptr[i], indptr[i + 1]
-    a, b = start, end
-    while a < b:  # first synapse with target >= lo
-        mid = (a + b) // 2
-        if indices[mid] < lo:
-            a = mid + 1
-        else:
-            b = mid
-    first = a
-    b = end
-    while a < b:  # first synapse with target >= hi
-        mid = (a + b) // 2
-        if indices[mid] < hi:
-            a = mid + 1
-        else:
-            b = mid
-    return first, a
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def propagate_threaded(spikes, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step, blocks):
-    """:func:`propagate` split over threads by target range; bit-identical to it."""
-    length, n = ring.shape[0], ring.shape[2]
-    for b in numba.prange(blocks):
-        lo, hi = b * n // blocks, (b + 1) * n // blocks
-        for k in range(n_spikes):
-            first, end = _owned(indptr, indices, spikes[k], lo, hi)
-            if uniform_delay >= 0:
-                slot = (step + uniform_delay) % length
-                for s in range(first, end):
-                    ring[slot, receptor, indices[s]] += weights[s]
-            else:
-                for s in range(first, end):
-                    ring[(step + delays[s]) % length, receptor, indices[s]] += weights[s]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def propagate_now_threaded(spikes, n_spikes, indptr, indices, weights, target, scale, blocks):
-    """:func:`propagate_now` split over threads by target range; bit-identical to it."""
-    n = target.shape[0]
-    for b in numba.prange(blocks):
-        lo, hi = b * n // blocks, (b + 1) * n // blocks
-        for k in range(n_spikes):
-            first, end = _owned(indptr, indices, spikes[k], lo, hi)
-            for s in range(first, end):
-                target[indices[s]] += scale * weights[s]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def propagate_jumps_now_threaded(spikes, n_spikes, indptr, indices, weights, v, ref_left, dt, blocks):
-    """:func:`propagate_jumps_now` split over threads by target range; bit-identical to it."""
+def propagate_jumps_now(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt, block, blocks):
+    """Add the weights (voltage jumps of a delta receptor) of every spiking neuron's CSR row (its
+    targets in block ``block`` of ``blocks``) to ``v``, dropping those that reach refractory
+    neurons (``ref_left > dt/2``)."""
     n = v.shape[0]
-    for b in numba.prange(blocks):
-        lo, hi = b * n // blocks, (b + 1) * n // blocks
-        for k in range(n_spikes):
-            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+    lo, hi = block * n // blocks, (block + 1) * n // blocks
+    for k in range(n_spikes):
+        first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
+        if counts.shape[0]:
+            count = counts[k]
+            for s in range(first, end):
+                j = indices[s]
+                if ref_left[j] <= 0.5 * dt:
+                    v[j] += count * weights[s]
+        else:
             for s in range(first, end):
                 j = indices[s]
                 if ref_left[j] <= 0.5 * dt:
                     v[j] += weights[s]
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def propagate_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring,
-                              receptor, step, blocks):
-    """:func:`propagate_counts` split over threads by target range; bit-identical to it."""
+@numba.njit(cache=True, nogil=True)
+def propagate(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step,
+              block, blocks):
+    """Add the weights of every spiking neuron's CSR row (its targets in block ``block`` of
+    ``blocks``) into the ring buffer at its delay (``uniform_delay`` steps if >= 0, else ``delays``)."""
     length, n = ring.shape[0], ring.shape[2]
-    for b in numba.prange(blocks):
-        lo, hi = b * n // blocks, (b + 1) * n // blocks
-        for k in range(n_spikes):
-            count = counts[k]
-            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+    lo, hi = block * n // blocks, (block + 1) * n // blocks
+    for k in range(n_spikes):
+        count = counts[k] if counts.shape[0] else 1
+        first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
+        if uniform_delay >= 0:
+            target = ring[(step + uniform_delay) % length, receptor]
             for s in range(first, end):
-                delay = uniform_delay if uniform_delay >= 0 else delays[s]
-                ring[(step + delay) % length, receptor, indices[s]] += count * weights[s]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def propagate_now_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, target, scale, blocks):
-    """:func:`propagate_now_counts` split over threads by target range; bit-identical to it."""
-    n = target.shape[0]
-    for b in numba.prange(blocks):
-        lo, hi = b * n // blocks, (b + 1) * n // blocks
-        for k in range(n_spikes):
-            factor = scale * counts[k]
-            first, end = _owned(indptr, indices, spikes[k], lo, hi)
+                target[indices[s]] += count * weights[s]
+        else:
             for s in range(first, end):
-                target[indices[s]] += factor * weights[s]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def propagate_jumps_now_counts_threaded(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt, blocks):
-    """:func:`propagate_jumps_now_counts` split over threads by target range; bit-identical to it."""
-    n = v.shape[0]
-    for b in numba.prange(blocks):
-        lo, hi = b * n // blocks, (b + 1) * n // blocks
-        for k in range(n_spikes):
-            count = counts[k]
-            first, end = _owned(indptr, indices, spikes[k], lo, hi)
-            for s in range(first, end):
-                j = indices[s]
-                if ref_left[j] <= 0.5 * dt:
-                    v[j] += count * weights[s]
+                ring[(step + delays[s]) % length, receptor, indices[s]] += count * weights[s]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import os
 import re
 import signal
 import threading
@@ -208,6 +209,7 @@ class Simulator:
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
+        _passive_openmp()
         numba.set_num_threads(self.threads)
         chunk = self._compiled()
         stops = [m for m in self.network.monitors if hasattr(m, "stopped")]  # Settle (core.settle)
@@ -319,6 +321,18 @@ class Simulator:
         from .checkpoint import load
         load(self, path)
         return self
+
+
+def _passive_openmp() -> None:
+    """Idle OpenMP threads sleep instead of spinning, unless the user set ``OMP_WAIT_POLICY``.
+
+    Numba's OpenMP layer (libgomp) reads it once, when the first run of the process loads it. By
+    default libgomp's idle threads spin after every parallel region (a generated loop starts
+    several per step); with more runnable threads than cores that spinning takes the cores from
+    the threads doing the work: CUBA at N = 100 000, load average 14-19 on 2 cores, 2 threads used
+    16-115x the CPU time of 1 thread when spinning, 1.1-1.5x with sleeping threads
+    (``benchmarks/threads.py``, numbers in ``benchmarks/README.md``)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 @contextlib.contextmanager

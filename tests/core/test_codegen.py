@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from neurosim.core.codegen import AllCopies, CodeWriter
+from neurosim.core.codegen import AllCopies, CodeWriter, PerThread
 from neurosim.core.connectivity import FixedProbability
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
@@ -61,3 +61,21 @@ def test_batched_argument_used_only_by_an_all_copies_line_is_passed():
     assert "P_unused" not in signature
     assert "P_target__copies += 1.0" in source
     assert "for _copy" not in source  # the AllCopies line runs once, outside the per-copy loop
+
+
+def test_per_thread_lines_run_in_one_parallel_region():
+    # consecutive PerThread lines (their header comments included) share one prange over the
+    # threads; any other line ends the run, and keeps its place
+    w = CodeWriter(threads=3)
+    a, b, c = object(), object(), object()
+    w.add_lines("propagate", a, PerThread("f(x, _b, 3)"), what="A")
+    w.add_lines("propagate", b, PerThread("g(x, _b, 3)"), what="B")
+    w.add_lines("propagate", c, "h(x)", what="C")
+    w.add_lines("propagate", a, PerThread("k(x, _b, 3)"))
+    body = w.source().split("step = step0 + k\n")[1].splitlines()
+    indent = CodeWriter.INDENT
+    assert body[:5] == [f"{indent}for _b in numba.prange(3):", f"{indent}    # object0 (A): propagate",
+                        f"{indent}    f(x, _b, 3)", f"{indent}    # object1 (B): propagate", f"{indent}    g(x, _b, 3)"]
+    assert body[5:9] == [f"{indent}# object2 (C): propagate", f"{indent}h(x)", f"{indent}for _b in numba.prange(3):",
+                         f"{indent}    k(x, _b, 3)"]
+    assert "parallel=True" in w.source()
