@@ -14,8 +14,8 @@ a random order (``rng.permutation`` of the population's run Generator, i.e. of t
 ``x_i <- sign(h_i)``, ``h = x W + b``, the unit unchanged when ``h_i = 0`` (the notes set -1 there;
 keeping the state is the convention of the core's sign units and keeps every update energy
 non-increasing either way). With a zero diagonal a change ``d`` of unit i changes the energy by
-``-d h_i <= 0``. Cues are recalled one after the other on one simulator, each in one run that the
-compiled loop ends after the first sweep that changes nothing (``stop_when_stable``), so the
+``-d h_i <= 0``. Cues are recalled one after the other in one run (the population's ``cues``: the
+compiled loop moves to the next cue after the first sweep that changes nothing), so the
 permutations are drawn in the same order as by a sequential loop over the cues sharing one
 Generator. Synchronous recall (sign units, ``update='synchronous'``) and the continuous
 network ``tau dx/dt = -x + g W tanh(x) + b`` use the same recurrent projection.
@@ -89,14 +89,18 @@ class Hopfield:
         if patterns.shape[1] != self.n:
             raise ParameterError("patterns shape", patterns.shape, f"(M, {self.n})")
         net = Network(seed=0)
-        pop = net.add(BinaryPopulation("hopfield", self.n, mode="sign", update="clamped"))
+        played = patterns if rule == "hebbian" else None
+        pop = net.add(BinaryPopulation("hopfield", self.n, mode="sign", update="clamped", values=played))
         net.add(LearningDenseProjection(pop, pop, np.zeros((self.n, self.n)), rule, 1.0 / self.n))
         simulator = Simulator(net, dt=_DT)
-        state = simulator.population("hopfield").state["rate"]  # the built array the loop reads
-        with si_floats():
-            for pattern in patterns:  # written before the step: Storkey's rule reads the field W x of this pattern
-                state[:] = pattern
-                simulator.run(_DT.to("s").magnitude)
+        if played is not None:  # the Hebbian rule reads the clamped states only: pattern k played in step k
+            simulator.run(len(patterns) * _DT)
+        else:  # Storkey's rule also reads the field W x summed before the update: each pattern written before its step
+            state = simulator.population("hopfield").state["rate"]  # the built array the loop reads
+            with si_floats():
+                for pattern in patterns:
+                    state[:] = pattern
+                    simulator.run(_DT.to("s").magnitude)
         self.weights = simulator.network.projections[0].encode.copy()
         return self
 
@@ -140,23 +144,16 @@ class Hopfield:
         return Recall(states[-1].copy(), converged, sweeps, self.energy(states), states=states)
 
     def _recall_rows(self, cues: np.ndarray, seed: int, max_sweeps: int):
-        """Asynchronous recall of each row of ``cues`` in turn on one simulator (a sweep per step), each
-        a run until a sweep changes nothing (detected in the compiled loop) or ``max_sweeps``."""
-        simulator = self._asynchronous(cues[0], seed)
+        """Asynchronous recall of each row of ``cues`` in turn, all in one run (the population's
+        ``cues``: a sweep per step, the next cue after a sweep that changes nothing or ``max_sweeps``)."""
+        net = Network(seed=seed)
+        pop = net.add(BinaryPopulation("hopfield", self.n, params={"bias": self.bias}, mode="sign",
+                                       update="asynchronous", cues=cues, max_sweeps=max_sweeps))
+        net.add(DenseProjection(pop, pop, matrix=self.weights))
+        simulator = Simulator(net, dt=_DT)
+        simulator.run(len(cues) * max_sweeps * _DT)
         pop = simulator.population("hopfield")
-        state = pop.state["rate"]  # the built array the loop updates
-        states = cues.astype(float).copy()
-        converged, sweeps = np.zeros(len(cues), np.bool_), np.zeros(len(cues), np.int64)
-        duration = max_sweeps * _DT.to("s").magnitude
-        with si_floats():
-            for row, cue in enumerate(cues):
-                state[:] = cue  # the permutation is used up after each whole sweep: the next cue starts a new one
-                pop.field_valid[0] = 0  # the recurrent input is recomputed from the new state
-                start = simulator.step
-                simulator.run(duration)
-                converged[row], sweeps[row] = pop.stable[0] == 1, simulator.step - start
-                states[row] = state
-        return states, converged, sweeps
+        return pop.finals.copy(), pop.converged == 1, pop.sweeps.copy()
 
     def recall_many(self, cues, seed: int = 0, max_sweeps: int = 50):
         """Asynchronous recall of each row of ``cues`` in turn: (final states, converged flags)."""

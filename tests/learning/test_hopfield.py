@@ -96,6 +96,28 @@ def test_a_recall_stops_in_the_loop_after_the_first_sweep_that_changes_nothing()
     assert simulator.step == net.recall(cues[0], seed=9).steps  # the run ended early, at the fixed point
     with pytest.raises(ParameterError, match="stop_when_stable"):
         BinaryPopulation("h", 10, mode="sign", stop_when_stable=True)
+    for bad in ({"cues": np.zeros((2, 10))}, {"cues": np.ones((2, 9))}, {"cues": np.ones((2, 10)), "max_sweeps": 0},
+                {"cues": np.ones((2, 10)), "units_per_step": 3}):
+        with pytest.raises(ParameterError, match="cues|max_sweeps"):
+            BinaryPopulation("h", 10, mode="sign", update="asynchronous", **bad)
+
+
+def test_a_queue_of_cues_in_one_run_equals_one_run_per_cue():
+    # recall_many: every cue in one run (the population's cues); each until stable or max_sweeps,
+    # drawing the sweeps' permutations from one stream in the order of a loop over the cues
+    net, X = network(150, 20, seed=6)
+    cues = corrupt(X, 0.25, generator(6, "build", "cues"))
+    states, converged, sweeps = net._recall_rows(cues, seed=9, max_sweeps=3)
+    simulator = net._asynchronous(cues[0], seed=9)
+    pop = simulator.population("hopfield")
+    for cue, state, done, count in zip(cues, states, converged, sweeps, strict=True):
+        pop.state["rate"][:] = cue
+        pop.field_valid[0] = 0
+        start = simulator.step
+        simulator.run("3 ms")
+        np.testing.assert_array_equal(state, pop.state["rate"])
+        assert (count, done) == (simulator.step - start, pop.stable[0] == 1)
+    assert not converged.all() and converged.any()  # the bound of 3 sweeps ends some recalls
 
 
 def test_asymmetric_weights_are_read_by_column():

@@ -19,7 +19,10 @@ copied at build), so a sweep costs O(n) plus O(n) per change. With symmetric, ze
 weights every update leaves the energy ``-1/2 s W s - bias s`` unchanged or lower.
 ``stop_when_stable=True``: a run ends after the first whole sweep that changed no unit (a fixed
 point; ``stable[0]`` is then 1, else 0 at the end of a run that reached its duration first), so
-``run(max_sweeps * dt)`` is a recall until stable bounded by ``max_sweeps``.
+``run(max_sweeps * dt)`` is a recall until stable bounded by ``max_sweeps``. ``cues`` (M, n): one
+run recalls every row in turn, a sweep per step, each until a sweep changes nothing or for
+``max_sweeps`` sweeps, into the built ``finals``, ``sweeps`` and ``converged`` (one row each); the run
+ends when all are done (``run(M * max_sweeps * dt)`` is always long enough).
 ``update='clamped'``: the units keep their state (initial values, or values written between runs
 into the built ``state['rate']``), or play ``values``: row ``k`` of ``(T, n)`` (or of copy ``c``'s
 ``(T, n)`` in ``(B, T, n)``) at step ``k``, the last row held after the end; patterns or data
@@ -105,6 +108,28 @@ def asynchronous_update(s, i_ext, bias, columns, field, valid, order, position, 
                 return
 
 
+@numba.njit(cache=True, nogil=True)
+def recall_cues(s, i_ext, bias, columns, field, valid, order, position, changes, stable, rng, cues, finals, sweeps,
+                converged, row, max_sweeps):
+    """One sweep of the recall of cue ``row[0]`` (its state written from ``cues`` at its first sweep);
+    after a sweep that changed nothing (``converged[row] = 1``) or the ``max_sweeps``-th, the state
+    goes to ``finals[row]`` (``sweeps[row]`` counts the sweeps) and the next cue starts;
+    ``row[0] == len(cues)`` when all are done."""
+    m = row[0]
+    if m == cues.shape[0]:
+        return
+    if sweeps[m] == 0:
+        s[:] = cues[m]
+        valid[0] = 0
+        stable[0] = 0
+    asynchronous_update(s, i_ext, bias, columns, field, valid, order, position, changes, stable, True, s.shape[0], rng)
+    sweeps[m] += 1
+    if stable[0] == 1 or sweeps[m] == max_sweeps:
+        finals[m] = s
+        converged[m] = stable[0]
+        row[0] = m + 1
+
+
 class BinaryPopulation(Population):
     """``n`` binary units; ``mode`` 'stochastic' (values ``low``/1) or 'sign' (values -1/+1);
     ``update`` 'synchronous', 'asynchronous' (sign units, ``units_per_step`` per step, optionally
@@ -120,7 +145,8 @@ class BinaryPopulation(Population):
     state_spec: ClassVar[dict[str, tuple[str, object]]] = {"rate": ("dimensionless", 0.0), "p": ("dimensionless", 0.0)}
 
     def __init__(self, name, n, params=None, initial=None, mode="stochastic", low=0.0, update="synchronous",
-                 units_per_step=None, every=1, offset=0, values=None, stop_when_stable=False):
+                 units_per_step=None, every=1, offset=0, values=None, stop_when_stable=False, cues=None,
+                 max_sweeps=50):
         super().__init__(name, n, params, None, initial)
         if mode not in MODES:
             raise ParameterError(f"population '{name}': mode", mode, f"one of {MODES}")
@@ -140,6 +166,16 @@ class BinaryPopulation(Population):
             raise ParameterError(f"population '{name}': stop_when_stable", stop_when_stable,
                                  "True or False (True with update='asynchronous')")
         self.stop_when_stable = bool(stop_when_stable)
+        self.cues = None
+        if cues is not None:
+            cues = np.array(cues, float)
+            if update != "asynchronous" or units_per_step not in (None, self.n) or cues.ndim != 2 \
+                    or cues.shape[1] != self.n or not len(cues) or not np.all(np.isin(cues, (-1.0, 1.0))):
+                raise ParameterError(f"population '{name}': cues", f"shape {cues.shape}",
+                                     f"+-1 rows of shape (M, {self.n}) with update='asynchronous', a sweep per step")
+            if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) or max_sweeps < 1:
+                raise ParameterError(f"population '{name}': max_sweeps", max_sweeps, "an integer >= 1")
+            self.cues, self.max_sweeps = cues, int(max_sweeps)
         self.mode, self.low = mode, float(low) if mode == "stochastic" else -1.0
         self.update = update
         self.units_per_step = self.n if units_per_step is None else int(units_per_step)
@@ -190,13 +226,22 @@ class BinaryPopulation(Population):
         self.field_valid = np.zeros(1, np.int64)     # 0: compute it from the state at the next step
         self.changes = np.zeros(1, np.int64)         # changes in the current sweep
         self.stable = np.zeros(1, np.int64)          # 1: the last whole sweep changed nothing
+        if self.cues is not None:                    # the recall of each cue: final state, sweeps; next cue
+            self.finals = np.zeros_like(self.cues)
+            self.sweeps = np.zeros(len(self.cues), np.int64)
+            self.converged = np.zeros(len(self.cues), np.int64)
+            self.row = np.zeros(1, np.int64)
 
     def start(self) -> None:
         """Called by the simulator when a run starts: not stable yet (``stop_when_stable``)."""
-        self.stable[0] = 0
+        if self.cues is None:
+            self.stable[0] = 0
 
     def stopped(self, step: int) -> bool:
-        """Whether the run ends after a chunk that ended at ``step``: a sweep changed nothing."""
+        """Whether the run ends after a chunk that ended at ``step``: a sweep changed nothing (or,
+        with ``cues``, every cue is recalled)."""
+        if self.cues is not None:
+            return bool(self.row[0] == len(self.cues))
         return self.stop_when_stable and bool(self.stable[0])
 
     def emit_update(self, w: CodeWriter) -> None:
@@ -229,6 +274,16 @@ class BinaryPopulation(Population):
             w.add_arguments({r("order"): self.order, r("position"): self.position, r("field"): self.field,
                              r("field_valid"): self.field_valid, r("columns"): columns, r("changes"): self.changes,
                              r("stable"): self.stable})
+            if self.cues is not None:
+                w.add_arguments({r("cues"): self.cues, r("finals"): self.finals, r("sweeps"): self.sweeps,
+                                 r("converged"): self.converged, r("row"): self.row})
+                w.add_import("from neurosim.core.neurons.binary import recall_cues")
+                w.add_lines("precheck", self, f"if {r('row')}[0] == len({r('cues')}): return k")
+                w.add_lines("update", self,
+                    f"recall_cues({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('columns')}, {r('field')}, "
+                    f"{r('field_valid')}, {r('order')}, {r('position')}, {r('changes')}, {r('stable')}, {r('rng')}, "
+                    f"{r('cues')}, {r('finals')}, {r('sweeps')}, {r('converged')}, {r('row')}, {self.max_sweeps})")
+                return
             w.add_import("from neurosim.core.neurons.binary import asynchronous_update")
             if self.stop_when_stable:
                 w.add_lines("precheck", self, f"if {r('stable')}[0] != 0: return k")
