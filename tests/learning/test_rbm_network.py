@@ -119,8 +119,8 @@ def test_the_core_equals_the_numpy_reference_driven_by_the_same_random_numbers(d
     core_rbm, twin_rbm = RBM(64, 100, np.random.default_rng(0)), RBM(64, 100, np.random.default_rng(0))
     core = rbm_network.fit(core_rbm, X_train, seed=3, epochs=10, V_valid=X_test, **settings)["pseudo_log_likelihood"]
     twin = numpy_twin(twin_rbm, X_train, X_test, seed=3, epochs=10, **settings)
-    np.testing.assert_allclose(core, twin, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(core_rbm.W, twin_rbm.W, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(core, twin, rtol=0, atol=1e-11)  # measured: 3e-14 (PCD-1), 1e-14 (CD-1)
+    np.testing.assert_allclose(core_rbm.W, twin_rbm.W, rtol=0, atol=1e-12)  # measured: 7e-15, 3e-14
     assert twin[-1] > twin[0] + 5  # it learnt: the trajectory is not flat
 
 
