@@ -133,7 +133,8 @@ def recall_cues(s, i_ext, bias, columns, field, valid, order, position, changes,
 class BinaryPopulation(Population):
     """``n`` binary units; ``mode`` 'stochastic' (values ``low``/1) or 'sign' (values -1/+1);
     ``update`` 'synchronous', 'asynchronous' (sign units, ``units_per_step`` per step, optionally
-    ``stop_when_stable``) or 'clamped'."""
+    ``stop_when_stable``, or a queue of ``cues`` recalled for up to ``max_sweeps`` sweeps each) or
+    'clamped'."""
 
     model = "binary"
     spiking = False
