@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy as copying
 
+import numba
 import numpy as np
 
 from ..errors import ParameterError
@@ -47,6 +48,16 @@ def copy_numbers(network) -> range:
     return range(network.first_copy, network.first_copy + network.batch)
 
 
+def run_generators(seed, name: str, network) -> numba.typed.List:
+    """The run streams ``generator(seed, "run", name, copy=c)`` of the copies, as a Numba typed list:
+    the loop indexes it by the copy number at run time (a tuple would be unrolled by Numba into a
+    branch per copy, and compile time would grow with the batch size)."""
+    generators = numba.typed.List()
+    for c in copy_numbers(network):
+        generators.append(generator(seed, "run", name, copy=c))
+    return generators
+
+
 def build_population(pop, dt, dtype, seed, network) -> None:
     """Build ``pop`` once per copy (initial values from the copy's build stream) and stack the
     per-copy arrays (state, receptor states, input, spike lists) along a leading copy axis."""
@@ -61,7 +72,7 @@ def build_population(pop, dt, dtype, seed, network) -> None:
         pop.extra = {key: np.stack([m.extra[key] for m in built]) for key in built[0].extra}
     for attribute in ("z", "i_ext", "spikes", "n_spikes"):
         setattr(pop, attribute, np.stack([getattr(m, attribute) for m in built]))
-    pop.run_rng = tuple(generator(seed, "run", f"population:{pop.name}", copy=c) for c in copy_numbers(network))
+    pop.run_rng = run_generators(seed, f"population:{pop.name}", network)
 
 
 def build_stimulus(stimulus, dt, dtype, seed, network) -> None:
@@ -74,7 +85,7 @@ def build_stimulus(stimulus, dt, dtype, seed, network) -> None:
     stimulus.__dict__.update(built[0].__dict__)
     for attribute in getattr(stimulus, "run_arrays", ()):
         setattr(stimulus, attribute, np.stack([getattr(m, attribute) for m in built]))
-    stimulus.run_rng = tuple(generator(seed, "run", f"stimulus:{stimulus.name}", copy=c) for c in copy_numbers(network))
+    stimulus.run_rng = run_generators(seed, f"stimulus:{stimulus.name}", network)
 
 
 def per_copy_arguments(network) -> list:

@@ -295,6 +295,8 @@ class CodeWriter:
         body = [f"@numba.njit({options})",
                 f"def run_chunk(step0, n_steps, dt, {', '.join(signature)}):"]
         body += [f"    {name} = {init}" for name, init in self._locals.items()]
+        if per_copy:  # the number of copies from an argument: the source (one compilation) serves any batch size
+            body.append(f"    _batch = len({min(per_copy)}__copies)")
         body += ["    for k in range(n_steps):", "        step = step0 + k"]
         for phase in PHASES:
             if self.batch is None or phase in WHOLE_BATCH_PHASES:
@@ -310,7 +312,7 @@ class CodeWriter:
                     body += [self.INDENT + line for line in group]
                     continue
                 text = "\n".join(group)
-                body.append(f"{self.INDENT}for _copy in range({self.batch}):")
+                body.append(f"{self.INDENT}for _copy in range(_batch):")
                 body += [f"{self.INDENT}    {name} = {name}__copies[_copy]" for name in sorted(per_copy)
                          if re.search(rf"\b{name}\b", text)]
                 body += [f"{self.INDENT}    " + line for line in self._per_thread(group)]

@@ -212,9 +212,10 @@ class Simulator:
         _passive_openmp()
         numba.set_num_threads(self.threads)
         chunk = self._compiled()
-        stops = [m for m in self.network.monitors if hasattr(m, "stopped")]  # Settle (core.settle)
-        for monitor in stops:
-            monitor.start()
+        stops = [component for component in [*self.network.monitors, *self.network.populations.values()]
+                 if hasattr(component, "stopped")]  # Settle (core.settle), asynchronous binary units
+        for component in stops:
+            component.start()
         started = time.perf_counter()
         try:
             done, n_chunk = 0, min(total, 100)
@@ -244,7 +245,7 @@ class Simulator:
                 self._check_finite(self.step - n_done)
                 if progress is not None:
                     progress(done, total)
-                if any(monitor.stopped(self.step) for monitor in stops):
+                if any(component.stopped(self.step) for component in stops):
                     break
                 if n_done == n_chunk and elapsed > 0:
                     n_chunk = int(np.clip(n_chunk * self.target_chunk_seconds / elapsed, 10, 1_000_000))

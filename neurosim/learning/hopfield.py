@@ -14,9 +14,10 @@ a random order (``rng.permutation`` of the population's run Generator, i.e. of t
 ``x_i <- sign(h_i)``, ``h = x W + b``, the unit unchanged when ``h_i = 0`` (the notes set -1 there;
 keeping the state is the convention of the core's sign units and keeps every update energy
 non-increasing either way). With a zero diagonal a change ``d`` of unit i changes the energy by
-``-d h_i <= 0``. Cues are recalled one after the other on one simulator, each until a sweep changes
-nothing, so the permutations are drawn in the same order as by a sequential loop over the cues
-sharing one Generator. Synchronous recall (sign units, ``update='synchronous'``) and the continuous
+``-d h_i <= 0``. Cues are recalled one after the other in one run (the population's ``cues``: the
+compiled loop moves to the next cue after the first sweep that changes nothing), so the
+permutations are drawn in the same order as by a sequential loop over the cues sharing one
+Generator. Synchronous recall (sign units, ``update='synchronous'``) and the continuous
 network ``tau dx/dt = -x + g W tanh(x) + b`` use the same recurrent projection.
 """
 from __future__ import annotations
@@ -88,13 +89,18 @@ class Hopfield:
         if patterns.shape[1] != self.n:
             raise ParameterError("patterns shape", patterns.shape, f"(M, {self.n})")
         net = Network(seed=0)
-        pop = net.add(BinaryPopulation("hopfield", self.n, mode="sign", update="clamped"))
+        played = patterns if rule == "hebbian" else None
+        pop = net.add(BinaryPopulation("hopfield", self.n, mode="sign", update="clamped", values=played))
         net.add(LearningDenseProjection(pop, pop, np.zeros((self.n, self.n)), rule, 1.0 / self.n))
         simulator = Simulator(net, dt=_DT)
-        state = simulator.population("hopfield").state["rate"]  # the built array the loop reads
-        for pattern in patterns:
-            state[:] = pattern
-            simulator.run(_DT)
+        if played is not None:  # the Hebbian rule reads the clamped states only: pattern k played in step k
+            simulator.run(len(patterns) * _DT)
+        else:  # Storkey's rule also reads the field W x summed before the update: each pattern written before its step
+            state = simulator.population("hopfield").state["rate"]  # the built array the loop reads
+            with si_floats():
+                for pattern in patterns:
+                    state[:] = pattern
+                    simulator.run(_DT.to("s").magnitude)
         self.weights = simulator.network.projections[0].encode.copy()
         return self
 
@@ -113,7 +119,8 @@ class Hopfield:
         """A simulator of the asynchronous network (sign units, recurrent dense projection) at ``cue``."""
         net = Network(seed=seed)
         pop = net.add(BinaryPopulation("hopfield", self.n, params={"bias": self.bias}, initial={"rate": cue},
-                                       mode="sign", update="asynchronous", units_per_step=units_per_step))
+                                       mode="sign", update="asynchronous", units_per_step=units_per_step,
+                                       stop_when_stable=True))
         net.add(DenseProjection(pop, pop, matrix=self.weights))
         if record:
             net.record_state(pop, "rate")
@@ -130,36 +137,23 @@ class Hopfield:
             states, converged, sweeps = self._recall_rows(s[None], seed, max_sweeps)
             return Recall(states[0], bool(converged[0]), int(sweeps[0]), np.zeros(0))
         simulator = self._asynchronous(s, seed, units_per_step=1, record=True)  # one update per step
-        converged, sweeps = False, max_sweeps
-        for sweep in range(max_sweeps):
-            before = simulator.population("hopfield").state["rate"].copy()
-            simulator.run(self.n * _DT)
-            if np.array_equal(simulator.population("hopfield").state["rate"], before):
-                converged, sweeps = True, sweep + 1
-                break
+        simulator.run(max_sweeps * self.n * _DT)  # until a sweep changes nothing
+        converged, sweeps = bool(simulator.population("hopfield").stable[0]), simulator.step // self.n
         recorded = simulator.results().states["hopfield"]["rate"].data  # at the start of each update
         states = np.vstack([recorded[1:], simulator.population("hopfield").state["rate"]])
         return Recall(states[-1].copy(), converged, sweeps, self.energy(states), states=states)
 
     def _recall_rows(self, cues: np.ndarray, seed: int, max_sweeps: int):
-        """Asynchronous recall of each row of ``cues`` in turn on one simulator (a sweep per step)."""
-        simulator = self._asynchronous(cues[0], seed)
+        """Asynchronous recall of each row of ``cues`` in turn, all in one run (the population's
+        ``cues``: a sweep per step, the next cue after a sweep that changes nothing or ``max_sweeps``)."""
+        net = Network(seed=seed)
+        pop = net.add(BinaryPopulation("hopfield", self.n, params={"bias": self.bias}, mode="sign",
+                                       update="asynchronous", cues=cues, max_sweeps=max_sweeps))
+        net.add(DenseProjection(pop, pop, matrix=self.weights))
+        simulator = Simulator(net, dt=_DT)
+        simulator.run(len(cues) * max_sweeps * _DT)
         pop = simulator.population("hopfield")
-        state = pop.state["rate"]  # the built array the loop updates
-        states = cues.astype(float).copy()
-        converged, sweeps = np.zeros(len(cues), np.bool_), np.zeros(len(cues), np.int64)
-        for row, cue in enumerate(cues):
-            state[:] = cue  # the permutation is used up after each whole sweep: the next cue starts a new one
-            pop.field_valid[0] = 0  # the recurrent input is recomputed from the new state
-            sweeps[row] = max_sweeps
-            for sweep in range(max_sweeps):
-                before = state.copy()
-                simulator.run(_DT)
-                if np.array_equal(state, before):
-                    converged[row], sweeps[row] = True, sweep + 1
-                    break
-            states[row] = state
-        return states, converged, sweeps
+        return pop.finals.copy(), pop.converged == 1, pop.sweeps.copy()
 
     def recall_many(self, cues, seed: int = 0, max_sweeps: int = 50):
         """Asynchronous recall of each row of ``cues`` in turn: (final states, converged flags)."""

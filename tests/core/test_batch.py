@@ -100,3 +100,18 @@ def test_refusals_name_the_component():
         Simulator(network(inputs(2), batch=3))
     with pytest.raises(ParameterError, match="copy"):
         Simulator(network(inputs(2), batch=2)).results(2)
+
+
+@pytest.mark.slow
+def test_source_does_not_depend_on_the_batch_size():
+    """The copies are a loop index (their count read from an argument, the run streams a typed list
+    indexed at run time): one generated loop, hence one compilation, for every batch size, and a
+    large batch still equals separate runs copy by copy."""
+    few, many = Simulator(network(inputs(2), batch=2), dt=DT), Simulator(network(inputs(60), batch=60), dt=DT)
+    assert few.source == many.source
+    assert "range(_batch)" in many.source
+    many.run(T)
+    for c in (0, 37, 59):
+        single = Simulator(network(inputs(60)[c:c + 1], batch=1, first_copy=c), dt=DT)
+        single.run(T)
+        assert_same(many.results(c), single.results(0))

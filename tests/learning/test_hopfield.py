@@ -78,6 +78,62 @@ def test_asynchronous_population_equals_a_plain_numpy_recall_with_the_same_order
     assert not np.array_equal(states, net.recall_many(cues, seed=8)[0])  # the order matters at this load
 
 
+def test_a_recall_stops_in_the_loop_after_the_first_sweep_that_changes_nothing():
+    net, X = network(150, 20, seed=6)  # load 0.13: cues take several sweeps
+    cues = corrupt(X, 0.25, generator(6, "build", "cues"))
+    counts = []
+    for cue in cues[:6]:
+        result = net.recall(cue, seed=9)  # each recall() starts the seed's order stream afresh
+        expected, sweeps = reference_recall(net.weights, net.bias, cue, generator(9, "run", "population:hopfield"), 50)
+        assert (result.steps, result.converged) == (sweeps, True)
+        np.testing.assert_array_equal(result.state, expected)
+        counts.append(sweeps)
+    assert max(counts) > 2
+    short = net.recall(cues[0], seed=9, max_sweeps=1)  # the bound: one sweep that changed units
+    assert (short.steps, short.converged) == (1, False)
+    simulator = net._asynchronous(cues[0], seed=9)
+    simulator.run("50 ms")
+    assert simulator.step == net.recall(cues[0], seed=9).steps  # the run ended early, at the fixed point
+    with pytest.raises(ParameterError, match="stop_when_stable"):
+        BinaryPopulation("h", 10, mode="sign", stop_when_stable=True)
+    for bad in ({"cues": np.zeros((2, 10))}, {"cues": np.ones((2, 9))}, {"cues": np.ones((2, 10)), "max_sweeps": 0},
+                {"cues": np.ones((2, 10)), "units_per_step": 3}):
+        with pytest.raises(ParameterError, match=r"cues|max_sweeps"):
+            BinaryPopulation("h", 10, mode="sign", update="asynchronous", **bad)
+
+
+def test_a_queue_of_cues_in_one_run_equals_one_run_per_cue():
+    # recall_many: every cue in one run (the population's cues); each until stable or max_sweeps,
+    # drawing the sweeps' permutations from one stream in the order of a loop over the cues
+    net, X = network(150, 20, seed=6)
+    cues = corrupt(X, 0.25, generator(6, "build", "cues"))
+    states, converged, sweeps = net._recall_rows(cues, seed=9, max_sweeps=3)
+    simulator = net._asynchronous(cues[0], seed=9)
+    pop = simulator.population("hopfield")
+    for cue, state, done, count in zip(cues, states, converged, sweeps, strict=True):
+        pop.state["rate"][:] = cue
+        pop.field_valid[0] = 0
+        start = simulator.step
+        simulator.run("3 ms")
+        np.testing.assert_array_equal(state, pop.state["rate"])
+        assert (count, done) == (simulator.step - start, pop.stable[0] == 1)
+    assert converged.any()
+    assert not converged.all()  # the bound of 3 sweeps ends some recalls
+
+
+def test_asymmetric_weights_are_read_by_column():
+    # a change of unit i corrects the field of unit j by W[j, i]: for asymmetric W the loop reads a
+    # transposed copy; the numpy reference reads W[i] @ s for the field of unit i
+    net = Hopfield(80)
+    net.weights = generator(3, "build", "asymmetric").normal(size=(80, 80)) / 80
+    np.fill_diagonal(net.weights, 0.0)
+    cues = random_patterns(5, 80, generator(3, "build", "cues"))
+    states, _ = net.recall_many(cues, seed=4, max_sweeps=5)
+    rng = generator(4, "run", "population:hopfield")
+    for cue, state in zip(cues, states, strict=True):
+        np.testing.assert_array_equal(state, reference_recall(net.weights, net.bias, cue, rng, 5)[0])
+
+
 def test_units_per_step_splits_a_sweep_without_changing_the_result():
     net, X = network(60, 8, seed=4)
     cue = corrupt(X[0], 0.3, generator(4, "build", "cue"))
