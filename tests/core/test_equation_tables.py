@@ -80,7 +80,7 @@ def test_tables_from_a_protocol_and_refused_by_models_without_them(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(PROTOCOL.replace("MODEL", "hh_traub"))
     assert "table over v" in build(load(path)).source
-    path.write_text(PROTOCOL.replace("MODEL", "rate"))
-    with pytest.raises(ProtocolError, match=r"p\.yaml:5: network\.populations\.H\.tables: model 'rate' has no "
+    path.write_text(PROTOCOL.replace("MODEL", "poisson"))
+    with pytest.raises(ProtocolError, match=r"p\.yaml:5: network\.populations\.H\.tables: model 'poisson' has no "
                                             r"option 'tables'"):
         load(path)

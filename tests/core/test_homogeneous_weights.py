@@ -8,10 +8,12 @@ from neurosim.core import connectivity as conn
 from neurosim.core.codegen import CodeWriter
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
-from neurosim.core.neurons.lif import LIF
+from neurosim.core.neurons import models
 from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
+
+LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 # (name, pre, receptor, rule, weight, delay): every propagation kernel (ring buffer with
 # heterogeneous delays, straight into z, delta jumps; one-spike and Poisson-count sources);

@@ -189,7 +189,7 @@ def test_population_options_are_the_models_own(tmp_path):
     exc = error(tmp_path, population="{n: 1, model: lif_dimensionless, spike_timeing: step}")
     assert exc.line == 4
     assert ("network.populations.P.spike_timeing: model 'lif_dimensionless' has no option 'spike_timeing' "
-            "(did you mean 'spike_timing'?); its options: method, tables, spike_timing") in str(exc)
+            "(did you mean 'spike_timing'?); its options: method, tables, tolerance, spike_timing") in str(exc)
     exc = error(tmp_path, population="{n: 1, model: adex, spike_timing: precise}")
     assert "model 'adex' has no option 'spike_timing'; its options: method, tables, tolerance" in str(exc)
     exc = error(tmp_path, population="{n: 1, model: poisson, rate: 5 Hz, method: exact}")
