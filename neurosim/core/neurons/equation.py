@@ -74,21 +74,10 @@ def _quantity(value, model: str, what: str) -> tuple[float, Dim]:
     raise EquationError(model, what, "expected a number or a quantity with a unit such as '20 ms'", text=repr(value))
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A model parameter: SI default, dimension, constraint (see :data:`neurosim.core.params.CONSTRAINTS`), doc."""
-
-    name: str
-    default: float
-    dim: Dim
-    constraint: str = "any"
-    doc: str = ""
-
-
-def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
+def _parameters(model: str, given: dict | None) -> dict[str, Param]:
     result = {}
     for name, spec in (given or {}).items():
-        if isinstance(spec, Parameter):
+        if isinstance(spec, Param):
             result[name] = spec
             continue
         doc, constraint = "", "any"
@@ -106,7 +95,7 @@ def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
         if not CONSTRAINTS[constraint][0](np.array([value]))[0]:
             raise EquationError(model, f"parameters.{name}", f"the default violates its constraint: "
                                 f"{CONSTRAINTS[constraint][1]}", text=str(spec))
-        result[name] = Parameter(name, value, dim, constraint, doc)
+        result[name] = Param(name, dimension_name(dim) or str(dim), value, constraint, doc, dim)
     return result
 
 
@@ -256,21 +245,21 @@ def kernel_model(synapse: Synapse, input_unit: str) -> tuple[SynapseModel, dict[
     current = synapse.kind == "current"
     unit = input_unit if current else "siemens"
     value_of = {"tau": synapse.tau, "tau_rise": synapse.tau_rise, "e_rev": synapse.e_rev}
-    params = {"tau": Parameter("tau", synapse.tau, parse_unit("second"))}
+    params = {"tau": Param("tau", "time", synapse.tau)}
     if synapse.kernel == "exponential":
         equations, on_pre, g = f"dg/dt = -g/tau : {unit}", "g += w", "g"
     elif synapse.kernel == "alpha":  # x -> g chain; x += e*w gives a peak of w at t = tau
         equations, on_pre, g = (f"dx/dt = -x/tau : {unit}\ndg/dt = (x - g)/tau : {unit}",
                                 f"x += {math.e!r}*w", "g")
     else:  # exp2: a decay minus a rise, scaled so that the peak is w
-        params["tau_rise"] = Parameter("tau_rise", synapse.tau_rise, parse_unit("second"))
+        params["tau_rise"] = Param("tau_rise", "time", synapse.tau_rise)
         peak = synapse.peak() * (synapse.tau - synapse.tau_rise)  # max of exp(-t/tau) - exp(-t/tau_rise)
         equations = f"dg_decay/dt = -g_decay/tau : {unit}\ndg_rise/dt = -g_rise/tau_rise : {unit}"
         on_pre, g = f"g_decay += w/{peak!r}; g_rise += w/{peak!r}", "(g_decay - g_rise)"
     if current:
         output = g
     else:
-        params["e_rev"] = Parameter("e_rev", synapse.e_rev, parse_unit("volt"))
+        params["e_rev"] = Param("e_rev", "voltage", synapse.e_rev)
         output = f"{g}*(e_rev - v)"
     model = SynapseModel(f"{synapse.kernel}_{synapse.kind}", equations, on_pre, output, unit, params, value=g)
     return model, {key: value_of[key] for key in params}
