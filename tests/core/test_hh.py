@@ -16,6 +16,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse, make_bank
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 mV, ms, nS, nA = 1e-3, 1e-3, 1e-9, 1e-9
 UA_CM2 = 1e-2  # 1 uA/cm^2 in A/m^2
 

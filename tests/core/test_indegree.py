@@ -9,6 +9,8 @@ from neurosim.core.neurons.lif import LIF
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 
 @pytest.mark.parametrize(("n_pre", "n_post", "k"), [(1000, 300, 100), (50, 40, 50), (7, 3, 1)])
 def test_exact_indegree_no_multapses_csr_order(n_pre, n_post, k):

@@ -1,6 +1,7 @@
 """Propagation, determinism, stimuli, sources, run control and bad input of the core engine."""
 import signal
 
+import numba
 import numpy as np
 import pytest
 
@@ -17,6 +18,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant, OUNoise, Ramp, Sine, Step, TimeSeries
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError, SimulationError
+
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT = 1e-4
 
@@ -271,6 +274,7 @@ def test_negative_delay_raises_before_running():
 
 
 @pytest.mark.slow  # compiles parallel (prange) loops
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="NUMBA_NUM_THREADS=1: no second thread to compare")
 def test_threads_give_identical_results():
     def run(threads):
         net = Network(seed=4)

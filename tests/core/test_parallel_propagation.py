@@ -20,7 +20,8 @@ from neurosim.protocol.load import load
 
 PROTOCOLS = pathlib.Path(__file__).resolve().parents[2] / "protocols"
 
-pytestmark = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one thread available")
+pytestmark = [pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one thread available"),
+              pytest.mark.si_floats]
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from neurosim.core.synapses import Synapse
 from neurosim.equations.parse import EquationError
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-4
 TAU = 20e-3
 WMAX, W0 = 1.0, 0.5

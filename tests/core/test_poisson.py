@@ -17,6 +17,8 @@ from neurosim.core.stimuli import PoissonInput
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT, Z = 1e-4, 4.5
 #: rate (Hz) -> neurons, so that each population has 2e3 .. 1e6 expected spikes in 1 s
 SIZES = {1.0: 2000, 10.0: 1000, 100.0: 500, 1e3: 200, 1e4: 50, 5e4: 20, 1e5: 10}

@@ -14,6 +14,8 @@ from neurosim.learning.data import binary_digits
 from neurosim.learning.experiments import feature_accuracy
 from neurosim.learning.rbm import RBM
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 
 def small_rbm():
     rbm = RBM(5, 3, np.random.default_rng(0), scale=1.0)
