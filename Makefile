@@ -20,9 +20,11 @@ test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # The edit loop: everything but the tests marked slow (Brian2/NEST comparisons, notebooks, the CLI end to
-# end, Dask sweeps, anything over ~5 s); one process, so it also works beside other jobs.
+# end, Dask sweeps, anything over ~5 s). Two workers: the fast set is ~100 s of CPU (mostly loading
+# one compiled step loop per distinct network), so one process cannot finish in a minute; two
+# workers on two cores can. Files go whole to a worker (loadfile), so module fixtures build once.
 test-fast: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile -q
 
 # ruff with the rule set in pyproject.toml ([tool.ruff.lint]) over the package, tests and benchmarks.
 lint: $(STAMP)
