@@ -47,7 +47,7 @@ from ..core.neurons import models
 from ..core.neurons.equation import _is_expression, _quantity, rename, synapse_models
 from ..core.results import Results
 from ..errors import ParameterError
-from ..units import BRIAN2_UNITS, si_symbol
+from ..units import BRIAN2_UNITS, si_floats, si_symbol
 from .brian2 import CODEGENS, TARGETS, NoBrian2Counterpart, Record, hh_equations, results_of
 
 #: Model parameter -> Brian2 name where they differ (``cm`` is a Brian2 unit).
@@ -296,8 +296,10 @@ def _equation(name: str, population, model_class, params) -> Group:
             raise NoBrian2Counterpart(f"population '{name}' (model '{model.name}'): receptor '{key}'",
                                       "delta receptors are translated for the built-in LIF only")
         else:
-            receptors[key] = Synapse(kernel=receptor.kernel, tau=Synapse.tau if receptor.tau is None else receptor.tau,
-                                     kind=receptor.kind, e_rev=receptor.e_rev, tau_rise=receptor.tau_rise)
+            with si_floats():  # the validated protocol's values are SI
+                receptors[key] = Synapse(kernel=receptor.kernel,
+                                         tau=Synapse.tau if receptor.tau is None else receptor.tau,
+                                         kind=receptor.kind, e_rev=receptor.e_rev, tau_rise=receptor.tau_rise)
     # neurosim's statement of the method for the joint system (not built: no derived values are read)
     method = model_class(name, population.n, receptors=receptors, method=population.method).method
     if method == "exponential_euler" and any(r.kernel == "alpha" for r in population.receptors.values()):
