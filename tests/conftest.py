@@ -10,11 +10,18 @@ import pytest
 
 from neurosim import units
 
-# Most tests drive the core with SI floats computed from references (a bare 5e-3 for 5 ms): the
-# whole session runs inside units.si_floats(), entered here so that it also covers objects built at
-# collection time. Tests of the API's unit rule (and of user-facing examples) take `strict_units`.
-_SESSION_SI_FLOATS = units.si_floats()  # kept referenced: collecting the generator would leave the block
-_SESSION_SI_FLOATS.__enter__()
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """The unit rule holds in tests as for users; a test marked ``si_floats`` (or a module with
+    ``pytestmark = pytest.mark.si_floats``) runs inside :func:`neurosim.units.si_floats`, setup,
+    fixtures and teardown included, because it passes SI floats on purpose (values computed from a
+    reference)."""
+    if item.get_closest_marker("si_floats") is None:
+        return (yield)
+    with units.si_floats():
+        return (yield)
+
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -24,7 +31,8 @@ SMALL_PROTOCOL_FILE = ROOT / "tests" / "data" / "small.yaml"
 
 @pytest.fixture
 def strict_units():
-    """The API's unit rule as users get it: bare numbers for dimensional arguments are errors."""
+    """The API's unit rule as users get it, also in a module marked ``si_floats``: bare numbers
+    for dimensional arguments are errors."""
     with units.si_floats(False):
         yield
 

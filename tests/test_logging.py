@@ -10,6 +10,8 @@ import pytest
 
 import neurosim as ns
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 NEUROSIM = pathlib.Path(sys.executable).parent / "neurosim"
 
 

@@ -23,7 +23,7 @@ from neurosim.sweep.figures import interval
 from neurosim.sweep.points import expand
 from neurosim.sweep.summary import rows
 
-pytestmark = pytest.mark.slow  # Dask sweeps
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Dask sweeps
 
 TINY = """\
 name: tiny

@@ -20,6 +20,7 @@ import json
 import logging
 import pathlib
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -166,32 +167,43 @@ def run(args) -> int:
 
 def table(report: dict) -> str:
     """The agreement table printed by the command."""
-    mark = (lambda ok: "ok" if ok else "FAIL")
     if report["mode"] == "deterministic":
-        lines = [f"{'population':<12}{'variable':<10}{'max |diff|':>14}{'rel. range':>12}{'tolerance':>12}  result"]
-        for row in report["traces"]:
-            limit = f"{row['tolerance']:.1e}" + (" V" if row["unit"] == "V" else " rel")
-            lines.append(f"{row['population']:<12}{row['variable']:<10}{row['max_abs']:>12.3e} {row['unit'] or '-':<2}"
-                         f"{row['relative_to_range']:>11.2e}{limit:>13}  {mark(row['passed'])}")
-        lines.append(f"{'population':<12}{'spikes (neurosim / Brian2)':<30}{'max count diff':>16}"
-                     f"{'max shift (dt)':>16}{'unpaired':>10}  result")
-        for row in report["spikes"]:
-            counts = f"{row['spikes'][0]} / {row['spikes'][1]}"
-            lines.append(f"{row['population']:<12}{counts:<30}{row['max_count_difference']:>16}"
-                         f"{row['max_shift_steps']:>16.1f}{row['unpaired']:>10}  {mark(row['passed'])}")
-        return "\n".join(lines)
-    lines = [f"seeds neurosim {report['seeds'][0]}, reference {report['seeds'][1]} (one realisation each)",
-             (f"{'population':<12}{'metric':<8}{'mean neurosim':>15}{'mean ref.':>15}{'rel. diff':>11}"
-              f"{'Welch t':>9}{'p':>10}{'detectable':>11}{'n':>7}  result")]
-    for row in report["realisations"]:
-        n = f"{row['n'][0]}/{row['n'][1]}"
-        means = [f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}"
-                 for m, s in zip(row["mean"], row["std"], strict=True)]
-        lines.append(f"{row['population']:<12}{row['metric']:<8}{means[0]:>15}{means[1]:>15}"
-                     f"{row['relative_mean_difference']:>+11.2%}{row['t']:>9.3f}{row['p_value']:>10.3g}"
-                     f"{row['detectable']:>11.1%}{n:>7}"
-                     f"  {mark(row['passed'])}")
-    return "\n".join(lines)
+        traces = [("population", -12, "{population}"), ("variable", -10, "{variable}"),
+                  ("max |diff|", 14, lambda r: f"{r['max_abs']:.3e} {r['unit'] or '-':<2}"),
+                  ("rel. range", 12, "{relative_to_range:.2e}"),
+                  ("tolerance", 13, lambda r: f"{r['tolerance']:.1e}" + (" V" if r["unit"] == "V" else " rel"))]
+        spikes = [("population", -12, "{population}"),
+                  ("spikes (neurosim / Brian2)", -30, lambda r: f"{r['spikes'][0]} / {r['spikes'][1]}"),
+                  ("max count diff", 16, "{max_count_difference}"), ("max shift (dt)", 16, "{max_shift_steps:.1f}"),
+                  ("unpaired", 10, "{unpaired}")]
+        return "\n".join(columns(traces, report["traces"]) + columns(spikes, report["spikes"]))
+
+    def mean(r: dict, side: int) -> str:
+        m, s = r["mean"][side], r["std"][side]
+        return f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}"
+
+    realisations = [("population", -12, "{population}"), ("metric", -8, "{metric}"),
+                    ("mean neurosim", 15, lambda r: mean(r, 0)), ("mean ref.", 15, lambda r: mean(r, 1)),
+                    ("rel. diff", 11, "{relative_mean_difference:+.2%}"), ("Welch t", 9, "{t:.3f}"),
+                    ("p", 10, "{p_value:.3g}"), ("detectable", 11, "{detectable:.1%}"),
+                    ("n", 7, lambda r: f"{r['n'][0]}/{r['n'][1]}")]
+    return "\n".join([f"seeds neurosim {report['seeds'][0]}, reference {report['seeds'][1]} (one realisation each)",
+                      *columns(realisations, report["realisations"])])
+
+
+def columns(spec: list[tuple[str, int, str | Callable[[dict], str]]], rows: list[dict]) -> list[str]:
+    """A fixed-width table of ``rows`` (dicts with ``passed``): a header line, then a line per row
+    ending in ``ok`` or ``FAIL``. ``spec`` is ``(title, width, cell)`` per column: a negative width
+    aligns left; ``cell`` is a format string over the row's keys or a function of the row."""
+    def line(cells) -> str:
+        return "".join(f"{cell:<{-width}}" if width < 0 else f"{cell:>{width}}"
+                       for cell, (_, width, _) in zip(cells, spec, strict=True))
+
+    lines = [line(title for title, _, _ in spec) + "  result"]
+    for row in rows:
+        cells = (cell.format(**row) if isinstance(cell, str) else cell(row) for _, _, cell in spec)
+        lines.append(line(cells) + ("  ok" if row["passed"] else "  FAIL"))
+    return lines
 
 
 def _write(output: pathlib.Path, protocol, args, report, tolerances, runs, elapsed) -> list[str]:

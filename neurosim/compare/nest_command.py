@@ -23,7 +23,7 @@ from ..errors import ParameterError
 from ..protocol import build, load
 from ..units import si_floats
 from . import nest
-from .command import _jsonable, is_deterministic, tolerances_of
+from .command import _jsonable, columns, is_deterministic, tolerances_of
 from .metrics import spike_agreement, spike_statistics, trace_agreement
 
 #: Agreement per NEST model in deterministic runs: ``voltage`` (V) and ``relative`` (of the range)
@@ -113,34 +113,33 @@ def statistical(ours: list, reference: list, tolerances) -> dict:
 
 def table(report: dict) -> str:
     """The agreement table printed by the command."""
-    mark = (lambda ok: "ok" if ok else "FAIL")
     if report["mode"] == "deterministic":
-        lines = [f"{'population':<11}{'NEST model':<19}{'variable':<9}{'max |diff|':>13}{'tolerance':>13}  result"]
-        for row in report["traces"]:
-            if row["tolerance"] is None:
-                limit = "spikes"
-            else:
-                limit = f"{row['tolerance']:.0e}" + (" V" if row["unit"] == "V" else " rel")
-            lines.append(f"{row['population']:<11}{row['nest_model']:<19}{row['variable']:<9}{row['max_abs']:>11.3e}"
-                         f" {row['unit'] or '-':<1}{limit:>13}  {mark(row['passed'])}")
-        lines.append(f"{'population':<11}{'NEST model':<19}{'spikes (neurosim / NEST)':<26}{'max shift':>10}"
-                     f"{'allowed':>10}{'unpaired':>9}  result   (shifts in steps)")
-        for row in report["spikes"]:
-            counts = f"{row['spikes'][0]} / {row['spikes'][1]}"
-            lines.append(f"{row['population']:<11}{row['nest_model']:<19}{counts:<26}{row['max_shift_steps']:>10.3g}"
-                         f"{row['allowed_shift_steps']:>10.3g}{row['unpaired']:>9}  {mark(row['passed'])}")
-        return "\n".join(lines)
-    lines = [f"seeds {report['seeds']} (independent realisations in each simulator)",
-             (f"{'population':<11}{'metric':<13}{'mean neurosim':>14}{'mean NEST':>11}{'rel. diff':>11}"
-              f"{'Welch p':>10}  result")]
-    for row in report["distributions"]:
-        if row["mean"] is None:
-            continue
-        a, b = row["mean"]
-        rel = (a - b) / abs(b) if b else float("nan")
-        lines.append(f"{row['population']:<11}{row['metric']:<13}{a:>14.4g}{b:>11.4g}{rel:>+11.2%}"
-                     f"{row['welch_p']:>10.3g}  {mark(row['passed'])}")
-    return "\n".join(lines)
+        def limit(r: dict) -> str:
+            if r["tolerance"] is None:
+                return "spikes"
+            return f"{r['tolerance']:.0e}" + (" V" if r["unit"] == "V" else " rel")
+
+        traces = [("population", -11, "{population}"), ("NEST model", -19, "{nest_model}"),
+                  ("variable", -9, "{variable}"),
+                  ("max |diff|", 13, lambda r: f"{r['max_abs']:.3e} {r['unit'] or '-':<1}"), ("tolerance", 13, limit)]
+        spikes = [("population", -11, "{population}"), ("NEST model", -19, "{nest_model}"),
+                  ("spikes (neurosim / NEST)", -26, lambda r: f"{r['spikes'][0]} / {r['spikes'][1]}"),
+                  ("max shift", 10, "{max_shift_steps:.3g}"), ("allowed", 10, "{allowed_shift_steps:.3g}"),
+                  ("unpaired", 9, "{unpaired}")]
+        spike_lines = columns(spikes, report["spikes"])
+        spike_lines[0] += "   (shifts in steps)"
+        return "\n".join(columns(traces, report["traces"]) + spike_lines)
+
+    def relative(r: dict) -> float:
+        a, b = r["mean"]
+        return (a - b) / abs(b) if b else float("nan")
+
+    distributions = [("population", -11, "{population}"), ("metric", -13, "{metric}"),
+                     ("mean neurosim", 14, lambda r: f"{r['mean'][0]:.4g}"),
+                     ("mean NEST", 11, lambda r: f"{r['mean'][1]:.4g}"),
+                     ("rel. diff", 11, lambda r: f"{relative(r):+.2%}"), ("Welch p", 10, "{welch_p:.3g}")]
+    return "\n".join([f"seeds {report['seeds']} (independent realisations in each simulator)",
+                      *columns(distributions, [row for row in report["distributions"] if row["mean"] is not None])])
 
 
 def run(args) -> int:

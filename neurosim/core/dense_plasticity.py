@@ -15,12 +15,16 @@ A recurrent projection (pre is post) never learns its diagonal: a unit has no sy
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from ..errors import ParameterError
 from .dense import DenseProjection
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 RULES = ("hebbian", "storkey")
 
@@ -71,7 +75,7 @@ class LearningDenseProjection(DenseProjection):
             raise ParameterError(f"{label}: learning_rate", learning_rate, "a finite number")
         self.rule, self.learning_rate = rule, float(learning_rate)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         super().emit(w)
         r = (lambda local: w.ref(self, local))
         rate = w.constant(self, "learning_rate", self.learning_rate)
@@ -203,13 +207,13 @@ class BoltzmannProjection:
     def steps_per_batch(self) -> int:
         return 2 * self.k + (0 if self.persistent else 2)
 
-    def build(self, dt, rng=None) -> None:
+    def build(self, dt: float, rng: np.random.Generator | None = None) -> None:
         """Copy the weights and biases (what the run changes) and zero the velocities."""
         self.W = self.weights.copy()
         self.b, self.c = self.visible_bias.copy(), self.hidden_bias.copy()
         self.vW, self.vb, self.vc = np.zeros_like(self.W), np.zeros_like(self.b), np.zeros_like(self.c)
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         r = (lambda local: w.ref(self, local))
         for local in ("W", "b", "c", "vW", "vb", "vc"):
             w.add_argument(r(local), getattr(self, local))

@@ -72,7 +72,7 @@ class SpikeMonitor(Monitor):
     """Records (neuron, time) of every spike of the chosen neurons. A neuron with ``c`` spikes in
     one step (Poisson sources) appears ``c`` times with the same time, so counts and rates stay right."""
 
-    def __init__(self, population, neurons=None, capacity: int = 1 << 20):
+    def __init__(self, population: Population, neurons=None, capacity: int = 1 << 20):
         super().__init__(population)
         if not population.spiking:
             raise ParameterError("spike monitor", population.name, "a spiking population")
@@ -127,7 +127,7 @@ class SpikeMonitor(Monitor):
             w.add_lines("record", self, f"record_spikes({p('spikes')}, {p('nspk')}[0], {r('mask')}, step, "
                                      f"{r('ids')}, {r('steps')}, {r('count')})")
 
-    def flush(self, step0, n_done, dt):
+    def flush(self, step0: int, n_done: int, dt: float) -> None:
         if self.copies is None:
             ids, steps = self._take(self.buffer_ids, self.buffer_steps, self.buffer_counts, self.count)
             self._ids.append(ids)
@@ -148,44 +148,86 @@ class SpikeMonitor(Monitor):
             ids, steps = np.repeat(ids, counts), np.repeat(steps, counts)
         return ids.copy(), steps.copy()
 
-    def result(self, dt, copy=None) -> SpikeTrains:
+    def result(self, dt: float, copy: int | None = None) -> SpikeTrains:
         chunks_ids, chunks_steps = self._of(self._ids, copy), self._of(self._steps, copy)
         ids = np.concatenate(chunks_ids) if chunks_ids else np.zeros(0, np.int32)
         steps = np.concatenate(chunks_steps) if chunks_steps else np.zeros(0, np.int64)
         return SpikeTrains(node_ids=ids.astype(np.int64), times=steps * dt, n_neurons=self.population.n)
 
 
-class StateMonitor(Monitor):
+class _Sampled(Monitor):
+    """Base of the monitors that sample a value of chosen elements (neurons, synapses) every ``every``
+    steps: one buffer row per sample and chunk (a buffer per copy of a batched network), flushed to
+    ``_data`` with the sampled steps in ``_steps``. A subclass sets ``index`` (the sampled elements)."""
+
+    recorded = ("_data", "_steps")
+    index: np.ndarray
+    buffer: np.ndarray
+
+    def __init__(self, population: Population, every: int, owner: str):
+        super().__init__(population)
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ParameterError(f"{owner}: every", every, "a positive integer")
+        self.every = int(every)
+        self.count = np.zeros(1, np.int64)
+        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
+
+    def load_run_state(self, state: dict[str, np.ndarray]) -> None:
+        super().load_run_state(state)
+        if self._data:
+            self._data = [self._data[0].reshape(-1, len(self.index))]
+
+    def prepare_chunk(self, n_steps: int) -> None:
+        rows = n_steps // self.every + 1
+        if self.buffer.shape[-2] < rows:
+            self.buffer = np.zeros((rows, len(self.index)) if self.copies is None else
+                                   (self.copies, rows, len(self.index)))
+
+    def _emit_sampling(self, w: CodeWriter, section: str, index: str, value) -> None:
+        """The sampling lines in ``section``: ``value(j)`` is the code of the ``j``-th sampled value,
+        ``index`` the name of the element indices in the generated code."""
+        r = (lambda local: w.ref(self, local))
+        w.add_arguments({r(index): self.index, r("count"): self.count})
+        w.add_chunk_argument(r("buffer"), self)
+        w.add_lines(section, self, [
+            f"if step % {self.every} == 0:",
+            f"    for j in range({r(index)}.shape[0]):",
+            f"        {r('buffer')}[{r('count')}[0], j] = {value(f'{r(index)}[j]')}",
+            f"    {r('count')}[0] += 1"])
+
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
+        return self.buffer
+
+    def flush(self, step0: int, n_done: int, dt: float) -> None:
+        n = int(self.count.flat[0])  # every copy records the same steps
+        first = -(-step0 // self.every) * self.every
+        self._steps.append(first + self.every * np.arange(n))
+        self._data.append(self.buffer[..., :n, :].copy())
+        self.count[...] = 0
+
+    def _recorded(self, copy=None) -> tuple[np.ndarray, np.ndarray]:
+        """The sampled steps and values (of copy ``copy`` of a batched network)."""
+        chunks = self._of(self._data, copy)
+        data = np.concatenate(chunks) if chunks else np.zeros((0, len(self.index)))
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return steps, data
+
+
+class StateMonitor(_Sampled):
     """Records ``variable`` of the chosen neurons every ``every`` steps (from step 0)."""
 
-    def __init__(self, population, variable: str, neurons=None, every: int = 1):
-        super().__init__(population)
+    batchable = True
+
+    def __init__(self, population: Population, variable: str, neurons=None, every: int = 1):
+        super().__init__(population, every, f"state monitor of '{population.name}'")
         names = population.recordable()
         if variable not in names:
             raise ParameterError(f"state monitor of '{population.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)}")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ParameterError(f"state monitor of '{population.name}': every", every, "a positive integer")
-        self.variable, self.every = variable, int(every)
-        self.neurons = _subset(population, neurons, "state monitor")
-        self.count = np.zeros(1, np.int64)
+        self.variable = variable
+        self.neurons = self.index = _subset(population, neurons, "state monitor")
         self.buffer = np.zeros((1, len(self.neurons)))
-        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
-        self._steps: list[np.ndarray] = []
-
-    recorded = ("_data", "_steps")
-    batchable = True
-
-    def load_run_state(self, state):
-        super().load_run_state(state)
-        if self._data:
-            self._data = [self._data[0].reshape(-1, len(self.neurons))]
-
-    def prepare_chunk(self, n_steps):
-        rows = n_steps // self.every + 1
-        if self.buffer.shape[-2] < rows:
-            self.buffer = np.zeros((rows, len(self.neurons)) if self.copies is None else
-                                   (self.copies, rows, len(self.neurons)))
 
     def emit(self, w: CodeWriter) -> None:
         if w.batch is not None:  # a buffer and a count per copy; the monitor is the chunk argument
@@ -193,30 +235,11 @@ class StateMonitor(Monitor):
             self.count = w.copies(np.zeros((copies, 1), np.int64))
             self.buffer = np.zeros((copies, 1, len(self.neurons)))
             w.copies(self)
-        r = (lambda local: w.ref(self, local))
-        w.add_arguments({r("neurons"): self.neurons, r("count"): self.count})
-        w.add_chunk_argument(r("buffer"), self)
-        value = self.population.record_expression(self.variable, f"{r('neurons')}[j]", w)
-        w.add_lines("record_state", self, [
-            f"if step % {self.every} == 0:",
-            f"    for j in range({r('neurons')}.shape[0]):",
-            f"        {r('buffer')}[{r('count')}[0], j] = {value}",
-            f"    {r('count')}[0] += 1"])
+        self._emit_sampling(w, "record_state", "neurons",
+                            lambda j: self.population.record_expression(self.variable, j, w))
 
-    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
-        return self.buffer
-
-    def flush(self, step0, n_done, dt):
-        n = int(self.count.flat[0])  # every copy records the same steps
-        first = -(-step0 // self.every) * self.every
-        self._steps.append(first + self.every * np.arange(n))
-        self._data.append(self.buffer[..., :n, :].copy())
-        self.count[...] = 0
-
-    def result(self, dt, copy=None) -> StateRecord:
-        chunks = self._of(self._data, copy)
-        data = np.concatenate(chunks) if chunks else np.zeros((0, len(self.neurons)))
-        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+    def result(self, dt: float, copy: int | None = None) -> StateRecord:
+        steps, data = self._recorded(copy)
         dimension = self.population.variable_dimension(self.variable)
         return StateRecord(self.variable, self.neurons.copy(), steps * dt, data,
                            unit={"dimensionless": ""}.get(dimension, _SI.get(dimension, "")))
@@ -229,17 +252,18 @@ _SI = {"voltage": "V", "time": "s", "current": "A", "conductance": "S", "frequen
 class RateMonitor(Monitor):
     """Population rate: number of spikes in each step divided by ``n * dt`` (Hz)."""
 
-    def __init__(self, population):
+    def __init__(self, population: Population):
         super().__init__(population)
         if not population.spiking:
             raise ParameterError("rate monitor", population.name, "a spiking population")
         self.buffer = np.zeros(1, np.int64)
-        self._counts, self._steps = [], []
+        self._counts: list[np.ndarray] = []  # flushed chunks (``recorded``)
+        self._steps: list[np.ndarray] = []
 
     recorded = ("_counts", "_steps")
     batchable = True
 
-    def prepare_chunk(self, n_steps):
+    def prepare_chunk(self, n_steps: int) -> None:
         if self.buffer.shape[-1] < n_steps:
             self.buffer = np.zeros(n_steps if self.copies is None else (self.copies, n_steps), np.int64)
 
@@ -257,11 +281,11 @@ class RateMonitor(Monitor):
     def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         return self.buffer
 
-    def flush(self, step0, n_done, dt):
+    def flush(self, step0: int, n_done: int, dt: float) -> None:
         self._counts.append(self.buffer[..., :n_done].copy())
         self._steps.append(step0 + np.arange(n_done))
 
-    def result(self, dt, copy=None) -> RateRecord:
+    def result(self, dt: float, copy: int | None = None) -> RateRecord:
         chunks = self._of(self._counts, copy)
         counts = np.concatenate(chunks) if chunks else np.zeros(0)
         steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
@@ -304,38 +328,21 @@ def total_count(counts, n_spikes):
     return total
 
 
-class SynapseMonitor(Monitor):
+class SynapseMonitor(_Sampled):
     """Records per-synapse ``variable`` (``w`` or a trace) of the chosen ``synapses`` (indices in the
     projection's CSR order, see ``synaptic_state()``) of a plastic projection every ``every`` steps,
     at the end of the step. Event-driven traces are recorded as stored, i.e. as of the synapse's last
     event (as Brian2 records them); ``w`` is always current."""
 
     def __init__(self, projection, variable: str = "w", synapses=None, every: int = 1):
-        super().__init__(projection.pre)
+        super().__init__(projection.pre, every, f"synapse monitor of '{projection.name}'")
         self.projection = projection
         names = list(projection.bound.state) if hasattr(projection, "bound") else []
         if variable not in names:
             raise ParameterError(f"synapse monitor of '{projection.name}': variable", variable,
                                  f"one of {names}{did_you_mean(variable, names)} (of a plastic projection)")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ParameterError(f"synapse monitor of '{projection.name}': every", every, "a positive integer")
-        self.local, self.every, self.selection = variable, int(every), synapses
+        self.local, self.selection = variable, synapses
         self.variable = f"{projection.name}.{variable}"
-        self.count = np.zeros(1, np.int64)
-        self._data: list[np.ndarray] = []  # flushed chunks (``recorded``)
-        self._steps: list[np.ndarray] = []
-
-    recorded = ("_data", "_steps")
-
-    def load_run_state(self, state):
-        super().load_run_state(state)
-        if self._data:
-            self._data = [self._data[0].reshape(-1, len(self.synapses))]
-
-    def prepare_chunk(self, n_steps):
-        rows = n_steps // self.every + 1
-        if self.buffer.shape[0] < rows:
-            self.buffer = np.zeros((rows, len(self.synapses)))
 
     def emit(self, w: CodeWriter) -> None:
         n = self.projection.n_synapses
@@ -346,30 +353,13 @@ class SynapseMonitor(Monitor):
             if self.synapses.size == 0 or self.synapses.min() < 0 or self.synapses.max() >= n:
                 raise ParameterError(f"synapse monitor of '{self.projection.name}': synapses", self.selection,
                                      f"indices in [0, {n})")
+        self.index = self.synapses
         if not hasattr(self, "buffer"):
             self.buffer = np.zeros((1, len(self.synapses)))
-        r = (lambda local: w.ref(self, local))
-        w.add_arguments({r("synapses"): self.synapses, r("count"): self.count})
-        w.add_chunk_argument(r("buffer"), self)
         source = w.ref(self.projection, f"s_{self.local}")
-        w.add_lines("record", self, [
-            f"if step % {self.every} == 0:",
-            f"    for j in range({r('synapses')}.shape[0]):",
-            f"        {r('buffer')}[{r('count')}[0], j] = {source}[{r('synapses')}[j]]",
-            f"    {r('count')}[0] += 1"])
+        self._emit_sampling(w, "record", "synapses", lambda j: f"{source}[{j}]")
 
-    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
-        return self.buffer
-
-    def flush(self, step0, n_done, dt):
-        n = int(self.count[0])
-        first = -(-step0 // self.every) * self.every
-        self._steps.append(first + self.every * np.arange(n))
-        self._data.append(self.buffer[:n].copy())
-        self.count[0] = 0
-
-    def result(self, dt) -> StateRecord:
+    def result(self, dt: float) -> StateRecord:
         """``node_ids`` are the synapse indices; times are the ends of the recorded steps."""
-        data = np.concatenate(self._data) if self._data else np.zeros((0, len(self.synapses)))
-        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        steps, data = self._recorded()
         return StateRecord(self.local, self.synapses.copy(), (steps + 1) * dt, data)

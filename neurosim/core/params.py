@@ -5,12 +5,14 @@ parameters are float arrays of length ``n`` so that every kernel can treat them 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from ..equations.dimensions import Dim, of_unit
 from ..errors import ParameterError, did_you_mean
-from ..units import format_si, quantity, si_floats, ureg
+from ..units import DIMENSIONS, format_si, quantity, si_floats, ureg
 
 CONSTRAINTS = {
     "any": (lambda x: np.ones_like(x, bool), "any finite value"),
@@ -22,13 +24,24 @@ CONSTRAINTS = {
 
 @dataclass(frozen=True)
 class Param:
-    """One model parameter: ``default`` is in SI units; ``doc`` says what it is."""
+    """One model parameter: ``dimension`` a name in :data:`neurosim.units.DIMENSIONS` (or, for a
+    dimension without a name, its SI unit), ``default`` in SI units, ``doc`` what it is. ``dim``, the
+    exponents of the SI base units, is derived from a named ``dimension`` when not given."""
 
     name: str
     dimension: str
     default: float
     constraint: str = "any"
     doc: str = ""
+    dim: Dim = field(default=None, compare=False)  # type: ignore[assignment]  # set in __post_init__
+    #: equation models: the default as an expression of other parameters (a sympy expression such as
+    #: ``1*uF/cm2*area``), used whenever the parameter is not given; ``default`` is its value at the
+    #: other defaults
+    derived: Any = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.dim is None:
+            object.__setattr__(self, "dim", of_unit(DIMENSIONS[self.dimension]))
 
     def describe(self) -> str:
         return f"{self.name} ({self.dimension}, default {format_si(self.default, self.dimension)}): {self.doc}"

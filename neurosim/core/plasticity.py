@@ -535,13 +535,13 @@ class PESProjection(DenseProjection):
 
     constant_arrays: tuple[str, ...] = ("encode",)  # the decoders change
 
-    def build(self, dt: float, rng=None) -> None:
+    def build(self, dt: float, rng: np.random.Generator | None = None) -> None:
         super().build(dt, rng)
         self.pre_decay = float(np.exp(-dt / self.pre_tau)) if self.pre_tau > 0 else 0.0
         self.activities = np.zeros(self.pre.n, np.float64)
         self.alpha = -self.learning_rate * dt / self.pre.n
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         super().emit(w)
         r = (lambda local: w.ref(self, local))
         pre = (lambda local: w.ref(self.pre, local))

@@ -8,10 +8,15 @@ below ``tol`` the run ends after that step: :meth:`Simulator.run` returns early,
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import ParameterError, did_you_mean
 from .monitors import Monitor
+
+if TYPE_CHECKING:
+    from .codegen import CodeWriter
 
 
 class Settle(Monitor):
@@ -39,7 +44,7 @@ class Settle(Monitor):
         self.largest = np.zeros(1)
         self.settled_at: int | None = None  # the step count after which the last run settled
 
-    def emit(self, w) -> None:
+    def emit(self, w: CodeWriter) -> None:
         flag, largest = w.ref(self, "flag"), w.ref(self, "largest")
         tol = w.ref(self, "tol")
         w.add_arguments({flag: self.flag, largest: self.largest, tol: self.tol})

@@ -6,8 +6,10 @@ path of the offending value and saying what was expected.
 from __future__ import annotations
 
 import copy
+import pathlib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,12 +59,12 @@ class Protocol:
                              _dotted(path))
 
 
-def load(path, sets=(), seed: int | None = None) -> Protocol:
+def load(path: str | pathlib.Path, sets: Iterable[str] = (), seed: int | None = None) -> Protocol:
     """Load and validate a protocol file; ``sets`` are ``key.path=value`` overrides."""
     return _finish(read(path), str(path), list(sets), seed)
 
 
-def load_tree(tree: Map, file: str, sets=(), seed: int | None = None) -> Protocol:
+def load_tree(tree: Map, file: str, sets: Iterable[str] = (), seed: int | None = None) -> Protocol:
     """Validate a copy of an already read (and composed) tree with ``sets`` applied, as :func:`load`."""
     return _finish(copy.deepcopy(tree), file, list(sets), seed)
 

@@ -1,6 +1,8 @@
 """Running a protocol: simulate (or call the experiment), analyse, attach provenance, draw figures."""
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +18,11 @@ from . import schema
 from .build import build
 from .load import Protocol
 
+#: ``progress(done, total)``: steps done of the run's total.
+Progress = Callable[[int, int], None]
+#: ``(every, path)``: a checkpoint every ``every`` s of model time, to ``path``.
+Checkpoint = tuple[float, str | os.PathLike]
+
 
 @dataclass
 class Outcome:
@@ -25,7 +32,8 @@ class Outcome:
     figures: dict = field(default_factory=dict)
 
 
-def run(protocol: Protocol, progress=None, simulator: Simulator | None = None, checkpoint=None) -> Outcome:
+def run(protocol: Protocol, progress: Progress | None = None, simulator: Simulator | None = None,
+        checkpoint: Checkpoint | None = None) -> Outcome:
     """Run ``protocol``; ``progress(done, total)`` is called as the run advances.
 
     For network protocols ``simulator`` may be one already built with :func:`build` (so a caller can
@@ -42,7 +50,8 @@ def run(protocol: Protocol, progress=None, simulator: Simulator | None = None, c
     return Outcome(results, _figures(protocol, results))
 
 
-def simulate(simulator: Simulator, duration: float, progress, checkpoint) -> Results:
+def simulate(simulator: Simulator, duration: float, progress: Progress | None,
+             checkpoint: Checkpoint | None) -> Results:
     """Run ``simulator`` from its current step to ``duration`` (s), in segments of ``checkpoint[0]`` s
     with a checkpoint after each one that does not end the run, also after a Ctrl-C."""
     dt = simulator.dt

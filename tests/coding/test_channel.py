@@ -6,6 +6,8 @@ from neurosim.coding import Model
 from neurosim.coding.probes import delay, lowpass
 from neurosim.experiment import run_experiment
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-3
 
 

@@ -1,8 +1,11 @@
 """Factored weights (decoders x transform x encoders) against the full weight matrix."""
 import numpy as np
+import pytest
 
 from neurosim.coding import Ensemble, Model
 from neurosim.core.simulator import Simulator
+
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT = 1e-3
 

@@ -23,6 +23,8 @@ from neurosim.core.plasticity import PESProjection
 from neurosim.core.simulator import Simulator
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NENGO = json.loads((ROOT / "tests" / "reference" / "pes_channel_nengo.json").read_text())["rms_by_seed"]
 

@@ -1,9 +1,12 @@
 """Probes and filters: the whole rate-mode pipeline predicted exactly in numpy, spike probes offline."""
 import numpy as np
+import pytest
 
 from neurosim.coding import Model
 from neurosim.coding.probes import decode_spikes, delay, filtered_spikes, lowpass
 from neurosim.core.neurons.rate import lif_rate
+
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT = 1e-3
 

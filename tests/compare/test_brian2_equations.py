@@ -10,7 +10,7 @@ from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Step
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 b2 = pytest.importorskip("brian2")
 DT = 1e-4

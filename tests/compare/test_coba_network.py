@@ -15,7 +15,7 @@ from neurosim.compare.brian2_protocol import ProtocolModel
 from neurosim.compare.metrics import Tolerances, statistical_agreement
 from neurosim.protocol import build, load
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 PROTOCOL = pathlib.Path(__file__).resolve().parents[2] / "protocols" / "coba.yaml"
 SEEDS = (1, 2, 3, 4)

@@ -21,7 +21,7 @@ from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 DT, DURATION = 1e-4, 0.5
 mV, ms, nS, pF, nA = 1e-3, 1e-3, 1e-9, 1e-12, 1e-9

@@ -12,7 +12,7 @@ from neurosim.core.simulator import Simulator
 
 from .networks import cobahh
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 SEED, DURATION = 1, 0.3
 

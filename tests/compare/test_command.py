@@ -12,7 +12,7 @@ import pytest
 
 from neurosim.compare import brian2_protocol, command
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROTOCOL = str(ROOT / "protocols" / "hh_step.yaml")

@@ -11,7 +11,7 @@ from neurosim.core.simulator import Simulator
 
 from .networks import cuba
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 SEED, DURATION = 1, 1.0
 

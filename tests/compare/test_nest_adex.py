@@ -25,7 +25,7 @@ from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Step
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats,
               pytest.mark.skipif(not nest.available(), reason="NEST is not installed (pip install 'neurosim[nest]')")]
 
 NEST_DT = 0.1  # ms

@@ -29,6 +29,8 @@ from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.plasticity import PlasticProjection
 from neurosim.core.simulator import Simulator
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 CHILD = pathlib.Path(__file__).with_name("nest_stdp_child.py")
 DT = 0.1  # ms
 

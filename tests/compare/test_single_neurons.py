@@ -29,7 +29,7 @@ from neurosim.core.synapses import Synapse
 
 from .networks import poisson_spike_list
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 DURATION = 1.0
 LIF_DT = 1e-4

@@ -21,7 +21,7 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.errors import TimeGridWarning
 
-pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # Brian2/NEST comparison runs
 
 mV, ms, nA, nF = 1e-3, 1e-3, 1e-9, 1e-9
 DURATION = 0.12

@@ -15,6 +15,8 @@ from neurosim.core.stimuli import OUNoise, TimeSeries
 from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 LEAKY = Model("batch_leaky", "dx/dt = (-x + i_ext)/tau : 1", parameters={"tau": "5 ms"})
 B, T, DT = 3, 0.03, 1e-4
 

@@ -10,6 +10,8 @@ from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 
 def small_network():
     net = Network(seed=1)

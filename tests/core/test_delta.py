@@ -11,6 +11,7 @@ from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
 
 LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT, TAU_M, V_REST, V_RESET, V_TH = 1e-4, 20e-3, -65e-3, -70e-3, -50e-3
 PARAMS = {"tau_m": TAU_M, "v_rest": V_REST, "v_reset": V_RESET, "v_thresh": V_TH, "tau_refrac": 2e-3}

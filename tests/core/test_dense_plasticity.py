@@ -12,6 +12,8 @@ from neurosim.learning.data import random_patterns
 from neurosim.learning.hopfield import Hopfield
 from neurosim.rng import generator
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 
 def storkey_reference(X):
     """Storkey (1997), written from the paper: W^mu = W^(mu-1) + (1/n)(x x^T - x h^T - h x^T),

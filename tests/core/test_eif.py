@@ -11,7 +11,7 @@ from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 
 C, G_L, E_L, V_TH, DELTA_T, V_PEAK, V_RESET, T_REF = 200e-12, 20e-9, -65e-3, -59.9e-3, 3.48e-3, -30e-3, -68e-3, 2e-3
-pytestmark = pytest.mark.slow  # compiled runs of 1 s at dt = 10 us
+pytestmark = [pytest.mark.slow, pytest.mark.si_floats]  # compiled runs of 1 s at dt = 10 us
 
 RHEOBASE = G_L * (V_TH - E_L - DELTA_T)  # where the stable and unstable fixed points merge
 

@@ -11,6 +11,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-4
 
 

@@ -8,6 +8,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-4
 TABLE = {"v": {"min": "-150 mV", "max": "100 mV", "step": "0.01 mV"}}
 

@@ -18,6 +18,8 @@ from neurosim.equations import emit
 from neurosim.equations.emit import exprel_kernel
 from neurosim.errors import ParameterError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 mV, ms, nS, nA = 1e-3, 1e-3, 1e-9, 1e-9
 UA_CM2 = 1e-2  # 1 uA/cm^2 in A/m^2
 

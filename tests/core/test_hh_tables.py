@@ -12,6 +12,8 @@ from neurosim.core.neurons import make_population
 from neurosim.core.simulator import Simulator
 from neurosim.protocol import build, load
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 mV = ms = 1e-3
 UA_CM2 = 1e-2

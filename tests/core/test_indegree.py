@@ -10,6 +10,7 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
 LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 
 @pytest.mark.parametrize(("n_pre", "n_post", "k"), [(1000, 300, 100), (50, 40, 50), (7, 3, 1)])

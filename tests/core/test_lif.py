@@ -11,6 +11,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
 LIF, LIFDimensionless = models()["lif"], models()["lif_dimensionless"]  # the model files
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 TAU_RC, TAU_REF = 0.02, 0.002
 DRIVES = np.concatenate([np.linspace(1.05, 2.0, 12), np.linspace(2.5, 10.0, 12)])
 
@@ -112,8 +114,8 @@ def psp_network(synapse, weight, spike_time, delay=0.0):
     return net
 
 
-@pytest.mark.parametrize("synapse", [Synapse("exponential", 5e-3), Synapse("alpha", 2e-3),
-                                     Synapse("exp2", 8e-3, tau_rise=1e-3)], ids=["exp", "alpha", "exp2"])
+@pytest.mark.parametrize("synapse", [Synapse("exponential", "5 ms"), Synapse("alpha", "2 ms"),
+                                     Synapse("exp2", "8 ms", tau_rise="1 ms")], ids=["exp", "alpha", "exp2"])
 def test_single_spike_gives_analytic_psc_and_psp(synapse):
     dt, weight, t_spike = 1e-4, 0.5e-9, 10e-3
     results = Simulator(psp_network(synapse, weight, t_spike), dt=dt).run(0.1)
@@ -145,8 +147,8 @@ def test_delay_shifts_delivery_by_exactly_delay_steps():
 
 
 @pytest.mark.parametrize(("receptors", "spike_timing"), [
-    ({"e": Synapse("exponential", 5e-3), "i": Synapse("alpha", 10e-3)}, "step"),
-    ({"e": Synapse("exponential", 5e-3, kind="conductance", e_rev=0.0)}, "step"),
+    ({"e": Synapse("exponential", "5 ms"), "i": Synapse("alpha", "10 ms")}, "step"),
+    ({"e": Synapse("exponential", "5 ms", kind="conductance", e_rev="0 mV")}, "step"),
     ({}, "precise")], ids=["current", "conductance", "precise"])
 def test_compiled_loop_equals_its_python_version(receptors, spike_timing):
     """The generated step loop, compiled by Numba and run as plain Python, gives the same numbers."""

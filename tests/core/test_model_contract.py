@@ -17,6 +17,8 @@ from neurosim.core.neurons.equation import EquationPopulation
 from neurosim.core.neurons.sources import PoissonSource, SpikeSource
 from neurosim.core.simulator import Simulator
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 NEURON_MODELS = sorted(name for name, cls in models().items() if not issubclass(cls, (PoissonSource, SpikeSource)))
 DT, SETTLE, CHECK = 1e-4, 1.0, 0.02
 

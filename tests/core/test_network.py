@@ -1,6 +1,7 @@
 """Propagation, determinism, stimuli, sources, run control and bad input of the core engine."""
 import signal
 
+import numba
 import numpy as np
 import pytest
 
@@ -18,6 +19,7 @@ from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError, SimulationError
 
 LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT = 1e-4
 
@@ -272,6 +274,7 @@ def test_negative_delay_raises_before_running():
 
 
 @pytest.mark.slow  # compiles parallel (prange) loops
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="NUMBA_NUM_THREADS=1: no second thread to compare")
 def test_threads_give_identical_results():
     def run(threads):
         net = Network(seed=4)

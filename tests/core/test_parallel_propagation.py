@@ -22,7 +22,8 @@ LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
 
 PROTOCOLS = pathlib.Path(__file__).resolve().parents[2] / "protocols"
 
-pytestmark = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one thread available")
+pytestmark = [pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one thread available"),
+              pytest.mark.si_floats]
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from neurosim.equations.parse import EquationError
 from neurosim.errors import ParameterError
 
 LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT = 1e-4
 TAU = 20e-3

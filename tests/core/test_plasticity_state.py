@@ -17,6 +17,8 @@ from neurosim.io import hdf5
 from neurosim.protocol.build import build
 from neurosim.protocol.load import load
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DT = 2.0**-13  # s; step * DT is exact, so spike times shifted by whole steps give the same differences
 N = 30

@@ -18,6 +18,7 @@ from neurosim.core.synapses import Synapse
 from neurosim.errors import ParameterError
 
 LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 DT, Z = 1e-4, 4.5
 #: rate (Hz) -> neurons, so that each population has 2e3 .. 1e6 expected spikes in 1 s

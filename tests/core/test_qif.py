@@ -1,9 +1,12 @@
 """The quadratic integrate-and-fire model file against its analytic firing period."""
 import numpy as np
+import pytest
 
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
+
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
 
 def test_qif_period_is_analytic():

@@ -7,6 +7,8 @@ from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Step
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-4
 
 

@@ -19,6 +19,8 @@ from neurosim.core.stimuli import Waveform
 from neurosim.equations.parse import EquationError
 from neurosim.learning import rules
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-3
 
 

@@ -15,6 +15,8 @@ from neurosim.core.stimuli import OUNoise
 from neurosim.core.synapses import Synapse
 from neurosim.io import hdf5
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-4
 
 

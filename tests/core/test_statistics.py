@@ -19,6 +19,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 from neurosim.rng import generator
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 LEVEL = 1e-4
 
 

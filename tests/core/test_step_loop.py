@@ -16,6 +16,8 @@ from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
 from neurosim.errors import SimulationError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DT = 1e-4
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,9 @@ import scipy.linalg
 from neurosim.core.synapses import Synapse, make_bank
 from neurosim.errors import ParameterError
 
-KERNELS = [Synapse("exponential", 5e-3), Synapse("alpha", 3e-3), Synapse("exp2", 10e-3, tau_rise=2e-3)]
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
+KERNELS = [Synapse("exponential", "5 ms"), Synapse("alpha", "3 ms"), Synapse("exp2", "10 ms", tau_rise="2 ms")]
 
 
 @pytest.mark.parametrize("synapse", KERNELS, ids=lambda s: s.kernel)

@@ -12,6 +12,8 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.timegrid import to_steps
 from neurosim.errors import ParameterError, TimeGridWarning
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 DTS = [1e-4, 2.5e-5, 2.0**-13, 0.3e-3]
 
 

@@ -10,6 +10,8 @@ from neurosim.protocol.build import build
 from neurosim.protocol.load import load
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 CUBA = ROOT / "protocols" / "cuba.yaml"
 SMALL = ["network.populations.E.n=800", "network.populations.I.n=200", "duration=300 ms"] + \
     [f"network.connections.{k}.rule.p=0.08" for k in range(4)]

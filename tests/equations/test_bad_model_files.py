@@ -12,6 +12,8 @@ from neurosim.core.neurons.equation import load_file
 from neurosim.equations.parse import EquationError
 from neurosim.errors import NeurosimWarning
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 BASE = """\
 name: badm
 equations: |

@@ -9,6 +9,8 @@ from neurosim.core.neurons.equation import Model, register
 from neurosim.core.simulator import Simulator
 from neurosim.equations.integrate import choose
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 # each equation linear in its own variable, the coupling nonlinear (as HH gates and membrane)
 CL = Model("cl_pair", """
 dv/dt = (-(1 + x**2)*v + 0.8)/tau : 1

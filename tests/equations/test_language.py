@@ -4,6 +4,8 @@ import pytest
 from neurosim.core.neurons.equation import Model
 from neurosim.equations.parse import EquationError
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 LIF = "dv/dt = (v_rest - v)/tau_m + I/cm : volt (unless refractory)"
 PARAMS = {"cm": "1 nF", "tau_m": "20 ms", "v_rest": "-65 mV", "v_thresh": "-50 mV", "tau_refrac": "2 ms"}
 

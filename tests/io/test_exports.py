@@ -7,6 +7,8 @@ import pytest
 import neurosim as ns
 from neurosim import analysis, io
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def results():

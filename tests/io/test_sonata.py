@@ -10,6 +10,8 @@ import pytest
 import neurosim as ns
 from neurosim.io import sonata
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 libsonata = pytest.importorskip("libsonata")
 
 

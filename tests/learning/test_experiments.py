@@ -5,7 +5,6 @@ import pytest
 import yaml
 from matplotlib.figure import Figure
 
-import neurosim.learning  # noqa: F401  (registers the experiments)
 from neurosim.errors import ParameterError
 from neurosim.experiment import EXPERIMENTS, config_keys, run_experiment
 
@@ -26,9 +25,28 @@ def test_protocol_file_is_in_the_shared_form_and_names_valid_keys(name):
     assert set(protocol["config"]) <= set(config_keys(name))
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_experiment_returns_finite_metrics_and_labelled_figures(name):
-    output = run_experiment(name, SMALL[name], seed=3)
+#: The experiments that train or recall over many compiled runs (7-12 s each): the full suite runs
+#: them; their networks have fast tests of their own (test_hopfield, test_rbm_network, test_pc_engine).
+LONG = {"hopfield_recall", "rbm_digits", "pc_digits"}
+
+
+@pytest.fixture(scope="module")
+def experiment_output():
+    """``experiment_output(name)``: the experiment run once per module on its ``SMALL`` config."""
+    outputs = {}
+
+    def run(name):
+        if name not in outputs:
+            outputs[name] = run_experiment(name, SMALL[name], seed=3)
+        return outputs[name]
+
+    return run
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in LONG else name
+                                  for name in NAMES])
+def test_experiment_returns_finite_metrics_and_labelled_figures(name, experiment_output):
+    output = experiment_output(name)
     assert output.metrics
     assert all(np.isfinite(v) for v in output.metrics.values())
     assert output.figures
@@ -40,8 +58,8 @@ def test_experiment_returns_finite_metrics_and_labelled_figures(name):
                 assert ax.get_ylabel()
 
 
-def test_capacity_experiment_reports_the_breakdown():
-    output = run_experiment("hopfield_capacity", SMALL["hopfield_capacity"], seed=3)
+def test_capacity_experiment_reports_the_breakdown(experiment_output):
+    output = experiment_output("hopfield_capacity")
     assert 0.05 < output.metrics["breakdown_load_N200"] < 0.3
 
 

@@ -16,6 +16,8 @@ from neurosim.learning.rbm import RBM
 from neurosim.learning.rules import contrastive_divergence
 from neurosim.rng import generator
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 
 def small_rbm():
     rbm = RBM(5, 3, np.random.default_rng(0), scale=1.0)

@@ -8,6 +8,8 @@ import pytest
 from neurosim.protocol.build import build
 from neurosim.protocol.load import load
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REFERENCE = json.loads((ROOT / "tests" / "reference" / "brunel_nest.json").read_text())
 TRANSIENT, DURATION = 0.2, 0.6

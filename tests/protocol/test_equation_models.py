@@ -7,6 +7,8 @@ from neurosim.errors import ProtocolError
 from neurosim.protocol.build import build
 from neurosim.protocol.load import load
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 MODEL = """\
 name: {name}
 doc: test model

@@ -21,6 +21,8 @@ from scipy import stats
 from neurosim.protocol.build import build
 from neurosim.protocol.load import load
 
+pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REFERENCE = json.loads((ROOT / "tests" / "reference" / "stdp_song2000_brian2.json").read_text())["runs"]
 DURATION = 20.0

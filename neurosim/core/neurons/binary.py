@@ -213,16 +213,16 @@ class BinaryPopulation(Population):
         """Synchronous and clamped units run in batched networks (their run state is per copy)."""
         return self.update != "asynchronous"
 
-    def chunk_values(self, step0, n_steps):
+    def chunk_values(self, step0: int, n_steps: int) -> np.ndarray:
         """The played ``values`` of the chunk's steps: ``(n_steps, n)`` or ``(copies, n_steps, n)``."""
         index = np.minimum(step0 + np.arange(n_steps), self.values.shape[-2] - 1)
         return np.ascontiguousarray(self.values[..., index, :], self.dtype)
 
-    def build(self, dt, dtype, rng):
+    def build(self, dt: float, dtype: type[np.floating], rng: np.random.Generator) -> None:
         super().build(dt, dtype, rng)
         self.order = np.zeros(self.n, np.int64)      # the current permutation (asynchronous updates)
         self.position = np.zeros(1, np.int64)        # next place in it; 0: draw a new one
-        self.recurrent = []                          # recurrent dense projections (DenseProjection.build)
+        self.recurrent: list = []                    # recurrent dense projections (DenseProjection.build)
         self.field = np.zeros(self.n, dtype)         # their input, kept up to date unit by unit
         self.field_valid = np.zeros(1, np.int64)     # 0: compute it from the state at the next step
         self.changes = np.zeros(1, np.int64)         # changes in the current sweep

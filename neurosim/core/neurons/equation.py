@@ -75,28 +75,13 @@ def _quantity(value, model: str, what: str) -> tuple[float, Dim]:
     raise EquationError(model, what, "expected a number or a quantity with a unit such as '20 ms'", text=repr(value))
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A model parameter: SI default, dimension, constraint (see :data:`neurosim.core.params.CONSTRAINTS`), doc.
-
-    ``derived``: the default as an expression of other parameters (``1*uF/cm2*area``), used
-    whenever the parameter is not given; ``default`` is then its value at the other defaults."""
-
-    name: str
-    default: float
-    dim: Dim
-    constraint: str = "any"
-    doc: str = ""
-    derived: sympy.Expr | None = None
-
-
-def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
+def _parameters(model: str, given: dict | None) -> dict[str, Param]:
     """Parameters from ``name -> value | {value, constraint, doc}``; a value that is an expression
-    naming other parameters is a derived default (checked for dimension and cycles)."""
+    naming other parameters is a derived default (``Param.derived``, checked for dimension and cycles)."""
     given = dict(given or {})
     specs, derived = {}, {}
     for name, spec in given.items():
-        if isinstance(spec, Parameter):
+        if isinstance(spec, Param):
             specs[name] = spec
             continue
         doc, constraint = "", "any"
@@ -114,7 +99,10 @@ def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
             derived[name] = (spec, constraint, doc)
             continue
         value, dim = _quantity(spec, model, f"parameters.{name}")
-        specs[name] = Parameter(name, value, dim, constraint, doc)
+        if not CONSTRAINTS[constraint][0](np.array([value]))[0]:
+            raise EquationError(model, f"parameters.{name}", f"the default violates its constraint: "
+                                f"{CONSTRAINTS[constraint][1]}", text=str(spec))
+        specs[name] = Param(name, dimension_name(dim) or str(dim), value, constraint, doc, dim)
     result = dict(specs)
     while derived:  # in dependency order: each round converts those whose parameters are known
         ready = [name for name, (text, _, _) in derived.items()
@@ -129,7 +117,7 @@ def _parameters(model: str, given: dict | None) -> dict[str, Parameter]:
     return {name: result[name] for name in given}
 
 
-def _derived(model, name, text, constraint, doc, known: dict[str, Parameter]) -> Parameter:
+def _derived(model, name, text, constraint, doc, known: dict[str, Param]) -> Param:
     from ...equations.parse import Converter
     from ...equations.system import TIME
     converter = Converter(model, {**{k: p.dim for k, p in known.items()}, "t": TIME, "dt": TIME})
@@ -141,7 +129,7 @@ def _derived(model, name, text, constraint, doc, known: dict[str, Parameter]) ->
     if not CONSTRAINTS[constraint][0](np.array([value]))[0]:
         raise EquationError(model, label, f"the default violates its constraint: {CONSTRAINTS[constraint][1]}",
                             text=text)
-    return Parameter(name, value, dim, constraint, doc, expr)
+    return Param(name, dimension_name(dim) or str(dim), value, constraint, doc, dim, expr)
 
 
 def _dimension(model: str, dim: Dim, what: str) -> str:
@@ -276,7 +264,7 @@ class Model:
         return result
 
     def derive(self, values: dict, given) -> None:
-        """Set the derived defaults (``Parameter.derived``) not in ``given`` from ``values`` (SI
+        """Set the derived defaults (``Param.derived``) not in ``given`` from ``values`` (SI
         scalars or per-neuron arrays; the result has the shape of what it is computed from)."""
         for key, parameter in self.parameters.items():  # dependency order (see _parameters)
             if parameter.derived is not None and key not in given:
@@ -424,21 +412,21 @@ def kernel_model(synapse: Synapse, input_unit: str) -> tuple[SynapseModel, dict[
     current = synapse.kind == "current"
     unit = input_unit if current else "siemens"
     value_of = {"tau": synapse.tau, "tau_rise": synapse.tau_rise, "e_rev": synapse.e_rev}
-    params = {"tau": Parameter("tau", synapse.tau, parse_unit("second"))}
+    params = {"tau": Param("tau", "time", synapse.tau)}
     if synapse.kernel == "exponential":
         equations, on_pre, g = f"dg/dt = -g/tau : {unit}", "g += w", "g"
     elif synapse.kernel == "alpha":  # x -> g chain; x += e*w gives a peak of w at t = tau
         equations, on_pre, g = (f"dx/dt = -x/tau : {unit}\ndg/dt = (x - g)/tau : {unit}",
                                 f"x += {math.e!r}*w", "g")
     else:  # exp2: a decay minus a rise, scaled so that the peak is w
-        params["tau_rise"] = Parameter("tau_rise", synapse.tau_rise, parse_unit("second"))
+        params["tau_rise"] = Param("tau_rise", "time", synapse.tau_rise)
         peak = synapse.peak() * (synapse.tau - synapse.tau_rise)  # max of exp(-t/tau) - exp(-t/tau_rise)
         equations = f"dg_decay/dt = -g_decay/tau : {unit}\ndg_rise/dt = -g_rise/tau_rise : {unit}"
         on_pre, g = f"g_decay += w/{peak!r}; g_rise += w/{peak!r}", "(g_decay - g_rise)"
     if current:
         output = g
     else:
-        params["e_rev"] = Parameter("e_rev", synapse.e_rev, parse_unit("volt"))
+        params["e_rev"] = Param("e_rev", "voltage", synapse.e_rev)
         output = f"{g}*(e_rev - v)"
     model = SynapseModel(f"{synapse.kernel}_{synapse.kind}", equations, on_pre, output, unit, params, value=g)
     return model, {key: value_of[key] for key in params}
