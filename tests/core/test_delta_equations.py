@@ -1,6 +1,7 @@
 """Delta receptors (voltage jumps) on equation models translate to Brian2's ``v += w``
 (tests/core/test_delta.py checks the jumps against NEST's iaf_psc_delta semantics)."""
 import numpy as np
+import pytest
 
 from neurosim.compare.brian2_equations import translate
 from neurosim.core.network import Network
