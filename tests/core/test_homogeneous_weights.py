@@ -14,6 +14,7 @@ from neurosim.core.simulator import Simulator
 from neurosim.core.synapses import Synapse
 
 LIF = models()["lif"]  # the equation model neurosim/models/neurons/lif.yaml
+pytestmark = pytest.mark.si_floats  # the array-weight twin passes SI floats on purpose (tests/conftest.py)
 
 # (name, pre, receptor, rule, weight, delay): every propagation kernel (ring buffer with
 # heterogeneous delays, straight into z, delta jumps; one-spike and Poisson-count sources);
