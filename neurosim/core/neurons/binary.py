@@ -275,23 +275,23 @@ class BinaryPopulation(Population):
             w.add_arguments({r("order"): self.order, r("position"): self.position, r("field"): self.field,
                              r("field_valid"): self.field_valid, r("columns"): columns, r("changes"): self.changes,
                              r("stable"): self.stable})
+            # the state both asynchronous kernels take first: units, input, bias, weights, field, sweep order
+            state = ", ".join(r(key) for key in ("rate", "i_ext", "p_bias", "columns", "field", "field_valid", "order",
+                                                 "position", "changes", "stable"))
             if self.cues is not None:
                 w.add_arguments({r("cues"): self.cues, r("finals"): self.finals, r("sweeps"): self.sweeps,
                                  r("converged"): self.converged, r("row"): self.row})
                 w.add_import("from neurosim.core.neurons.binary import recall_cues")
                 w.add_lines("precheck", self, f"if {r('row')}[0] == len({r('cues')}): return k")
                 w.add_lines("update", self,
-                    f"recall_cues({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('columns')}, {r('field')}, "
-                    f"{r('field_valid')}, {r('order')}, {r('position')}, {r('changes')}, {r('stable')}, {r('rng')}, "
-                    f"{r('cues')}, {r('finals')}, {r('sweeps')}, {r('converged')}, {r('row')}, {self.max_sweeps})")
+                    f"recall_cues({state}, {r('rng')}, {r('cues')}, {r('finals')}, {r('sweeps')}, {r('converged')}, "
+                    f"{r('row')}, {self.max_sweeps})")
                 return
             w.add_import("from neurosim.core.neurons.binary import asynchronous_update")
             if self.stop_when_stable:
                 w.add_lines("precheck", self, f"if {r('stable')}[0] != 0: return k")
-            w.add_lines("update", self,
-                f"asynchronous_update({r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('columns')}, {r('field')}, "
-                f"{r('field_valid')}, {r('order')}, {r('position')}, {r('changes')}, {r('stable')}, "
-                f"{self.stop_when_stable}, {self.units_per_step}, {r('rng')})")
+            w.add_lines("update", self, f"asynchronous_update({state}, {self.stop_when_stable}, "
+                                        f"{self.units_per_step}, {r('rng')})")
             return
         w.add_import("from neurosim.core.neurons.binary import binary_update")
         w.add_lines("update", self, f"{when}binary_update({r('rate')}, {r('p')}, {r('i_ext')}, {r('p_bias')}, "
