@@ -20,6 +20,15 @@ OFF_GRID = str(ROOT / "tests" / "compare" / "protocols" / "off_grid.yaml")
 RANDOM = str(ROOT / "tests" / "compare" / "protocols" / "random_ff.yaml")
 
 
+@pytest.fixture(autouse=True)
+def cli_logging():
+    """The CLI's log lines (INFO on stderr), set up as ``neurosim``'s main does: these tests call
+    ``command.run`` directly, and without this the lines appeared only when an earlier test in the
+    same worker had run the CLI (so the stderr checks passed or failed with the test order)."""
+    from neurosim import cli
+    cli._configure_logging(argparse.Namespace(log_quiet=False, verbose=0))
+
+
 def compare(output, protocol=PROTOCOL, target="runtime", codegen="numpy", same_network=False, seeds=None):
     return command.run(argparse.Namespace(protocol=protocol, against="brian2", output=str(output), target=target,
                                           codegen=codegen, same_network=same_network, seeds=seeds))
