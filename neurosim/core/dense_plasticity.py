@@ -11,6 +11,10 @@ recurrent projections only.
 
 A recurrent projection (pre is post) never learns its diagonal: a unit has no synapse onto itself
 (Hopfield's zero diagonal; the Hebbian term ``x_i^2 = 1`` carries no information).
+
+Rules averaged over the copies of a batched network, once per mini-batch, in the whole-batch
+``learn`` phase: contrastive divergence (:class:`BoltzmannProjection`) and predictive coding
+(:class:`PredictiveCodingProjection`, pre activity times post error at the end of a relaxation).
 """
 from __future__ import annotations
 

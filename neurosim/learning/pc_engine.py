@@ -18,11 +18,13 @@ first iteration with ``max |rate dx| < rate tol`` (the reference's ``max |dx| < 
 mini-batch is the batch dimension of the network (one copy per sample).
 
 Phases of a training step (the protocol): clamp (the values of the input and label layers are set
-per copy and hold, ``dx/dt = 0``; free values start at the feed-forward sweep), relax (one settling run), learn: every
-projection ``f(x_{l-1}) -> e_l`` changes by the local rule ``dW = <f(x_{l-1})^T e_l> / gamma`` (pre
-activity times post error, mean over the copies; biases: a constant pre unit), and its tied
-feedback projection follows. Inference (input clamped, values from 0) and generation (label
-clamped, input free under a Gaussian prior) are the same network with other layers clamped.
+per copy and hold, ``dx/dt = 0``; free values start at the feed-forward sweep), relax (one settling run), learn: in
+the whole-batch ``learn`` phase of the run's last step, every projection ``f(x_{l-1}) -> e_l`` (a
+:class:`~neurosim.core.dense_plasticity.PredictiveCodingProjection`, where the weights live across
+mini-batches) changes by the local rule ``dW = lr <f(x_{l-1})^T e_l> / gamma`` (pre activity times
+post error, mean over the copies; biases: a constant pre unit), and its tied feedback follows.
+Inference (input clamped, values from 0) and generation (label clamped, input free under a Gaussian
+prior) are the same network with other layers clamped.
 """
 from __future__ import annotations
 
@@ -169,10 +171,7 @@ class EngineNetwork:
         xs = [np.array(pop.state["x"][:size]) for pop in self.built_values]
         eps = [np.array(self.built_errors[l].state["rate"][:size]) if l in self.built_errors else np.zeros_like(xs[0])
                for l in range(L + 1)]
-        relaxation = Relaxation(xs, eps, int(iterations), np.zeros(0))
-        # the outputs f(x_l) the projections read: the presynaptic activities of the learning rule
-        relaxation.activity = [np.array(pop.extra["rate"][:size]) for pop in self.built_values]
-        return relaxation
+        return Relaxation(xs, eps, int(iterations), np.zeros(0))
 
     def weights(self) -> tuple[list, list]:
         """The weights ``W_l`` (``n_{l-1} x n_l``) and biases ``b_l`` the projections hold."""
