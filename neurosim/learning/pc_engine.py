@@ -69,7 +69,9 @@ class EngineNetwork:
     """One compiled network for a clamping mode: ``clamped`` layers follow data, the others relax.
 
     ``copies`` is the largest mini-batch; smaller batches repeat their first sample in the unused
-    copies (it changes neither the largest step nor, as the learn phase skips them, the updates)."""
+    copies (it changes neither the largest step nor, as the learn phase skips them, the updates).
+    ``plastic``: the projections start at the reference's weights and learn in the engine (see
+    :meth:`relax`); otherwise every run takes the reference's current weights."""
 
     DT = 1.0 * ureg.second  # tau = dt, so an Euler step adds the drive itself
 
