@@ -11,6 +11,10 @@ recurrent projections only.
 
 A recurrent projection (pre is post) never learns its diagonal: a unit has no synapse onto itself
 (Hopfield's zero diagonal; the Hebbian term ``x_i^2 = 1`` carries no information).
+
+Rules averaged over the copies of a batched network, once per mini-batch, in the whole-batch
+``learn`` phase: contrastive divergence (:class:`BoltzmannProjection`) and predictive coding
+(:class:`PredictiveCodingProjection`, pre activity times post error at the end of a relaxation).
 """
 from __future__ import annotations
 
@@ -238,3 +242,88 @@ class BoltzmannProjection:
                 f"{w.whole(d_h, 'p')}, {w.whole(visible, 'rate')}, {w.whole(hidden, 'p')}, "
                 f"{w.constant(self, 'rate', self.learning_rate)}, {w.constant(self, 'momentum', self.momentum)}, "
                 f"{w.constant(self, 'decay', self.weight_decay)})")
+
+
+@numba.njit(cache=True, nogil=True)
+def predictive_coding_update(W, bias, feedback, pre, post, used, rate, precision, feedback_rate):
+    """``dW = rate <post^T pre>`` and ``db = rate <post>`` over the first ``used`` copies (rows), added
+    to ``W = -precision W_ref^T`` (``post x pre``) and its ``bias`` as ``-precision`` times them, and to
+    the tied ``feedback = feedback_rate W_ref`` (``pre x post``, empty if none) as ``feedback_rate`` times."""
+    n_post, n_pre = W.shape
+    grad = np.zeros((n_post, n_pre))
+    mean = np.zeros(n_post)
+    for r in range(used):
+        for i in range(n_post):
+            a = post[r, i]
+            mean[i] += a
+            row = grad[i]
+            for j in range(n_pre):
+                row[j] += a * pre[r, j]
+    scale = rate / used
+    forward = -precision * scale
+    for i in range(n_post):
+        bias[i, 0] += forward * mean[i]
+        for j in range(n_pre):
+            W[i, j] += forward * grad[i, j]
+    if feedback.shape[0] > 0:
+        back = feedback_rate * scale
+        for i in range(n_post):
+            for j in range(n_pre):
+                feedback[j, i] += back * grad[i, j]
+
+
+class PredictiveCodingProjection(DenseProjection):
+    """The prediction ``f(x_{l-1}) -> e_l`` of predictive coding (``matrix = -precision W^T``, a BLAS
+    product over the copies) with its ``bias`` projection (a constant unit ``-> e_l``, ``-precision b``)
+    and optional tied ``feedback`` (``e_l -> x_{l-1}``, ``feedback_rate W``), plastic by the local rule
+    ``dW = learning_rate <f(x_{l-1})^T e_l>``, ``db = learning_rate <e_l>`` (pre activity times post
+    error, mean over the first ``copies_used`` copies; ``learning_rate`` includes the ``1 / gamma``).
+
+    The rule runs once per run, in the whole-batch ``learn`` phase of the step in which ``settle``
+    (a :class:`~neurosim.core.settle.Settle`) settles, or of step ``learn_at`` (the last step of the
+    relaxation). ``learning_rate``, ``feedback_rate``, ``copies_used`` and ``learn_at`` are one-element
+    arrays of the built projection: set them in place between runs (``learning_rate`` 0: no learning).
+    """
+
+    constant_arrays = ("decode",)  # the weights change
+
+    def __init__(self, pre, post, matrix, bias: DenseProjection, precision: float, feedback=None,
+                 name: str | None = None):
+        super().__init__(pre, post, matrix=matrix, name=name, blas=True)
+        label = f"projection '{self.name}'"
+        if bias.pre.n != 1 or bias.post is not post or bias.diagonal is not None:
+            raise ParameterError(f"{label}: bias", bias.name, f"a full projection from one unit onto '{post.name}'")
+        if feedback is not None and (feedback.pre is not post or feedback.post is not pre
+                                     or feedback.diagonal is not None):
+            raise ParameterError(f"{label}: feedback", feedback.name,
+                                 f"a full projection from '{post.name}' back onto '{pre.name}'")
+        if not math.isfinite(precision) or precision <= 0:
+            raise ParameterError(f"{label}: precision", precision, "a finite number > 0")
+        for tied in (bias, feedback):
+            if tied is not None:
+                tied.constant_arrays = ("decode",)  # the rule changes their weights too
+        self.bias, self.feedback, self.precision, self.settle = bias, feedback, float(precision), None
+        self.learning_rate, self.feedback_rate = np.zeros(1), np.zeros(1)
+        self.copies_used, self.learn_at = np.ones(1, np.int64), np.full(1, -1, np.int64)
+
+    def emit(self, w: CodeWriter) -> None:
+        super().emit(w)
+        r = (lambda local: w.ref(self, local))
+        w.add_arguments({r("learning_rate"): self.learning_rate, r("feedback_rate"): self.feedback_rate,
+                         r("copies_used"): self.copies_used, r("learn_at"): self.learn_at})
+        when = f"step == {r('learn_at')}[0]"
+        if self.settle is not None:
+            s = self.settle
+            when += (f" or (step % {s.every} == {s.offset} and {w.ref(s, 'largest')}[0] < {w.ref(s, 'tol')}[0])")
+        feedback = r("no_feedback")
+        if self.feedback is None:
+            w.add_argument(feedback, np.zeros((0, 0)))
+        else:
+            feedback = w.ref(self.feedback, "encode")
+        rows = (lambda pop: w.whole(pop, "rate") if w.batch is not None else f"{w.ref(pop, 'rate')}.reshape(1, -1)")
+        w.add_import("from neurosim.core.dense_plasticity import predictive_coding_update")
+        w.add_lines("learn", self, [
+            f"if {r('learning_rate')}[0] != 0.0 and ({when}):",
+            f"    predictive_coding_update({r('encode')}, {w.ref(self.bias, 'encode')}, {feedback}, "
+            f"{rows(self.pre)}, {rows(self.post)}, {r('copies_used')}[0], {r('learning_rate')}[0], "
+            f"{w.constant(self, 'precision', self.precision)}, {r('feedback_rate')}[0])"])

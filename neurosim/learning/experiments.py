@@ -195,9 +195,11 @@ def pc_digits(sizes=(64, 64, 10), activation: str = "logistic", epochs: int = 30
     precision = [1.0] * (L - 1) + [gamma]
     if engine:
         runner = pc_engine.EnginePredictiveCoding(pc, pc_engine.largest_batch(len(X_train), batch_size), gamma)
-        prober = pc_engine.EngineNetwork(pc, 100, {0, L}, precision)
-        relaxed = prober.relax(probe, pc_engine.stable_rate(pc, rate, range(1, L), precision), 1e-9, 20000)
-        dW, _ = runner.local_updates(relaxed)
+        prober = pc_engine.EngineNetwork(pc, 100, {0, L}, precision, plastic=True)
+        before, _ = prober.weights()
+        step = pc_engine.stable_rate(pc, rate, range(1, L), precision)
+        prober.relax(probe, step, 1e-9, 20000, learning_rate=1 / gamma)
+        dW = [after - w for after, w in zip(prober.weights()[0], before, strict=True)]  # the engine's learn phase
     else:
         runner = pc
         dW, _ = pc.weight_updates(pc.relax(probe, {0, L}, gamma, rate=rate, tol=1e-9, max_iterations=20000), gamma)

@@ -18,11 +18,13 @@ first iteration with ``max |rate dx| < rate tol`` (the reference's ``max |dx| < 
 mini-batch is the batch dimension of the network (one copy per sample).
 
 Phases of a training step (the protocol): clamp (the values of the input and label layers are set
-per copy and hold, ``dx/dt = 0``; free values start at the feed-forward sweep), relax (one settling run), learn: every
-projection ``f(x_{l-1}) -> e_l`` changes by the local rule ``dW = <f(x_{l-1})^T e_l> / gamma`` (pre
-activity times post error, mean over the copies; biases: a constant pre unit), and its tied
-feedback projection follows. Inference (input clamped, values from 0) and generation (label
-clamped, input free under a Gaussian prior) are the same network with other layers clamped.
+per copy and hold, ``dx/dt = 0``; free values start at the feed-forward sweep), relax (one settling run), learn: in
+the whole-batch ``learn`` phase of the run's last step, every projection ``f(x_{l-1}) -> e_l`` (a
+:class:`~neurosim.core.dense_plasticity.PredictiveCodingProjection`, where the weights live across
+mini-batches) changes by the local rule ``dW = lr <f(x_{l-1})^T e_l> / gamma`` (pre activity times
+post error, mean over the copies; biases: a constant pre unit), and its tied feedback follows.
+Inference (input clamped, values from 0) and generation (label clamped, input free under a Gaussian
+prior) are the same network with other layers clamped.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import numpy as np
 
 from ..core.activations import MAX_SLOPE
 from ..core.dense import DenseProjection
+from ..core.dense_plasticity import PredictiveCodingProjection
 from ..core.network import Network
 from ..core.neurons.equation import Model
 from ..core.settle import Settle
@@ -66,13 +69,16 @@ class EngineNetwork:
     """One compiled network for a clamping mode: ``clamped`` layers follow data, the others relax.
 
     ``copies`` is the largest mini-batch; smaller batches repeat their first sample in the unused
-    copies (it changes neither the largest step nor, as the learn phase skips them, the updates)."""
+    copies (it changes neither the largest step nor, as the learn phase skips them, the updates).
+    ``plastic``: the projections start at the reference's weights and learn in the engine (see
+    :meth:`relax`); otherwise every run takes the reference's current weights."""
 
     DT = 1.0 * ureg.second  # tau = dt, so an Euler step adds the drive itself
 
     def __init__(self, reference: PredictiveCodingNetwork, copies: int, clamped: set, precision: list,
-                 prior_precision: float | None = None, seed: int = 0):
+                 prior_precision: float | None = None, seed: int = 0, plastic: bool = False):
         self.reference, self.copies, self.clamped = reference, check_count("copies", copies), set(clamped)
+        self.plastic, self.feedback_rate = plastic, 1.0  # plastic: the tied feedback starts at rate 1
         self.precision, self.prior_precision = list(precision), prior_precision
         sizes, L = reference.sizes, reference.n_layers
         net = Network(seed=seed, batch=copies)
@@ -89,46 +95,69 @@ class EngineNetwork:
         first = 0 if prior_precision is not None else 1
         self.errors = {l: net.add_population(f"e{l}", sizes[l], "rate", activation="linear")
                        for l in range(first, L + 1)}
+        self.free = [l for l in range(L + 1) if l not in self.clamped]
+        # the tied feedback e_{l+1} -> x_l (rate W_{l+1}); added after every projection into the error units
+        back = {l: DenseProjection(self.errors[l + 1], self.values[l],
+                                   matrix=reference.W[l] if plastic else np.zeros((sizes[l], sizes[l + 1])),
+                                   target="back", source="i_ext", name=f"e{l + 1}_to_x{l}", blas=True)
+                for l in self.free if l < L}
         self.dense = {}
         for l, error in self.errors.items():
             pi = prior_precision if l == 0 else self.precision[l - 1]
             self.dense[("own", l)] = net.add(DenseProjection(self.values[l], error, diagonal=np.full(sizes[l], pi),
                                                              source="x", name=f"x{l}_to_e{l}"))
-            self.dense[("bias", l)] = net.add(DenseProjection(one, error, matrix=np.zeros((sizes[l], 1)), name=f"b{l}"))
-            if l > 0:
+            bias = np.zeros((sizes[l], 1)) if l == 0 or not plastic else -pi * reference.b[l - 1][:, None]
+            self.dense[("bias", l)] = net.add(DenseProjection(one, error, matrix=bias, name=f"b{l}"))
+            if l > 0 and plastic:  # the weights live here and learn in the engine
+                self.dense[("forward", l)] = net.add(PredictiveCodingProjection(
+                    self.values[l - 1], error, -pi * reference.W[l - 1].T, self.dense[("bias", l)], pi,
+                    feedback=back.get(l - 1), name=f"W{l}"))
+            elif l > 0:
                 self.dense[("forward", l)] = net.add(DenseProjection(
                     self.values[l - 1], error, matrix=np.zeros((sizes[l], sizes[l - 1])), name=f"W{l}", blas=True))
-        for l in range(L + 1):  # after every projection into the error units: they read this step's errors
-            if l not in self.clamped:
-                self.dense[("err", l)] = net.add(DenseProjection(
-                    self.errors[l], self.values[l], diagonal=np.ones(sizes[l]), source="i_ext", name=f"e{l}_to_x{l}"))
-                if l < L:
-                    self.dense[("back", l)] = net.add(DenseProjection(
-                        self.errors[l + 1], self.values[l], matrix=np.zeros((sizes[l], sizes[l + 1])), target="back",
-                        source="i_ext", name=f"e{l + 1}_to_x{l}", blas=True))
-        self.free = [l for l in range(L + 1) if l not in self.clamped]
+        for l in self.free:  # after every projection into the error units: they read this step's errors
+            self.dense[("err", l)] = net.add(DenseProjection(
+                self.errors[l], self.values[l], diagonal=np.ones(sizes[l]), source="i_ext", name=f"e{l}_to_x{l}"))
+            if l < L:
+                self.dense[("back", l)] = net.add(back[l])
         self.settle = net.add(Settle([self.values[l] for l in self.free], "drive", 1.0))
+        for key, projection in self.dense.items():
+            if key[0] == "forward" and plastic:
+                projection.settle = self.settle
         self.simulator = Simulator(net, dt=self.DT)
         built = self.simulator.network
         self.built_values = [built.population(f"x{l}") for l in range(L + 1)]
         self.built_errors = {l: built.population(f"e{l}") for l in self.errors}
-        self.encode = {key: p.encode for key, p in zip(self.dense, [q for q in built.projections], strict=True)}
+        self.built = dict(zip(self.dense, built.projections, strict=True))
+        self.encode = {key: p.encode for key, p in self.built.items()}
         self.settler = next(m for m in built.monitors if isinstance(m, Settle))
 
-    def relax(self, x: list, rate: float, tol: float, max_iterations: int, prior_mean=None) -> Relaxation:
+    def relax(self, x: list, rate: float, tol: float, max_iterations: int, prior_mean=None,
+              learning_rate: float = 0.0) -> Relaxation:
         """One settling run from values ``x`` (list per layer, ``(batch, n)``): clamped layers hold
-        them, free layers start from them; returns the equilibrium as the reference's ``relax``."""
+        them, free layers start from them; returns the equilibrium as the reference's ``relax``.
+        A ``plastic`` network then learns in its last step with ``learning_rate`` (the 1 / gamma included)."""
         ref, L = self.reference, self.reference.n_layers
         size = len(x[0])
         if size > self.copies:
             raise ParameterError("mini-batch size", size, f"at most the network's {self.copies} copies")
         pad = (lambda a: np.concatenate([a, np.repeat(a[:1], self.copies - size, axis=0)]) if size < self.copies else a)
-        for l in range(1, L + 1):  # weights of this batch (the reference's W and b), tied feedback scaled by rate
-            pi = self.precision[l - 1]
+        start = self.simulator.step
+        max_iterations = check_count("max_iterations", max_iterations)
+        for l in range(1, L + 1):
+            if self.plastic:  # the weights stay in the projections; the tied feedback follows the rate
+                forward = self.built[("forward", l)]
+                forward.learning_rate[0], forward.feedback_rate[0] = learning_rate, rate
+                forward.copies_used[0], forward.learn_at[0] = size, start + max_iterations - 1
+                if ("back", l - 1) in self.encode and rate != self.feedback_rate:
+                    self.encode[("back", l - 1)] *= rate / self.feedback_rate
+                continue
+            pi = self.precision[l - 1]  # weights of this batch (the reference's W and b), tied feedback scaled by rate
             self.encode[("forward", l)][:] = -pi * ref.W[l - 1].T
             self.encode[("bias", l)][:, 0] = -pi * ref.b[l - 1]
             if ("back", l - 1) in self.encode:
                 self.encode[("back", l - 1)][:] = rate * ref.W[l - 1]
+        self.feedback_rate = rate
         for l in self.free:
             self.encode[("err", l)][:] = rate
         if self.prior_precision is not None:
@@ -139,16 +168,19 @@ class EngineNetwork:
             pop.state["x"][:] = values
             pop.extra["rate"][:] = values if l in self.clamped else ref.f(values, l)
         self.settler.tol[0] = rate * tol
-        start = self.simulator.step
-        self.simulator.run(check_count("max_iterations", max_iterations) * self.DT)
+        self.simulator.run(max_iterations * self.DT)
         iterations = self.simulator.step - start
         xs = [np.array(pop.state["x"][:size]) for pop in self.built_values]
         eps = [np.array(self.built_errors[l].state["rate"][:size]) if l in self.built_errors else np.zeros_like(xs[0])
                for l in range(L + 1)]
-        relaxation = Relaxation(xs, eps, int(iterations), np.zeros(0))
-        # the outputs f(x_l) the projections read: the presynaptic activities of the learning rule
-        relaxation.activity = [np.array(pop.extra["rate"][:size]) for pop in self.built_values]
-        return relaxation
+        return Relaxation(xs, eps, int(iterations), np.zeros(0))
+
+    def weights(self) -> tuple[list, list]:
+        """The weights ``W_l`` (``n_{l-1} x n_l``) and biases ``b_l`` the projections hold."""
+        L = self.reference.n_layers
+        W = [-self.encode[("forward", l)].T / self.precision[l - 1] for l in range(1, L + 1)]
+        b = [-self.encode[("bias", l)][:, 0] / self.precision[l - 1] for l in range(1, L + 1)]
+        return W, b
 
 
 def stable_rate(network: PredictiveCodingNetwork, rate: float, free, precision, prior: float = 0.0) -> float:
@@ -167,32 +199,24 @@ class EnginePredictiveCoding:
             raise ParameterError("activation", network.activation, f"one of {sorted(CURVES)} on the engine")
         self.network, self.gamma = network, check_rate("gamma", gamma)
         L = network.n_layers
-        self.train_net = EngineNetwork(network, copies, {0, L}, [1.0] * (L - 1) + [self.gamma])
+        self.train_net = EngineNetwork(network, copies, {0, L}, [1.0] * (L - 1) + [self.gamma], plastic=True)
         self._infer, self._generate = None, None
 
     def train_step(self, X, Y, learning_rate: float, rate: float = 0.1, tol: float = 1e-4,
                    max_iterations: int = 500) -> Relaxation:
-        """Clamp ``X`` and ``Y``, relax, learn: ``W_l += lr f(x_{l-1})^T e_l / gamma`` from the populations."""
+        """Clamp ``X`` and ``Y``, relax, learn: the projections apply ``W_l += lr <f(x_{l-1})^T e_l> / gamma``
+        in the run's last step; the network's ``W`` and ``b`` are then read back from them."""
         net, L = self.network, self.network.n_layers
         X, Y = net._data(X, "X", 0), net._data(Y, "Y", L)
         x = net.forward(X)
         x[-1] = Y.copy()
         precision = [1.0] * (L - 1) + [self.gamma]
         step = stable_rate(net, rate, range(1, L), precision)
-        relaxation = self.train_net.relax(x, step, tol, max_iterations)
-        dW, db = self.local_updates(relaxation)
-        for l in range(L):
-            net.W[l] += learning_rate * dW[l]
-            net.b[l] += learning_rate * db[l]
+        relaxation = self.train_net.relax(x, step, tol, max_iterations, learning_rate=learning_rate / self.gamma)
+        W, b = self.train_net.weights()
+        for l in range(L):  # inference, generation and the metrics read the network's weights
+            net.W[l][:], net.b[l][:] = W[l], b[l]
         return relaxation
-
-    def local_updates(self, relaxation: Relaxation) -> tuple[list, list]:
-        """The learn phase: pre activity times post error (mean over the copies) / gamma, per projection."""
-        net, pre, eps = self.network, relaxation.activity, relaxation.eps
-        size = len(pre[0])
-        dW = [pre[l - 1].T @ eps[l] / (size * self.gamma) for l in range(1, net.n_layers + 1)]
-        db = [eps[l].sum(axis=0) / (size * self.gamma) for l in range(1, net.n_layers + 1)]
-        return dW, db
 
     def infer(self, X, rate: float = 0.2, tol: float = 1e-6, max_iterations: int = 2000) -> Relaxation:
         """Input clamped, every other value relaxed from zero (precision 1 everywhere)."""

@@ -44,9 +44,9 @@ def test_weight_updates_equal_the_reference_batch_by_batch(digits, sizes, activa
         theirs = reference.train_step(X_train[batch], Y[batch], 0.2, 0.1, **RELAX)
         assert ours.iterations == theirs.iterations
         for w_ref, w_eng, w0 in zip(reference.W, twin.W, before, strict=True):
-            assert relative(w_ref - w0, w_eng - w0) < 1e-10  # the update itself, not only the weights
+            assert relative(w_ref - w0, w_eng - w0) < 1e-12  # the update itself, not only the weights
         for b_ref, b_eng in zip(reference.b, twin.b, strict=True):
-            assert np.max(np.abs(b_ref - b_eng)) <= 1e-10 * np.max(np.abs(b_ref))
+            assert np.max(np.abs(b_ref - b_eng)) <= 1e-12 * np.max(np.abs(b_ref))
     ours = engine.train_step(X_train[:13], Y[:13], 0.2, **RELAX)
     theirs = reference.train_step(X_train[:13], Y[:13], 0.2, 0.1, **RELAX)
     assert ours.iterations == theirs.iterations  # a short batch (padded copies)
@@ -55,7 +55,7 @@ def test_weight_updates_equal_the_reference_batch_by_batch(digits, sizes, activa
 
 @pytest.mark.slow
 def test_digits_accuracy_equals_the_reference(digits):
-    """pc_digits settings, 30 epochs: the same curves (the test accuracy within 0.005 asked by the issue)."""
+    """pc_digits settings, 30 epochs: the same curves (the issue asks the test accuracy within 0.005; it is equal)."""
     X_train, X_test, y_train, y_test = digits
     reference, twin = twins()
     engine = pc_engine.EnginePredictiveCoding(twin, pc_engine.largest_batch(len(X_train), 20), gamma=0.1)
@@ -63,7 +63,7 @@ def test_digits_accuracy_equals_the_reference(digits):
                    y_test=y_test, **SETTINGS, **RELAX)
     ours = pc_engine.train(engine, X_train, y_train, generator(1, "run", "pc:batches"), 30, X_test=X_test,
                            y_test=y_test, **SETTINGS, **RELAX)
-    assert abs(ours["test_accuracy"][-1] - theirs["test_accuracy"][-1]) <= 0.005
+    np.testing.assert_array_equal(ours["test_accuracy"], theirs["test_accuracy"])
     assert theirs["test_accuracy"][-1] > 0.9  # it learned (the protocol's network reaches ~0.95)
     np.testing.assert_array_equal(ours["iterations"], theirs["iterations"])
     np.testing.assert_allclose(ours["train_loss"], theirs["train_loss"], rtol=1e-10)
@@ -86,9 +86,10 @@ def test_inference_generation_and_backprop_agreement(digits):
     # at equilibrium (gamma 0.1, as pc_digits' probe) the local updates point along backprop's gradients
     probe = twin.forward(X_train[:100])
     probe[-1] = one_hot(y_train[:100], 10)
-    network = pc_engine.EngineNetwork(twin, 100, {0, 2}, [1.0, 0.1])
-    relaxation = network.relax(probe, pc_engine.stable_rate(twin, 0.3, [1], [1.0, 0.1]), 1e-9, 20000)
-    dW, _ = pc_engine.EnginePredictiveCoding(twin, 1, gamma=0.1).local_updates(relaxation)
+    network = pc_engine.EngineNetwork(twin, 100, {0, 2}, [1.0, 0.1], plastic=True)
+    before, _ = network.weights()
+    network.relax(probe, pc_engine.stable_rate(twin, 0.3, [1], [1.0, 0.1]), 1e-9, 20000, learning_rate=1 / 0.1)
+    dW = [after - w for after, w in zip(network.weights()[0], before, strict=True)]  # the engine's learn phase
     gW, _ = backprop_gradients(twin, X_train[:100], one_hot(y_train[:100], 10))
     for mine, theirs in zip(dW, gW, strict=True):
         assert float(np.vdot(mine, -theirs) / np.linalg.norm(mine) / np.linalg.norm(theirs)) > 0.999
