@@ -5,7 +5,8 @@ with the agreement NEST's model allows (:data:`DETERMINISTIC`): NEST's ``iaf_psc
 ``iaf_psc_alpha`` integrate exactly as neurosim does, so traces agree to rounding and spike times
 are identical; HH models and ``iaf_cond_exp`` are integrated by NEST with adaptive RKF45 (converged
 to microseconds), so the difference is neurosim's own time-discretisation error, bounded by
-:func:`drift_steps` (measured against a converged scipy ``solve_ivp`` reference). Other protocols
+:func:`drift_steps` (measured against a converged scipy ``solve_ivp`` reference); AdEx against
+NEST's ``aeif_*`` by the lag NEST's reset inside its step allows (:func:`reset_lag`). Other protocols
 are compared over independent realisations: each seed gives neurosim and NEST their *own*
 connectivity and initial values, and the realisation means of rate, ISI CV and pairwise
 correlation are compared with Welch's t-test. Writes ``comparison.json``; exit status 0 / 1 / 2.
