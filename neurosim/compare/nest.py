@@ -11,16 +11,21 @@ segfault in one process) and returns the child's spikes and records as a
 Model mapping: ``lif`` with exponential current receptors -> ``iaf_psc_exp``, alpha current ->
 ``iaf_psc_alpha``, exponential conductance -> ``iaf_cond_exp``; ``hh_squid`` (alpha current
 receptors or none) -> ``hh_psc_alpha``; ``hh_traub`` (exponential conductance receptors) ->
-``hh_cond_exp_traub``; ``poisson`` -> ``poisson_generator`` + ``parrot_neuron``; ``constant`` and
-``step`` stimuli -> ``step_current_generator``. A receptor port is NEST's excitatory or inhibitory
-port by the sign of its weights (current) or the larger reversal potential (conductance).
+``hh_cond_exp_traub``; ``adex`` with delta receptors or none -> ``aeif_psc_delta``, exponential /
+alpha current -> ``aeif_psc_exp`` / ``aeif_psc_alpha``, exponential / alpha conductance ->
+``aeif_cond_exp`` / ``aeif_cond_alpha`` (NEST's RKF45 tightened to ``gsl_error_tol`` =
+:data:`AEIF_ERROR_TOL`, a converged reference); ``poisson`` -> ``poisson_generator`` +
+``parrot_neuron``; ``constant`` and ``step`` stimuli -> ``step_current_generator``. A receptor
+port is NEST's excitatory or inhibitory port by the sign of its weights (current) or the larger
+reversal potential (conductance).
 
 Conventions handled here (docs/compare.md): NEST stamps a spike at the end of its step, so its
 times are reported ``- dt``; ``t_ref = tau_refrac - dt`` (NEST clamps one step longer);
 ``V_th`` is the next float above ``v_thresh`` (NEST fires at ``V_m >= V_th``, neurosim at
 ``v > v_thresh``); a current change at step ``k`` is a generator time ``(k - 1) dt`` with delay
 ``dt`` (a change at step 0 goes into ``I_e``); HH gates start at steady state of the initial
-``V_m``; HH spikes (NEST detects peaks) are, in deterministic runs, the upward crossings of
+``V_m``; ``aeif_*`` take neurosim's ``t_ref`` rounded to steps (both clamp ``v`` for that many
+steps after the spike step); HH spikes (NEST detects peaks) are, in deterministic runs, the upward crossings of
 ``v_thresh`` of NEST's membrane potential recorded every step. What has no NEST counterpart raises
 :class:`NoNESTCounterpart` naming it.
 """
@@ -57,10 +62,23 @@ PARAMETERS = {
     "hh_traub": {"cm": "C_m", "g_na": "g_Na", "g_kd": "g_K", "g_leak": "g_L", "e_na": "E_Na", "e_k": "E_K",
                  "e_leak": "E_L", "vt": "V_T", "tau_refrac": "t_ref", "i_offset": "I_e", "area": None,
                  "v_thresh": None},
+    "adex": {key: key for key in ("C_m", "g_L", "E_L", "V_th", "Delta_T", "tau_w", "a", "b", "V_reset", "V_peak",
+                                  "t_ref", "I_e")},
 }
-#: neurosim state variable -> NEST state variable (receptor states are mapped per port).
-STATES = {"v": "V_m", "m": "Act_m", "h": "Inact_h", "n": "Act_n"}
+#: neurosim state variable -> NEST state variable and its dimension (receptor states are mapped per port).
+STATES = {"v": ("V_m", "voltage"), "m": ("Act_m", "dimensionless"), "h": ("Inact_h", "dimensionless"),
+          "n": ("Act_n", "dimensionless"), "w": ("w", "current")}
 HH_MODELS = ("hh_psc_alpha", "hh_cond_exp_traub")
+#: ``adex`` receptors (kernel, kind; ``delta`` for voltage jumps) -> NEST's aeif model.
+AEIF_MODELS = {frozenset(): "aeif_psc_delta", frozenset({"delta"}): "aeif_psc_delta",
+               frozenset({("exponential", "current")}): "aeif_psc_exp",
+               frozenset({("alpha", "current")}): "aeif_psc_alpha",
+               frozenset({("exponential", "conductance")}): "aeif_cond_exp",
+               frozenset({("alpha", "conductance")}): "aeif_cond_alpha"}
+#: ``gsl_error_tol`` of NEST's aeif models in comparisons (NEST's default 1e-6). Measured on
+#: protocols/adex_step.yaml against 1e-12: 1e-6 moves spike stamps by up to 5 steps (Tonic, 84
+#: spikes), 1e-10 by at most one (one crossing next to a step boundary; Adapting: none).
+AEIF_ERROR_TOL = 1e-10
 #: A test hook: NEST parameter -> factor applied after mapping (e.g. {"tau_m": 1.1}), to check
 #: that a wrong mapping makes a comparison fail.
 PERTURB: dict[str, float] = {}
@@ -77,7 +95,7 @@ def available() -> bool:
 
 def nest_model(name: str, population) -> str:
     """The NEST model of protocol population ``name`` (its model and receptor kernels)."""
-    kinds = {(r.kernel, r.kind) for r in population.receptors.values()}
+    kinds = {"delta" if r.kind == "delta" else (r.kernel, r.kind) for r in population.receptors.values()}
     if population.model == "poisson":
         return "poisson_generator"
     if population.model == "lif":
@@ -91,13 +109,16 @@ def nest_model(name: str, population) -> str:
         return "hh_psc_alpha"
     elif population.model == "hh_traub" and kinds <= {("exponential", "conductance")}:
         return "hh_cond_exp_traub"
+    elif population.model == "adex" and frozenset(kinds) in AEIF_MODELS:
+        return AEIF_MODELS[frozenset(kinds)]
     elif population.model not in PARAMETERS:
         raise NoNESTCounterpart(f"population '{name}': model '{population.model}' has no NEST counterpart "
-                                f"(mapped: lif, hh_squid, hh_traub, poisson)")
+                                f"(mapped: lif, hh_squid, hh_traub, adex, poisson)")
     receptors = ", ".join(f"{key} ({r.kernel} {r.kind})" for key, r in population.receptors.items())
     raise NoNESTCounterpart(f"population '{name}': model '{population.model}' with receptors {receptors} has no "
                             f"NEST counterpart (lif: all exponential current, all alpha current or all "
-                            f"exponential conductance; hh_squid: alpha current; hh_traub: exponential conductance)")
+                            f"exponential conductance; hh_squid: alpha current; hh_traub: exponential conductance; "
+                            f"adex: all delta, all exponential or all alpha, of one kind)")
 
 
 def model_params(population) -> dict[str, float]:
@@ -125,14 +146,16 @@ def nest_params(model: str, nest_name: str, params: dict, dt: float) -> dict:
         if target is None:
             continue
         value = np.asarray(params[key], float) * NEST_UNITS[spec[key].dimension]
-        if key == "tau_refrac":  # neurosim rounds to steps; NEST's iaf_* clamp one step more than t_ref
+        if key in ("tau_refrac", "t_ref"):  # neurosim rounds to steps; NEST's iaf_* clamp one step more
             steps = np.round(np.asarray(params[key], float) / dt)
-            value = np.maximum(steps - 1, 0) * dt * 1e3 if nest_name.startswith("iaf") else steps * dt * 1e3
+            value = (np.maximum(steps - 1, 0) if nest_name.startswith(("iaf", "aeif")) else steps) * dt * 1e3
         if key == "v_thresh":  # NEST fires at V_m >= V_th, neurosim at v > v_thresh
             value = np.nextafter(value, np.inf)
         out[target] = value
     if nest_name == "iaf_cond_exp":  # NEST gives the leak as a conductance
         out["g_L"] = out["C_m"] / out.pop("tau_m")
+    if nest_name.startswith("aeif"):
+        out["gsl_error_tol"] = AEIF_ERROR_TOL
     for key, factor in PERTURB.items():
         if key in out:
             out[key] = out[key] * factor
@@ -184,6 +207,8 @@ def ports(name: str, population, connections) -> dict[str, str]:
         raise NoNESTCounterpart(f"population '{name}': {len(receptors)} receptors (NEST's models have two ports)")
     if not receptors:
         return {}
+    if next(iter(receptors.values())).kind == "delta":  # one port, weights of either sign
+        return dict.fromkeys(receptors, "delta")
     if next(iter(receptors.values())).kind == "conductance":
         order = sorted(receptors, key=lambda key: -receptors[key].e_rev)
         return dict(zip(order, ("ex", "in"), strict=True))
@@ -282,6 +307,8 @@ def describe(protocol, seed: int | None = None, deterministic: bool = False) -> 
         entry["params"] = nest_params(population.model, model, params, dt)
         port_of[name] = ports(name, population, network.connections)
         for key, receptor in population.receptors.items():
+            if receptor.kind == "delta":
+                continue
             entry["params"][f"tau_syn_{port_of[name][key]}"] = receptor.tau * 1e3
             if receptor.kind == "conductance":
                 entry["params"][f"E_{port_of[name][key]}"] = receptor.e_rev * 1e3
@@ -318,7 +345,8 @@ def describe(protocol, seed: int | None = None, deterministic: bool = False) -> 
 def _initial(name, population, key, value, params, port_of) -> dict:
     what = f"population '{name}': initial {key}"
     if key in STATES:
-        return {STATES[key]: _distribution(value, NEST_UNITS["voltage" if key == "v" else "dimensionless"], what)}
+        target, dimension = STATES[key]
+        return {target: _distribution(value, NEST_UNITS[dimension], what)}
     if key.startswith("syn_") and key[4:] in population.receptors:
         receptor = population.receptors[key[4:]]
         port = port_of[key[4:]]
@@ -358,7 +386,7 @@ def _connection(index, conn, network, port_of, dt) -> dict:
         raise NoNESTCounterpart(f"{what}: rule '{name}' (mapped: {', '.join(_RULES)}, explicit)")
     receptor = network.populations[conn.post].receptors[conn.receptor]
     port = port_of[conn.post][conn.receptor]
-    dimension = "conductance" if receptor.kind == "conductance" else "current"
+    dimension = {"conductance": "conductance", "current": "current", "delta": "voltage"}[receptor.kind]
     factor = -1.0 if receptor.kind == "conductance" and port == "in" else 1.0  # NEST: inhibitory g as w < 0
     if receptor.kind == "conductance" and _sign(conn.weight) < 0:
         raise NoNESTCounterpart(f"{what}: negative conductance weights")
@@ -386,18 +414,22 @@ def _record(protocol, populations, port_of, deterministic) -> dict:
     for index, state in enumerate(spec.record.states):
         variable, pop = state.variable, spec.network.populations[state.population]
         if variable in STATES:
-            target, unit = STATES[variable], NEST_UNITS["voltage" if variable == "v" else "dimensionless"]
-        elif variable.startswith("syn_") and variable[4:] in pop.receptors:
+            target, dimension = STATES[variable]
+            unit = NEST_UNITS[dimension]
+        elif variable.startswith("syn_") and variable[4:] in pop.receptors and \
+                pop.receptors[variable[4:]].kind != "delta":
             receptor = pop.receptors[variable[4:]]
             port = port_of[state.population][variable[4:]]
             target = f"g_{port}" if receptor.kind == "conductance" else f"I_syn_{port}"
-            unit = NEST_UNITS["conductance" if receptor.kind == "conductance" else "current"]
+            dimension = "conductance" if receptor.kind == "conductance" else "current"
+            unit = NEST_UNITS[dimension]
         else:
             raise NoNESTCounterpart(f"record.states[{index}]: variable '{variable}' of population "
                                     f"'{state.population}' has no NEST counterpart")
         neurons = list(range(pop.n)) if state.neurons is None else list(state.neurons)
         states.append({"population": state.population, "variable": target, "neurons": neurons,
-                       "interval": state.every * spec.dt * 1e3, "name": variable, "scale": unit})
+                       "interval": state.every * spec.dt * 1e3, "name": variable, "scale": unit,
+                       "unit": SI_UNITS[dimension]})
     detect = []
     if deterministic:  # HH spikes from the membrane potential, with neurosim's criterion
         for name in spikes:
@@ -468,11 +500,8 @@ def to_results(protocol, description: dict, arrays: dict) -> Results:
         if state["name"] is None:
             voltages[state["population"]] = data
             continue
-        unit = "V" if state["name"] == "v" else SI_UNITS["conductance" if state["variable"].startswith("g_") else
-                                                         "current" if state["variable"].startswith("I_") else
-                                                         "dimensionless"]
         results.states.setdefault(state["population"], {})[state["name"]] = StateRecord(
-            state["name"], np.asarray(state["neurons"], np.int64), times, data, unit)
+            state["name"], np.asarray(state["neurons"], np.int64), times, data, state["unit"])
     for name in description["record"]["spikes"]:
         ids = arrays[f"spikes_{name}_ids"]
         times = arrays[f"spikes_{name}_times"] * 1e-3 - dt

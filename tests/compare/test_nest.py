@@ -1,5 +1,6 @@
 """NEST 3.10 as a second reference (``neurosim compare --against nest``): one neuron of each mapped
-NEST model, the squid HH protocol, CUBA over independent realisations, and a 10 % parameter error
+NEST model (LIF and HH in nest_models.yaml, AdEx in nest_adex.yaml), the squid HH and AdEx step
+protocols, CUBA over independent realisations, and a 10 % parameter error
 in the NEST mapping that must fail. NEST runs in a child process (never imported here)."""
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ pytestmark = pytest.mark.slow  # Brian2/NEST comparison runs
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = str(ROOT / "tests" / "compare" / "protocols" / "nest_models.yaml")
 HH_STEP = str(ROOT / "protocols" / "hh_step.yaml")
+ADEX = str(ROOT / "tests" / "compare" / "protocols" / "nest_adex.yaml")
+ADEX_STEP = str(ROOT / "protocols" / "adex_step.yaml")
 needs_nest = pytest.mark.skipif(not nest.available(), reason="NEST is not installed (pip install 'neurosim[nest]')")
 
 
@@ -47,6 +50,32 @@ def test_parameters_in_nest_units():
     assert params["g_Na"] == pytest.approx(12000.0)
     assert params["C_m"] == pytest.approx(100.0)
     assert params["E_L"] == pytest.approx(-54.387)  # the protocol's, not NEST's default -54.402
+
+
+@pytest.mark.si_floats
+def test_adex_maps_to_the_aeif_models():
+    """adex -> aeif_* by receptor kernel and kind; NEST's names in NEST units; t_ref one step
+    shorter (as for iaf_*); RKF45 tightened; delta weights in mV on aeif_psc_delta's one port."""
+    protocol = load(ADEX)
+    pops = protocol.spec.network.populations
+    assert {name: nest.nest_model(name, pops[name]) for name in pops if name.startswith("A")} == {
+        "ADelta": "aeif_psc_delta", "AExp": "aeif_psc_exp", "AAlpha": "aeif_psc_alpha",
+        "ACondExp": "aeif_cond_exp", "ACondAlpha": "aeif_cond_alpha"}
+    assert nest.nest_model("Tonic", load(ADEX_STEP).spec.network.populations["Tonic"]) == "aeif_psc_delta"
+    params = nest.nest_params("adex", "aeif_cond_exp", nest.model_params(pops["ACondExp"]), protocol.spec.dt)
+    assert params == pytest.approx({"C_m": 200.0, "g_L": 12.0, "E_L": -70.0, "V_th": -50.0, "Delta_T": 2.0,
+                                    "tau_w": 300.0, "a": 2.0, "b": 60.0, "V_reset": -58.0, "V_peak": -40.0,
+                                    "t_ref": 1.9, "I_e": 0.0, "gsl_error_tol": 1e-10})
+    description = nest.describe(protocol)
+    entries = {p["name"]: p for p in description["populations"]}
+    assert "tau_syn_ex" not in entries["ADelta"]["params"]
+    assert entries["ACondAlpha"]["params"]["E_in"] == pytest.approx(-80.0)
+    weights = {(c["pre"], c["post"]): c["syn_spec"]["weight"] for c in description["connections"]}
+    assert weights[("DriveE", "ADelta")] == pytest.approx(2.0)
+    assert weights[("DriveI", "ADelta")] == pytest.approx(-1.0)
+    assert weights[("DriveI", "ACondExp")] == pytest.approx(-5.0)
+    assert description["record"]["states"][1]["variable"] == "w"
+    assert description["record"]["states"][1]["scale"] == 1e12  # A -> pA
 
 
 def test_description_from_the_protocol():
@@ -118,7 +147,34 @@ def test_hh_step_passes(tmp_path):
 
 @needs_nest
 @pytest.mark.slow
-@pytest.mark.parametrize(("protocol", "parameter"), [(MODELS, "tau_m"), (HH_STEP, "g_Na")])
+def test_every_aeif_model_agrees(tmp_path):
+    """AdEx with 2 ms refractoriness against each aeif model: the reset lag ends with the refractory
+    period, so every spike lies within the bound of one step plus one (command.reset_lag)."""
+    status, document = compare(ADEX, tmp_path)
+    assert status == 0
+    spikes = {row["population"]: row for row in document["report"]["spikes"]}
+    for name in ("ADelta", "AExp", "AAlpha", "ACondExp", "ACondAlpha"):
+        assert spikes[name]["spikes"][0] == spikes[name]["spikes"][1] >= 5
+        assert spikes[name]["allowed_shift_steps"] == 2.0
+        assert spikes[name]["reset_lag_violation_steps"] <= 0
+
+
+@needs_nest
+@pytest.mark.slow
+def test_adex_step_passes(tmp_path):
+    """No refractoriness: the lag accumulates (Tonic: 46 steps after 84 spikes), within k steps at spike k."""
+    status, document = compare(ADEX_STEP, tmp_path)
+    assert status == 0
+    spikes = {row["population"]: row for row in document["report"]["spikes"]}
+    assert spikes["Tonic"]["spikes"] == [84, 84]
+    assert spikes["Adapting"]["spikes"][0] == spikes["Adapting"]["spikes"][1] > 10
+    assert spikes["Tonic"]["max_shift_steps"] > 10  # the lag, not an exact match
+
+
+@needs_nest
+@pytest.mark.slow
+@pytest.mark.parametrize(("protocol", "parameter"), [(MODELS, "tau_m"), (HH_STEP, "g_Na"), (ADEX_STEP, "tau_w"),
+                                                     (ADEX_STEP, "a"), (ADEX, "b")])
 def test_ten_percent_parameter_error_fails(tmp_path, monkeypatch, protocol, parameter):
     """The same comparisons with one NEST parameter 10 % off in the mapping exit 1. (In hh_step a
     10 % error of C_m or g_L moves spikes by 1.5 / 2.7 ms, within neurosim's own exponential-Euler
