@@ -1139,8 +1139,9 @@ class EquationPopulation(Population):
         def derived(key, values):
             return w.value(self, f"c_{key}", np.asarray(values, float).astype(self.dtype))
 
-        x, ref = f"{q}{form.state}", f"{q}ref"
-        inf, tau, decay = f"{q}{form.state}inf", derived("tau", -1.0 / a), derived("decay", np.exp(a * self.dt))
+        # '_0', '_inf': the state's locals cannot be the fixed ones (ref, active, count) whatever its name
+        x, ref = f"{q}{form.state}_0", f"{q}ref"
+        inf, tau, decay = f"{q}{form.state}_inf", derived("tau", -1.0 / a), derived("decay", np.exp(a * self.dt))
         printer = emit.Printer(names, exp=w.exp)
         theta = printer(form.theta)
         names[form.state] = x
@@ -1153,15 +1154,15 @@ class EquationPopulation(Population):
                 f"    {x} = {inf} + ({x} - {inf}) * {decay}",
                 f"elif {q}active > 0.0:",
                 f"    {x} = {inf} + ({x} - {inf}) * math.exp(-{q}active / {tau})"]
-        for statement in system.clamp:
-            body.append(f"{q}{statement.target} = {printer(statement.value(system.symbol(statement.target)))}")
+        for statement in system.clamp:  # the one state's (see precise_form)
+            body.append(f"{names[statement.target]} = {printer(statement.value(system.symbol(statement.target)))}")
         ref_time = w.value(self, "ref_time", self.ref_time.astype(self.dtype))
         body += [f"if {q}active > 0.0 and {x} > {theta}:",
                  f"    {arr('spikes')}[{q}count] = i",
                  f"    {q}count += 1",
                  f"    {arr('ref_left')}[i] = {ref_time} + {tau} * math.log1p(({x} - {theta}) / ({theta} - {inf}))"]
         for statement in system.reset:
-            body.append(f"    {q}{statement.target} = {printer(statement.value(system.symbol(statement.target)))}")
+            body.append(f"    {names[statement.target]} = {printer(statement.value(system.symbol(statement.target)))}")
         body.append(f"{arr(form.state)}[i] = {x}")
         header = [f"#   {inf} = {sympy.sstr(sympy.expand(-form.b / form.a))}, tau = {sympy.sstr(-1 / form.a)}, "
                   f"decay = exp(-dt/tau); crossing {sympy.sstr(form.theta)}"]
