@@ -1,7 +1,8 @@
 """The adaptive Dormand-Prince 5(4) method (``dopri5``): fifth order when every substep is accepted,
 error following the tolerance against scipy's solve_ivp on a nonlinear system and on the Traub
 HH cell, the same spikes and refractory hold as the exact method on a LIF, the same result at 1
-and 2 threads, a blow-up ending as NaN, and the ``tolerance`` option checked."""
+and 2 threads, a blow-up ending as NaN, the ``tolerance`` option checked, and the error estimate
+(fifth order on a linear decay, weights of the published tableau)."""
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -189,3 +190,41 @@ def test_tables_serve_every_stage():
     assert source.count("table_at(") >= 6 * 7
     assert np.max(np.abs(tabulated - exact)) < 0.1e-3
     assert np.max(exact) > 0.0  # it fired
+
+
+def _estimate_on_decay(z):
+    """dopri5's error estimate of one substep h = -z tau of dx/dt = -x/tau from x = 1, as the
+    generated loop computes it (the update's own expressions, evaluated in floats)."""
+    from neurosim.equations.integrate import update
+
+    system = Model("decay", "dx/dt = -x/tau : 1", parameters={"tau": "1 ms"}, initial={"x": 1.0}).system
+    step = update(system, "dopri5", 1e-3)
+    adaptive = step.adaptive
+    values = {system.symbol("x"): 1.0, system.symbol("tau"): 1e-3, adaptive.h: -z * 1e-3, adaptive.tt: 0.0,
+              system.t: 0.0}
+    for target, expr in [*step.assignments, *adaptive.loop]:
+        values[target] = float(expr.xreplace(values))
+    ratio = float(adaptive.error.xreplace(values))  # |estimate| / (tol (1 + max(|x|, |x_new|)))
+    return ratio * 1e-3 * (1 + max(1.0, abs(values[adaptive.accept["x"]])))
+
+
+def test_error_estimate_is_fifth_order_on_a_linear_decay():
+    """The estimate is the difference of the 5th-order and the embedded 4th-order solutions: on
+    dx/dt = lambda x it is O(z^5) (z = lambda h), falling 2^5 = 32x per halving of h (the z^6
+    term makes it 32.6x from z = -0.1 to -0.05). Any wrong weight of the estimate breaks an order
+    condition (the weights sum to 0 ...) and leaves an O(z) term: 2x per halving."""
+    ratio = _estimate_on_decay(-0.1) / _estimate_on_decay(-0.05)
+    assert 30 < ratio < 35, ratio
+
+
+def test_error_weights_are_the_published_tableau():
+    """Dormand & Prince (1980) as tabulated by Hairer, Norsett & Wanner (Solving ODEs I, table 5.2):
+    the estimate's weights are the 5th-order weights minus the embedded 4th-order ones."""
+    from fractions import Fraction as F
+
+    from neurosim.equations.integrate import DOPRI5_A, DOPRI5_E
+
+    fifth = [F(35, 384), 0, F(500, 1113), F(125, 192), F(-2187, 6784), F(11, 84), 0]
+    fourth = [F(5179, 57600), 0, F(7571, 16695), F(393, 640), F(-92097, 339200), F(187, 2100), F(1, 40)]
+    assert [F(str(c)) for c in (*DOPRI5_A[6], 0)] == fifth
+    assert [F(str(e)) for e in DOPRI5_E] == [a - b for a, b in zip(fifth, fourth, strict=True)]

@@ -103,3 +103,18 @@ def test_unknown_model_option_and_undeclared_option():
     assert plain.default_timing == "step"
     with pytest.raises(ParameterError, match="no such option: model 'plain' has the options method, tables"):
         plain("L", 1, spike_timing="step")
+
+
+@pytest.mark.parametrize("name", ["ref", "active", "count"])
+def test_precise_state_named_like_the_loop_locals(name):
+    """The precise loop's own locals are <pop>__ref, __active, __count: a state of such a name gets
+    its own local (<pop>__ref_0) and gives the same spikes as v (the analytic period above)."""
+    renamed = {**NEF, "equations": NEF["equations"].replace("v", name),
+               "threshold": f"{name} > 1", "reset": f"{name} = 0", "clamp": f"{name} = max({name}, min_voltage)"}
+    net = Network(seed=0)
+    pop = net.add(Model("nef_renamed", **renamed).population_class()("L", 1))
+    net.add(Constant(pop, np.asarray([1.5])))
+    net.record_spikes(pop)
+    times = Simulator(net, dt="1 ms").run("0.5 s").spikes["L"].times
+    np.testing.assert_array_equal(times, run(nef(), [1.5], "0.5 s").spikes["L"].times)
+    assert len(times) >= 10

@@ -188,6 +188,12 @@ def precise_reason(system, method: str) -> str | None:
     return form if isinstance(form, str) else None
 
 
+#: The arrays an equation population passes to the step loop besides its states (as
+#: ``<pop>_<name>``, like the states): a state of the same name is refused.
+GENERATED_ARRAYS = ("z", "i_ext", "spikes", "nspk", "fired", "fired_words", "ring", "syn_b", "syn_row", "rate",
+                    "h_step", "ref_time", "never_refractory")
+
+
 class Model:
     """A neuron model defined by equations (Brian2 syntax); see ``docs/models.md``.
 
@@ -226,6 +232,7 @@ class Model:
         self.system = build_system(name, equations, {k: p.dim for k, p in self.parameters.items()},
                                    {**self.inputs, "i_ext": self.input_dim}, threshold, reset, refractory, clamp)
         self.options = self._options(options)
+        self._refuse_array_names()
         for key in self.inputs:
             if key == "i_ext":
                 raise EquationError(name, "inputs", "'i_ext' is the simulator's summed stimulus; name the input "
@@ -243,6 +250,21 @@ class Model:
         self.dimensions = {key: _dimension(name, dim, f"equations ({key})")
                            for key, dim in self.system.dims.items() if dim is not BOOL and key not in ("t", "dt")}
         self.max_dt = self._max_dt(max_dt)
+
+    def _refuse_array_names(self) -> None:
+        """A state is a loop argument ``<pop>_<state>``: it may not take the name of one of the
+        population's own arrays (:data:`GENERATED_ARRAYS`, a parameter's ``p_<name>``, a derived
+        constant's ``c_<name>``), which would overwrite it or be overwritten silently."""
+        for equation in self.system.equations:
+            name = equation.name
+            if equation.kind != "differential":
+                continue
+            taken = (name in GENERATED_ARRAYS or name.startswith("c_")
+                     or (name.startswith("p_") and name[2:] in self.parameters))
+            if taken:
+                raise EquationError(self.name, "equations", f"state '{name}' has the name of an array of the "
+                                    f"generated code (reserved for states: {', '.join(GENERATED_ARRAYS)}, c_*, "
+                                    f"and p_<parameter>)", text=equation.text, term=name, line=equation.line)
 
     def _max_dt(self, given) -> dict[str, float]:
         """``max_dt`` as method -> largest time step (s); a single quantity bounds every method."""
@@ -994,6 +1016,7 @@ class EquationPopulation(Population):
         if self.rate_output is not None:
             printer = emit.Printer(dict(names, **final), self.lookups, exp=w.exp)
             body.append(f"{arr('rate')}[i] = {printer(self.rate_output)}")
+        self._refuse_shared_locals(body, q)
         # a neuron whose update calls k transcendental functions costs about k times a LIF neuron's
         # (HH: ten exp), so the start of a parallel region pays off for k times smaller populations
         calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") + line.count("vexp")
@@ -1005,6 +1028,25 @@ class EquationPopulation(Population):
             self.emit_spike_collection(w)
         else:
             w.add_lines("update", self, f"{arr('nspk')}[0] = 0")
+
+    def _refuse_shared_locals(self, body: list[str], q: str) -> None:
+        """Every local of the loop body is assigned once (outside an adaptive method's substep
+        loop): generated names are built from the model's names (``E__v_0``, ``E__k1_v``), and two
+        names that would give the same local (states ``k1_v`` and ``v_0`` under rk4) are refused."""
+        seen: set[str] = set()
+        for line in body:
+            match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*) = ", line)
+            if match is None:
+                continue
+            local = match.group(1)
+            if local in seen:
+                where = f", file {self.definition.source}" if self.definition.source else ""
+                inside = [s for s in self.system.states if s in local[len(q):]]
+                raise EquationError(self.definition.name, "equations",
+                                    f"the generated local '{local}' of population '{self.name}' (method "
+                                    f"{self.method}{where}) would stand for two quantities: rename one of the "
+                                    f"states {', '.join(repr(s) for s in inside)}", term=local)
+            seen.add(local)
 
     def _hoisted(self, exprs, names, header, constant, constant_names):
         """``exprs`` with parameter-only subtrees named (see :func:`emit.hoist`); returns (exprs, hoisted)."""
@@ -1097,8 +1139,9 @@ class EquationPopulation(Population):
         def derived(key, values):
             return w.value(self, f"c_{key}", np.asarray(values, float).astype(self.dtype))
 
-        x, ref = f"{q}{form.state}", f"{q}ref"
-        inf, tau, decay = f"{q}{form.state}inf", derived("tau", -1.0 / a), derived("decay", np.exp(a * self.dt))
+        # '_0', '_inf': the state's locals cannot be the fixed ones (ref, active, count) whatever its name
+        x, ref = f"{q}{form.state}_0", f"{q}ref"
+        inf, tau, decay = f"{q}{form.state}_inf", derived("tau", -1.0 / a), derived("decay", np.exp(a * self.dt))
         printer = emit.Printer(names, exp=w.exp)
         theta = printer(form.theta)
         names[form.state] = x
@@ -1111,15 +1154,15 @@ class EquationPopulation(Population):
                 f"    {x} = {inf} + ({x} - {inf}) * {decay}",
                 f"elif {q}active > 0.0:",
                 f"    {x} = {inf} + ({x} - {inf}) * math.exp(-{q}active / {tau})"]
-        for statement in system.clamp:
-            body.append(f"{q}{statement.target} = {printer(statement.value(system.symbol(statement.target)))}")
+        for statement in system.clamp:  # the one state's (see precise_form)
+            body.append(f"{names[statement.target]} = {printer(statement.value(system.symbol(statement.target)))}")
         ref_time = w.value(self, "ref_time", self.ref_time.astype(self.dtype))
         body += [f"if {q}active > 0.0 and {x} > {theta}:",
                  f"    {arr('spikes')}[{q}count] = i",
                  f"    {q}count += 1",
                  f"    {arr('ref_left')}[i] = {ref_time} + {tau} * math.log1p(({x} - {theta}) / ({theta} - {inf}))"]
         for statement in system.reset:
-            body.append(f"    {q}{statement.target} = {printer(statement.value(system.symbol(statement.target)))}")
+            body.append(f"    {names[statement.target]} = {printer(statement.value(system.symbol(statement.target)))}")
         body.append(f"{arr(form.state)}[i] = {x}")
         header = [f"#   {inf} = {sympy.sstr(sympy.expand(-form.b / form.a))}, tau = {sympy.sstr(-1 / form.a)}, "
                   f"decay = exp(-dt/tau); crossing {sympy.sstr(form.theta)}"]
