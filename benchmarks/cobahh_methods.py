@@ -5,8 +5,8 @@ with Numba), the variants alternate within each repetition, and the figure is th
 (``time.process_time`` of the child) of the simulation per biological second, median over
 ``--repeats``; the load average is printed with it. Variants: NEST's ``hh_cond_exp_traub``
 (adaptive RKF45); the shipped ``protocols/cobahh.yaml`` (``hh_traub``, exponential
-Euler); and the equation model ``hh_traub`` with ``dopri5`` (tolerance 1e-3), with and
-without ``tables`` over v (the ``--set`` lines are printed, usable with ``neurosim run``).
+Euler); and the equation model ``hh_traub`` with ``dopri5`` and with ``bs23`` (tolerance 1e-3),
+with and without ``tables`` over v (the ``--set`` lines are printed, usable with ``neurosim run``).
 
     python -m benchmarks.cobahh_methods [--n 4000] [--duration 0.5] [--repeats 3]
 """
@@ -22,12 +22,15 @@ from .common import run_child
 POPULATIONS = ("E", "I")
 TABLES = "{v: {min: -150 mV, max: 100 mV, step: 0.01 mV}}"
 DOPRI5 = [f"network.populations.{p}.method=dopri5" for p in POPULATIONS]
+BS23 = [f"network.populations.{p}.method=bs23" for p in POPULATIONS]
+WITH_TABLES = [f"network.populations.{p}.tables={TABLES}" for p in POPULATIONS]
 VARIANTS = {
     "NEST 3.10 hh_cond_exp_traub (RKF45)": {"simulator": "nest"},
     "neurosim cobahh.yaml as shipped (exponential Euler)": {"simulator": "neurosim"},
     "neurosim hh_traub, dopri5": {"simulator": "neurosim", "sets": DOPRI5},
-    "neurosim hh_traub, dopri5 + tables": {
-        "simulator": "neurosim", "sets": [*DOPRI5, *[f"network.populations.{p}.tables={TABLES}" for p in POPULATIONS]]},
+    "neurosim hh_traub, dopri5 + tables": {"simulator": "neurosim", "sets": [*DOPRI5, *WITH_TABLES]},
+    "neurosim hh_traub, bs23": {"simulator": "neurosim", "sets": BS23},
+    "neurosim hh_traub, bs23 + tables": {"simulator": "neurosim", "sets": [*BS23, *WITH_TABLES]},
 }
 
 
@@ -60,7 +63,7 @@ def main() -> None:
         rate = statistics.median(r["rate_hz"] for r in rows)
         print(f"| {name} | {cpu:.2f} | {wall:.2f} | {rate:.1f} | {nest / cpu:.1f} |", flush=True)
     sets = VARIANTS[list(VARIANTS)[-1]]["sets"]
-    print("sets of the dopri5 + tables variant:", " ".join(f"--set '{s}'" for s in sets))
+    print("sets of the bs23 + tables variant:", " ".join(f"--set '{s}'" for s in sets))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ around each (also stated: linear interpolation between two, whose own error is ~
 own error is stated (RK4 at 2 us against it). "Integration" compares with the reference's trace
 sampled at the same dt and located by the same cubic (the integrator's share of the error, without
 that of locating a crossing between samples dt apart). Every method at every dt, also with
-``tables`` over v (-150..100 mV in 0.01 mV steps) and ``dopri5`` at
-two tolerances. Cost: the same cell as a population of ``--n`` neurons (all
+``tables`` over v (-150..100 mV in 0.01 mV steps), ``dopri5`` and ``bs23`` at
+two tolerances each. Cost: the same cell as a population of ``--n`` neurons (all
 receiving the same input), CPU seconds (``time.process_time``) per neuron-step of 0.1 s runs,
 median of ``--repeats`` runs after a compiling run (the machine load is printed with it).
 
-    python -m benchmarks.hh_accuracy [--n 4000] [--repeats 3] [--dt 0.1] [--no-cost]
+    python -m benchmarks.hh_accuracy [--n 4000] [--repeats 3] [--dt 0.1] [--method bs23] [--no-cost]
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ TABLES = {"v": {"min": "-150 mV", "max": "100 mV", "step": "0.01 mV"}}
 VARIANTS = (("exponential_euler", None, False), ("exponential_euler", None, True),
             ("exponential_midpoint", None, False), ("exponential_midpoint", None, True),
             ("rk2", None, False), ("rk4", None, False), ("rk4", None, True),
-            ("dopri5", 1e-3, False), ("dopri5", 1e-3, True), ("dopri5", 1e-4, False), ("dopri5", 1e-4, True))
+            ("dopri5", 1e-3, False), ("dopri5", 1e-3, True), ("dopri5", 1e-4, False), ("dopri5", 1e-4, True),
+            ("bs23", 1e-3, False), ("bs23", 1e-3, True), ("bs23", 1e-4, False), ("bs23", 1e-4, True))
 DTS = (0.2e-3, 0.1e-3, 0.05e-3, 0.025e-3)
 
 
@@ -117,6 +118,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dt", type=float, action="append", help="only this dt (ms); repeatable")
     parser.add_argument("--no-cost", action="store_true")
+    parser.add_argument("--method", action="append", help="only this method (all its rows); repeatable")
     args = parser.parse_args(argv)
     dts = [dt * 1e-3 for dt in args.dt] if args.dt else DTS
     fine = 1e-6
@@ -131,6 +133,8 @@ def main(argv=None) -> None:
     for dt in dts:
         sampled = crossings(reference_v[::round(dt / fine)], dt)["cubic"]  # the reference seen at dt
         for method, tolerance, tables in VARIANTS:
+            if args.method and method not in args.method:
+                continue
             label = method + (f" tol {tolerance:g}" if tolerance else "") + (" + tables" if tables else "")
             options = {"tolerance": tolerance, "tables": tables}
             try:

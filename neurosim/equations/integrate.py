@@ -22,6 +22,9 @@
   for dimensionless states), ``h`` then scaled by ``0.9 err^(-1/5)`` (within 0.2-5x). The last
   substep ends exactly at the end of the step; inputs are held over the step. Six rate
   evaluations per substep (the last stage is the next substep's first).
+- ``bs23``: the same substep control with the Bogacki-Shampine 3(2) pair (MATLAB's ``ode23``):
+  third order, embedded second-order error, ``h`` scaled by ``0.9 err^(-1/3)``; three rate
+  evaluations per substep (FSAL as ``dopri5``).
 
 ``auto`` takes the first that applies of ``exact``, ``exponential_euler``, ``rk4``. This departs
 from Brian2's default order (exact, euler, heun) on purpose: explicit Euler is first order and
@@ -40,9 +43,9 @@ import sympy
 from .parse import EquationError
 from .system import System
 
-METHODS = ("exact", "exponential_euler", "exponential_midpoint", "euler", "rk2", "rk4", "dopri5")
+METHODS = ("exact", "exponential_euler", "exponential_midpoint", "euler", "rk2", "rk4", "bs23", "dopri5")
 AUTO_ORDER = ("exact", "exponential_euler", "rk4")
-ADAPTIVE = ("dopri5",)
+ADAPTIVE = ("bs23", "dopri5")
 DEFAULT_TOLERANCE = 1e-3
 
 
@@ -169,8 +172,8 @@ def reason(system: System, method: str) -> str | None:
 def update(system: System, method: str, tolerance: float = DEFAULT_TOLERANCE) -> Update:
     """The symbolic one-step update of ``system`` by ``method`` (already checked by :func:`choose`);
     ``tolerance``: of the adaptive methods."""
-    if method == "dopri5":
-        return _dopri5(system, tolerance)
+    if method in EMBEDDED:
+        return _embedded(system, method, tolerance)
     if method == "exact":
         return _exact(system, system.states, Update("exact", {}))
     if method == "exponential_euler":
@@ -337,6 +340,13 @@ DOPRI5_A = (
 )
 DOPRI5_E = (sympy.Rational(71, 57600), 0, sympy.Rational(-71, 16695), sympy.Rational(71, 1920),
             sympy.Rational(-17253, 339200), sympy.Rational(22, 525), sympy.Rational(-1, 40))
+#: Bogacki & Shampine (1989) 3(2), the same layout: the last stage is the 3rd-order result's rate
+BS23_C = (0, sympy.Rational(1, 2), sympy.Rational(3, 4), 1)
+BS23_A = ((), (sympy.Rational(1, 2),), (0, sympy.Rational(3, 4)),
+          (sympy.Rational(2, 9), sympy.Rational(1, 3), sympy.Rational(4, 9)))
+BS23_E = (sympy.Rational(-5, 72), sympy.Rational(1, 12), sympy.Rational(1, 9), sympy.Rational(-1, 8))
+#: method -> (nodes, stage coefficients, error weights, order of the error estimate in h)
+EMBEDDED = {"dopri5": (DOPRI5_C, DOPRI5_A, DOPRI5_E, 5), "bs23": (BS23_C, BS23_A, BS23_E, 3)}
 
 
 def state_scale(system: System, name: str) -> float:
@@ -350,8 +360,8 @@ def state_scale(system: System, name: str) -> float:
     return float(ureg.Quantity(1.0, unit.replace("^", "**")).to_base_units().magnitude)
 
 
-def _dopri5(system: System, tolerance: float) -> Update:
-    """Dormand-Prince 5(4) substeps with error control (see the module docstring)."""
+def _embedded(system: System, method: str, tolerance: float) -> Update:
+    """Substeps of an embedded pair (``EMBEDDED``) with error control (see the module docstring)."""
     if not (isinstance(tolerance, float) and 0.0 < tolerance < 1.0):
         raise EquationError(system.model, "tolerance", "expected a number in (0, 1), e.g. 1e-3", text=str(tolerance))
     t = system.t
@@ -359,7 +369,9 @@ def _dopri5(system: System, tolerance: float) -> Update:
     symbols = {name: system.symbol(name) for name in system.states}
     refractory = sympy.Symbol("_refractory", real=True)  # 1.0 while refractory (see emit)
     factor = {name: (1 - refractory) if name in system.unless_refractory else 1 for name in system.states}
-    step = Update("dopri5", {})
+    nodes, coefficients, weights, order = EMBEDDED[method]
+    last = len(nodes)  # the stage whose point is the substep's result (FSAL)
+    step = Update(method, {})
     loop: list[tuple[sympy.Symbol, sympy.Expr]] = []
 
     def rates(label: str, point: dict[str, sympy.Expr], time, into) -> dict[str, sympy.Symbol]:
@@ -372,22 +384,23 @@ def _dopri5(system: System, tolerance: float) -> Update:
         return ks
 
     ks = [rates("1", {}, t + tt, step.assignments)]
-    for stage in range(1, 7):
+    for stage in range(1, last):
         point = {}
         for name in system.states:
             y = sympy.Symbol(f"_y{stage + 1}_{name}", real=True)
-            increment = sympy.Add(*[a * k[name] for a, k in zip(DOPRI5_A[stage], ks, strict=True)])
+            increment = sympy.Add(*[a * k[name] for a, k in zip(coefficients[stage], ks, strict=True)])
             loop.append((y, symbols[name] + h * increment))
             point[name] = y
-        ks.append(rates(str(stage + 1), point, t + tt + DOPRI5_C[stage] * h, loop))
+        ks.append(rates(str(stage + 1), point, t + tt + nodes[stage] * h, loop))
     ratios = []
     for name in system.states:
-        x, new = symbols[name], sympy.Symbol(f"_y7_{name}", real=True)
-        error = h * sympy.Add(*[e * k[name] for e, k in zip(DOPRI5_E, ks, strict=True) if e != 0])
+        x, new = symbols[name], sympy.Symbol(f"_y{last}_{name}", real=True)
+        error = h * sympy.Add(*[e * k[name] for e, k in zip(weights, ks, strict=True) if e != 0])
         bound = tolerance * (state_scale(system, name) + sympy.Max(sympy.Abs(x), sympy.Abs(new)))
         ratios.append(sympy.Abs(error) / bound)
-    accept = {name: sympy.Symbol(f"_y7_{name}", real=True) for name in system.states}
-    carry = {ks[0][name]: ks[6][name] for name in system.states}
-    stages = {name: [sympy.Symbol(f"_y{stage}_{name}", real=True) for stage in range(2, 8)] for name in system.states}
-    step.adaptive = Adaptive(h, tt, loop, sympy.Max(*ratios), accept, carry, 5, stages)
+    accept = {name: sympy.Symbol(f"_y{last}_{name}", real=True) for name in system.states}
+    carry = {ks[0][name]: ks[-1][name] for name in system.states}
+    stages = {name: [sympy.Symbol(f"_y{stage}_{name}", real=True) for stage in range(2, last + 1)]
+              for name in system.states}
+    step.adaptive = Adaptive(h, tt, loop, sympy.Max(*ratios), accept, carry, order, stages)
     return step

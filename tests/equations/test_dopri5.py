@@ -1,8 +1,9 @@
-"""The adaptive Dormand-Prince 5(4) method (``dopri5``): fifth order when every substep is accepted,
-error following the tolerance against scipy's solve_ivp on a nonlinear system and on the Traub
-HH cell, the same spikes and refractory hold as the exact method on a LIF, the same result at 1
-and 2 threads, a blow-up ending as NaN, the ``tolerance`` option checked, and the error estimate
-(fifth order on a linear decay, weights of the published tableau)."""
+"""The adaptive embedded Runge-Kutta methods, Dormand-Prince 5(4) (``dopri5``) and Bogacki-Shampine
+3(2) (``bs23``): fifth and third order when every substep is accepted, error following the tolerance
+against scipy's solve_ivp on a nonlinear system and on the Traub HH cell, the same spikes and
+refractory hold as the exact method on a LIF, the same result at 1 and 2 threads, a blow-up ending
+as NaN, the ``tolerance`` option checked, and dopri5's error estimate (fifth order on a linear
+decay, weights of the published tableau)."""
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -28,32 +29,37 @@ def _vdp_reference(t):
     return solve_ivp(f, (0, t[-1]), [2.0, 0.0], t_eval=t, method="DOP853", rtol=1e-13, atol=1e-13).y
 
 
-def _vdp_error(dt, tolerance, duration="10 ms"):
+ADAPTIVE = ("dopri5", "bs23")
+
+
+def _vdp_error(dt, tolerance, duration="10 ms", method="dopri5"):
     register(VDP, replace=True)
     net = Network(seed=1)
-    pop = net.add_population("P", 1, "vdp", method="dopri5", tolerance=tolerance)
+    pop = net.add_population("P", 1, "vdp", method=method, tolerance=tolerance)
     net.record_state(pop, "x")
     net.record_state(pop, "y")
     result = Simulator(net, dt=dt).run(duration)
-    assert pop.method == "dopri5"
+    assert pop.method == method
     x, y = result.states["P"]["x"].data[:, 0], result.states["P"]["y"].data[:, 0]
     reference = _vdp_reference(np.arange(len(x)) * float(neurosim.units.quantity(dt, "time", "dt")))
     return max(np.max(np.abs(x - reference[0])), np.max(np.abs(y - reference[1])))
 
 
-def test_fifth_order_when_every_substep_is_accepted():
-    """Tolerance 0.9 accepts every substep of length dt here (local errors << 1): fixed-step
-    DP5, whose global error falls 2^5 = 32x per halving of dt (over 2 ms, before the limit
-    cycle's phase error takes over)."""
-    errors = [_vdp_error(dt, 0.9, "2 ms") for dt in ("0.05 ms", "0.025 ms")]
-    assert 22 < errors[0] / errors[1] < 45, errors
+@pytest.mark.parametrize(("method", "order"), [("dopri5", 5), ("bs23", 3)])
+def test_order_when_every_substep_is_accepted(method, order):
+    """Tolerance 0.9 accepts every substep of length dt here (local errors << 1): the fixed-step
+    pair, whose global error falls 2^order (32x DP5, 8x BS3) per halving of dt (over 2 ms,
+    before the limit cycle's phase error takes over); the bounds allow 2^(order -+ 0.5)."""
+    errors = [_vdp_error(dt, 0.9, "2 ms", method) for dt in ("0.05 ms", "0.025 ms")]
+    assert 2 ** (order - 0.5) < errors[0] / errors[1] < 2 ** (order + 0.5), errors
 
 
-def test_error_follows_the_tolerance():
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_error_follows_the_tolerance(method):
     """Each substep's error is held below tol*(1 + |x|) (x ~ 2 here): the global error over the
     ~10 substeps' worth of growth per unit time stays within 100*tol, and a 1000x smaller
     tolerance gives a much smaller error (at dt 0.5 ms, so that the substeps are adaptive)."""
-    loose, tight = _vdp_error("0.5 ms", 1e-5), _vdp_error("0.5 ms", 1e-8)
+    loose, tight = _vdp_error("0.5 ms", 1e-5, method=method), _vdp_error("0.5 ms", 1e-8, method=method)
     assert loose < 100 * 1e-5, loose
     assert tight < 100 * 1e-8, tight
     assert tight < loose / 100, (loose, tight)
@@ -82,14 +88,15 @@ def _traub_reference(t, i_offset):
 
 
 @pytest.mark.slow
-def test_traub_cell_agrees_with_solve_ivp():
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_traub_cell_agrees_with_solve_ivp(method):
     """A tonically firing Traub cell (0.3 nA) over 100 ms at dt 0.1 ms: v within 0.5 mV of the
     reference at every step (the upstroke, ~300 mV/ms, moves 0.5 mV in 1.7 us of spike-time shift),
     and 1000x tighter tolerance moves closer."""
     def run(tolerance):
         net = Network(seed=1)
         pop = net.add(make_population("hh_traub", "hh", 1, params={"i_offset": "0.3 nA"},
-                                      method="dopri5", tolerance=tolerance))
+                                      method=method, tolerance=tolerance))
         net.record_state(pop, "v")
         return Simulator(net, dt="0.1 ms").run("100 ms").states["hh"]["v"].data[:, 0]
 
@@ -126,14 +133,15 @@ def test_threshold_reset_and_refractory_as_the_exact_method():
     np.testing.assert_array_equal(v["dopri5"][first + 1:first + 21], -70e-3)
 
 
-def test_same_result_at_one_and_two_threads():
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_same_result_at_one_and_two_threads(method):
     """10 000 van der Pol oscillators from different initial states, so that their substeps differ
     (the update loop is a prange at 2 threads): bit-identical states and substep lengths."""
     register(VDP, replace=True)
 
     def run(threads):
         net = Network(seed=3)
-        net.add_population("P", 10_000, "vdp", method="dopri5", tolerance=1e-6,
+        net.add_population("P", 10_000, "vdp", method=method, tolerance=1e-6,
                            initial={"x": np.linspace(-3.0, 3.0, 10_000)})
         sim = Simulator(net, dt="0.1 ms", threads=threads)
         sim.run("5 ms")
@@ -148,13 +156,14 @@ def test_same_result_at_one_and_two_threads():
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_blow_up_is_refused():
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_a_blow_up_is_refused(method):
     """dv/dt = v^2/tau from v = 1 reaches infinity at t = tau: no substep length meets the
     tolerance there; v becomes NaN, which the simulator refuses (instead of a wrong finite
     number or a hang); before, v follows 1/(1 - t/tau)."""
     register(Model("blowup", "dv/dt = v**2/tau : 1", parameters={"tau": "1 ms"}, initial={"v": 1.0}), replace=True)
     net = Network(seed=1)
-    pop = net.add_population("B", 1, "blowup", method="dopri5", tolerance=1e-8)
+    pop = net.add_population("B", 1, "blowup", method=method, tolerance=1e-8)
     net.record_state(pop, "v")
     simulator = Simulator(net, dt="0.1 ms")
     v = simulator.run("0.9 ms").states["B"]["v"].data[:, 0]
