@@ -8,7 +8,8 @@ fallback to a shared directory such as ``/tmp``). Numba's cache of neurosim's ow
 kernels lives in ``<directory>/numba`` (``NUMBA_CACHE_DIR``, set before neurosim imports numba,
 unless the user set it). Corrupt entries heal: a generated module whose text differs from its
 source is rewritten (``core.codegen``) and an unreadable Numba index or data file is removed and
-recompiled, each with a :class:`~neurosim.errors.NeurosimWarning`.
+recompiled, each with a :class:`~neurosim.errors.NeurosimWarning`; an entry that cannot be
+written (a full disk, a file-size limit) is skipped with the same warning, and the run goes on.
 """
 from __future__ import annotations
 
@@ -96,14 +97,15 @@ def prepare() -> pathlib.Path:
 
 
 def _heal_numba() -> None:
-    """Make Numba treat an unreadable index or data file under the cache as a miss: remove it,
-    warn, and let Numba compile and write it again."""
+    """Make Numba treat an unreadable index or data file under the cache as a miss (remove it,
+    warn, and let Numba compile and write it again), and a failed write of an entry as no entry."""
     from numba.core import caching
 
     cls = caching.IndexDataCacheFile
-    if getattr(cls, "_neurosim_heals", False) or not all(hasattr(cls, n) for n in ("_load_index", "_load_data")):
+    if getattr(cls, "_neurosim_heals", False) or not all(hasattr(cls, n) for n in ("_load_index", "_load_data",
+                                                                                   "save", "_data_path")):
         return
-    load_index, load_data = cls._load_index, cls._load_data
+    load_index, load_data, save = cls._load_index, cls._load_data, cls.save
 
     def ours(path) -> bool:
         return str(path).startswith(str(directory()))
@@ -129,7 +131,17 @@ def _heal_numba() -> None:
             _remove(path, exc)
             raise OSError(f"corrupt cache entry {path}") from None  # Numba treats it as a miss
 
-    for attribute, value in (("_load_index", _load_index), ("_load_data", _load_data), ("_neurosim_heals", True)):
+    def save_entry(self, key, data):
+        try:
+            return save(self, key, data)
+        except OSError as exc:  # a full disk or a file-size limit: the kernel runs, uncached
+            if not ours(self._index_path):
+                raise
+            warnings.warn(f"kernel cache entry under {directory()} could not be written ({exc.strerror or exc}); "
+                          "it is compiled again next time", NeurosimWarning, stacklevel=2)
+
+    for attribute, value in (("_load_index", _load_index), ("_load_data", _load_data), ("save", save_entry),
+                             ("_neurosim_heals", True)):
         setattr(cls, attribute, value)  # Numba's cache class patched in place (mypy refuses method assignment)
 
 

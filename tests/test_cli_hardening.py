@@ -392,6 +392,28 @@ def test_corrupt_numba_entries_are_removed_and_rebuilt(tmp_path):
         assert run().stderr == ""  # rebuilt: the next run loads it silently
 
 
+def test_unwritable_numba_entry_warns_and_the_kernel_runs(tmp_path):
+    # Why, full disk: a Numba cache entry that could not be written (file-size limit, cold cache)
+    # ended `neurosim run` with "internal error: OSError: File too large"
+    script = tmp_path / "kernel_user.py"
+    script.write_text("import neurosim.core\nimport numba\n@numba.njit(cache=True)\ndef twice(x):\n"
+                      "    return 2 * x\nprint(twice(21))\n")
+    env = {**os.environ, "NEUROSIM_CACHE_DIR": str(tmp_path / "k"), "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join([str(pathlib.Path(__file__).resolve().parents[1]), str(tmp_path)])}
+    env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("_NEUROSIM_SET_NUMBA_CACHE_DIR", None)
+
+    def limit():  # the index (a few hundred bytes) fits, the compiled code does not
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    done = subprocess.run([sys.executable, str(script)], check=False, env=env, capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
+    assert "could not be written (File too large)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_cache_info_and_clean(tmp_path, monkeypatch, capsys):
     from neurosim import kernel_cache
 
