@@ -1,4 +1,4 @@
-"""Rate units as equation models (rate_logistic, rate_lif) against the hand-written rate units."""
+"""Rate units as equation models (rate_<activation>) against the hand-written rate units."""
 import numpy as np
 import pytest
 
@@ -26,7 +26,9 @@ def run(model, tau, scale, **options):
 
 
 @pytest.mark.parametrize(("model", "activation", "scale"),
-                         [("rate_logistic", "logistic", 1.0), ("rate_lif", "lif", 5e-3)])
+                         [("rate_logistic", "logistic", 1.0), ("rate_lif", "lif", 5e-3), ("rate_tanh", "tanh", 1.0),
+                          ("rate_relu", "relu", 1.0), ("rate_softplus", "softplus", 1.0),
+                          ("rate_linear", "linear", 1.0)])
 def test_rate_equations_match_handwritten_rate_units(model, activation, scale):
     generated = run(model, "5 ms", scale)
     hand = run("rate", "5 ms", scale, activation=activation)
