@@ -36,3 +36,42 @@ def test_rate_equations_match_handwritten_rate_units(model, activation, scale):
         np.testing.assert_allclose(generated.states["R"][variable].data, hand.states["R"][variable].data,
                                    rtol=1e-12, atol=1e-12)
     assert np.ptp(hand.states["R"]["rate"].data) > 0.1  # the output moves (the comparison is not of constants)
+
+
+def test_rate_equation_with_tau_zero_follows_its_input_exactly():
+    """tau = 0: x = J + bias in every step (no division by tau), against the analytic answer."""
+    net = Network(seed=4)
+    pop = net.add_population("R", 3, "rate_tanh", params={"tau": "0 ms", "bias": [0.5, -1.0, 0.0]},
+                             initial={"x": [2.0, -3.0, 7.0]})
+    net.add(Step(pop, times=[0.0, 0.02], amplitudes=[1.0, -0.5]))
+    net.record_state(pop, "x")
+    net.record_state(pop, "rate")
+    with np.errstate(all="raise"):  # a division by tau = 0 at build would raise here
+        result = Simulator(net, dt=DT).run(0.04)
+    x = result.states["R"]["x"].data
+    t = np.arange(x.shape[0]) * DT
+    amplitude = np.where(t < 0.02 - DT / 2, 1.0, -0.5)
+    # row k: the state at the start of step k, after step k - 1 with the input at (k - 1) dt
+    expected = amplitude[:-1, None] + np.array([0.5, -1.0, 0.0])[None, :]
+    assert np.array_equal(x[0], [2.0, -3.0, 7.0])
+    assert np.array_equal(x[1:], expected)
+    np.testing.assert_allclose(result.states["R"]["rate"].data[1:], np.tanh(expected), rtol=0, atol=1e-15)
+
+
+def test_rate_equation_with_tau_zero_in_a_recurrent_net_is_the_map_x_of_w_f_x():
+    """tau = 0 with a recurrent projection: x_k = I + bias + W f(x_{k-1}), iterated with numpy."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.5, (5, 5))
+    net = Network(seed=4)
+    pop = net.add_population("R", 5, "rate_logistic", params={"tau": "0 ms", "bias": 0.2},
+                             initial={"x": np.linspace(-1, 1, 5)})
+    net.add(Step(pop, times=[0.0], amplitudes=[0.3]))
+    net.add(DenseProjection(pop, pop, matrix=w))
+    net.record_state(pop, "x")
+    x = Simulator(net, dt=DT).run(0.002).states["R"]["x"].data
+    state = np.linspace(-1, 1, 5)
+    expected = [state]  # row k: the state at the start of step k
+    for _ in range(x.shape[0] - 1):
+        state = 0.3 + 0.2 + w @ (1 / (1 + np.exp(-state)))
+        expected.append(state)
+    np.testing.assert_allclose(x, np.array(expected), rtol=1e-13, atol=1e-13)
