@@ -8,7 +8,7 @@ Neuron ``i`` receives ``J_i(x) = gain_i * (e_i . x) / radius + bias_i`` for the 
 ``e_i . x = radius`` and must lie in (0, 1/tau_ref).
 
 Neuron types: ``"lif"`` (spiking, the ``lif_dimensionless`` model with Nengo's precise spike timing and
-initial voltages Uniform(0, 1)), ``"lif_rate"`` (``RatePopulation(activation="lif")``), both tuned
+initial voltages Uniform(0, 1)), ``"lif_rate"`` (``rate_population(activation="lif")``), both tuned
 by the analytic LIF rate (:func:`neurosim.core.neurons.rate.lif_rate`); and the equation models
 ``"hh_squid"`` and ``"hh_traub"`` with an empirically
 measured tuning curve (see :mod:`neurosim.coding.hh_tuning`), input ``J`` in amperes.
@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.distributions import Uniform, sample
 from ..core.neurons import make_population
-from ..core.neurons.rate import RatePopulation, lif_rate
+from ..core.neurons.rate import lif_rate, rate_population
 from ..core.population import check_name
 from ..errors import ParameterError
 from ..rng import generator
@@ -191,7 +191,7 @@ class Ensemble:
                                    params={"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "bias": self.bias},
                                    initial={"v": Uniform(0.0, 1.0)}, spike_timing="precise")
         if self.neuron_type == "lif_rate":
-            return RatePopulation(self.name, self.n_neurons, activation="lif",
+            return rate_population(self.name, self.n_neurons, activation="lif",
                                   params={"tau_rc": self.tau_rc, "tau_ref": self.tau_ref, "bias": self.bias})
         return self.hh_curve.population(self.name, self.n_neurons, self.bias)
 

@@ -1,7 +1,7 @@
 """Nodes: values given as functions of time (inputs to ensembles), as Nengo's ``Node``.
 
 A node of ``dimensions`` D is simulated as D linear rate units with ``tau = 0``
-(``RatePopulation(activation="linear")``), whose input is the node's output ``u(t)`` added as a
+(``rate_population(activation="linear")``), whose input is the node's output ``u(t)`` added as a
 waveform stimulus: in step ``k`` the unit's ``rate`` equals ``u(k dt)`` exactly, and connections
 from the node read it one step later, like every projection. With ``output=None`` the node passes
 on what connections into it deliver (Nengo's passthrough node); decoded-value probes are such nodes.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.neurons.rate import RatePopulation
-from ..core.population import check_name
+from ..core.neurons.rate import rate_population
+from ..core.population import Population, check_name
 from ..core.stimuli import Waveform
 from ..errors import ParameterError
 
@@ -65,8 +65,8 @@ class Node:
             return values
         return np.broadcast_to(np.atleast_1d(np.asarray(self.output, float)), (len(t), self.dimensions)).copy()
 
-    def population(self) -> RatePopulation:
-        return RatePopulation(self.name, self.dimensions, activation="linear")
+    def population(self) -> Population:
+        return rate_population(self.name, self.dimensions, activation="linear")
 
     def stimulus(self, population) -> Waveform | None:
         """The stimulus that writes the output onto the node's units (None for a passthrough node)."""

@@ -2,7 +2,7 @@
 
 Decoded-value probe (used by :class:`~neurosim.coding.model.Model`): a ``DenseProjection`` from the
 ensemble (pre factor: the decoders of ``function``, post factor: the identity) into a small linear
-``RatePopulation`` with ``tau = 0`` whose ``x`` a ``StateMonitor`` records. It costs O(N D) per step
+``rate_population`` with ``tau = 0`` whose ``x`` a ``StateMonitor`` records. It costs O(N D) per step
 and uses exactly the arithmetic and filter of a connection, so a probe shows what a downstream
 population receives. Timing: the projection reads the previous step's activity and the monitor
 records at the start of a step, so sample ``m`` (time ``m dt``) is

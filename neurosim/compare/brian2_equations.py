@@ -100,6 +100,10 @@ def translate(pop) -> Brian2Model:
         raise NoBrian2Counterpart(f"population '{pop.name}': receptors {', '.join(pop.receptor_models)}",
                                   "coupled receptor kernels are propagated exactly inside exponential Euler; "
                                   "Brian2 would apply exponential Euler to them")
+    for phi, tau in pop.step.decays.items():
+        if not np.all(pop.numeric[phi] > 0):
+            raise NoBrian2Counterpart(f"population '{pop.name}' (model '{pop.model}'): {tau} = 0",
+                                      "a state following its target instantly is no ODE for Brian2")
     reserved = _brian2_names()
     names = [*system.dims, *pop.values]
     renames = {name: f"{name}_" for name in names if name in reserved and name not in ("t", "dt")}

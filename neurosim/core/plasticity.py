@@ -446,10 +446,14 @@ class PlasticProjection(Projection):
 
 def neuron_variables(pre: Population, post: Population) -> dict[str, Dim]:
     """The neuron variables a rule may reference, Brian2-style: ``<state>_pre``, ``<state>_post`` with their
-    dimensions, and the summed target ``i_ext_post`` (the post population's input)."""
+    dimensions (a rate model's output ``rate`` among them), and the summed target ``i_ext_post`` (the post
+    population's input)."""
     offered = {}
     for side, pop in (("pre", pre), ("post", post)):
-        for key, (dimension, _) in pop.state_spec.items():
+        variables = {key: dimension for key, (dimension, _) in pop.state_spec.items()}
+        if not pop.spiking and "rate" not in variables:  # a rate model's output (an equation subexpression)
+            variables["rate"] = pop.variable_dimension("rate")
+        for key, dimension in variables.items():
             offered[f"{key}_{side}"] = of_unit(DIMENSIONS[dimension])
     offered["i_ext_post"] = of_unit(DIMENSIONS[post.input_dimension])
     return offered

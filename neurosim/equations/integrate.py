@@ -4,6 +4,10 @@
   parameters only, ``c`` from parameters and inputs, which are held over the step, as Brian2's
   ``exact`` and NEST's ``iaf_psc_*`` do). ``x <- Phi x + Gamma c`` with ``Phi = expm(A dt)`` and
   ``Gamma = int_0^dt expm(A s) ds``, both computed at build for every distinct parameter set.
+  A relaxation ``dx/dt = (target - x)/tau`` of a state on its own, whose time constant ``tau`` is
+  a parameter that may be 0 (constraint ``nonnegative``), is ``x <- target + (x - target) phi``
+  with ``phi = exp(-dt/tau)`` computed at build, and ``phi = 0`` where ``tau = 0``: ``x`` then
+  follows its target instantly (rate units), with no division by ``tau`` in the step.
 - ``exponential_euler``: every equation is linear in its own variable, ``x' = a x + b`` with ``a``
   and ``b`` depending on the other variables (conditionally linear: Hodgkin-Huxley gates,
   conductance-based membranes); ``x <- (x + b/a) exp(a dt) - b/a`` with ``a, b`` on the old state
@@ -54,13 +58,15 @@ class Update:
     """One step of a system: ``assignments`` (temporaries, in order) then ``new[state]``.
 
     ``matrices`` maps each symbol standing for an entry of ``Phi``/``Gamma`` to ``(kind, row, col)``;
-    their values are computed at build by :func:`propagators`.
+    their values are computed at build by :func:`propagators`. ``decays`` maps the propagator
+    ``phi`` of each relaxation to its time constant (its value at build: :func:`decay`).
     """
 
     method: str
     new: dict[str, sympy.Expr]
     assignments: list[tuple[sympy.Symbol, sympy.Expr]] = field(default_factory=list)
     matrices: dict[sympy.Symbol, tuple[str, int, int]] = field(default_factory=dict)
+    decays: dict[sympy.Symbol, sympy.Symbol] = field(default_factory=dict)
     exact_states: list[str] = field(default_factory=list)
     matrix: sympy.Matrix | None = None   # A of the exactly propagated states
     adaptive: Adaptive | None = None
@@ -169,13 +175,20 @@ def reason(system: System, method: str) -> str | None:
     return None
 
 
-def update(system: System, method: str, tolerance: float = DEFAULT_TOLERANCE) -> Update:
+def update(system: System, method: str, tolerance: float = DEFAULT_TOLERANCE,
+           vanishing: frozenset[str] = frozenset()) -> Update:
     """The symbolic one-step update of ``system`` by ``method`` (already checked by :func:`choose`);
-    ``tolerance``: of the adaptive methods."""
+    ``tolerance``: of the adaptive methods; ``vanishing``: the parameters that may be 0 (a time
+    constant among them makes its relaxation one that may be instant, see the module docstring)."""
     if method in EMBEDDED:
         return _embedded(system, method, tolerance)
     if method == "exact":
-        return _exact(system, system.states, Update("exact", {}))
+        step = Update("exact", {})
+        relaxing = _relaxations(system, vanishing)
+        for name, tau in relaxing.items():
+            _relax(system, name, tau, step)
+        rest = [name for name in system.states if name not in relaxing]
+        return _exact(system, rest, step) if rest else step
     if method == "exponential_euler":
         step = Update(method, {})
         exact = _linear_subsystem(system)
@@ -265,6 +278,40 @@ def _exact(system: System, states: list[str], step: Update) -> Update:
     step.exact_states = list(states)
     step.matrix = matrix
     return step
+
+
+def _relaxations(system: System, vanishing: frozenset[str]) -> dict[str, sympy.Symbol]:
+    """State -> time constant of the states ``dx/dt = (target - x)/tau`` on their own (no other
+    state in their equation, and in no other state's) whose ``tau`` is a parameter in ``vanishing``."""
+    candidates = {system.symbol(p) for p in vanishing}
+    found = {}
+    for name in system.states:
+        x = system.symbol(name)
+        rhs = system.rhs[name]
+        others = {system.symbol(s) for s in system.states if s != name}
+        if rhs.free_symbols & others or any(x in system.rhs[s].free_symbols for s in system.states if s != name):
+            continue
+        tau = -1 / sympy.diff(rhs, x)
+        if tau in candidates:
+            found[name] = tau
+    return found
+
+
+def _relax(system: System, name: str, tau: sympy.Symbol, step: Update) -> None:
+    """``x <- target + (x - target) phi`` (``target`` and ``x - target`` temporaries, kept as they are)."""
+    x = system.symbol(name)
+    target = sympy.expand(x + tau * system.rhs[name])  # free of x (the slope is -1/tau)
+    phi = sympy.Symbol(f"_phi_{name}_{name}", real=True)
+    held, gap = sympy.Symbol(f"_target_{name}", real=True), sympy.Symbol(f"_gap_{name}", real=True)
+    step.decays[phi] = tau
+    step.assignments += [(held, target), (gap, x - held)]
+    step.new[name] = held + gap * phi
+
+
+def decay(tau: np.ndarray, dt: float) -> np.ndarray:
+    """``exp(-dt/tau)`` of a relaxation, 0 where ``tau = 0`` (computed without dividing by 0)."""
+    positive = tau > 0
+    return np.where(positive, np.exp(-dt / np.where(positive, tau, 1.0)), 0.0)
 
 
 def _reachable(matrix: sympy.Matrix) -> list[list[bool]]:

@@ -30,7 +30,7 @@ from ..core.dense import DenseProjection
 from ..core.dense_plasticity import LearningDenseProjection
 from ..core.network import Network
 from ..core.neurons.binary import BinaryPopulation
-from ..core.neurons.rate import RatePopulation
+from ..core.neurons.rate import rate_population
 from ..core.simulator import Simulator
 from ..errors import ParameterError
 from ..rng import generator
@@ -202,7 +202,7 @@ class Hopfield:
                 raise ParameterError(key, value, "a finite number > 0")
         with si_floats():
             net = Network(seed=0)
-            pop = net.add(RatePopulation("hopfield", self.n, params={"tau": tau, "bias": self.bias},
+            pop = net.add(rate_population("hopfield", self.n, params={"tau": tau, "bias": self.bias},
                                          initial={"x": amplitude * cue}, activation="tanh"))
             net.add(DenseProjection(pop, pop, matrix=gain * self.weights))
             net.record_state(pop, "x")

@@ -171,7 +171,8 @@ class EngineNetwork:
         self.simulator.run(max_iterations * self.DT)
         iterations = self.simulator.step - start
         xs = [np.array(pop.state["x"][:size]) for pop in self.built_values]
-        eps = [np.array(self.built_errors[l].state["rate"][:size]) if l in self.built_errors else np.zeros_like(xs[0])
+        # error units are linear rate units: their output rate is x
+        eps = [np.array(self.built_errors[l].state["x"][:size]) if l in self.built_errors else np.zeros_like(xs[0])
                for l in range(L + 1)]
         return Relaxation(xs, eps, int(iterations), np.zeros(0))
 

@@ -17,7 +17,7 @@ import pytest
 
 from neurosim.coding import PES, Model
 from neurosim.core.network import Network
-from neurosim.core.neurons.rate import RatePopulation
+from neurosim.core.neurons.rate import rate_population
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.plasticity import PESProjection
 from neurosim.core.simulator import Simulator
@@ -38,8 +38,8 @@ def test_pes_update_is_nengos_formula():
     decoders = rng.normal(size=(k, n))
     net = Network(seed=0)
     pre = net.add(SpikeSource("pre", n, index, step * dt))
-    post = net.add(RatePopulation("post", 3, activation="linear"))
-    err = net.add(RatePopulation("err", k, params={"bias": error}, activation="linear"))
+    post = net.add(rate_population("post", 3, activation="linear"))
+    err = net.add(rate_population("err", k, params={"bias": error}, activation="linear"))
     net.add(PESProjection(pre, post, decoders, rng.normal(size=(3, k)), err, learning_rate=lr, pre_tau=tau, name="c"))
     sim = Simulator(net, dt=dt)
     sim.run(steps * dt)
@@ -63,8 +63,8 @@ def test_pes_bad_input():
         model.connect(stim, b, learning_rule=PES())
     net = Network(seed=0)
     pre = net.add(SpikeSource("pre", 3, [0], [0.0]))
-    post = net.add(RatePopulation("post", 2, activation="linear"))
-    err = net.add(RatePopulation("err", 2, activation="linear"))
+    post = net.add(rate_population("post", 2, activation="linear"))
+    err = net.add(rate_population("err", 2, activation="linear"))
     with pytest.raises(ParameterError, match="one per decoded dimension"):
         PESProjection(pre, post, np.zeros((1, 3)), np.zeros((2, 1)), err)
 

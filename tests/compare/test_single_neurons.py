@@ -114,7 +114,7 @@ def test_untranslatable_parts_are_named():
         Brian2Model(Simulator(net, dt=1e-4))
     net = Network(seed=0)
     net.add_population("r", 4, "rate")
-    with pytest.raises(NoBrian2Counterpart, match="population 'r' \\(model 'rate'\\)"):
+    with pytest.raises(NoBrian2Counterpart, match="population 'r' \\(model 'rate_logistic'\\): tau = 0"):
         Brian2Model(Simulator(net, dt=1e-4))
 
 

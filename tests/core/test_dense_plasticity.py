@@ -5,7 +5,7 @@ from neurosim.core.dense_plasticity import LearningDenseProjection
 from neurosim.core.network import Network
 from neurosim.core.neurons import models
 from neurosim.core.neurons.binary import BinaryPopulation
-from neurosim.core.neurons.rate import RatePopulation
+from neurosim.core.neurons.rate import rate_population
 from neurosim.core.simulator import Simulator
 from neurosim.errors import ParameterError
 from neurosim.learning.data import random_patterns
@@ -47,8 +47,8 @@ def test_hebbian_rule_between_two_populations_sums_outer_products_of_the_present
 
 def test_bad_learning_projections_are_refused():
     net = Network()
-    a = net.add(RatePopulation("a", 3))
-    b = net.add(RatePopulation("b", 2))
+    a = net.add(rate_population("a", 3))
+    b = net.add(rate_population("b", 2))
     lif = net.add(models()["lif_dimensionless"]("lif", 2))
     with pytest.raises(ParameterError, match="rule"):
         LearningDenseProjection(a, b, np.zeros((2, 3)), "oja")

@@ -11,7 +11,7 @@ from neurosim.core.dense import DenseProjection
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
 from neurosim.core.neurons import make_population, models
-from neurosim.core.neurons.rate import RatePopulation
+from neurosim.core.neurons.rate import rate_population
 from neurosim.core.neurons.sources import PoissonSource, SpikeSource
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant, OUNoise, Ramp, Sine, Step, TimeSeries
@@ -207,7 +207,7 @@ def test_ou_noise_has_stationary_mean_std_and_correlation_time():
 
 def test_nan_during_run_raises_simulation_error_naming_population_and_neuron():
     net = Network()
-    runaway = net.add(RatePopulation("runaway", 3, activation="linear", initial={"x": [0.0, 1.0, 0.0]}))
+    runaway = net.add(rate_population("runaway", 3, activation="linear", initial={"x": [0.0, 1.0, 0.0]}))
     net.add(DenseProjection(runaway, runaway, matrix=np.diag([0.0, 3.0, 0.0])))
     net.record_state(runaway, "x")
     sim = Simulator(net, dt=1e-3)
@@ -250,7 +250,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_records():
     (lambda: Projection(LIF("a", 2, receptors={"exc": Synapse()}), LIF("b", 2, receptors={"exc": Synapse()}), "ecx"),
      r"receptor = 'ecx'.*did you mean 'exc'"),
     (lambda: conn.FixedProbability(1.5), r"p = 1.5"),
-    (lambda: DenseProjection(RatePopulation("a", 2), RatePopulation("b", 3), matrix=np.ones((2, 2))),
+    (lambda: DenseProjection(rate_population("a", 2), rate_population("b", 3), matrix=np.ones((2, 2))),
      r"shape \(n_post, n_pre\) = \(3, 2\)"),
 ])
 def test_bad_input_raises_parameter_error(build, match):

@@ -8,7 +8,7 @@ import pytest
 from neurosim.core.connectivity import OneToOne
 from neurosim.core.network import Network
 from neurosim.core.neurons import models
-from neurosim.core.neurons.rate import RatePopulation
+from neurosim.core.neurons.rate import rate_population
 from neurosim.core.neurons.sources import SpikeSource
 from neurosim.core.plasticity import PlasticProjection, Rule
 from neurosim.core.simulator import Simulator
@@ -163,7 +163,7 @@ def test_bad_input_is_located():
              parameters={"tau": "10 ms"})
     with pytest.raises(EquationError, match="event-driven"):
         Rule("bad", "w : 1\ndApre/dt = -Apre/tau : 1\ntau : second", parameters={"tau": "10 ms"})
-    rates = net.add(RatePopulation("r", 2))
+    rates = net.add(rate_population("r", 2))
     with pytest.raises(ParameterError, match="spikes"):
         PlasticProjection(a, rates, None, "stdp_additive", params={"wmax": 1.0})
     lif = net.add(LIF("post", 2, receptors={"g": Synapse(kind="conductance")}))

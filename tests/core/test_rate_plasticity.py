@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from neurosim.core.network import Network
-from neurosim.core.neurons.rate import RatePopulation
+from neurosim.core.neurons.rate import rate_population
 from neurosim.core.plasticity import PlasticProjection, Rule
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Waveform
@@ -37,8 +37,8 @@ class Samples(Waveform):
 
 def network(rule, x, w0, params, hold=1, n_post=1):
     net = Network(seed=0)
-    pre = net.add(RatePopulation("pre", x.shape[1], activation="linear"))
-    post = net.add(RatePopulation("post", n_post, activation="linear"))
+    pre = net.add(rate_population("pre", x.shape[1], activation="linear"))
+    post = net.add(rate_population("post", n_post, activation="linear"))
     net.add(Samples(pre, x, hold))
     net.add(PlasticProjection(pre, post, None, rule, params=params, weight=w0, name="syn"))
     for pop in (pre, post):
@@ -94,8 +94,8 @@ def test_oja_finds_the_first_principal_component():
 
 def test_neuron_reference_errors_name_model_statement_and_variable():
     net = Network(seed=0)
-    pre = net.add(RatePopulation("pre", 2, activation="linear"))
-    post = net.add(RatePopulation("post", 1, activation="linear"))
+    pre = net.add(rate_population("pre", 2, activation="linear"))
+    post = net.add(rate_population("post", 1, activation="linear"))
     rule = Rule("bad_rate", "dw/dt = rate_post*vm_pre : 1 (clock-driven)\ni_ext_post = w*rate_pre : 1 (summed)")
     with pytest.raises(EquationError, match=r"bad_rate.*'vm_pre' is not a variable of the presynaptic population"):
         PlasticProjection(pre, post, None, rule)

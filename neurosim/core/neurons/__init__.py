@@ -13,17 +13,19 @@ def models() -> dict:
     """Model name -> Population class (imported lazily: the registry is read at build time)."""
     from .binary import BinaryPopulation
     from .equation import registered
-    from .rate import RatePopulation
     from .sampling import NeuralSamplingPopulation
     from .sources import PoissonSource, SpikeSource
 
-    classes: list[type[Population]] = [RatePopulation, BinaryPopulation, NeuralSamplingPopulation, PoissonSource,
-                                       SpikeSource]
+    classes: list[type[Population]] = [BinaryPopulation, NeuralSamplingPopulation, PoissonSource, SpikeSource]
     return {**{cls.model: cls for cls in classes}, **registered()}
 
 
 def make_population(model: str, name: str, n: int, **kwargs):
-    """A population of ``model`` (e.g. 'lif', 'hh_squid', 'poisson'); unknown names get a suggestion."""
+    """A population of ``model`` (e.g. 'lif', 'hh_squid', 'poisson'); unknown names get a suggestion.
+    ``'rate'`` with ``activation=a`` is the equation model ``rate_<a>`` with ``tau = 0`` by default."""
+    if model == "rate":
+        from .rate import rate_population
+        return rate_population(name, n, **kwargs)
     available = models()
     if model not in available:
         raise ParameterError(f"population '{name}': model", model,

@@ -30,7 +30,7 @@ import sympy
 
 from ...equations import emit
 from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
-from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, choose, propagators, update
+from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, choose, decay, propagators, update
 from ...equations.parse import EquationError, before_symbol, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
@@ -830,7 +830,8 @@ class EquationPopulation(Population):
             where = f", file {self.definition.source}" if self.definition.source else ""
             raise ParameterError(f"population '{self.name}' (model '{self.definition.name}'{where}, method "
                                  f"{self.method}): dt", dt, f"a time step <= {bound * 1e3:g} ms (the model's max_dt)")
-        step = update(system, self.method, self.tolerance)
+        vanishing = frozenset(k for k, p in self.param_spec.items() if p.constraint == "nonnegative")
+        step = update(system, self.method, self.tolerance, vanishing)
         self.step = step
         if step.adaptive is not None:  # the substep length each neuron proposes for its next step
             self.extra["h_step"] = np.full(self.n, dt, self.dtype)
@@ -851,6 +852,8 @@ class EquationPopulation(Population):
                 phi[:, :, cols], gamma[:, :, cols] = p[:, :, None], g[:, :, None]
             for symbol, (kind, r, c) in step.matrices.items():
                 numeric[symbol] = (phi if kind == "phi" else gamma)[r, c]
+        for symbol, tau in step.decays.items():
+            numeric[symbol] = decay(np.broadcast_to(numeric[tau], (n,)), dt)
         self.numeric = numeric
         self._check_stiffness(dt)
         if system.refractory is not None and not system.refractory_is_condition:
@@ -945,7 +948,7 @@ class EquationPopulation(Population):
         self.lookups: dict[str, emit.Table] = {}
         for line in emit.imports(w.exp):
             w.add_import(line)
-        constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices)
+        constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices) | set(step.decays)
         names: dict[str, str] = {}
         header: list[str] = []  # the derived constants (add_lines heads the phase with model and method)
         for s in system.states:
@@ -974,7 +977,7 @@ class EquationPopulation(Population):
 
         for key in self.values:  # parameters: literals when homogeneous
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype))
-        for symbol in step.matrices:
+        for symbol in [*step.matrices, *step.decays]:
             names[symbol.name] = constant(symbol, None)
         if refractory and system.refractory_is_condition:
             body.append(f"{q}refr = {emit.Printer(names, self.lookups, exp=w.exp)(system.refractory)}")

@@ -1,25 +1,22 @@
 """Rate units: the course notes' activation functions, with optional first-order dynamics.
 
 A rate population's output is ``rate = f(x)``. With ``tau = 0`` the state follows its input
-instantly, ``x = i_ext + bias``; with ``tau > 0`` it obeys ``tau dx/dt = -x + i_ext + bias``,
-integrated exactly for input held over a step (so ``tau dx/dt = -x + W f(x) + b``, the continuous
-Hopfield network, is a rate population with a recurrent dense projection). Inputs are
-dimensionless; ``f = "lif"`` is the LIF rate curve in Hz (Nengo's ``LIFRate``).
+instantly, ``x = J + bias``; with ``tau > 0`` it obeys ``tau dx/dt = -x + J + bias``, integrated
+exactly for input held over a step (so ``tau dx/dt = -x + W f(x) + b``, the continuous Hopfield
+network, is a rate population with a recurrent dense projection). The units are the equation
+models ``rate_<activation>`` (``neurosim/models/neurons``; :func:`rate_population`, model name
+``rate`` in ``make_population``); this module keeps the curves for numpy (:func:`activation_values`,
+:func:`activation_derivative`, :func:`lif_rate`). Inputs are dimensionless; ``f = "lif"`` is the
+LIF rate curve in Hz (Nengo's ``LIFRate``).
 """
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar
 
 import numba
 import numpy as np
 
 from ...errors import ParameterError, did_you_mean
-from ..params import Param
-from ..population import Population
-
-if TYPE_CHECKING:
-    from ..codegen import CodeWriter
 
 ACTIVATIONS = ("logistic", "tanh", "relu", "softplus", "lif", "linear")
 
@@ -101,49 +98,9 @@ def activation_code(name: str) -> int:
     return ACTIVATIONS.index(name)
 
 
-@numba.njit(cache=True, nogil=True)
-def rate_update(x, rate, i_ext, bias, decay, code, tau_rc, tau_ref):
-    """One step: relax ``x`` towards ``i_ext + bias`` by ``decay`` (0 = instant), then ``rate = f(x)``."""
-    for i in range(x.shape[0]):
-        target = i_ext[i] + bias[i]
-        x[i] = target + (x[i] - target) * decay[i]
-        rate[i] = activation(code, x[i], tau_rc[i], tau_ref[i])
-
-
-class RatePopulation(Population):
-    """Units with output ``rate = f(x)``; ``activation`` is one of ``ACTIVATIONS``."""
-
-    model = "rate"
-    spiking = False
-    batchable = True
-    input_dimension = "dimensionless"
-    param_spec: ClassVar[dict[str, Param]] = {
-        "tau": Param("tau", "time", 0.0, "nonnegative", "time constant of x (0: x follows its input)"),
-        "bias": Param("bias", "dimensionless", 0.0, "any", "constant input"),
-        "tau_rc": Param("tau_rc", "time", 0.02, "positive", "RC constant of the 'lif' rate curve"),
-        "tau_ref": Param("tau_ref", "time", 0.002, "nonnegative", "refractory period of the 'lif' rate curve"),
-    }
-    state_spec: ClassVar[dict[str, tuple[str, object]]] = {"x": ("dimensionless", 0.0), "rate": ("dimensionless", 0.0)}
-
-    def __init__(self, name, n, params=None, initial=None, activation="logistic"):
-        super().__init__(name, n, params, None, initial)
-        self.activation = activation
-        self.code = activation_code(activation)
-
-    def prepare(self, dt: float) -> None:
-        tau = self.params["tau"]
-        self.decay = np.where(tau > 0, np.exp(-dt / np.where(tau > 0, tau, 1.0)), 0.0)
-        self.state["rate"][:] = activation_values(self.activation, self.state["x"], float(self.params["tau_rc"][0]),
-                                                  float(self.params["tau_ref"][0]))
-
-    def arrays(self):
-        arrays = super().arrays()
-        arrays["decay"] = self.decay.astype(self.dtype)
-        return arrays
-
-    def emit_update(self, w: CodeWriter) -> None:
-        r = (lambda local: w.ref(self, local))
-        w.add_import("from neurosim.core.neurons.rate import rate_update")
-        w.add_lines("update", self, f"rate_update({r('x')}, {r('rate')}, {r('i_ext')}, {r('p_bias')}, {r('decay')}, "
-                                 f"{self.code}, {r('p_tau_rc')}, {r('p_tau_ref')})")
-
+def rate_population(name: str, n: int, activation: str = "logistic", params=None, initial=None, **options):
+    """``n`` rate units ``rate = f(x)`` of ``activation``: the equation model ``rate_<activation>``
+    (``neurosim/models/neurons``), with ``tau = 0`` (x follows its input instantly) unless given."""
+    from .equation import registered
+    model = registered()[f"rate_{ACTIVATIONS[activation_code(activation)]}"]
+    return model(name, n, params={"tau": "0 s", **(params or {})}, initial=initial, **options)
