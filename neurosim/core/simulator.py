@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import os
 import re
 import signal
 import threading
@@ -31,7 +30,7 @@ import numpy as np
 from ..errors import ParameterError, SimulationError
 from ..rng import generator
 from ..units import quantity, ureg
-from . import batch
+from . import batch, openmp
 from .codegen import CodeWriter, compile_chunk
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, SynapseMonitor
 from .network import Network
@@ -209,7 +208,7 @@ class Simulator:
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
-        _passive_openmp()
+        openmp.configure_waiting()  # before the first run loads libgomp
         numba.set_num_threads(self.threads)
         chunk = self._compiled()
         stops = [component for component in [*self.network.monitors, *self.network.populations.values()]
@@ -322,18 +321,6 @@ class Simulator:
         from .checkpoint import load
         load(self, path)
         return self
-
-
-def _passive_openmp() -> None:
-    """Idle OpenMP threads sleep instead of spinning, unless the user set ``OMP_WAIT_POLICY``.
-
-    Numba's OpenMP layer (libgomp) reads it once, when the first run of the process loads it. By
-    default libgomp's idle threads spin after every parallel region (a generated loop starts
-    several per step); with more runnable threads than cores that spinning takes the cores from
-    the threads doing the work: CUBA at N = 100 000, load average 14-19 on 2 cores, 2 threads used
-    16-115x the CPU time of 1 thread when spinning, 1.1-1.5x with sleeping threads
-    (``benchmarks/threads.py``, numbers in ``benchmarks/README.md``)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from neurosim.core import connectivity as conn
+from neurosim.core import openmp
 from neurosim.core.codegen import CodeWriter
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
@@ -126,15 +127,36 @@ def test_blocks_of_a_kernel_equal_the_whole_for_any_block_count(blocks, counted)
     np.testing.assert_array_equal(now, 0.5 * serial[0, 0])  # 0.5 is a power of two: exact
 
 
-def test_idle_openmp_threads_sleep_unless_the_user_chose(monkeypatch):
-    # libgomp reads OMP_WAIT_POLICY when the first run loads it: the run sets "passive" before
-    # (spinning idle threads took 16-115x the CPU on a loaded machine), a user's value is kept
+def test_idle_openmp_threads_spin_briefly_then_sleep_unless_the_user_chose(monkeypatch):
+    # libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT when the first run loads it: the run sets
+    # "passive" and a spin of about 30 us before (unbounded spinning took 16-115x the CPU on a
+    # loaded machine; sleeping at once cost a kernel wake-up per parallel region); a user's
+    # value of either is kept, and then neurosim sets nothing
     net = Network(seed=1)
     pop = net.add(LIF("pop", 10))
     net.record_spikes(pop)
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     Simulator(net, dt="0.1 ms").run("1 ms")
     assert os.environ["OMP_WAIT_POLICY"] == "passive"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
-    Simulator(net, dt="0.1 ms").run("1 ms")
-    assert os.environ["OMP_WAIT_POLICY"] == "active"
+    assert os.environ["GOMP_SPINCOUNT"] == str(openmp.spin_count(openmp.pause_seconds()))
+    for chosen in ({"OMP_WAIT_POLICY": "active"}, {"GOMP_SPINCOUNT": "5"}):
+        monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+        monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+        for key, value in chosen.items():
+            monkeypatch.setenv(key, value)
+        Simulator(net, dt="0.1 ms").run("1 ms")
+        assert {key: os.environ.get(key) for key in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")} \
+            == {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None, **chosen}
+
+
+def test_spin_count_is_the_spin_time_over_the_time_of_one_pause():
+    # 30 us of spinning: 1200 pauses of 25 ns (Intel's ~140 cycles), 30 000 of 1 ns; at least 1;
+    # the fixed fallback where a pause cannot be timed
+    assert openmp.spin_count(25e-9) == round(openmp.SPIN_SECONDS / 25e-9) == 1200
+    assert openmp.spin_count(1e-9) == 30_000
+    assert openmp.spin_count(1.0) == 1
+    assert openmp.spin_count(None) == openmp.FALLBACK_SPINS
+    pause = openmp.pause_seconds()
+    if pause is not None:  # x86: a pause takes between 0.1 ns and 1 us on any processor
+        assert 1e-10 < pause < 1e-6
