@@ -84,8 +84,10 @@ def build_system(model: str, equations: str, parameters: dict[str, Dim], inputs:
                 raise EquationError(model, "equations", f"parameter '{equation.name}' has no value: give it under "
                                     "'parameters'", text=equation.text, term=equation.name, line=equation.line)
         elif equation.name in parameters or equation.name in inputs:
-            what = "parameter" if equation.name in parameters else "input"
-            raise EquationError(model, "equations", f"'{equation.name}' is defined by an equation and as a {what}",
+            what = "a parameter" if equation.name in parameters else "an input"
+            if equation.name not in parameters and equation.name.startswith("i_"):
+                what += " (i_ext and i_<input> are reserved: the summed input of stimuli and dense projections)"
+            raise EquationError(model, "equations", f"'{equation.name}' is defined by an equation and as {what}",
                                 text=equation.text, term=equation.name, line=equation.line)
         dims[equation.name] = equation.dim
     dims.update(parameters)

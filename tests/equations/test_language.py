@@ -4,6 +4,7 @@ import pytest
 
 from neurosim.core.neurons.equation import Model
 from neurosim.equations.parse import EquationError
+from neurosim.errors import ParameterError
 
 pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
@@ -105,6 +106,15 @@ def test_state_named_like_a_generated_array_refused(name):
     assert exc.line == 2
     assert exc.term == name
     assert f"state '{name}' has the name of an array of the generated code" in str(exc)
+
+
+def test_state_named_like_a_dense_input_refused():
+    # an input after the first that no receptor feeds is summed into the array i_<input> (dense
+    # projections add to it): a state i_J would be that array; refused when the population is built
+    m = model(equations=f"{LIF}\ndi_J/dt = -i_J/tau_m : amp", inputs={"I": "amp", "J": "amp"})
+    with pytest.raises(ParameterError) as info:
+        m.population_class()("pop", 3)
+    assert "'i_J' is defined by an equation and as an input (i_ext and i_<input> are reserved" in str(info.value)
 
 
 def test_unsafe_syntax_is_never_evaluated():
