@@ -4,6 +4,8 @@ neurosim runs the shipped protocol as it is (exact gate propagators, float64 wei
 ``sets: ["network.populations.E.tables={v: {min: -150 mV, max: 100 mV, step: 0.01 mV}}", ...]``
 measures the gate tables."""
 
+import numpy as np
+
 from .common import brian2_ei_objects, connection_probability, protocol_simulator, worker_main
 
 mV, ms, nS = 1e-3, 1e-3, 1e-9
@@ -47,10 +49,9 @@ def brian2_build(spec, b2):
 def nest_build(spec, nest):
     """The same network in NEST 3.10: ``hh_cond_exp_traub`` (adaptive RKF45; NEST's spike criterion,
     a peak above V_T + 30 mV), gates at steady state of the initial ``V_m``, inhibitory conductance
-    weights negative (NEST's convention), delays of one step. Its conductances start at zero
-    (``g_ex``/``g_in`` cannot be set), so the first ~50 ms differ from Brian2's initial state."""
-    import numpy as np
-
+    weights negative (NEST's convention), delays of one step. ``g_ex``/``g_in`` cannot be set, so
+    the initial conductances of Brian2's script arrive as one spike per neuron from a
+    ``spike_generator`` (see :func:`nest_initial_conductances`)."""
     from neurosim.compare.nest_child import steady_state_gates
 
     n, dt = spec["n"], spec["dt"] * 1e3
@@ -66,9 +67,27 @@ def nest_build(spec, nest):
     rule = {"rule": "pairwise_bernoulli", "p": connection_probability(n)}
     nest.Connect(exc, neurons, rule, {"weight": 6.0, "delay": dt})
     nest.Connect(inh, neurons, rule, {"weight": -67.0, "delay": dt})
+    generators = nest_initial_conductances(nest, neurons, np.random.default_rng(spec.get("seed", 1)), dt)
     recorder = nest.Create("spike_recorder")
     nest.Connect(neurons, recorder)
-    return recorder, n
+    return recorder, n, n + generators
+
+
+def nest_initial_conductances(nest, neurons, rng, dt: float) -> int:
+    """Give NEST's neurons Brian2's initial conductances (``ge = (1.5 randn + 4) 10 nS``,
+    ``gi = (12 randn + 20) 10 nS``): a spike at ``dt`` from one ``spike_generator`` per neuron and
+    receptor, its weight the drawn conductance scaled up by its decay until it lands (measured:
+    NEST adds it at the end of step 2, so the conductance decayed for 2 dt). Drawn values below 0
+    (0.4 % of ge, 4.8 % of gi) are 0: a negative weight would reach the other receptor. Returns
+    the number of connections made (ms, nS)."""
+    n = len(neurons)
+    made = 0
+    for mean, std, tau, sign in ((40.0, 15.0, 5.0, 1.0), (200.0, 120.0, 10.0, -1.0)):
+        g0 = np.maximum(rng.normal(mean, std, n), 0.0) * np.exp(2 * dt / tau)
+        generators = nest.Create("spike_generator", n, params={"spike_times": [dt]})
+        nest.Connect(generators, neurons, "one_to_one", {"weight": (sign * g0).tolist(), "delay": dt})
+        made += n
+    return made
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ def brian2_measure(build, spec: dict, workdir: str) -> dict:
 
 
 def nest_measure(build, spec: dict) -> dict:
-    """Build the NEST model ``build(spec, nest)`` (returns (spike recorder, n_neurons)) with
+    """Build the NEST model ``build(spec, nest)`` (returns the spike recorder, the number of
+    neurons and the number of connections that are not synapses: to the recorder, from stimuli) with
     ``spec['threads']`` threads and simulate ``spec['duration']``."""
     import nest
 
@@ -181,14 +182,14 @@ def nest_measure(build, spec: dict) -> dict:
                           "local_num_threads": spec["threads"]})
     rss0 = rss_mb()
     started = time.perf_counter()
-    recorder, n = build(spec, nest)
+    recorder, n, auxiliary = build(spec, nest)
     nest.Prepare()
     build_time = time.perf_counter() - started
     started, cpu = time.perf_counter(), time.process_time()
     nest.Run(spec["duration"] * 1e3)
     sim_time, cpu_time = time.perf_counter() - started, time.process_time() - cpu
     nest.Cleanup()
-    n_syn = nest.num_connections - n  # minus the connections to the spike recorder
+    n_syn = nest.num_connections - auxiliary  # minus those to the spike recorder and from stimuli
     n_spikes = int(recorder.get("n_events"))
     peak = peak_rss_mb()
     return {"build_time": build_time, "sim_time": sim_time, "cpu_time": cpu_time, "n_synapses": n_syn,

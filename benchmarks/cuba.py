@@ -47,7 +47,7 @@ def nest_build(spec, nest):
     nest.Connect(inh, neurons, rule, {"weight": -9 * mV / R * 1e12, "delay": dt})
     recorder = nest.Create("spike_recorder")
     nest.Connect(neurons, recorder)
-    return recorder, n
+    return recorder, n, n
 
 
 if __name__ == "__main__":
