@@ -3,13 +3,19 @@ exact relaxation and, at tau = 0, the analytic x = J + bias."""
 import numpy as np
 import pytest
 
+from neurosim.core.activations import VALUES
 from neurosim.core.dense import DenseProjection
 from neurosim.core.network import Network
 from neurosim.core.neurons import make_population
-from neurosim.core.neurons.rate import activation_values
+from neurosim.core.neurons.rate import lif_rate
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Step
 from neurosim.errors import ParameterError
+
+
+def activation_values(name, x):
+    """The numpy curve of an activation (the LIF rate curve in Hz for "lif")."""
+    return lif_rate(x) if name == "lif" else VALUES[name](np.asarray(x, float))
 
 pytestmark = pytest.mark.si_floats  # passes SI floats on purpose (opt-in: tests/conftest.py)
 
