@@ -42,7 +42,7 @@ def imports(exp: str = "libm") -> tuple[str, ...]:
     """Imports the generated code needs for the functions a ``Printer(names, tables, exp)`` emits."""
     if exp == "vexp":
         return ("import math", "from neurosim.equations.emit import table_at",
-                "from neurosim.equations.vexp import vexp, vexpm1, vexprel")
+                "from neurosim.equations.vexp import vexp, vexpm1, vexprel, vpow")
     return "import math", "from neurosim.equations.emit import exprel_kernel, table_at"
 
 

@@ -1,5 +1,5 @@
-"""``vexp(x)``, ``vexpm1(x)``, ``vexprel(x)``: exp written in arithmetic that LLVM vectorises, for
-the generated step loops.
+"""``vexp(x)``, ``vexpm1(x)``, ``vexprel(x)`` (and ``vlog``, ``vpow``): exp and log written in
+arithmetic that LLVM vectorises, for the generated step loops.
 
 ``math.exp`` compiles to a call into libm, which keeps a loop scalar (Numba has no SVML here).
 ``vexp`` inlines into the loop and uses only multiplies, adds, selects, an integer add/shift and
@@ -19,6 +19,8 @@ the whole double range; ``math.exp`` (glibc) is within 0.5 ulp, so the two diffe
 for some arguments and generated code using ``vexp`` is not bitwise equal to Brian2 or NEST.
 """
 from __future__ import annotations
+
+import math
 
 import numba
 from llvmlite import ir
@@ -96,3 +98,51 @@ def vexpm1(x):
 def vexprel(x):
     """``(exp(x) - 1)/x`` with its limit 1 at ``x = 0``, branch-free (no division by 0 is formed)."""
     return 1.0 if x == 0.0 else vexpm1(x) / (x if x != 0.0 else 1.0)
+
+
+#: 1/(2k + 1) for k = 1 .. 11: log(m) = 2 atanh(s) = 2 s sum_k s**(2k) / (2k + 1), s = (m - 1)/(m + 1)
+L1, L2, L3, L4, L5 = (1 / 3, 1 / 5, 1 / 7, 1 / 9, 1 / 11)
+L6, L7, L8, L9, L10, L11 = (1 / 13, 1 / 15, 1 / 17, 1 / 19, 1 / 21, 1 / 23)
+SQRT2 = 1.4142135623730951
+MANTISSA = (1 << 52) - 1
+ONE_BITS = 0x3FF0000000000000  # the bits of 1.0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def vlog(x):
+    """``log(x)`` of a float64 within a few ulp, branch-free: ``x = 2**e m`` with ``m`` in
+    ``[sqrt(2)/2, sqrt(2))`` (subnormals scaled by ``2**54`` first), ``log(m) = 2 atanh(s)`` with
+    ``s = (m - 1)/(m + 1)``, ``|s| <= 0.172``, summed to ``s**23`` (remainder below 1e-18 relative).
+    IEEE cases: ``log(0) = -inf``, ``log(x < 0) = nan``, ``log(inf) = inf``, ``log(nan) = nan``."""
+    tiny = x < 2.2250738585072014e-308
+    y = x * 18014398509481984.0 if tiny else x  # 2**54
+    bits = _bits(y)
+    m = _from_bits((bits & MANTISSA) | ONE_BITS)
+    e = (bits >> 52) - (1023 + 54 if tiny else 1023)
+    high = m > SQRT2
+    m = m * 0.5 if high else m
+    e = e + 1 if high else e
+    ef = _from_bits(e + _bits(SHIFTER)) - SHIFTER  # e as a float (exact, |e| < 2**51)
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    p = L10 + z * L11
+    p = L9 + z * p
+    p = L8 + z * p
+    p = L7 + z * p
+    p = L6 + z * p
+    p = L5 + z * p
+    p = L4 + z * p
+    p = L3 + z * p
+    p = L2 + z * p
+    p = L1 + z * p
+    result = ef * LN2_HI + (2.0 * s + (2.0 * s * z * p + ef * LN2_LO))
+    result = -math.inf if x == 0.0 else result
+    result = math.nan if x < 0.0 else result
+    return x if (x != x) | (x == math.inf) else result  # nan and inf are their own log
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def vpow(x, y):
+    """``x**y`` for ``x > 0`` as ``vexp(y vlog(x))``, branch-free (relative error about
+    ``|y log(x)|`` ulp: the adaptive methods' step-size factor ``err**(-1/order)``)."""
+    return vexp(y * vlog(x))

@@ -21,7 +21,7 @@ from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
-from neurosim.equations.vexp import vexp, vexpm1, vexprel
+from neurosim.equations.vexp import vexp, vexpm1, vexprel, vlog, vpow
 from neurosim.errors import ParameterError
 
 
@@ -112,3 +112,36 @@ def test_vexp_and_libm_runs_agree_to_rounding():
 def test_unknown_exp_is_refused():
     with pytest.raises(ParameterError, match="exp"):
         _coba("fast")
+
+
+@numba.njit
+def _log_pow(x, y):
+    logs, powers = np.empty_like(x), np.empty_like(x)
+    for i in range(x.shape[0]):
+        logs[i] = vlog(x[i])
+        powers[i] = vpow(x[i], y)
+    return logs, powers
+
+
+def test_vlog_within_two_ulp_of_long_double_log_over_the_double_range_and_its_ieee_cases():
+    rng = np.random.default_rng(7)
+    x = np.concatenate([np.exp(rng.uniform(-744.0, 709.0, 100_000)), rng.uniform(0.5, 2.0, 100_000),
+                        rng.uniform(1e-320, 2.2e-308, 1000), [1.0 - 2**-53, 1.0 + 2**-52, 2.0, 0.5, 5e-324]])
+    logs, _ = _log_pow(x, 1.0)
+    reference = np.log(x.astype(np.longdouble))
+    finite = reference != 0
+    assert _ulps(logs[finite], reference[finite]).max() <= 2.0
+    assert logs[x == 1.0].tolist() == [0.0] * int(np.sum(x == 1.0))
+    special, _ = _log_pow(np.array([0.0, -0.0, -1.0, np.inf, -np.inf, np.nan]), 1.0)
+    assert special[0] == -np.inf and special[1] == -np.inf
+    assert np.isnan(special[2]) and special[3] == np.inf and np.isnan(special[4]) and np.isnan(special[5])
+
+
+@pytest.mark.parametrize("y", [-1 / 3, -1 / 5, 0.5, 2.0])
+def test_vpow_matches_long_double_power_to_the_error_of_its_exponent(y):
+    x = np.exp(np.random.default_rng(8).uniform(-30.0, 30.0, 10_000))  # err = 1e-12 .. 1e12 in the controllers
+    _, powers = _log_pow(x, y)
+    reference = np.power(x.astype(np.longdouble), np.longdouble(y))
+    # y log(x) is formed to ~1 ulp of its value (at most 30 here), and exp turns an absolute error into a relative one
+    bound = 4 * np.finfo(float).eps * (1 + np.abs(y * np.log(x)))
+    assert np.all(np.abs(powers / reference.astype(float) - 1) <= bound)

@@ -259,11 +259,11 @@ class Model:
             name = equation.name
             if equation.kind != "differential":
                 continue
-            taken = (name in GENERATED_ARRAYS or name.startswith("c_")
+            taken = (name in GENERATED_ARRAYS or name.startswith(("c_", "substep_"))
                      or (name.startswith("p_") and name[2:] in self.parameters))
             if taken:
                 raise EquationError(self.name, "equations", f"state '{name}' has the name of an array of the "
-                                    f"generated code (reserved for states: {', '.join(GENERATED_ARRAYS)}, c_*, "
+                                    f"generated code (reserved for states: {', '.join(GENERATED_ARRAYS)}, c_*, substep_*, "
                                     f"and p_<parameter>)", text=equation.text, term=name, line=equation.line)
 
     def _max_dt(self, given) -> dict[str, float]:
@@ -985,8 +985,9 @@ class EquationPopulation(Population):
         zero = {system.symbol(k): 0 for k, v in self.values.items() if not np.any(v)}
         if not self.has_input:
             zero[system.symbol("i_ext")] = 0
+        passes: list[str] = []  # an adaptive method's first substep and its continuation (loops before the update)
         if step.adaptive is not None:
-            final = self._emit_adaptive(w, body, names, header, constant, constant_names, zero, q)
+            final, passes = self._emit_adaptive(w, body, names, header, constant, constant_names, zero, q)
         else:
             final = self._emit_fixed(w, body, names, header, constant, constant_names, zero, q)
         for index, statement in enumerate(system.clamp):
@@ -1023,9 +1024,10 @@ class EquationPopulation(Population):
         # a neuron whose update calls k transcendental functions costs about k times a LIF neuron's
         # (HH: ten exp), so the start of a parallel region pays off for k times smaller populations
         calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") + line.count("vexp")
-                           for line in body))
+                           for line in [*passes, *body]))
         loop = w.loop(self.n, w.PARALLEL_MIN_NEURONS // calls)
-        w.add_lines("update", self, header + [f"for i in {loop}:"] + ["    " + line for line in body],
+        passes = [line.replace("for i in LOOP:", f"for i in {loop}:") for line in passes]
+        w.add_lines("update", self, header + passes + [f"for i in {loop}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
             self.emit_spike_collection(w)
@@ -1077,10 +1079,19 @@ class EquationPopulation(Population):
             body.append(f"{names[target.name]} = {printer(expr)}")
         return {s: names[f"_new_{s}"] for s in system.states}
 
-    def _emit_adaptive(self, w, body, names, header, constant, constant_names, zero, q) -> dict[str, str]:
-        """The substep loop of an adaptive method (see ``integrate.Adaptive``) into ``body``; the
-        states are locals updated in place, and the last proposed substep length is kept per neuron.
-        A substep that meets the tolerance at no length (a state NaN or infinite) makes the state NaN."""
+    def _emit_adaptive(self, w, body, names, header, constant, constant_names, zero, q):
+        """The substeps of an adaptive method (see ``integrate.Adaptive``) as two loops over the
+        neurons before the update loop, whose body ``body`` then starts from their result; returns
+        (state -> code of its new value, the lines of the two loops, headed ``for i in LOOP:``).
+
+        The first loop takes every neuron's first substep with no branch (selects only), so LLVM
+        makes it SIMD code; it leaves the substep state (states, the FSAL rate, time reached,
+        proposed length) in ``<pop>_substep_*`` arrays. The second takes the remaining substeps of
+        the neurons that have not reached the end of the step (a rejected or shorter first substep:
+        a few per cent of an HH network's neurons), one neuron at a time. Each neuron goes through
+        the same substeps as in one loop per neuron. A substep that meets the tolerance at no length
+        (a state NaN or infinite) makes the state NaN. The proposed length ``h err**(-1/order)``
+        uses :func:`vexp.vpow` (vectorisable) in vexp code."""
         system, step, adaptive = self.system, self.step, self.step.adaptive
         error = sympy.Symbol("__err", real=True)
         pre = [(target, expr.xreplace(zero)) for target, expr in step.assignments]
@@ -1095,34 +1106,60 @@ class EquationPopulation(Population):
         h_step = w.ref(self, "h_step")
         names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
         printer = emit.Printer(names, self.lookups, exp=w.exp)
-        lines = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
+        loads = list(body)  # the state at the start of the step (and the refractory flag)
+        first = [*loads, f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
         for target, expr in pre:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
-            lines.append(f"{names[target.name]} = {printer(expr)}")
+            first.append(f"{names[target.name]} = {printer(expr)}")
         for s in system.states:  # the states carried from substep to substep
-            lines.append(f"{q}_y_{s} = {names[s]}")
+            first.append(f"{q}_y_{s} = {names[s]}")
             names[s] = f"{q}_y_{s}"
         inner = [f"{q}_last = {q}_hp >= dt - {q}_tt", f"{q}_hs = (dt - {q}_tt) if {q}_last else {q}_hp"]
         for target, expr in loop:
             names[target.name] = f"{q}_err" if target == error else f"{q}{target.name.lstrip('_')}"
             inner.append(f"{names[target.name]} = {printer(expr)}")
-        states = [names[s] for s in system.states]
-        accept = [f"{names[s]} = {printer(adaptive.accept[s])}" for s in system.states]
-        accept += [f"{names[k.name]} = {names[value.name]}" for k, value in adaptive.carry.items()]
-        inner += [f"{q}_ok = {q}_err <= 1.0",
-                  f"{q}_fac = min(5.0, max(0.2, 0.9 * max({q}_err, 1e-12) ** {-1.0 / adaptive.order!r}))",
-                  f"if {q}_ok:",
-                  f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
-                  *["    " + line for line in accept],
-                  f"    {q}_hp = max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac",
-                  f"elif {q}_hs < 1e-9 * dt:",
-                  *[f"    {state} = math.nan" for state in states],
-                  "    break",
-                  "else:",
-                  f"    {q}_hp = {q}_hs * {q}_fac"]
-        lines += [f"while {q}_tt < dt:", *["    " + line for line in inner], f"{h_step}[i] = {q}_hp"]
-        body += lines
-        return {s: names[s] for s in system.states}
+        self._refuse_shared_locals([*first, *inner], q)
+        carried = {names[s]: printer(adaptive.accept[s]) for s in system.states}
+        carried.update({names[k.name]: names[value.name] for k, value in adaptive.carry.items()})
+        scratch = {local: w.ref(self, f"substep_{local[len(q):].lstrip('_')}") for local in
+                   [*carried, f"{q}_tt", f"{q}_hp"]}
+        for array in scratch.values():
+            w.add_argument(array, np.zeros(self.n, self.dtype))
+        power = (f"vpow(max({q}_err, 1e-12), {-1.0 / adaptive.order!r})" if w.exp == "vexp" else
+                 f"max({q}_err, 1e-12) ** {-1.0 / adaptive.order!r}")
+        control = [f"{q}_ok = {q}_err <= 1.0", f"{q}_fac = min(5.0, max(0.2, 0.9 * {power}))"]
+        grown = f"(max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac)"
+        first += [*inner, *control,
+                  f"{q}_tt = (dt if {q}_last else {q}_hs) if {q}_ok else 0.0",
+                  *[f"{local} = ({value}) if {q}_ok else {local}" for local, value in carried.items()],
+                  f"{q}_hp = {grown} if {q}_ok else {q}_hs * {q}_fac",
+                  f"{q}_dead = (not {q}_ok) & ({q}_hs < 1e-9 * dt)",
+                  *[f"{names[s]} = math.nan if {q}_dead else {names[s]}" for s in system.states],
+                  f"{q}_tt = dt if {q}_dead else {q}_tt",
+                  *[f"{array}[i] = {local}" for local, array in scratch.items()]]
+        rest = [f"if {q}_ok:",
+                f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
+                *[f"    {local} = {value}" for local, value in carried.items()],
+                f"    {q}_hp = {grown}",
+                f"elif {q}_hs < 1e-9 * dt:",
+                *[f"    {names[s]} = math.nan" for s in system.states],
+                "    break",
+                "else:",
+                f"    {q}_hp = {q}_hs * {q}_fac"]
+        tt = scratch[f"{q}_tt"]
+        continuation = [f"if {tt}[i] < dt:",
+                        *["    " + line for line in loads],
+                        *[f"    {local} = {array}[i]" for local, array in scratch.items()],
+                        f"    while {q}_tt < dt:",
+                        *["        " + line for line in [*inner, *control, *rest]],
+                        *[f"    {array}[i] = {local}" for local, array in scratch.items()]]
+        passes = ["# first substep of every neuron (vectorised), then the others of those not at t + dt",
+                  "for i in LOOP:", *["    " + line for line in first],
+                  "for i in LOOP:", *["    " + line for line in continuation]]
+        body += [f"{names[s]} = {scratch[names[s]]}[i]" for s in system.states]
+        body.append(f"{h_step}[i] = {scratch[f'{q}_hp']}[i]")
+        return {s: names[s] for s in system.states}, passes
+
     def _emit_precise(self, w: CodeWriter) -> None:
         """Nengo's LIF step (``PreciseForm``): the state is integrated over the part of the step after
         the refractory period ends, a crossing of the threshold is dated inside the step and the
