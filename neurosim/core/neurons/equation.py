@@ -1084,14 +1084,14 @@ class EquationPopulation(Population):
         neurons before the update loop, whose body ``body`` then starts from their result; returns
         (state -> code of its new value, the lines of the two loops, headed ``for i in LOOP:``).
 
-        The first loop takes every neuron's first substep with no branch (selects only), so LLVM
-        makes it SIMD code; it leaves the substep state (states, the FSAL rate, time reached,
-        proposed length) in ``<pop>_substep_*`` arrays. The second takes the remaining substeps of
-        the neurons that have not reached the end of the step (a rejected or shorter first substep:
-        a few per cent of an HH network's neurons), one neuron at a time. Each neuron goes through
-        the same substeps as in one loop per neuron. A substep that meets the tolerance at no length
-        (a state NaN or infinite) makes the state NaN. The proposed length ``h err**(-1/order)``
-        uses :func:`vexp.vpow` (vectorisable) in vexp code."""
+        The first loop tries one substep of the proposed length (at most ``dt``) for every neuron
+        with selects only, so LLVM makes it SIMD code, and keeps the result of the neurons it
+        brings to ``t + dt`` in ``<pop>_substep_*`` arrays. The second integrates the other
+        neurons (a rejected or shorter substep: a few per cent of an HH network's) from the start
+        of the step, one substep after another, which repeats the first substep's arithmetic
+        exactly; so every neuron goes through the same substeps whichever loop finishes it. A
+        substep that meets the tolerance at no length (a state NaN or infinite) makes the state
+        NaN. The proposed length ``h err**(-1/order)`` uses :func:`vexp.vpow` in vexp code."""
         system, step, adaptive = self.system, self.step, self.step.adaptive
         error = sympy.Symbol("__err", real=True)
         pre = [(target, expr.xreplace(zero)) for target, expr in step.assignments]
@@ -1107,58 +1107,56 @@ class EquationPopulation(Population):
         names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
         printer = emit.Printer(names, self.lookups, exp=w.exp)
         loads = list(body)  # the state at the start of the step (and the refractory flag)
-        first = [*loads, f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
+        start = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
         for target, expr in pre:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
-            first.append(f"{names[target.name]} = {printer(expr)}")
+            start.append(f"{names[target.name]} = {printer(expr)}")
         for s in system.states:  # the states carried from substep to substep
-            first.append(f"{q}_y_{s} = {names[s]}")
+            start.append(f"{q}_y_{s} = {names[s]}")
             names[s] = f"{q}_y_{s}"
         inner = [f"{q}_last = {q}_hp >= dt - {q}_tt", f"{q}_hs = (dt - {q}_tt) if {q}_last else {q}_hp"]
         for target, expr in loop:
             names[target.name] = f"{q}_err" if target == error else f"{q}{target.name.lstrip('_')}"
             inner.append(f"{names[target.name]} = {printer(expr)}")
-        self._refuse_shared_locals([*first, *inner], q)
-        carried = {names[s]: printer(adaptive.accept[s]) for s in system.states}
-        carried.update({names[k.name]: names[value.name] for k, value in adaptive.carry.items()})
-        scratch = {local: w.ref(self, f"substep_{local[len(q):].lstrip('_')}") for local in
-                   [*carried, f"{q}_tt", f"{q}_hp"]}
-        for array in scratch.values():
-            w.add_argument(array, np.zeros(self.n, self.dtype))
+        self._refuse_shared_locals([*loads, *start, *inner], q)
         power = (f"vpow(max({q}_err, 1e-12), {-1.0 / adaptive.order!r})" if w.exp == "vexp" else
                  f"max({q}_err, 1e-12) ** {-1.0 / adaptive.order!r}")
-        control = [f"{q}_ok = {q}_err <= 1.0", f"{q}_fac = min(5.0, max(0.2, 0.9 * {power}))"]
-        grown = f"(max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac)"
-        first += [*inner, *control,
-                  f"{q}_tt = (dt if {q}_last else {q}_hs) if {q}_ok else 0.0",
-                  *[f"{local} = ({value}) if {q}_ok else {local}" for local, value in carried.items()],
-                  f"{q}_hp = {grown} if {q}_ok else {q}_hs * {q}_fac",
-                  f"{q}_dead = (not {q}_ok) & ({q}_hs < 1e-9 * dt)",
-                  *[f"{names[s]} = math.nan if {q}_dead else {names[s]}" for s in system.states],
-                  f"{q}_tt = dt if {q}_dead else {q}_tt",
-                  *[f"{array}[i] = {local}" for local, array in scratch.items()]]
-        rest = [f"if {q}_ok:",
+        inner += [f"{q}_ok = {q}_err <= 1.0", f"{q}_fac = min(5.0, max(0.2, 0.9 * {power}))"]
+        grown = f"max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac"
+        accepted = {names[s]: printer(adaptive.accept[s]) for s in system.states}
+        result = {names[s]: w.ref(self, f"substep_y_{s}") for s in system.states}
+        done = w.ref(self, "substep_done")
+        for array in result.values():
+            w.add_argument(array, np.zeros(self.n, self.dtype))
+        w.add_argument(done, np.zeros(self.n, np.bool_))
+        first = [*loads, *start, *inner, f"{q}_done = {q}_ok & {q}_last", f"{done}[i] = {q}_done",
+                 *[f"{result[local]}[i] = {value}" for local, value in accepted.items()],
+                 f"{h_step}[i] = ({grown}) if {q}_done else {q}_hp"]
+        carry = [f"{names[k.name]} = {names[value.name]}" for k, value in adaptive.carry.items()]
+        rest = [*inner,
+                f"if {q}_ok:",
                 f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
-                *[f"    {local} = {value}" for local, value in carried.items()],
+                *[f"    {local} = {value}" for local, value in accepted.items()],
+                *["    " + line for line in carry],
                 f"    {q}_hp = {grown}",
                 f"elif {q}_hs < 1e-9 * dt:",
-                *[f"    {names[s]} = math.nan" for s in system.states],
+                *[f"    {local} = math.nan" for local in accepted],
                 "    break",
                 "else:",
                 f"    {q}_hp = {q}_hs * {q}_fac"]
-        tt = scratch[f"{q}_tt"]
-        continuation = [f"if {tt}[i] < dt:",
-                        *["    " + line for line in loads],
-                        *[f"    {local} = {array}[i]" for local, array in scratch.items()],
-                        f"    while {q}_tt < dt:",
-                        *["        " + line for line in [*inner, *control, *rest]],
-                        *[f"    {array}[i] = {local}" for local, array in scratch.items()]]
-        passes = ["# first substep of every neuron (vectorised), then the others of those not at t + dt",
+        continuation = [f"if not {done}[i]:", *["    " + line for line in [*loads, *start]],
+                        f"    while {q}_tt < dt:", *["        " + line for line in rest],
+                        f"    {h_step}[i] = {q}_hp",
+                        *[f"    {array}[i] = {local}" for local, array in result.items()]]
+        passes = ["# one substep for every neuron (SIMD), then the neurons it did not bring to t + dt",
                   "for i in LOOP:", *["    " + line for line in first],
                   "for i in LOOP:", *["    " + line for line in continuation]]
-        body += [f"{names[s]} = {scratch[names[s]]}[i]" for s in system.states]
-        body.append(f"{h_step}[i] = {scratch[f'{q}_hp']}[i]")
-        return {s: names[s] for s in system.states}, passes
+        final = {}
+        for s in system.states:
+            final[s] = f"{q}_f_{s}"
+            body.append(f"{final[s]} = {result[names[s]]}[i]")
+            names[s] = final[s]
+        return final, passes
 
     def _emit_precise(self, w: CodeWriter) -> None:
         """Nengo's LIF step (``PreciseForm``): the state is integrated over the part of the step after
