@@ -1086,7 +1086,8 @@ class EquationPopulation(Population):
 
         The first loop tries one substep of the proposed length (at most ``dt``) for every neuron
         with selects only, so LLVM makes it SIMD code, and keeps the result of the neurons it
-        brings to ``t + dt`` in ``<pop>_substep_*`` arrays. The second integrates the other
+        brings to ``t + dt`` in ``<pop>_substep_*`` arrays (with ``tables`` it does not vectorise
+        and is left out: the second loop then takes every neuron). The second integrates the other
         neurons (a rejected or shorter substep: a few per cent of an HH network's) from the start
         of the step, one substep after another, which repeats the first substep's arithmetic
         exactly; so every neuron goes through the same substeps whichever loop finishes it. A
@@ -1128,7 +1129,8 @@ class EquationPopulation(Population):
         done = w.ref(self, "substep_done")
         for array in result.values():
             w.add_argument(array, np.zeros(self.n, self.dtype))
-        w.add_argument(done, np.zeros(self.n, np.bool_))
+        if not self.tables:
+            w.add_argument(done, np.zeros(self.n, np.bool_))
         first = [*loads, *start, *inner, f"{q}_done = {q}_ok & {q}_last", f"{done}[i] = {q}_done",
                  *[f"{result[local]}[i] = {value}" for local, value in accepted.items()],
                  f"{h_step}[i] = ({grown}) if {q}_done else {q}_hp"]
@@ -1144,13 +1146,14 @@ class EquationPopulation(Population):
                 "    break",
                 "else:",
                 f"    {q}_hp = {q}_hs * {q}_fac"]
-        continuation = [f"if not {done}[i]:", *["    " + line for line in [*loads, *start]],
-                        f"    while {q}_tt < dt:", *["        " + line for line in rest],
-                        f"    {h_step}[i] = {q}_hp",
-                        *[f"    {array}[i] = {local}" for local, array in result.items()]]
-        passes = ["# one substep for every neuron (SIMD), then the neurons it did not bring to t + dt",
-                  "for i in LOOP:", *["    " + line for line in first],
-                  "for i in LOOP:", *["    " + line for line in continuation]]
+        continuation = [*loads, *start, f"while {q}_tt < dt:", *["    " + line for line in rest],
+                        f"{h_step}[i] = {q}_hp", *[f"{array}[i] = {local}" for local, array in result.items()]]
+        if self.tables:  # lookups (gathers behind a range check) keep the first loop scalar: one loop
+            passes = ["for i in LOOP:", *["    " + line for line in continuation]]
+        else:
+            passes = ["# one substep for every neuron (SIMD), then the neurons it did not bring to t + dt",
+                      "for i in LOOP:", *["    " + line for line in first],
+                      "for i in LOOP:", f"    if not {done}[i]:", *["        " + line for line in continuation]]
         final = {}
         for s in system.states:
             final[s] = f"{q}_f_{s}"
