@@ -133,8 +133,12 @@ def test_vlog_within_two_ulp_of_long_double_log_over_the_double_range_and_its_ie
     assert _ulps(logs[finite], reference[finite]).max() <= 2.0
     assert logs[x == 1.0].tolist() == [0.0] * int(np.sum(x == 1.0))
     special, _ = _log_pow(np.array([0.0, -0.0, -1.0, np.inf, -np.inf, np.nan]), 1.0)
-    assert special[0] == -np.inf and special[1] == -np.inf
-    assert np.isnan(special[2]) and special[3] == np.inf and np.isnan(special[4]) and np.isnan(special[5])
+    assert special[0] == -np.inf
+    assert special[1] == -np.inf
+    assert np.isnan(special[2])
+    assert special[3] == np.inf
+    assert np.isnan(special[4])
+    assert np.isnan(special[5])
 
 
 @pytest.mark.parametrize("y", [-1 / 3, -1 / 5, 0.5, 2.0])

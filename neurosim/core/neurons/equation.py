@@ -263,8 +263,9 @@ class Model:
                      or (name.startswith("p_") and name[2:] in self.parameters))
             if taken:
                 raise EquationError(self.name, "equations", f"state '{name}' has the name of an array of the "
-                                    f"generated code (reserved for states: {', '.join(GENERATED_ARRAYS)}, c_*, substep_*, "
-                                    f"and p_<parameter>)", text=equation.text, term=name, line=equation.line)
+                                    f"generated code (reserved for states: {', '.join(GENERATED_ARRAYS)}, "
+                                    f"c_*, substep_*, and p_<parameter>)",
+                                    text=equation.text, term=name, line=equation.line)
 
     def _max_dt(self, given) -> dict[str, float]:
         """``max_dt`` as method -> largest time step (s); a single quantity bounds every method."""
