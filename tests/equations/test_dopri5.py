@@ -195,6 +195,7 @@ def test_tables_serve_every_stage():
                                  tables={"v": {"min": "-150 mV", "max": "100 mV", "step": "0.01 mV"}})
     assert source.count("table_at(") >= 6 * 7
     assert np.max(np.abs(tabulated - exact)) < 0.1e-3
+    assert np.max(exact) > 0.0  # it fired
 
 
 def _estimate_on_decay(z):
