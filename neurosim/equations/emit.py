@@ -31,7 +31,7 @@ def exprel_kernel(x):
     return math.expm1(x) / x
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, forceinline=True)
 def table_at(table, column, position):
     """Column ``column`` of ``table`` interpolated linearly at row ``position`` (0 <= position < rows - 1)."""
     j = int(position)
