@@ -1027,7 +1027,9 @@ class EquationPopulation(Population):
         calls = max(1, sum(line.count("math.") + line.count("exprel_kernel(") + line.count("vexp")
                            for line in [*passes, *body]))
         loop = w.loop(self.n, w.PARALLEL_MIN_NEURONS // calls)
-        passes = [line.replace("for i in LOOP:", f"for i in {loop}:") for line in passes]
+        rounds = "numba.prange" if loop.startswith("numba.prange") else "range"
+        passes = [line.replace("for i in LOOP:", f"for i in {loop}:").replace(" in ROUNDS(", f" in {rounds}(")
+                  for line in passes]
         w.add_lines("update", self, header + passes + [f"for i in {loop}:"] + ["    " + line for line in body],
                     f"model '{self.definition.name}', {self.n} neurons, method {self.method}")
         if system.threshold is not None:
@@ -1081,19 +1083,23 @@ class EquationPopulation(Population):
         return {s: names[f"_new_{s}"] for s in system.states}
 
     def _emit_adaptive(self, w, body, names, header, constant, constant_names, zero, q):
-        """The substeps of an adaptive method (see ``integrate.Adaptive``) as two loops over the
-        neurons before the update loop, whose body ``body`` then starts from their result; returns
-        (state -> code of its new value, the lines of the two loops, headed ``for i in LOOP:``).
+        """The substeps of an adaptive method (see ``integrate.Adaptive``) as loops over the neurons
+        before the update loop, whose body ``body`` then starts from their result; returns (state ->
+        code of its new value, the lines of the loops, headed ``for i in LOOP:``).
 
-        The first loop tries one substep of the proposed length (at most ``dt``) for every neuron
-        with selects only, so LLVM makes it SIMD code, and keeps the result of the neurons it
-        brings to ``t + dt`` in ``<pop>_substep_*`` arrays (with ``tables`` it does not vectorise
-        and is left out: the second loop then takes every neuron). The second integrates the other
-        neurons (a rejected or shorter substep: a few per cent of an HH network's) from the start
-        of the step, one substep after another, which repeats the first substep's arithmetic
-        exactly; so every neuron goes through the same substeps whichever loop finishes it. A
-        substep that meets the tolerance at no length (a state NaN or infinite) makes the state
-        NaN. The proposed length ``h err**(-1/order)`` uses :func:`vexp.vpow` in vexp code."""
+        Without ``tables`` every loop is branch-free, so LLVM makes it SIMD code. The first tries
+        one substep of the proposed length (at most ``dt``) for every neuron and keeps the state it
+        reaches in ``<pop>_substep_*`` arrays; the neurons it did not bring to ``t + dt`` (a
+        rejected or shorter substep: about 5 % of an HH network's) are copied, in index order, to
+        the ``<pop>_active_*`` arrays, and each round takes one more substep of every active neuron
+        and drops those that reached ``t + dt``. Every neuron goes through the substeps of its own
+        error control whatever the others do, so results do not depend on the thread count. A
+        substep's first rate is evaluated at its start (no FSAL carry, which would take one more
+        array per state in the loops). With ``tables`` (lookups behind a range check do not
+        vectorise) one loop takes each neuron through its substeps, the first rate of a substep
+        being the last of the one before (FSAL). A substep that meets the tolerance at no length
+        (a state NaN or infinite) makes the state NaN. The proposed length ``h err**(-1/order)``
+        uses :func:`vexp.vpow` in vexp code."""
         system, step, adaptive = self.system, self.step, self.step.adaptive
         error = sympy.Symbol("__err", real=True)
         pre = [(target, expr.xreplace(zero)) for target, expr in step.assignments]
@@ -1108,58 +1114,85 @@ class EquationPopulation(Population):
         h_step = w.ref(self, "h_step")
         names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
         printer = emit.Printer(names, self.lookups, exp=w.exp)
-        loads = list(body)  # the state at the start of the step (and the refractory flag)
-        start = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
+        initial = {s: names[s] for s in system.states}  # the locals of the state at the start of the step
+        loads = list(body)  # the state at the start of the step (one line per state), the refractory flag
+        rates = []  # the substep's first rates, at its start
         for target, expr in pre:
             names[target.name] = f"{q}{target.name.lstrip('_')}"
-            start.append(f"{names[target.name]} = {printer(expr)}")
+            rates.append(f"{names[target.name]} = {printer(expr)}")
         for s in system.states:  # the states carried from substep to substep
-            start.append(f"{q}_y_{s} = {names[s]}")
+            rates.append(f"{q}_y_{s} = {names[s]}")
             names[s] = f"{q}_y_{s}"
         inner = [f"{q}_last = {q}_hp >= dt - {q}_tt", f"{q}_hs = (dt - {q}_tt) if {q}_last else {q}_hp"]
         for target, expr in loop:
             names[target.name] = f"{q}_err" if target == error else f"{q}{target.name.lstrip('_')}"
             inner.append(f"{names[target.name]} = {printer(expr)}")
-        self._refuse_shared_locals([*loads, *start, *inner], q)
+        start = [f"{q}_hp = {h_step}[i]", f"{q}_tt = 0.0"]
+        self._refuse_shared_locals([*loads, *start, *rates, *inner], q)
         power = (f"vpow(max({q}_err, 1e-12), {-1.0 / adaptive.order!r})" if w.exp == "vexp" else
                  f"max({q}_err, 1e-12) ** {-1.0 / adaptive.order!r}")
         inner += [f"{q}_ok = {q}_err <= 1.0", f"{q}_fac = min(5.0, max(0.2, 0.9 * {power}))"]
         grown = f"max({q}_hp, {q}_hs * {q}_fac) if {q}_last else {q}_hs * {q}_fac"
         accepted = {names[s]: printer(adaptive.accept[s]) for s in system.states}
-        result = {names[s]: w.ref(self, f"substep_y_{s}") for s in system.states}
-        done = w.ref(self, "substep_done")
+        result = {s: w.ref(self, f"substep_y_{s}") for s in system.states}
         for array in result.values():
             w.add_argument(array, np.zeros(self.n, self.dtype))
-        if not self.tables:
-            w.add_argument(done, np.zeros(self.n, np.bool_))
-        first = [*loads, *start, *inner, f"{q}_done = {q}_ok & {q}_last", f"{done}[i] = {q}_done",
-                 *[f"{result[local]}[i] = {value}" for local, value in accepted.items()],
-                 f"{h_step}[i] = ({grown}) if {q}_done else {q}_hp"]
-        carry = [f"{names[k.name]} = {names[value.name]}" for k, value in adaptive.carry.items()]
-        rest = [*inner,
-                f"if {q}_ok:",
-                f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
-                *[f"    {local} = {value}" for local, value in accepted.items()],
-                *["    " + line for line in carry],
-                f"    {q}_hp = {grown}",
-                f"elif {q}_hs < 1e-9 * dt:",
-                *[f"    {local} = math.nan" for local in accepted],
-                "    break",
-                "else:",
-                f"    {q}_hp = {q}_hs * {q}_fac"]
-        continuation = [*loads, *start, f"while {q}_tt < dt:", *["    " + line for line in rest],
-                        f"{h_step}[i] = {q}_hp", *[f"{array}[i] = {local}" for local, array in result.items()]]
-        if self.tables:  # lookups (gathers behind a range check) keep the first loop scalar: one loop
-            passes = ["for i in LOOP:", *["    " + line for line in continuation]]
-        else:
-            passes = ["# one substep for every neuron (SIMD), then the neurons it did not bring to t + dt",
-                      "for i in LOOP:", *["    " + line for line in first],
-                      "for i in LOOP:", f"    if not {done}[i]:", *["        " + line for line in continuation]]
-        final = {}
-        for s in system.states:
-            final[s] = f"{q}_f_{s}"
-            body.append(f"{final[s]} = {result[names[s]]}[i]")
-            names[s] = final[s]
+        final = {s: f"{q}_f_{s}" for s in system.states}
+        body += [f"{final[s]} = {result[s]}[i]" for s in system.states]
+        if self.tables:
+            carry = [f"{names[k.name]} = {names[value.name]}" for k, value in adaptive.carry.items()]
+            rest = [*inner,
+                    f"if {q}_ok:",
+                    f"    {q}_tt = dt if {q}_last else {q}_tt + {q}_hs",
+                    *[f"    {local} = {value}" for local, value in accepted.items()],
+                    *["    " + line for line in carry],
+                    f"    {q}_hp = {grown}",
+                    f"elif {q}_hs < 1e-9 * dt:",
+                    *[f"    {local} = math.nan" for local in accepted],
+                    "    break",
+                    "else:",
+                    f"    {q}_hp = {q}_hs * {q}_fac"]
+            passes = ["for i in LOOP:", *["    " + line for line in [*loads, *start, *rates, f"while {q}_tt < dt:"]],
+                      *["        " + line for line in rest], f"    {h_step}[i] = {q}_hp",
+                      *[f"    {result[s]}[i] = {q}_y_{s}" for s in system.states]]
+            names.update(final)
+            return final, passes
+        # one substep from (y, tt, hp): its end (yn, ttn = dt once at t + dt or failed) and the next length
+        ends = [f"{q}_fail = ({q}_hs < 1e-9 * dt) & (not {q}_ok)",
+                f"{q}_ttn = dt if ({q}_ok & {q}_last) | {q}_fail else ({q}_tt + {q}_hs if {q}_ok else {q}_tt)",
+                f"{q}_hpn = ({grown}) if {q}_ok else {q}_hs * {q}_fac",
+                *[f"{q}_yn_{s} = math.nan if {q}_fail else ({accepted[names[s]]} if {q}_ok else {names[s]})"
+                  for s in system.states]]
+        active, count, kept = w.ref(self, "active"), f"{q}_m", f"{q}_k"
+        w.add_argument(active, np.zeros(self.n, np.int64))
+        tt_array = w.add_argument(w.ref(self, "substep_tt"), np.zeros(self.n, self.dtype))
+        carried = {**{f"{q}_y_{s}": result[s] for s in system.states}, f"{q}_tt": tt_array, f"{q}_hp": h_step}
+        labels = {**{f"{q}_y_{s}": f"y_{s}" for s in system.states}, f"{q}_tt": "tt", f"{q}_hp": "hp"}
+        rows = {local: w.ref(self, f"active_{labels[local]}") for local in carried}  # per active neuron
+        for array in rows.values():
+            w.add_argument(array, np.zeros(self.n, self.dtype))
+        new = {**{f"{q}_y_{s}": f"{q}_yn_{s}" for s in system.states}, f"{q}_tt": f"{q}_ttn", f"{q}_hp": f"{q}_hpn"}
+        first = [*loads, *start, *rates, *inner, *ends, *[f"{carried[local]}[i] = {new[local]}" for local in carried]]
+        gather = [f"{count} = 0", f"for i in range({self.n}):", f"    if {tt_array}[i] < dt:",
+                  f"        {active}[{count}] = i",
+                  *[f"        {rows[local]}[{count}] = {carried[local]}[i]" for local in carried],
+                  f"        {count} += 1"]
+        n_states = len(system.states)
+        round_loads = [f"i = {active}[j]", *[f"{initial[s]} = {rows[f'{q}_y_{s}']}[j]" for s in system.states],
+                       *loads[n_states:], f"{q}_hp = {rows[f'{q}_hp']}[j]", f"{q}_tt = {rows[f'{q}_tt']}[j]"]
+        one_round = [*round_loads, *rates, *inner, *ends, *[f"{rows[local]}[j] = {new[local]}" for local in carried]]
+        # the neurons at t + dt leave the list: their state back to the substep arrays, the others moved up
+        settle = [f"{kept} = 0", f"for j in range({count}):", f"    if {rows[f'{q}_tt']}[j] >= dt:",
+                  *[f"        {carried[local]}[{active}[j]] = {rows[local]}[j]" for local in carried],
+                  "    else:",
+                  f"        {active}[{kept}] = {active}[j]",
+                  *[f"        {rows[local]}[{kept}] = {rows[local]}[j]" for local in carried],
+                  f"        {kept} += 1", f"{count} = {kept}"]
+        passes = ["# one substep for every neuron (SIMD), then rounds of one substep for those not yet at t + dt",
+                  "for i in LOOP:", *["    " + line for line in first], *gather, f"while {count} > 0:",
+                  f"    for j in ROUNDS({count}):", *["        " + line for line in one_round],
+                  *["    " + line for line in settle]]
+        names.update(final)
         return final, passes
 
     def _emit_precise(self, w: CodeWriter) -> None:
