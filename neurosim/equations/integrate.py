@@ -24,11 +24,12 @@
   neuron from step to step, accepted when the embedded 4th-order error of every state is at most
   ``tolerance * (scale + |x|)`` (``scale``: 1 in the state's customary unit, mV, nS, nA, ms; 1
   for dimensionless states), ``h`` then scaled by ``0.9 err^(-1/5)`` (within 0.2-5x). The last
-  substep ends exactly at the end of the step; inputs are held over the step. Six rate
-  evaluations per substep (the last stage is the next substep's first).
+  substep ends exactly at the end of the step; inputs are held over the step. Seven rate
+  evaluations per substep, six where the last stage serves as the next substep's first (FSAL:
+  the per-neuron loop of ``tables``; the SIMD loops evaluate the first stage afresh).
 - ``bs23``: the same substep control with the Bogacki-Shampine 3(2) pair (MATLAB's ``ode23``):
-  third order, embedded second-order error, ``h`` scaled by ``0.9 err^(-1/3)``; three rate
-  evaluations per substep (FSAL as ``dopri5``).
+  third order, embedded second-order error, ``h`` scaled by ``0.9 err^(-1/3)``; four rate
+  evaluations per substep, three with FSAL (as ``dopri5``).
 
 ``auto`` takes the first that applies of ``exact``, ``exponential_euler``, ``rk4``. This departs
 from Brian2's default order (exact, euler, heun) on purpose: explicit Euler is first order and
