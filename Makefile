@@ -20,10 +20,9 @@ test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # The edit loop: everything but the tests marked slow (Brian2/NEST comparisons, notebooks, the CLI end to
-# end, Dask sweeps, anything over ~5 s). Two workers: with the kernel cache warm the set takes ~34 s
-# in one process and ~31 s on two (load ~2); with it cold (an edit to a core module recompiles its
-# Numba kernels and the loops that call them) it is ~160 s of CPU, 84 s on two workers and about twice
-# that in one process. Files go whole to a worker (loadfile), so module-scoped fixtures build once.
+# end, Dask sweeps, anything over ~5 s). Two workers on 2 cores (2026-12-04, AMD EPYC): 27 s with the
+# kernel cache warm; 119 s with it cold (an edit to a core module recompiles its Numba kernels and the
+# loops that call them). Files go whole to a worker (loadfile), so module-scoped fixtures build once.
 test-fast: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile -q
 
