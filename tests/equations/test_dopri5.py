@@ -183,6 +183,31 @@ def test_a_neuron_does_not_depend_on_the_others(method):
 
 
 @pytest.mark.parametrize("method", ADAPTIVE)
+def test_a_refractory_condition_is_of_the_step_start(method):
+    """Van der Pol held (``unless refractory``) while ``x > 1.5``, a condition of the state at the
+    start of each step: x follows solve_ivp's until the first step that starts above 1.5 and stays
+    there from then on, also when the step before took substeps (dt 0.5 ms, tolerance 1e-7)."""
+    register(Model("vdp_held", """
+dx/dt = y/tau : 1 (unless refractory)
+dy/dt = (2*(1 - x**2)*y - x)/tau : 1 (unless refractory)
+""", parameters={"tau": "1 ms"}, initial={"x": 0.5, "y": 0.0}, threshold="x > 100", refractory="x > 1.5"),
+        replace=True)
+    net = Network(seed=1)
+    pop = net.add_population("P", 1, "vdp_held", method=method, tolerance=1e-7)
+    net.record_state(pop, "x")
+    x = Simulator(net, dt="0.5 ms").run("12 ms").states["P"]["x"].data[:, 0]
+
+    def f(_, s):
+        return [s[1] / 1e-3, (2 * (1 - s[0] ** 2) * s[1] - s[0]) / 1e-3]
+    t = np.arange(len(x)) * 0.5e-3
+    reference = solve_ivp(f, (0, t[-1]), [0.5, 0.0], t_eval=t, method="DOP853", rtol=1e-12, atol=1e-12).y[0]
+    first = int(np.argmax(reference > 1.5))
+    assert 0 < first < len(x) - 5
+    np.testing.assert_allclose(x[:first + 1], reference[:first + 1], atol=1e-4)
+    np.testing.assert_array_equal(x[first:], x[first])
+
+
+@pytest.mark.parametrize("method", ADAPTIVE)
 def test_a_blow_up_is_refused(method):
     """dv/dt = v^2/tau from v = 1 reaches infinity at t = tau: no substep length meets the
     tolerance there; v becomes NaN, which the simulator refuses (instead of a wrong finite

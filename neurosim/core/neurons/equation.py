@@ -1114,7 +1114,6 @@ class EquationPopulation(Population):
         h_step = w.ref(self, "h_step")
         names[adaptive.h.name], names[adaptive.tt.name] = f"{q}_hs", f"{q}_tt"
         printer = emit.Printer(names, self.lookups, exp=w.exp)
-        initial = {s: names[s] for s in system.states}  # the locals of the state at the start of the step
         loads = list(body)  # the state at the start of the step (one line per state), the refractory flag
         rates = []  # the substep's first rates, at its start
         for target, expr in pre:
@@ -1177,10 +1176,12 @@ class EquationPopulation(Population):
                   f"        {active}[{count}] = i",
                   *[f"        {rows[local]}[{count}] = {carried[local]}[i]" for local in carried],
                   f"        {count} += 1"]
-        n_states = len(system.states)
-        round_loads = [f"i = {active}[j]", *[f"{initial[s]} = {rows[f'{q}_y_{s}']}[j]" for s in system.states],
-                       *loads[n_states:], f"{q}_hp = {rows[f'{q}_hp']}[j]", f"{q}_tt = {rows[f'{q}_tt']}[j]"]
-        one_round = [*round_loads, *rates, *inner, *ends, *[f"{rows[local]}[j] = {new[local]}" for local in carried]]
+        # a round loads the step's start too (the refractory flag and condition are of the step, not
+        # of the substep), and the substep's start from the list; its first rates are of the latter
+        printer = emit.Printer(names, self.lookups, exp=w.exp)
+        round_loads = [f"i = {active}[j]", *loads, *[f"{local} = {rows[local]}[j]" for local in carried]]
+        round_rates = [f"{names[target.name]} = {printer(expr)}" for target, expr in pre]
+        one_round = [*round_loads, *round_rates, *inner, *ends, *[f"{rows[local]}[j] = {new[local]}" for local in carried]]
         # the neurons at t + dt leave the list: their state back to the substep arrays, the others moved up
         settle = [f"{kept} = 0", f"for j in range({count}):", f"    if {rows[f'{q}_tt']}[j] >= dt:",
                   *[f"        {carried[local]}[{active}[j]] = {rows[local]}[j]" for local in carried],
