@@ -1181,7 +1181,8 @@ class EquationPopulation(Population):
         printer = emit.Printer(names, self.lookups, exp=w.exp)
         round_loads = [f"i = {active}[j]", *loads, *[f"{local} = {rows[local]}[j]" for local in carried]]
         round_rates = [f"{names[target.name]} = {printer(expr)}" for target, expr in pre]
-        one_round = [*round_loads, *round_rates, *inner, *ends, *[f"{rows[local]}[j] = {new[local]}" for local in carried]]
+        one_round = [*round_loads, *round_rates, *inner, *ends,
+                     *[f"{rows[local]}[j] = {new[local]}" for local in carried]]
         # the neurons at t + dt leave the list: their state back to the substep arrays, the others moved up
         settle = [f"{kept} = 0", f"for j in range({count}):", f"    if {rows[f'{q}_tt']}[j] >= dt:",
                   *[f"        {carried[local]}[{active}[j]] = {rows[local]}[j]" for local in carried],
