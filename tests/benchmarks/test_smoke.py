@@ -31,3 +31,15 @@ def test_cuba_script_writes_results(tmp_path):
     assert run["e2e_time"] >= run["sim_time"]
     assert (tmp_path / "tiny-cuba.md").read_text().startswith("| network |")
     assert (tmp_path / "tiny-cuba.png").stat().st_size > 0
+
+
+@pytest.mark.slow  # compiles four variants of a step loop
+def test_phases_script_times_every_variant():
+    from benchmarks.phases import VARIANTS, measure, variant
+    per_step = measure("cuba", 400, 1, 20, 1)
+    assert set(per_step) == set(VARIANTS)
+    assert all(us > 0 for us in per_step.values())
+    source = ("for k in range(3):\n    x = 1\n    propagate_now(a, b)\n"
+              "    for j in range(2):\n        record_spikes(c)\n")
+    assert variant(source, VARIANTS["update loops only"]) == \
+        "for k in range(3):\n    x = 1\n    pass\n    for j in range(2):\n        pass\n"
