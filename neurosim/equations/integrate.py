@@ -52,6 +52,9 @@ METHODS = ("exact", "exponential_euler", "exponential_midpoint", "euler", "rk2",
 AUTO_ORDER = ("exact", "exponential_euler", "rk4")
 ADAPTIVE = ("bs23", "dopri5")
 DEFAULT_TOLERANCE = 1e-3
+#: the adaptive methods' tolerance in their update, a parameter of the population (``tolerance``),
+#: so that networks that differ only in it can share one compiled loop (``inline_constants=False``)
+TOLERANCE = sympy.Symbol("_tolerance", positive=True)
 
 
 @dataclass
@@ -176,13 +179,13 @@ def reason(system: System, method: str) -> str | None:
     return None
 
 
-def update(system: System, method: str, tolerance: float = DEFAULT_TOLERANCE,
-           vanishing: frozenset[str] = frozenset()) -> Update:
+def update(system: System, method: str, vanishing: frozenset[str] = frozenset()) -> Update:
     """The symbolic one-step update of ``system`` by ``method`` (already checked by :func:`choose`);
-    ``tolerance``: of the adaptive methods; ``vanishing``: the parameters that may be 0 (a time
-    constant among them makes its relaxation one that may be instant, see the module docstring)."""
+    ``vanishing``: the parameters that may be 0 (a time constant among them makes its relaxation
+    one that may be instant, see the module docstring). The adaptive methods' tolerance is the
+    symbol :data:`TOLERANCE`."""
     if method in EMBEDDED:
-        return _embedded(system, method, tolerance)
+        return _embedded(system, method)
     if method == "exact":
         step = Update("exact", {})
         relaxing = _relaxations(system, vanishing)
@@ -408,10 +411,8 @@ def state_scale(system: System, name: str) -> float:
     return float(ureg.Quantity(1.0, unit.replace("^", "**")).to_base_units().magnitude)
 
 
-def _embedded(system: System, method: str, tolerance: float) -> Update:
+def _embedded(system: System, method: str) -> Update:
     """Substeps of an embedded pair (``EMBEDDED``) with error control (see the module docstring)."""
-    if not (isinstance(tolerance, float) and 0.0 < tolerance < 1.0):
-        raise EquationError(system.model, "tolerance", "expected a number in (0, 1), e.g. 1e-3", text=str(tolerance))
     t = system.t
     h, tt = sympy.Symbol("_h", real=True), sympy.Symbol("_tt", real=True)
     symbols = {name: system.symbol(name) for name in system.states}
@@ -444,7 +445,7 @@ def _embedded(system: System, method: str, tolerance: float) -> Update:
     for name in system.states:
         x, new = symbols[name], sympy.Symbol(f"_y{last}_{name}", real=True)
         error = h * sympy.Add(*[e * k[name] for e, k in zip(weights, ks, strict=True) if e != 0])
-        bound = tolerance * (state_scale(system, name) + sympy.Max(sympy.Abs(x), sympy.Abs(new)))
+        bound = TOLERANCE * state_scale(system, name) + TOLERANCE * sympy.Max(sympy.Abs(x), sympy.Abs(new))
         ratios.append(sympy.Abs(error) / bound)
     accept = {name: sympy.Symbol(f"_y{last}_{name}", real=True) for name in system.states}
     carry = {ks[0][name]: ks[-1][name] for name in system.states}

@@ -223,6 +223,24 @@ def test_a_blow_up_is_refused(method):
         simulator.run("1 ms")
 
 
+def test_networks_that_differ_in_tolerance_share_one_loop():
+    """With ``inline_constants=False`` (sweeps) the tolerance is an argument of the generated loop:
+    1e-3 and 1e-6 give one source and different states; inlined, it is a literal of each."""
+    register(VDP, replace=True)
+
+    def run(tolerance, inline):
+        net = Network(seed=1)
+        net.add_population("P", 1, "vdp", method="bs23", tolerance=tolerance)
+        sim = Simulator(net, dt="0.5 ms", inline_constants=inline)
+        sim.run("5 ms")
+        return sim.source, float(sim.network.populations["P"].state["x"][0])
+
+    (loose_source, loose_x), (tight_source, tight_x) = run(1e-3, False), run(1e-6, False)
+    assert loose_source == tight_source
+    assert loose_x != tight_x
+    assert run(1e-3, True)[0] != run(1e-6, True)[0]
+
+
 def test_tolerance_option_is_checked():
     register(VDP, replace=True)
     net = Network(seed=1)
@@ -249,13 +267,13 @@ def test_tables_serve_every_stage():
 def _estimate_on_decay(z):
     """dopri5's error estimate of one substep h = -z tau of dx/dt = -x/tau from x = 1, as the
     generated loop computes it (the update's own expressions, evaluated in floats)."""
-    from neurosim.equations.integrate import update
+    from neurosim.equations.integrate import TOLERANCE, update
 
     system = Model("decay", "dx/dt = -x/tau : 1", parameters={"tau": "1 ms"}, initial={"x": 1.0}).system
-    step = update(system, "dopri5", 1e-3)
+    step = update(system, "dopri5")
     adaptive = step.adaptive
     values = {system.symbol("x"): 1.0, system.symbol("tau"): 1e-3, adaptive.h: -z * 1e-3, adaptive.tt: 0.0,
-              system.t: 0.0}
+              system.t: 0.0, TOLERANCE: 1e-3}
     for target, expr in [*step.assignments, *adaptive.loop]:
         values[target] = float(expr.xreplace(values))
     ratio = float(adaptive.error.xreplace(values))  # |estimate| / (tol (1 + max(|x|, |x_new|)))

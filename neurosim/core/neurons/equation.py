@@ -30,7 +30,7 @@ import sympy
 
 from ...equations import emit
 from ...equations.dimensions import BOOL, ONE, Dim, brian2_unit, dimension_name, of_pint, parse_unit
-from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, choose, decay, propagators, update
+from ...equations.integrate import ADAPTIVE, DEFAULT_TOLERANCE, METHODS, TOLERANCE, choose, decay, propagators, update
 from ...equations.parse import EquationError, before_symbol, parse_equations, statements
 from ...equations.system import build_system
 from ...errors import ParameterError, did_you_mean
@@ -832,13 +832,14 @@ class EquationPopulation(Population):
             raise ParameterError(f"population '{self.name}' (model '{self.definition.name}'{where}, method "
                                  f"{self.method}): dt", dt, f"a time step <= {bound * 1e3:g} ms (the model's max_dt)")
         vanishing = frozenset(k for k, p in self.param_spec.items() if p.constraint == "nonnegative")
-        step = update(system, self.method, self.tolerance, vanishing)
+        step = update(system, self.method, vanishing)
         self.step = step
         if step.adaptive is not None:  # the substep length each neuron proposes for its next step
             self.extra["h_step"] = np.full(self.n, dt, self.dtype)
         n = self.n
         numeric = {system.symbol(k): np.asarray(v, float) for k, v in self.values.items()}
         numeric[system.dt] = np.float64(dt)
+        numeric[TOLERANCE] = np.float64(self.tolerance)
         if step.matrices:
             states = step.exact_states
             entries = np.array([[emit.evaluate(step.matrix[r, c], numeric, n) for c in range(len(states))]
@@ -949,7 +950,8 @@ class EquationPopulation(Population):
         self.lookups: dict[str, emit.Table] = {}
         for line in emit.imports(w.exp):
             w.add_import(line)
-        constant_names = {system.symbol(k) for k in self.values} | {system.dt} | set(step.matrices) | set(step.decays)
+        constant_names = {system.symbol(k) for k in self.values} | {system.dt, TOLERANCE} | set(step.matrices) \
+            | set(step.decays)
         names: dict[str, str] = {}
         header: list[str] = []  # the derived constants (add_lines heads the phase with model and method)
         for s in system.states:
@@ -978,6 +980,7 @@ class EquationPopulation(Population):
 
         for key in self.values:  # parameters: literals when homogeneous
             names[key] = w.value(self, f"p_{key}", np.asarray(self.values[key], float).astype(self.dtype))
+        names[TOLERANCE.name] = w.constant(self, "tolerance", self.tolerance)
         for symbol in [*step.matrices, *step.decays]:
             names[symbol.name] = constant(symbol, None)
         if refractory and system.refractory_is_condition:
