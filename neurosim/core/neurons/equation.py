@@ -1169,8 +1169,7 @@ class EquationPopulation(Population):
         w.add_argument(active, np.zeros(self.n, np.int64))
         tt_array = w.add_argument(w.ref(self, "substep_tt"), np.zeros(self.n, self.dtype))
         carried = {**{f"{q}_y_{s}": result[s] for s in system.states}, f"{q}_tt": tt_array, f"{q}_hp": h_step}
-        labels = {**{f"{q}_y_{s}": f"y_{s}" for s in system.states}, f"{q}_tt": "tt", f"{q}_hp": "hp"}
-        rows = {local: w.ref(self, f"active_{labels[local]}") for local in carried}  # per active neuron
+        rows = {local: w.ref(self, "active" + local[len(q):]) for local in carried}  # active_y_v, active_tt
         for array in rows.values():
             w.add_argument(array, np.zeros(self.n, self.dtype))
         new = {**{f"{q}_y_{s}": f"{q}_yn_{s}" for s in system.states}, f"{q}_tt": f"{q}_ttn", f"{q}_hp": f"{q}_hpn"}
