@@ -487,20 +487,29 @@ def _first_at_least(indices, a, b, value):
 #: row's loads depend on ``indptr``, so without prefetch each row costs one or two memory latencies
 #: in series. 2 to 64 measured alike on CUBA at N = 100 000 (benchmarks/README.md).
 PREFETCH_AHEAD = 4
+#: Projections whose ``indices`` take fewer bytes are not prefetched: their rows stay in the caches
+#: (1 MiB, the L2 cache of a current x86 core), and the prefetches cost more than they save (CUBA at
+#: N = 4000, 0.8 MB: 20 % slower with them).
+PREFETCH_MIN_BYTES = 1 << 20
 #: The ``delays`` of ``_prefetch_row`` for kernels that have none.
 NO_DELAYS = np.zeros(0, np.uint16)
 
 
 @numba.njit(cache=True, nogil=True, forceinline=True)
-def _prefetch_row(spikes, k, n_spikes, indptr, indices, weights, delays):
-    """Prefetch the CSR row of the ``k``-th spiking neuron (if ``k < n_spikes``): its indices, its
-    weights (unless one stride-0 value) and its delays (if ``delays`` holds one per synapse)."""
-    if k < n_spikes:
-        start, end = indptr[spikes[k]], indptr[spikes[k] + 1]
-        prefetch_span(indices, start, end)
-        prefetch_span(weights, start, end)
-        if delays.shape[0]:
-            prefetch_span(delays, start, end)
+def _prefetch_ahead(indices, n_spikes):
+    """The spikes to prefetch before the first (0 if the projection fits in the caches)."""
+    return min(PREFETCH_AHEAD, n_spikes) if indices.shape[0] * indices.itemsize >= PREFETCH_MIN_BYTES else 0
+
+
+@numba.njit(cache=True, nogil=True, forceinline=True)
+def _prefetch_row(indptr, indices, weights, delays, i):
+    """Prefetch CSR row ``i``: its indices, its weights (unless one stride-0 value) and its delays
+    (if ``delays`` holds one per synapse)."""
+    start, end = indptr[i], indptr[i + 1]
+    prefetch_span(indices, start, end)
+    prefetch_span(weights, start, end)
+    if delays.shape[0]:
+        prefetch_span(delays, start, end)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -509,10 +518,12 @@ def propagate_now(spikes, counts, n_spikes, indptr, indices, weights, target, sc
     ``block`` of ``blocks``) into ``target``."""
     n = target.shape[0]
     lo, hi = block * n // blocks, (block + 1) * n // blocks
-    for k in range(PREFETCH_AHEAD):
-        _prefetch_row(spikes, k, n_spikes, indptr, indices, weights, NO_DELAYS)
+    ahead = _prefetch_ahead(indices, n_spikes)
+    for k in range(ahead):
+        _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k])
     for k in range(n_spikes):
-        _prefetch_row(spikes, k + PREFETCH_AHEAD, n_spikes, indptr, indices, weights, NO_DELAYS)
+        if ahead and k + ahead < n_spikes:
+            _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k + ahead])
         factor = scale * counts[k] if counts.shape[0] else scale
         first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
         for s in range(first, end):
@@ -526,10 +537,12 @@ def propagate_jumps_now(spikes, counts, n_spikes, indptr, indices, weights, v, r
     neurons (``ref_left > dt/2``)."""
     n = v.shape[0]
     lo, hi = block * n // blocks, (block + 1) * n // blocks
-    for k in range(PREFETCH_AHEAD):
-        _prefetch_row(spikes, k, n_spikes, indptr, indices, weights, NO_DELAYS)
+    ahead = _prefetch_ahead(indices, n_spikes)
+    for k in range(ahead):
+        _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k])
     for k in range(n_spikes):
-        _prefetch_row(spikes, k + PREFETCH_AHEAD, n_spikes, indptr, indices, weights, NO_DELAYS)
+        if ahead and k + ahead < n_spikes:
+            _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k + ahead])
         first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
         if counts.shape[0]:
             count = counts[k]
@@ -551,10 +564,12 @@ def propagate(spikes, counts, n_spikes, indptr, indices, weights, delays, unifor
     ``blocks``) into the ring buffer at its delay (``uniform_delay`` steps if >= 0, else ``delays``)."""
     length, n = ring.shape[0], ring.shape[2]
     lo, hi = block * n // blocks, (block + 1) * n // blocks
-    for k in range(PREFETCH_AHEAD):
-        _prefetch_row(spikes, k, n_spikes, indptr, indices, weights, delays)
+    ahead = _prefetch_ahead(indices, n_spikes)
+    for k in range(ahead):
+        _prefetch_row(indptr, indices, weights, delays, spikes[k])
     for k in range(n_spikes):
-        _prefetch_row(spikes, k + PREFETCH_AHEAD, n_spikes, indptr, indices, weights, delays)
+        if ahead and k + ahead < n_spikes:
+            _prefetch_row(indptr, indices, weights, delays, spikes[k + ahead])
         count = counts[k] if counts.shape[0] else 1
         first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
         if uniform_delay >= 0:

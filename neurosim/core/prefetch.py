@@ -40,10 +40,20 @@ def prefetch(typingctx, array, index):
     return types.void(array, index), codegen
 
 
+@intrinsic
+def _per_line(typingctx, array):
+    """Elements of ``array`` per cache line, a compile-time constant (a division at run time costs
+    more than the prefetches of a short row)."""
+    if not isinstance(array, types.Array):
+        return None
+    count = max(1, CACHE_LINE * 8 // array.dtype.bitwidth)
+    return types.intp(array), lambda context, builder, signature, args: context.get_constant(types.intp, count)
+
+
 @numba.njit(cache=True, nogil=True, forceinline=True)
 def prefetch_span(array, start, end):
     """Prefetch every cache line of ``array[start:end]`` (nothing for a stride-0 view: one value)."""
     if end > start and array.strides[0] != 0:
-        for position in range(start, end, max(1, CACHE_LINE // array.itemsize)):
+        for position in range(start, end, _per_line(array)):
             prefetch(array, position)
         prefetch(array, end - 1)  # the last line, when the span does not start on a line boundary

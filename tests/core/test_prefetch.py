@@ -17,28 +17,30 @@ def _rows(n_pre, n_post, per_row, rng):
 
 @pytest.mark.parametrize("blocks", [1, 3])
 def test_propagation_with_prefetch_adds_every_row_once(blocks):
-    """More spikes than ``PREFETCH_AHEAD`` (the window slides to the end), with and without
-    per-synapse delays, against ``np.add.at``."""
+    """A projection large enough to be prefetched and more spikes than ``PREFETCH_AHEAD`` (the
+    window slides to the end), with and without per-synapse delays, against ``np.add.at``."""
     rng = np.random.default_rng(5)
-    indptr, indices = _rows(40, 50, 7, rng)
+    n_pre, n_post, per_row = 300, 1200, 1000
+    indptr, indices = _rows(n_pre, n_post, per_row, rng)
+    assert indices.nbytes >= conn.PREFETCH_MIN_BYTES
     weights = rng.normal(size=indices.size)
-    spikes = np.sort(rng.choice(40, 3 * conn.PREFETCH_AHEAD + 1, replace=False)).astype(np.int32)
+    spikes = np.sort(rng.choice(n_pre, 3 * conn.PREFETCH_AHEAD + 1, replace=False)).astype(np.int32)
     rows = np.concatenate([np.arange(indptr[i], indptr[i + 1]) for i in spikes])
-    expected = np.zeros(50)
+    expected = np.zeros(n_post)
     np.add.at(expected, indices[rows], weights[rows])
-    target = np.zeros(50)
+    target = np.zeros(n_post)
     for block in range(blocks):
         conn.propagate_now(spikes, np.zeros(0, np.int32), spikes.size, indptr, indices, weights, target, 1.0,
                            block, blocks)
     np.testing.assert_allclose(target, expected, rtol=1e-12)
     delays = rng.integers(0, 3, indices.size).astype(np.uint16)
-    ring = np.zeros((4, 1, 50))
+    ring = np.zeros((4, 1, n_post))
     for block in range(blocks):
         conn.propagate(spikes, np.zeros(0, np.int32), spikes.size, indptr, indices, weights, delays, -1, ring, 0, 0,
                        block, blocks)
     np.testing.assert_allclose(ring.sum(axis=(0, 1)), expected, rtol=1e-12)
     for d in range(3):
-        at = np.zeros(50)
+        at = np.zeros(n_post)
         np.add.at(at, indices[rows][delays[rows] == d], weights[rows][delays[rows] == d])
         np.testing.assert_allclose(ring[d, 0], at, rtol=1e-12, atol=1e-15)
 
