@@ -338,6 +338,9 @@ class Projection:
 
     #: Arrays the step loop only reads (checkpoints store their digest, not their contents).
     constant_arrays: tuple[str, ...] = ("indptr", "indices", "weights", "delays")
+    #: Not run state: where each thread's targets start in each row, derived from ``indices`` and
+    #: the thread count (a checkpoint resumes at any thread count).
+    scratch_arrays: tuple[str, ...] = ("splits",)
 
     @property
     def n_synapses(self) -> int:
@@ -361,8 +364,10 @@ class Projection:
             w.add_argument(r(local), value)
         pre = (lambda local: w.ref(self.pre, local))
         counts = pre("counts") if self.pre.multiplicity else w.add_argument("no_counts", np.zeros(0, np.int32))
-        spikes = f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('indptr')}, {r('indices')}, {r('weights')}"
         threaded = w.threads > 1 and self.post.n >= w.PARALLEL_MIN_TARGETS
+        w.add_argument(r("splits"), row_splits(self.indptr, self.indices, self.post.n, w.threads if threaded else 1))
+        spikes = (f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('indptr')}, {r('splits')}, {r('indices')}, "
+                  f"{r('weights')}")
         line = PerThread if threaded else str  # the writer runs PerThread lines for _b = 0 .. threads - 1
         blocks = f"_b, {w.threads}" if threaded else "0, 1"
         if self.immediate and self.post.receptor_is_delta(self.receptor):
@@ -450,8 +455,9 @@ def _row_pointers(pre, n_pre):
 
 # Spike propagation. Each kernel walks, for every spike in order, the synapses of its CSR row whose
 # targets lie in block ``block`` of ``blocks`` (``[block n / blocks, (block + 1) n / blocks)``; rows
-# are sorted by target: one binary search per spike and block). The serial loop calls it with
-# ``0, 1``; with ``threads > 1`` the generated loop runs ``block = 0 .. threads - 1`` as one
+# are sorted by target, and ``splits[i, b - 1]`` is where block ``b`` starts in row ``i``, found at
+# build by ``row_splits``). The serial loop calls it with ``0, 1`` (``splits`` has no columns);
+# with ``threads > 1`` the generated loop runs ``block = 0 .. threads - 1`` as one
 # ``prange`` over all its threaded projections (one parallel region per step for the propagation
 # phase). Each target is then written by one thread only, and its sum is formed in the same order
 # whatever the thread count (spikes in order, then synapses in row order): bit-identical results.
@@ -459,18 +465,29 @@ def _row_pointers(pre, n_pre):
 # (Poisson); it is empty for ordinary populations (one spike each: the factor 1 is exact).
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _owned(indptr, indices, i, lo, hi, whole):
-    """The synapses ``[start, end)`` of CSR row ``i`` whose targets lie in ``[lo, hi)`` (the whole
-    row if ``whole``)."""
-    start, end = indptr[i], indptr[i + 1]
-    if whole:
-        return start, end
-    first = _first_at_least(indices, start, end, lo)
-    return first, _first_at_least(indices, first, end, hi)
+@numba.njit(cache=True, nogil=True, forceinline=True)
+def _owned(indptr, splits, i, block, blocks):
+    """The synapses ``[first, end)`` of CSR row ``i`` whose targets lie in block ``block`` of
+    ``blocks``."""
+    first = indptr[i] if block == 0 else splits[i, block - 1]
+    end = indptr[i + 1] if block == blocks - 1 else splits[i, block]
+    return first, end
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
+def row_splits(indptr, indices, n_post, blocks):
+    """Where each block ``b = 1 .. blocks - 1`` of the targets (``[b n_post / blocks, ...)``)
+    starts in each CSR row: int64, ``(rows, blocks - 1)``."""
+    splits = np.empty((indptr.shape[0] - 1, blocks - 1), np.int64)
+    for i in range(indptr.shape[0] - 1):
+        start = indptr[i]
+        for b in range(1, blocks):
+            start = _first_at_least(indices, start, indptr[i + 1], b * n_post // blocks)
+            splits[i, b - 1] = start
+    return splits
+
+
+@numba.njit(cache=True, nogil=True)
 def _first_at_least(indices, a, b, value):
     """The first position in ``[a, b)`` of the sorted ``indices`` holding ``>= value`` (else ``b``)."""
     while a < b:
@@ -502,10 +519,11 @@ def _prefetch_ahead(indices, n_spikes):
 
 
 @numba.njit(cache=True, nogil=True, forceinline=True)
-def _prefetch_row(indptr, indices, weights, delays, i):
-    """Prefetch CSR row ``i``: its indices, its weights (unless one stride-0 value) and its delays
-    (if ``delays`` holds one per synapse)."""
-    start, end = indptr[i], indptr[i + 1]
+def _prefetch_row(indptr, splits, block, blocks, indices, weights, delays, i):
+    """Prefetch the synapses of CSR row ``i`` in block ``block`` of ``blocks``: their indices,
+    their weights (unless one stride-0 value) and their delays (if ``delays`` holds one per
+    synapse)."""
+    start, end = _owned(indptr, splits, i, block, blocks)
     prefetch_span(indices, start, end)
     prefetch_span(weights, start, end)
     if delays.shape[0]:
@@ -513,37 +531,34 @@ def _prefetch_row(indptr, indices, weights, delays, i):
 
 
 @numba.njit(cache=True, nogil=True)
-def propagate_now(spikes, counts, n_spikes, indptr, indices, weights, target, scale, block, blocks):
+def propagate_now(spikes, counts, n_spikes, indptr, splits, indices, weights, target, scale, block, blocks):
     """Add ``scale`` times the weights of every spiking neuron's CSR row (its targets in block
     ``block`` of ``blocks``) into ``target``."""
-    n = target.shape[0]
-    lo, hi = block * n // blocks, (block + 1) * n // blocks
     ahead = _prefetch_ahead(indices, n_spikes)
     for k in range(ahead):
-        _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k])
+        _prefetch_row(indptr, splits, block, blocks, indices, weights, NO_DELAYS, spikes[k])
     for k in range(n_spikes):
         if ahead and k + ahead < n_spikes:
-            _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k + ahead])
+            _prefetch_row(indptr, splits, block, blocks, indices, weights, NO_DELAYS, spikes[k + ahead])
         factor = scale * counts[k] if counts.shape[0] else scale
-        first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
+        first, end = _owned(indptr, splits, spikes[k], block, blocks)
         for s in range(first, end):
             target[indices[s]] += factor * weights[s]
 
 
 @numba.njit(cache=True, nogil=True)
-def propagate_jumps_now(spikes, counts, n_spikes, indptr, indices, weights, v, ref_left, dt, block, blocks):
+def propagate_jumps_now(spikes, counts, n_spikes, indptr, splits, indices, weights, v, ref_left, dt, block,
+                        blocks):
     """Add the weights (voltage jumps of a delta receptor) of every spiking neuron's CSR row (its
     targets in block ``block`` of ``blocks``) to ``v``, dropping those that reach refractory
     neurons (``ref_left > dt/2``)."""
-    n = v.shape[0]
-    lo, hi = block * n // blocks, (block + 1) * n // blocks
     ahead = _prefetch_ahead(indices, n_spikes)
     for k in range(ahead):
-        _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k])
+        _prefetch_row(indptr, splits, block, blocks, indices, weights, NO_DELAYS, spikes[k])
     for k in range(n_spikes):
         if ahead and k + ahead < n_spikes:
-            _prefetch_row(indptr, indices, weights, NO_DELAYS, spikes[k + ahead])
-        first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
+            _prefetch_row(indptr, splits, block, blocks, indices, weights, NO_DELAYS, spikes[k + ahead])
+        first, end = _owned(indptr, splits, spikes[k], block, blocks)
         if counts.shape[0]:
             count = counts[k]
             for s in range(first, end):
@@ -558,20 +573,19 @@ def propagate_jumps_now(spikes, counts, n_spikes, indptr, indices, weights, v, r
 
 
 @numba.njit(cache=True, nogil=True)
-def propagate(spikes, counts, n_spikes, indptr, indices, weights, delays, uniform_delay, ring, receptor, step,
-              block, blocks):
+def propagate(spikes, counts, n_spikes, indptr, splits, indices, weights, delays, uniform_delay, ring, receptor,
+              step, block, blocks):
     """Add the weights of every spiking neuron's CSR row (its targets in block ``block`` of
     ``blocks``) into the ring buffer at its delay (``uniform_delay`` steps if >= 0, else ``delays``)."""
-    length, n = ring.shape[0], ring.shape[2]
-    lo, hi = block * n // blocks, (block + 1) * n // blocks
+    length = ring.shape[0]
     ahead = _prefetch_ahead(indices, n_spikes)
     for k in range(ahead):
-        _prefetch_row(indptr, indices, weights, delays, spikes[k])
+        _prefetch_row(indptr, splits, block, blocks, indices, weights, delays, spikes[k])
     for k in range(n_spikes):
         if ahead and k + ahead < n_spikes:
-            _prefetch_row(indptr, indices, weights, delays, spikes[k + ahead])
+            _prefetch_row(indptr, splits, block, blocks, indices, weights, delays, spikes[k + ahead])
         count = counts[k] if counts.shape[0] else 1
-        first, end = _owned(indptr, indices, spikes[k], lo, hi, blocks == 1)
+        first, end = _owned(indptr, splits, spikes[k], block, blocks)
         if uniform_delay >= 0:
             target = ring[(step + uniform_delay) % length, receptor]
             for s in range(first, end):

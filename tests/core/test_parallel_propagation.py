@@ -113,16 +113,18 @@ def test_blocks_of_a_kernel_equal_the_whole_for_any_block_count(blocks, counted)
     counts = rng.integers(1, 4, len(spikes)).astype(np.int32) if counted else np.zeros(0, np.int32)
     serial, threaded = np.zeros((1, 1, n_post)), np.zeros((1, 1, n_post))
     no_delays = np.zeros(0, np.uint16)
-    conn.propagate(spikes, counts, len(spikes), indptr, post, weights, no_delays, 0, serial, 0, 0, 0, 1)
+    whole, splits = conn.row_splits(indptr, post, n_post, 1), conn.row_splits(indptr, post, n_post, blocks)
+    conn.propagate(spikes, counts, len(spikes), indptr, whole, post, weights, no_delays, 0, serial, 0, 0, 0, 1)
     for block in range(blocks):
-        conn.propagate(spikes, counts, len(spikes), indptr, post, weights, no_delays, 0, threaded, 0, 0, block,
-                       blocks)
+        conn.propagate(spikes, counts, len(spikes), indptr, splits, post, weights, no_delays, 0, threaded, 0, 0,
+                       block, blocks)
     assert np.any(serial != 0)
     np.testing.assert_array_equal(serial, threaded)
     now, now_blocks = np.zeros(n_post), np.zeros(n_post)
-    conn.propagate_now(spikes, counts, len(spikes), indptr, post, weights, now, 0.5, 0, 1)
+    conn.propagate_now(spikes, counts, len(spikes), indptr, whole, post, weights, now, 0.5, 0, 1)
     for block in range(blocks):
-        conn.propagate_now(spikes, counts, len(spikes), indptr, post, weights, now_blocks, 0.5, block, blocks)
+        conn.propagate_now(spikes, counts, len(spikes), indptr, splits, post, weights, now_blocks, 0.5, block,
+                           blocks)
     np.testing.assert_array_equal(now, now_blocks)
     np.testing.assert_array_equal(now, 0.5 * serial[0, 0])  # 0.5 is a power of two: exact
 

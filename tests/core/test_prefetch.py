@@ -28,16 +28,17 @@ def test_propagation_with_prefetch_adds_every_row_once(blocks):
     rows = np.concatenate([np.arange(indptr[i], indptr[i + 1]) for i in spikes])
     expected = np.zeros(n_post)
     np.add.at(expected, indices[rows], weights[rows])
+    splits = conn.row_splits(indptr, indices, n_post, blocks)
     target = np.zeros(n_post)
     for block in range(blocks):
-        conn.propagate_now(spikes, np.zeros(0, np.int32), spikes.size, indptr, indices, weights, target, 1.0,
-                           block, blocks)
+        conn.propagate_now(spikes, np.zeros(0, np.int32), spikes.size, indptr, splits, indices, weights, target,
+                           1.0, block, blocks)
     np.testing.assert_allclose(target, expected, rtol=1e-12)
     delays = rng.integers(0, 3, indices.size).astype(np.uint16)
     ring = np.zeros((4, 1, n_post))
     for block in range(blocks):
-        conn.propagate(spikes, np.zeros(0, np.int32), spikes.size, indptr, indices, weights, delays, -1, ring, 0, 0,
-                       block, blocks)
+        conn.propagate(spikes, np.zeros(0, np.int32), spikes.size, indptr, splits, indices, weights, delays, -1,
+                       ring, 0, 0, block, blocks)
     np.testing.assert_allclose(ring.sum(axis=(0, 1)), expected, rtol=1e-12)
     for d in range(3):
         at = np.zeros(n_post)
@@ -53,13 +54,14 @@ def test_propagation_kernels_issue_prefetches(kernel):
     rng = np.random.default_rng(0)
     indptr, indices = _rows(4, 6, 3, rng)
     weights, spikes, counts = np.ones(indices.size), np.array([0, 2], np.int32), np.zeros(0, np.int32)
+    whole = conn.row_splits(indptr, indices, 6, 1)
     compiled = numba.njit(nogil=True)(getattr(conn, kernel).py_func)
     if kernel == "propagate_now":
-        compiled(spikes, counts, 2, indptr, indices, weights, np.zeros(6), 1.0, 0, 1)
+        compiled(spikes, counts, 2, indptr, whole, indices, weights, np.zeros(6), 1.0, 0, 1)
     elif kernel == "propagate":
-        compiled(spikes, counts, 2, indptr, indices, weights, np.zeros(0, np.uint16), 0, np.zeros((1, 1, 6)), 0, 0,
-                 0, 1)
+        compiled(spikes, counts, 2, indptr, whole, indices, weights, np.zeros(0, np.uint16), 0, np.zeros((1, 1, 6)),
+                 0, 0, 0, 1)
     else:
-        compiled(spikes, counts, 2, indptr, indices, weights, np.zeros(6), np.zeros(6), 1e-4, 0, 1)
+        compiled(spikes, counts, 2, indptr, whole, indices, weights, np.zeros(6), np.zeros(6), 1e-4, 0, 1)
     assert "prefetcht0" in next(iter(compiled.inspect_asm().values()))
 

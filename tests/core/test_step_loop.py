@@ -11,6 +11,7 @@ from neurosim.core.network import Network
 from neurosim.core.neurons.equation import EquationPopulation
 from neurosim.core.neurons.sources import PoissonSource
 from neurosim.core.plasticity import PlasticProjection
+from neurosim.core.population import collect_spikes
 from neurosim.core.simulator import Simulator
 from neurosim.core.stimuli import Constant
 from neurosim.core.synapses import Synapse
@@ -95,3 +96,17 @@ def test_run_show_code_writes_the_step_loop_next_to_the_results(tmp_path, capsys
     assert main(["run", str(experiment), "-o", str(tmp_path / "exp"), "--show-code"]) == 2
     assert "--show-code: experiment" in capsys.readouterr().err
     assert not (tmp_path / "exp").exists()
+
+
+@pytest.mark.parametrize("n", [8, 64, 72, 1000, 4096])
+def test_spike_collection_lists_every_flagged_neuron_in_order(n):
+    # collect_spikes skips 64 flags at a time while they are zero: flags in the first, the last and
+    # a partial last cache line, all of them, none of them, against np.flatnonzero
+    rng = np.random.default_rng(n)
+    patterns = [rng.random(n) < 0.01, rng.random(n) < 0.5, np.ones(n, bool), np.zeros(n, bool)]
+    edges = np.zeros(n, bool)
+    edges[[0, n - 1, max(0, n - 9)]] = True
+    for flags in [*patterns, edges]:
+        spikes, nspk = np.full(n, -1, np.int32), np.zeros(1, np.int64)
+        collect_spikes(flags, flags.view(np.uint64), spikes, nspk)
+        np.testing.assert_array_equal(spikes[:nspk[0]], np.flatnonzero(flags))
