@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import pathlib
-import re
 
 import numpy as np
 
@@ -47,26 +46,10 @@ def _digest(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _unthreaded(source: str) -> str:
-    """``source`` with its per-thread blocks (:class:`~neurosim.core.codegen.PerThread`) written as
-    the serial loop writes them: the ``for _b`` line dropped, its body dedented, ``_b, threads``
-    as ``0, 1``."""
-    lines, block = [], None
-    for line in source.splitlines():
-        if block is not None and line.startswith(block + "    "):
-            lines.append(block + line[len(block) + 4:])
-            continue
-        match = re.fullmatch(r"(\s*)for _b in numba\.prange\(\d+\):", line)
-        block = match.group(1) if match else None
-        if not match:
-            lines.append(line)
-    return re.sub(r", _b, \d+\)$", ", 0, 1)", "\n".join(lines), flags=re.MULTILINE)
-
-
 def _code_hash(simulator) -> str:
     """Hash of the generated loop (threading of loops removed: results do not depend on it) and of
     neurosim's kernel sources."""
-    source = _unthreaded(simulator.source).replace("numba.prange(", "range(").replace(", parallel=True", "")
+    source = simulator.writer.source(serial=True).replace("numba.prange(", "range(").replace(", parallel=True", "")
     if codegen._DIGEST is None:
         codegen._DIGEST = codegen._kernel_sources_digest()
     return hashlib.sha256((source + codegen._DIGEST).encode()).hexdigest()

@@ -95,9 +95,52 @@ class AllCopies(str):
 
 
 class PerThread(str):
-    """A line of code for the block ``_b`` of ``threads`` blocks of its targets (``threads > 1``):
-    the writer runs each run of consecutive such lines of a phase inside one
-    ``for _b in numba.prange(threads)``, one parallel region for all of them."""
+    """A line of code for the block ``_b`` of ``threads`` blocks of its targets (``threads > 1``,
+    ending in ``_b, <threads>)``). The writer runs each run of consecutive such lines of a phase
+    inside one ``for _b in numba.prange(threads)``, one parallel region for all of them, as
+    :func:`schedule` decides: a ``group`` (the lines that write one array, in order) either runs
+    split, each thread on its block, or whole (``0, 1)``) on one thread. ``rows`` and ``synapses``
+    estimate its work per step: the CSR rows it may walk (its source's size) and its synapses."""
+
+    group: str
+    rows: float
+    synapses: float
+
+    def __new__(cls, text: str, group: str = "", rows: float = 0.0, synapses: float = 0.0):
+        line = super().__new__(cls, text)
+        line.group, line.rows, line.synapses = group, rows, synapses
+        return line
+
+
+#: The cost of walking to a spike's CSR row, in synapses added: a row is a memory latency apart from
+#: the previous one; each thread of a split group pays it for every row, whole or not (CUBA at
+#: N = 100 000 on an AMD EPYC: 49 ns per row, 1.2 ns per synapse).
+ROW_COST = 40.0
+
+
+def schedule(lines: list[PerThread], threads: int) -> tuple[set[str], dict[str, int]]:
+    """Which groups of ``lines`` run split over all threads, and on which thread each other group
+    runs whole: the plan of least estimated makespan among "split the k costliest groups, place the
+    others longest first on the least loaded thread" (k = 0 .. all). Results do not depend on it:
+    every array is written by one group, in line order, on one thread per target."""
+    whole: dict[str, float] = {}
+    split: dict[str, float] = {}
+    for line in lines:
+        whole[line.group] = whole.get(line.group, 0.0) + ROW_COST * line.rows + line.synapses
+        split[line.group] = split.get(line.group, 0.0) + ROW_COST * line.rows + line.synapses / threads
+    order = sorted(whole, key=lambda group: -whole[group])  # stable: ties keep line order
+    best: tuple[float, set[str], dict[str, int]] | None = None
+    for k in range(len(order) + 1):
+        loads = [sum(split[group] for group in order[:k])] * threads
+        placed = {}
+        for group in order[k:]:
+            thread = loads.index(min(loads))
+            loads[thread] += whole[group]
+            placed[group] = thread
+        if best is None or max(loads) < best[0]:
+            best = (max(loads), set(order[:k]), placed)
+    assert best is not None
+    return best[1], best[2]
 
 
 class ChunkArgument(typing.Protocol):
@@ -271,10 +314,12 @@ class CodeWriter:
             return f"{name}__copies"
         return name
 
-    def source(self) -> str:
+    def source(self, serial: bool = False) -> str:
         """The module defining ``run_chunk(step0, n_steps, dt, *args)``; unused arguments are dropped.
         In a batched network each phase runs once per copy on that copy's rows (``<name>__copies[_copy]``),
-        except :class:`AllCopies` lines, which work on all copies at once."""
+        except :class:`AllCopies` lines, which work on all copies at once. ``serial``: the
+        :class:`PerThread` lines as the serial loop writes them (what checkpoints compare: results
+        do not depend on the threads)."""
         loop = [line for phase in PHASES for line in self._lines[phase]]
         definitions = [line for source in self._definitions for line in ["", "", source.rstrip("\n")]]
         code = "\n".join([*self._locals.values(), *loop, *definitions])
@@ -282,7 +327,7 @@ class CodeWriter:
         used |= {name.removesuffix("__copies") for name in used if name.endswith("__copies")}
         self._used = {name for name in [*self._args, *self._chunk_args] if name in used}
         names = [*self.args, *self.chunk_args]
-        parallel = any(isinstance(line, PerThread) or "numba.prange(" in line for line in loop)
+        parallel = any((isinstance(line, PerThread) and not serial) or "numba.prange(" in line for line in loop)
         per_copy: set[str] = set()
         if self.batch is not None:
             per_copy = {name for name, value in self.args.items() if id(value) in self.per_copy}
@@ -300,7 +345,7 @@ class CodeWriter:
         body += ["    for k in range(n_steps):", "        step = step0 + k"]
         for phase in PHASES:
             if self.batch is None or phase in WHOLE_BATCH_PHASES:
-                body += [self.INDENT + line for line in self._per_thread(self._lines[phase])]
+                body += [self.INDENT + line for line in self._per_thread(self._lines[phase], serial)]
                 continue
             groups: list[list[str]] = []  # runs of per-copy lines, and AllCopies lines alone
             for line in self._lines[phase]:
@@ -315,7 +360,7 @@ class CodeWriter:
                 body.append(f"{self.INDENT}for _copy in range(_batch):")
                 body += [f"{self.INDENT}    {name} = {name}__copies[_copy]" for name in sorted(per_copy)
                          if re.search(rf"\b{name}\b", text)]
-                body += [f"{self.INDENT}    " + line for line in self._per_thread(group)]
+                body += [f"{self.INDENT}    " + line for line in self._per_thread(group, serial)]
         body.append("    return n_steps")
         header = ["# generated by neurosim.core.codegen; do not edit", "import numba", "import numpy as np"]
         header += sorted(self._imports)
@@ -323,32 +368,50 @@ class CodeWriter:
 
     INDENT = "        "  # the body of the step loop
 
-    def _per_thread(self, lines: list[str]) -> list[str]:
-        """``lines`` with every run of :class:`PerThread` lines (and the comments between them)
-        inside one ``for _b in numba.prange(threads):``."""
+    def _per_thread(self, lines: list[str], serial: bool = False) -> list[str]:
+        """``lines`` with every run of :class:`PerThread` lines (and the comments before each)
+        inside one ``for _b in numba.prange(threads):``: first the lines of split groups, then per
+        thread (``if _b == t:``) those of the groups it runs whole (:func:`schedule`). With
+        ``serial``, every PerThread line is written as the serial loop has it (``0, 1)``)."""
         out: list[str] = []
-        run: list[str] = []     # the current run of PerThread lines
+        run: list[tuple[list[str], PerThread]] = []  # the current run: (comments, line)
         pending: list[str] = []  # comments not yet placed: they go with the next line
 
         def close() -> None:
-            if run:
-                out.append(f"for _b in numba.prange({self.threads}):")
-                out.extend("    " + line for line in run)
-                run.clear()
+            if not run:
+                return
+            split, placed = schedule([line for _, line in run], self.threads)
+            out.append(f"for _b in numba.prange({self.threads}):")
+            for comments, line in run:
+                if line.group in split:
+                    out.extend("    " + text for text in [*comments, line])
+            for thread in sorted(set(placed.values())):
+                out.append(f"    if _b == {thread}:")
+                for comments, line in run:
+                    if placed.get(line.group) == thread:
+                        out.extend("        " + text for text in [*comments, _whole(line)])
+            run.clear()
 
         for line in lines:
             if line.lstrip().startswith("#"):
                 pending.append(line)
-                continue
-            if not isinstance(line, PerThread):
+            elif isinstance(line, PerThread) and not serial:
+                run.append((pending[:], line))
+                pending.clear()
+            else:
                 close()
-            (run if isinstance(line, PerThread) else out).extend([*pending, line])
-            pending.clear()
+                out.extend([*pending, _whole(line) if isinstance(line, PerThread) else line])
+                pending.clear()
         close()
         return out + pending
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _whole(line: str) -> str:
+    """A :class:`PerThread` line for all targets at once (``_b, <threads>)`` -> ``0, 1)``)."""
+    return re.sub(r", _b, \d+\)$", ", 0, 1)", line)
 
 
 def _same(a, b) -> bool:

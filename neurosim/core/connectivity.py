@@ -368,12 +368,16 @@ class Projection:
         w.add_argument(r("splits"), row_splits(self.indptr, self.indices, self.post.n, w.threads if threaded else 1))
         spikes = (f"{pre('spikes')}, {counts}, {pre('nspk')}[0], {r('indptr')}, {r('splits')}, {r('indices')}, "
                   f"{r('weights')}")
-        line = PerThread if threaded else str  # the writer runs PerThread lines for _b = 0 .. threads - 1
         blocks = f"_b, {w.threads}" if threaded else "0, 1"
+
+        def line(text: str, writes: str) -> str:
+            """``text``, for each thread's block if threaded (the writer schedules the blocks)."""
+            return PerThread(text, writes, self.pre.n, self.n_synapses) if threaded else text
+
         if self.immediate and self.post.receptor_is_delta(self.receptor):
             w.add_import("from neurosim.core.connectivity import propagate_jumps_now")
-            w.add_lines("propagate", self,
-                        line(f"propagate_jumps_now({spikes}, {self.post.jump_target(w)}, dt, {blocks})"))
+            target = self.post.jump_target(w)
+            w.add_lines("propagate", self, line(f"propagate_jumps_now({spikes}, {target}, dt, {blocks})", target))
         elif self.immediate:
             # Delivered now, as the ring slot of this step would be at the end of the step.
             w.add_import("from neurosim.core.connectivity import propagate_now")
@@ -381,12 +385,14 @@ class Projection:
             assert bank is not None  # built before the code is written
             for row in bank.rows(self.receptor):
                 if bank.b[row]:
-                    w.add_lines("propagate", self, line(f"propagate_now({spikes}, {w.ref(self.post, 'z')}[{row}], "
-                                                        f"{w.constant(self, f'b{row}', bank.b[row])}, {blocks})"))
+                    target, scale = f"{w.ref(self.post, 'z')}[{row}]", w.constant(self, f"b{row}", bank.b[row])
+                    w.add_lines("propagate", self,
+                                line(f"propagate_now({spikes}, {target}, {scale}, {blocks})", target))
         else:
             w.add_import("from neurosim.core.connectivity import propagate")
+            ring = w.ref(self.post, "ring")
             w.add_lines("propagate", self, line(f"propagate({spikes}, {r('delays')}, {self.uniform_delay}, "
-                                                f"{w.ref(self.post, 'ring')}, {self.receptor_index}, step, {blocks})"))
+                                                f"{ring}, {self.receptor_index}, step, {blocks})", ring))
 
 
 #: Precisions a projection may store its weights in.

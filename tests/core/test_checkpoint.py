@@ -2,10 +2,12 @@
 another network, seed or time step is refused."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
 from neurosim.core import connectivity as conn
+from neurosim.core.codegen import CodeWriter
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
 from neurosim.core.neurons.sources import PoissonSource
@@ -41,9 +43,9 @@ def network(seed: int = 7, weight: float = 0.5e-9, v_thresh: float = -60e-3, v_l
     return net
 
 
-def build(**kwargs) -> Simulator:
+def build(threads: int = 1, **kwargs) -> Simulator:
     with pytest.warns(TimeGridWarning):  # the uniform delays are off the grid
-        return Simulator(network(**kwargs), dt=DT)
+        return Simulator(network(**kwargs), dt=DT, threads=threads)
 
 
 def test_resumed_run_is_bit_identical(tmp_path):
@@ -65,6 +67,24 @@ def test_resumed_run_is_bit_identical(tmp_path):
         np.testing.assert_array_equal(after.states["a"][variable].data, whole.states["a"][variable].data)
     np.testing.assert_array_equal(after.rates["a"].rate, whole.rates["a"].rate)
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]  # written atomically: no temporary left
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one thread available")
+def test_a_checkpoint_resumes_at_another_thread_count(tmp_path, monkeypatch):
+    # every loop and projection threaded (split over blocks, or whole on one thread as scheduled):
+    # the code compared is the serial one, and the run goes on bit-identically
+    monkeypatch.setattr(CodeWriter, "PARALLEL_MIN_NEURONS", 1)
+    monkeypatch.setattr(CodeWriter, "PARALLEL_MIN_TARGETS", 1)
+    whole = build().run(0.1)
+    sim = build(threads=2)
+    assert "numba.prange(2)" in sim.source
+    sim.run(0.0421)
+    sim.checkpoint(tmp_path / "run.npz")
+    after = build(threads=1).restore(tmp_path / "run.npz").run(0.1 - 0.0421)
+    for name in ("a", "src"):
+        np.testing.assert_array_equal(after.spikes[name].node_ids, whole.spikes[name].node_ids)
+        np.testing.assert_array_equal(after.spikes[name].times, whole.spikes[name].times)
+    np.testing.assert_array_equal(after.states["a"]["v"].data, whole.states["a"]["v"].data)
 
 
 @pytest.mark.parametrize(("change", "match"), [

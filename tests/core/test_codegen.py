@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from neurosim.core.codegen import AllCopies, CodeWriter, PerThread
+from neurosim.core.codegen import AllCopies, CodeWriter, PerThread, schedule
 from neurosim.core.connectivity import FixedProbability
 from neurosim.core.network import Network
 from neurosim.core.simulator import Simulator
@@ -67,17 +67,50 @@ def test_batched_argument_used_only_by_an_all_copies_line_is_passed():
 
 def test_per_thread_lines_run_in_one_parallel_region():
     # consecutive PerThread lines (their header comments included) share one prange over the
-    # threads; any other line ends the run, and keeps its place
-    w = CodeWriter(threads=3)
-    a, b, c = object(), object(), object()
-    w.add_lines("propagate", a, PerThread("f(x, _b, 3)"), what="A")
-    w.add_lines("propagate", b, PerThread("g(x, _b, 3)"), what="B")
+    # threads: the split groups on every thread, then each thread's whole groups (0, 1); any other
+    # line ends the run and keeps its place; serial=True writes the loop without threads
+    w = CodeWriter(threads=2)
+    a, b, c, d = object(), object(), object(), object()
+    w.add_lines("propagate", a, PerThread("f(x, _b, 2)", "x", rows=10, synapses=1e6), what="A")
+    w.add_lines("propagate", b, PerThread("g(y, _b, 2)", "y", rows=10, synapses=10), what="B")
+    w.add_lines("propagate", d, PerThread("m(z, _b, 2)", "z", rows=10, synapses=10), what="D")
     w.add_lines("propagate", c, "h(x)", what="C")
-    w.add_lines("propagate", a, PerThread("k(x, _b, 3)"))
+    w.add_lines("propagate", a, PerThread("k(x, _b, 2)", "x", rows=10, synapses=1e6))
     body = w.source().split("step = step0 + k\n")[1].splitlines()
     indent = CodeWriter.INDENT
-    assert body[:5] == [f"{indent}for _b in numba.prange(3):", f"{indent}    # object0 (A): propagate",
-                        f"{indent}    f(x, _b, 3)", f"{indent}    # object1 (B): propagate", f"{indent}    g(x, _b, 3)"]
-    assert body[5:9] == [f"{indent}# object2 (C): propagate", f"{indent}h(x)", f"{indent}for _b in numba.prange(3):",
-                         f"{indent}    k(x, _b, 3)"]
+    assert [line.removeprefix(indent) for line in body[:9]] == [
+        "for _b in numba.prange(2):", "    # object0 (A): propagate", "    f(x, _b, 2)",
+        "    if _b == 0:", "        # object1 (B): propagate", "        g(y, 0, 1)",
+        "    if _b == 1:", "        # object2 (D): propagate", "        m(z, 0, 1)"]
+    assert body[9:13] == [f"{indent}# object3 (C): propagate", f"{indent}h(x)", f"{indent}for _b in numba.prange(2):",
+                          f"{indent}    k(x, _b, 2)"]
     assert "parallel=True" in w.source()
+    serial = w.source(serial=True)
+    assert "prange" not in serial
+    assert "parallel=True" not in serial
+    assert "_b" not in serial
+    assert [line.strip() for line in serial.split("step = step0 + k\n")[1].splitlines()][1:9:2] == [
+        "f(x, 0, 1)", "g(y, 0, 1)", "m(z, 0, 1)", "h(x)"]
+
+
+def test_schedule_splits_what_dominates_and_places_the_rest_whole():
+    # CUBA at N = 100 000 (80 synapses per neuron): the E -> E group (a third of the rows, 64 % of
+    # the synapses) runs whole on one thread, the three others on the second; results do not
+    # depend on it (each array is written by one thread), only the makespan does
+    def line(group, rows, synapses):
+        return PerThread(f"p({group}, _b, 2)", group, rows, synapses)
+
+    cuba = [line("E_z[0]", 80_000, 5.12e6), line("I_z[0]", 80_000, 1.28e6), line("E_z[1]", 20_000, 1.28e6),
+            line("I_z[1]", 20_000, 0.32e6)]
+    assert schedule(cuba, 2) == (set(), {"E_z[0]": 0, "I_z[0]": 1, "E_z[1]": 1, "I_z[1]": 1})
+    # one group alone: split (each thread adds its targets)
+    assert schedule(cuba[:1], 2) == ({"E_z[0]"}, {})
+    # a group of many synapses and few rows next to small ones: split, the small ones whole
+    heavy = [line("a", 100, 1e8), line("b", 100, 1e3), line("c", 100, 1e3)]
+    split, placed = schedule(heavy, 2)
+    assert split == {"a"}
+    assert set(placed) == {"b", "c"}
+    assert placed["b"] != placed["c"]
+    # lines of one group (two projections onto one receptor) are one unit of the schedule
+    twice = [line("a", 100, 1e3), line("b", 100, 1e3), line("a", 100, 1e3)]
+    assert schedule(twice, 2) == (set(), {"a": 0, "b": 1})

@@ -7,6 +7,7 @@ import numba
 import numpy as np
 import pytest
 
+from neurosim.core import codegen
 from neurosim.core import connectivity as conn
 from neurosim.core import openmp
 from neurosim.core.codegen import CodeWriter
@@ -86,13 +87,20 @@ def _delay():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::neurosim.errors.TimeGridWarning")
-def test_every_kernel_one_and_two_threads_bit_identical(thread_everything):
+@pytest.mark.parametrize("split_all", [True, False])
+def test_every_kernel_one_and_two_threads_bit_identical(thread_everything, monkeypatch, split_all):
+    # split_all: with rows free (ROW_COST 0) the schedule splits every group, so every kernel runs
+    # on blocks; else the 3 groups (ring, z row, v) are scheduled, some whole on one thread
+    if split_all:
+        monkeypatch.setattr(codegen, "ROW_COST", 0.0)
     serial, one = _mixed(1)
     threaded, two = _mixed(2)
     for kernel in ("propagate", "propagate_now", "propagate_jumps_now"):
         for pre, counts in (("pop", "no_counts"), ("src", "src_counts")):
             assert f"{kernel}({pre}_spikes, {counts}, " in serial.source
-    assert threaded.source.count(", _b, 2)") == serial.source.count(", 0, 1)") == 6
+    assert serial.source.count(", 0, 1)") == 6
+    assert threaded.source.count(", _b, 2)") == (6 if split_all else 6 - threaded.source.count(", 0, 1)"))
+    assert split_all or "if _b == " in threaded.source
     _assert_identical(one, two, ["pop"])
     np.testing.assert_array_equal(one.states["pop"]["v"].data, two.states["pop"]["v"].data)
 
