@@ -169,8 +169,8 @@ class CodeWriter:
     #: Populations at least this large split their update loop over threads (smaller ones would
     #: lose more to the per-step start of a parallel region, a few microseconds, than they gain).
     PARALLEL_MIN_NEURONS = 10_000
-    #: Projections onto populations at least this large propagate spikes over threads (each thread
-    #: owns a range of targets; results do not depend on the thread count).
+    #: Projections onto populations at least this large propagate spikes over threads (whole on one
+    #: thread or split into ranges of targets, see :func:`schedule`; results do not depend on it).
     PARALLEL_MIN_TARGETS = 10_000
 
     #: The exponentials of generated neuron updates (``exp``): ``vexp`` (:mod:`neurosim.equations.vexp`,

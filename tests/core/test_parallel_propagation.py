@@ -1,5 +1,6 @@
-"""Threaded spike propagation: each thread owns a contiguous range of target neurons, so results
-are bit-identical to the serial kernels whatever the thread count (issue 19, item 2)."""
+"""Threaded spike propagation: each projection runs whole on one thread or split, each thread
+owning a contiguous range of its targets; either way results are bit-identical to the serial
+kernels whatever the thread count (issue 19, item 2)."""
 import os
 import pathlib
 
