@@ -8,9 +8,8 @@ import numba
 import numpy as np
 import pytest
 
-from neurosim.core import codegen
+from neurosim.core import codegen, openmp
 from neurosim.core import connectivity as conn
-from neurosim.core import openmp
 from neurosim.core.codegen import CodeWriter
 from neurosim.core.distributions import Uniform
 from neurosim.core.network import Network
