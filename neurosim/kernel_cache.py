@@ -5,14 +5,19 @@
 creates it with mode 0700 and checks that it is a real directory (not a symlink) owned by the
 user and not writable by group or others; otherwise it raises :class:`CacheError` (there is no
 fallback to a shared directory such as ``/tmp``). Numba's cache of neurosim's own ``@njit``
-kernels lives in ``<directory>/numba`` (``NUMBA_CACHE_DIR``, set before neurosim imports numba,
-unless the user set it). Corrupt entries heal: a generated module whose text differs from its
+kernels lives in ``<directory>/numba/<digest>`` (``NUMBA_CACHE_DIR``, set before neurosim imports
+numba, unless the user set it), where ``<digest>`` hashes every Python source of the installed
+neurosim: Numba checks an entry against its own file only, so a kernel that inlines a function of
+another module (``forceinline``) would keep the old code after a ``git pull`` that changed only
+that module. Corrupt entries heal: a generated module whose text differs from its
 source is rewritten (``core.codegen``) and an unreadable Numba index or data file is removed and
 recompiled, each with a :class:`~neurosim.errors.NeurosimWarning`; an entry that cannot be
 written (a full disk, a file-size limit) is skipped with the same warning, and the run goes on.
 """
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import pathlib
 import shutil
@@ -34,6 +39,31 @@ def directory() -> pathlib.Path:
         return pathlib.Path(root).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return pathlib.Path(base) / "neurosim" / "kernels"
+
+
+_PACKAGE_ROOT = pathlib.Path(__file__).resolve().parent
+_SOURCES_DIGEST: str | None = None
+
+
+def sources_digest(folders: list[pathlib.Path] | None = None) -> str:
+    """Hash (16 hex digits) of the Python sources under ``folders`` (default: all of neurosim's,
+    computed once per process): their paths relative to the package and their bytes."""
+    global _SOURCES_DIGEST
+    if folders is None and _SOURCES_DIGEST is not None:
+        return _SOURCES_DIGEST
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in (folders or [_PACKAGE_ROOT]) for p in folder.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE_ROOT)).encode())
+        digest.update(path.read_bytes())
+    value = digest.hexdigest()[:16]
+    if folders is None:
+        _SOURCES_DIGEST = value
+    return value
+
+
+def numba_directory() -> pathlib.Path:
+    """Where Numba caches neurosim's kernels: ``<directory>/numba/<sources digest>``."""
+    return directory() / "numba" / sources_digest()
 
 
 def problem(path: pathlib.Path) -> str | None:
@@ -62,14 +92,14 @@ def ensure(path: pathlib.Path | None = None) -> pathlib.Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not os.path.lexists(path):
             os.mkdir(path, 0o700)
-        if os.path.lexists(path) and not os.path.islink(path):
-            numba_dir = path / "numba"
-            if not os.path.lexists(numba_dir) and problem(path) is None:
-                os.mkdir(numba_dir, 0o700)
+        folders = [path, path / "numba", path / "numba" / sources_digest()]
+        for parent, folder in itertools.pairwise(folders):
+            if not os.path.lexists(folder) and problem(parent) is None:
+                os.mkdir(folder, 0o700)
     except OSError as exc:
         raise CacheError(f"kernel cache {path}: cannot be created ({exc.strerror}); set NEUROSIM_CACHE_DIR "
                          "to a directory of your own") from None
-    for folder in (path, path / "numba"):
+    for folder in folders:
         reason = problem(folder)
         if reason is not None:
             raise CacheError(f"kernel cache {folder}: {reason}; nothing is loaded from it. Fix it (chmod 700, "
@@ -78,10 +108,10 @@ def ensure(path: pathlib.Path | None = None) -> pathlib.Path:
 
 
 def point_numba() -> None:
-    """Point Numba's cache at ``<directory>/numba`` unless the user set ``NUMBA_CACHE_DIR``; called
-    by ``neurosim/__init__`` before any neurosim module imports numba. Touches no file."""
+    """Point Numba's cache at :func:`numba_directory` unless the user set ``NUMBA_CACHE_DIR``;
+    called by ``neurosim/__init__`` before any neurosim module imports numba. Writes no file."""
     if "NUMBA_CACHE_DIR" not in os.environ or os.environ.get("_NEUROSIM_SET_NUMBA_CACHE_DIR"):
-        os.environ["NUMBA_CACHE_DIR"] = str(directory() / "numba")
+        os.environ["NUMBA_CACHE_DIR"] = str(numba_directory())
         os.environ["_NEUROSIM_SET_NUMBA_CACHE_DIR"] = "1"  # ours, so a child process recomputes it
         if "numba" in sys.modules:  # imported before neurosim: its config was read already
             sys.modules["numba"].config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]

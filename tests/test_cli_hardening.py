@@ -333,6 +333,7 @@ def test_cache_directory_is_created_private(tmp_path, monkeypatch):
     path = kernel_cache.ensure()
     assert path.stat().st_mode & 0o777 == 0o700
     assert (path / "numba").stat().st_mode & 0o777 == 0o700
+    assert kernel_cache.numba_directory().stat().st_mode & 0o777 == 0o700
 
 
 def test_numba_cache_lives_in_the_kernel_cache():
@@ -341,9 +342,29 @@ def test_numba_cache_lives_in_the_kernel_cache():
 
     from neurosim import kernel_cache
 
-    expected = str(kernel_cache.directory() / "numba")
+    expected = str(kernel_cache.directory() / "numba" / kernel_cache.sources_digest())
     assert os.environ["NUMBA_CACHE_DIR"] == expected
     assert expected == numba.config.CACHE_DIR
+
+
+def test_numba_cache_is_per_version_of_the_sources(tmp_path, monkeypatch):
+    # Why, stale kernels: Numba checks a cached kernel against its own file only, so a kernel
+    # of connectivity.py that inlines prefetch.py kept the old code when only prefetch.py
+    # changed (a git pull); a change to any source of the package must give another directory
+    from neurosim import kernel_cache
+
+    package = tmp_path / "pkg"
+    (package / "core").mkdir(parents=True)
+    (package / "core" / "a.py").write_text("x = 1\n")
+    (package / "b.py").write_text("y = 2\n")
+    monkeypatch.setattr(kernel_cache, "_PACKAGE_ROOT", package)
+    before = kernel_cache.sources_digest([package])
+    (package / "b.py").write_text("y = 3\n")
+    assert kernel_cache.sources_digest([package]) != before
+    (package / "b.py").write_text("y = 2\n")
+    assert kernel_cache.sources_digest([package]) == before
+    (package / "core" / "a.py").rename(package / "core" / "c.py")  # same bytes, another module
+    assert kernel_cache.sources_digest([package]) != before
 
 
 def test_corrupt_generated_module_is_rewritten(tmp_path, monkeypatch):

@@ -42,10 +42,7 @@ def cache_dir() -> pathlib.Path:
 
 def _kernel_sources_digest() -> str:
     """Hash of neurosim's core sources: generated chunk code is recompiled when they change."""
-    digest = hashlib.sha256()
-    for path in sorted([*(_PACKAGE_ROOT / "core").rglob("*.py"), *(_PACKAGE_ROOT / "equations").rglob("*.py")]):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return kernel_cache.sources_digest([_PACKAGE_ROOT / "core", _PACKAGE_ROOT / "equations"])
 
 
 _DIGEST = None
