@@ -104,7 +104,27 @@ def ensure(path: pathlib.Path | None = None) -> pathlib.Path:
         if reason is not None:
             raise CacheError(f"kernel cache {folder}: {reason}; nothing is loaded from it. Fix it (chmod 700, "
                              "owned by you) or set NEUROSIM_CACHE_DIR to a directory of your own")
+    _prune_versions(folders[1], folders[2])
     return path
+
+
+#: Source versions whose Numba caches are kept (each version of a checkout being edited adds one).
+KEEP_VERSIONS = 3
+
+
+def _prune_versions(numba_dir: pathlib.Path, current: pathlib.Path) -> None:
+    """Mark ``current`` used (its mtime) and remove the Numba caches of all but the
+    :data:`KEEP_VERSIONS` most recently used source versions. A process of a removed version that
+    is still running recompiles what it misses and skips the entries it cannot write."""
+    try:
+        os.utime(current)
+        versions = [(entry.stat().st_mtime, entry) for entry in numba_dir.iterdir()
+                    if len(entry.name) == 16 and entry != current and all(c in "0123456789abcdef" for c in entry.name)
+                    and entry.is_dir() and not entry.is_symlink()]
+    except OSError:  # another process pruning at the same time: leave it to that one
+        return
+    for _, old in sorted(versions, reverse=True)[KEEP_VERSIONS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def point_numba() -> None:

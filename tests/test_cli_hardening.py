@@ -447,3 +447,24 @@ def test_cache_info_and_clean(tmp_path, monkeypatch, capsys):
     assert "files:     1" in out
     assert main(["cache", "clean"]) == 0
     assert _files(tmp_path / "k") == ["numba"]
+
+
+def test_numba_caches_of_old_source_versions_are_pruned(tmp_path, monkeypatch):
+    # each edit of a checkout is another version with its own Numba cache (tens of MB): the
+    # KEEP_VERSIONS most recently used stay, older ones go; other entries are left alone
+    from neurosim import kernel_cache
+
+    monkeypatch.setenv("NEUROSIM_CACHE_DIR", str(tmp_path / "k"))
+    numba_dir = tmp_path / "k" / "numba"
+    numba_dir.mkdir(parents=True, mode=0o700)
+    (tmp_path / "k").chmod(0o700)
+    old = [numba_dir / f"{index:016x}" for index in range(5)]
+    for age, folder in enumerate(old):
+        folder.mkdir()
+        (folder / "entry.nbi").write_text("x")
+        os.utime(folder, (1e9 - age, 1e9 - age))  # old[0] the most recently used
+    (numba_dir / "not_a_version").mkdir()
+    kernel_cache.ensure()
+    kept = sorted(entry.name for entry in numba_dir.iterdir())
+    assert kept == sorted([kernel_cache.sources_digest(), *(f.name for f in old[:kernel_cache.KEEP_VERSIONS - 1]),
+                           "not_a_version"])
