@@ -3,6 +3,7 @@ owning a contiguous range of its targets; either way results are bit-identical t
 kernels whatever the thread count (issue 19, item 2)."""
 import os
 import pathlib
+import re
 
 import numba
 import numpy as np
@@ -81,6 +82,25 @@ def _mixed(threads):
     return simulator, simulator.run(0.1)
 
 
+def _writers(source):
+    """Each array the propagation lines write (``pop_z[row]``, ``pop_ring``, ``pop_v``) -> the
+    branches of the parallel region that write it ("split": every thread, else ``if _b == t``):
+    two would race."""
+    writers, branch = {}, None
+    for line in source.splitlines():
+        if line.strip().startswith("for _b in numba.prange("):
+            branch = "split"
+        elif line.strip().startswith("if _b == "):
+            branch = line.strip()
+        elif branch and not line.startswith(" " * 12):
+            branch = None
+        elif branch and "propagate" in line and not line.strip().startswith("#"):
+            target = re.search(r"(pop_z\[\d+\]|pop_ring|pop_v)", line.split("_weights, ")[1]).group(1)
+            writers.setdefault(target, set()).add(branch)
+    assert writers
+    return writers
+
+
 def _delay():
     return Uniform(0.1e-3, 2e-3)
 
@@ -101,6 +121,7 @@ def test_every_kernel_one_and_two_threads_bit_identical(thread_everything, monke
     assert serial.source.count(", 0, 1)") == 6
     assert threaded.source.count(", _b, 2)") == (6 if split_all else 6 - threaded.source.count(", 0, 1)"))
     assert split_all or "if _b == " in threaded.source
+    assert all(len(branches) == 1 for branches in _writers(threaded.source).values())
     _assert_identical(one, two, ["pop"])
     np.testing.assert_array_equal(one.states["pop"]["v"].data, two.states["pop"]["v"].data)
 
